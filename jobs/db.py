@@ -1,0 +1,195 @@
+"""The SQLite database: engine set-up, our tables and forward migrations.
+
+One file holds our tables and APScheduler's job store (they share `METADATA`). Every connection
+gets WAL, a busy timeout, synchronous=NORMAL and foreign keys (NOTES item 11): in WAL a reader
+never blocks the writer's commit, which is what made the default journal mode fail with
+"database is locked" here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+
+from jobs.paths import make_private_file
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+METADATA = MetaData()
+
+meta_table = Table(
+    "jobdesk_meta",
+    METADATA,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+job_table = Table(
+    "job_definitions",
+    METADATA,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("spec", Text, nullable=False),  # JSON of the whole JobSpec (jobs.codec)
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Times are UTC epoch seconds: compact, sortable, and free of zone ambiguity.
+run_table = Table(
+    "runs",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String, nullable=False),
+    Column("job_name", String, nullable=False),
+    Column("cause", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("scheduled_at", Float),
+    Column("queued_at", Float),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("exit_code", Integer),
+    Column("log_path", String),
+    Column("output_bytes", Integer, nullable=False, default=0),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("error", Text),
+    Column("command", Text, nullable=False, default="[]"),  # JSON list, as run
+    Column("shell", Boolean, nullable=False, default=False),
+    Column("cwd", String),
+    Column("env", Text, nullable=False, default="{}"),  # JSON object of overrides, as run
+    sqlite_autoincrement=True,
+)
+Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
+Index("ix_runs_status_id", run_table.c.status, run_table.c.id)
+Index("ix_runs_queued_at", run_table.c.queued_at)
+
+
+class DatabaseError(RuntimeError):
+    """The database file cannot be used; the message says which file and why."""
+
+
+def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # No transaction is open on a fresh DBAPI connection, so journal_mode can change here.
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cur.close()
+
+
+def create_sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=16,
+    )
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+Migration = Callable[[Any], None]
+
+# Forward migrations: MIGRATIONS[n] takes a connection from version n to n + 1. Version 0 is
+# an empty file; creating the tables is the first step.
+MIGRATIONS: dict[int, Migration] = {
+    0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
+}
+
+
+def open_database(path: Path) -> Engine:
+    """Open (creating or migrating) the Jobdesk database at `path`.
+
+    A file that is not SQLite, is damaged, or comes from a newer Jobdesk raises DatabaseError and
+    is left exactly as it was.
+    """
+    existed = path.exists() and path.stat().st_size > 0
+    engine = create_sqlite_engine(path)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("PRAGMA schema_version")).scalar()  # fails fast on a non-SQLite file
+            version = _read_version(conn)
+            if version > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"{path}: made by a newer Jobdesk (schema {version}, this one knows {SCHEMA_VERSION}); "
+                    "upgrade Jobdesk or use another --data-dir"
+                )
+            if version < SCHEMA_VERSION:
+                if existed and version > 0:
+                    _backup(engine, path, version)
+                _migrate(conn, version)
+    except (SADatabaseError, OperationalError) as exc:
+        engine.dispose()
+        reason = getattr(exc, "orig", exc)
+        raise DatabaseError(f"{path}: cannot be opened as a Jobdesk database: {reason}") from exc
+    except DatabaseError:
+        engine.dispose()
+        raise
+    make_private_file(path)
+    return engine
+
+
+def _read_version(conn: Any) -> int:
+    tables = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+    if "jobdesk_meta" not in tables:
+        foreign = tables - {"apscheduler_jobs", "sqlite_sequence"}
+        if foreign:
+            raise DatabaseError(f"not a Jobdesk database (it has tables {', '.join(sorted(foreign))})")
+        return 0
+    value = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else 0
+
+
+def _migrate(conn: Any, version: int) -> None:
+    while version < SCHEMA_VERSION:
+        log.info("migrating database schema %d -> %d", version, version + 1)
+        MIGRATIONS[version](conn)
+        version += 1
+        conn.execute(
+            meta_table.delete().where(meta_table.c.key == "schema_version")
+        )
+        conn.execute(meta_table.insert().values(key="schema_version", value=str(version)))
+        conn.commit()
+
+
+def _backup(engine: Engine, path: Path, version: int) -> None:
+    """Copy the database aside before changing its schema (Vorta does the same)."""
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    raw = engine.raw_connection()
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            raw.driver_connection.backup(dest)  # type: ignore[union-attr]
+        finally:
+            dest.close()
+    finally:
+        raw.close()
+    make_private_file(target)
+    log.info("backed up %s to %s before migrating", path, target)

@@ -1,0 +1,39 @@
+"""Thread-safe events from the core to whoever listens (the window, `serve`, tests).
+
+`JobEvents` is a QObject created on the GUI (main) thread. The dispatcher and the scheduler emit
+its signals from any thread; receivers that live on the GUI thread get them through Qt's queued
+connections, so no widget is ever touched from a worker (NOTES item 7). Payloads are frozen
+dataclasses, safe to share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+
+@dataclass(frozen=True)
+class OutputChunk:
+    run_id: int
+    job_id: str
+    text: str
+
+
+class JobEvents(QObject):
+    """Signals (all past tense):
+
+    run_queued(RunRecord): a run is waiting for a free slot.
+    run_started(RunRecord): its process started.
+    run_output(OutputChunk): a batch of its output (about every 100 ms while it writes).
+    run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
+    run_recorded(RunRecord): a row that never ran: missed or skipped.
+    jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
+    """
+
+    run_queued = Signal(object)
+    run_started = Signal(object)
+    run_output = Signal(object)
+    run_finished = Signal(object)
+    run_recorded = Signal(object)
+    jobs_changed = Signal(object)

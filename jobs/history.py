@@ -1,0 +1,246 @@
+"""Run history: one row per run, missed slot or skipped overlap.
+
+The row keeps the outcome and what was run (command, directory, environment overrides: NOTES
+item 32), never the output: that goes to the run's log file. Queries are keyset-paged by id,
+newest first, over indexes, so a million rows cost the same as a hundred.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
+
+from jobs.db import run_table
+from jobs.model import JobSpec, RunCause, RunRecord, RunStatus
+
+log = logging.getLogger(__name__)
+T = run_table.c
+
+
+def to_epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    job_id: str | None = None
+    statuses: tuple[RunStatus, ...] = ()
+    since: datetime | None = None  # by scheduled time, else queued time
+    until: datetime | None = None
+    text: str | None = None  # substring of the job name
+    before_id: int | None = None  # keyset paging: rows older than this id
+    limit: int = 100
+
+    def where(self) -> Any:
+        clauses = []
+        if self.job_id:
+            clauses.append(T.job_id == self.job_id)
+        if self.statuses:
+            clauses.append(T.status.in_([s.value for s in self.statuses]))
+        if self.since is not None:
+            clauses.append(T.queued_at >= self.since.timestamp())
+        if self.until is not None:
+            clauses.append(T.queued_at < self.until.timestamp())
+        if self.text:
+            clauses.append(T.job_name.ilike(f"%{_escape_like(self.text)}%", escape="\\"))
+        if self.before_id is not None:
+            clauses.append(T.id < self.before_id)
+        return and_(True, *clauses)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class HistoryRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        job: JobSpec,
+        cause: RunCause,
+        status: RunStatus,
+        *,
+        scheduled_at: datetime | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at."""
+        now = time.time()
+        values: dict[str, Any] = dict(
+            job_id=job.id,
+            job_name=job.name,
+            cause=cause.value,
+            status=status.value,
+            scheduled_at=to_epoch(scheduled_at),
+            queued_at=now,
+            error=error,
+            command=json.dumps(list(job.command)),
+            shell=job.shell,
+            cwd=job.cwd,
+            env=json.dumps(dict(job.env)),
+        )
+        if status.is_final:
+            values["ended_at"] = now
+        with self._engine.begin() as conn:
+            return int(conn.execute(insert(run_table).values(**values)).inserted_primary_key[0])
+
+    def create_many(self, rows: Iterable[tuple[JobSpec, RunCause, RunStatus, datetime | None, str | None]]) -> None:
+        """Record several final rows (a batch of missed slots) in one transaction."""
+        now = time.time()
+        values = [
+            dict(
+                job_id=job.id, job_name=job.name, cause=cause.value, status=status.value,
+                scheduled_at=to_epoch(scheduled), queued_at=now, ended_at=now, error=error,
+                command=json.dumps(list(job.command)), shell=job.shell, cwd=job.cwd, env=json.dumps(dict(job.env)),
+            )
+            for job, cause, status, scheduled, error in rows
+        ]
+        if values:
+            with self._engine.begin() as conn:
+                conn.execute(insert(run_table), values)
+
+    def mark_started(self, run_id: int, started_at: datetime, log_path: Path) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(run_table)
+                .where(T.id == run_id)
+                .values(status=RunStatus.RUNNING.value, started_at=started_at.timestamp(), log_path=str(log_path))
+            )
+
+    def finish(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        ended_at: datetime,
+        started_at: datetime | None = None,
+        exit_code: int | None = None,
+        output_bytes: int = 0,
+        truncated: bool = False,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = dict(
+            status=status.value, ended_at=ended_at.timestamp(), exit_code=exit_code,
+            output_bytes=output_bytes, truncated=truncated, error=error,
+        )
+        if started_at is not None:
+            values["started_at"] = started_at.timestamp()
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id).values(**values))
+
+    def interrupt_leftovers(self) -> int:
+        """Rows left queued or running by a crash (app, machine) become interrupted. Returns the count."""
+        now = time.time()
+        with self._engine.begin() as conn:
+            running = conn.execute(
+                update(run_table)
+                .where(T.status == RunStatus.RUNNING.value)
+                .values(status=RunStatus.INTERRUPTED.value, ended_at=now,
+                        error="Jobdesk stopped during the run (crash, kill or power loss)")
+            ).rowcount
+            queued = conn.execute(
+                update(run_table)
+                .where(T.status == RunStatus.QUEUED.value)
+                .values(status=RunStatus.INTERRUPTED.value, ended_at=now,
+                        error="Jobdesk stopped before the run could start")
+            ).rowcount
+        total = int(running or 0) + int(queued or 0)
+        if total:
+            log.warning("marked %d run(s) left unfinished by the last session as interrupted", total)
+        return total
+
+    def prune(self, *, max_age_days: float | None, max_runs_per_job: int | None) -> int:
+        """Delete old rows and their logs; the newest row of every job is always kept."""
+        keep_latest = select(func.max(T.id)).group_by(T.job_id)
+        doomed = []
+        with self._engine.connect() as conn:
+            if max_age_days is not None:
+                cutoff = time.time() - max_age_days * 86400
+                doomed += conn.execute(
+                    select(T.id, T.log_path).where(T.queued_at < cutoff, T.id.not_in(keep_latest))
+                ).all()
+            if max_runs_per_job is not None:
+                ranked = select(
+                    T.id, T.log_path,
+                    func.row_number().over(partition_by=T.job_id, order_by=T.id.desc()).label("rank"),
+                ).subquery()
+                doomed += conn.execute(select(ranked.c.id, ranked.c.log_path).where(ranked.c.rank > max_runs_per_job)).all()
+        ids = sorted({row.id for row in doomed})
+        with self._engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(delete(run_table).where(T.id.in_(ids[start:start + 500])))
+        for row in doomed:
+            if row.log_path:
+                Path(row.log_path).unlink(missing_ok=True)
+        return len(ids)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, run_id: int) -> RunRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(run_table).where(T.id == run_id)).one_or_none()
+        return None if row is None else _record(row)
+
+    def query(self, q: HistoryQuery = HistoryQuery()) -> list[RunRecord]:
+        stmt = select(run_table).where(q.where()).order_by(T.id.desc()).limit(q.limit)
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(stmt)]
+
+    def count(self, q: HistoryQuery = HistoryQuery()) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(run_table).where(q.where())).scalar() or 0)
+
+    def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """The newest row of each job: one index seek per job, not a scan of all history."""
+        stmt = select(run_table).where(T.job_id == bindparam("job")).order_by(T.id.desc()).limit(1)
+        out = {}
+        with self._engine.connect() as conn:
+            for job_id in job_ids:
+                row = conn.execute(stmt, {"job": job_id}).one_or_none()
+                if row is not None:
+                    out[job_id] = _record(row)
+        return out
+
+    def active(self) -> list[RunRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(run_table).where(or_(T.status == RunStatus.RUNNING.value, T.status == RunStatus.QUEUED.value))
+            ).all()
+        return [_record(row) for row in rows]
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        job_id=row.job_id,
+        job_name=row.job_name,
+        cause=RunCause(row.cause),
+        status=RunStatus(row.status),
+        scheduled_at=from_epoch(row.scheduled_at),
+        queued_at=from_epoch(row.queued_at),
+        started_at=from_epoch(row.started_at),
+        ended_at=from_epoch(row.ended_at),
+        exit_code=row.exit_code,
+        log_path=Path(row.log_path) if row.log_path else None,
+        output_bytes=row.output_bytes or 0,
+        truncated=bool(row.truncated),
+        error=row.error,
+        command=tuple(json.loads(row.command or "[]")),
+        shell=bool(row.shell),
+        cwd=row.cwd,
+        env=tuple(sorted(json.loads(row.env or "{}").items())),
+    )

@@ -1,0 +1,137 @@
+"""Job definitions in our own table: the source of truth for what is scheduled.
+
+APScheduler's rows are a derived cache (NOTES item 8): if they vanish, `jobs.reconcile` rebuilds
+them from here. Every method is one short transaction, safe from any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from jobs.codec import JobValidationError, job_from_dict, job_to_dict
+from jobs.db import job_table
+from jobs.model import JobSpec
+
+log = logging.getLogger(__name__)
+
+
+class JobNotFound(KeyError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+    def __str__(self) -> str:
+        return f"no job with id {self.job_id!r}"
+
+
+@dataclass(frozen=True)
+class BrokenRow:
+    """A stored definition that can no longer be read. Kept in the file, reported, never deleted."""
+
+    job_id: str
+    name: str
+    problem: str
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class JobRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.broken: list[BrokenRow] = []
+
+    def add(self, spec: JobSpec) -> JobSpec:
+        return self.add_many([spec])[0]
+
+    def add_many(self, specs: Iterable[JobSpec]) -> list[JobSpec]:
+        """Insert new definitions (or update those whose id exists) in one transaction."""
+        now = time.time()
+        saved = []
+        with self._engine.begin() as conn:
+            existing = set(conn.execute(select(job_table.c.id)).scalars())
+            for spec in specs:
+                if spec.id and spec.id in existing:
+                    conn.execute(
+                        update(job_table).where(job_table.c.id == spec.id).values(**_row(spec), updated_at=now)
+                    )
+                else:
+                    spec = replace(spec, id=spec.id or _unused_id(existing))
+                    conn.execute(insert(job_table).values(id=spec.id, **_row(spec), created_at=now, updated_at=now))
+                existing.add(spec.id)
+                saved.append(spec)
+        return saved
+
+    def update(self, spec: JobSpec) -> JobSpec:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(job_table).where(job_table.c.id == spec.id).values(**_row(spec), updated_at=time.time())
+            )
+            if result.rowcount == 0:
+                raise JobNotFound(spec.id)
+        return spec
+
+    def set_paused(self, job_id: str, paused: bool) -> JobSpec:
+        return self.update(replace(self.get(job_id), paused=paused))
+
+    def remove(self, job_id: str) -> None:
+        with self._engine.begin() as conn:
+            if conn.execute(delete(job_table).where(job_table.c.id == job_id)).rowcount == 0:
+                raise JobNotFound(job_id)
+
+    def get(self, job_id: str) -> JobSpec:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(job_table).where(job_table.c.id == job_id)).one_or_none()
+        if row is None:
+            raise JobNotFound(job_id)
+        spec = self._decode(row)
+        if spec is None:
+            raise JobNotFound(job_id)
+        return spec
+
+    def all(self) -> list[JobSpec]:
+        """Every readable definition, by name; unreadable rows land in `self.broken`."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(job_table).order_by(job_table.c.name, job_table.c.id)).all()
+        broken: list[BrokenRow] = []
+        specs = [spec for row in rows if (spec := self._decode(row, broken)) is not None]
+        self.broken = broken
+        return specs
+
+    def ids(self) -> set[str]:
+        with self._engine.connect() as conn:
+            return set(conn.execute(select(job_table.c.id)).scalars())
+
+    @staticmethod
+    def _decode(row: object, broken: list[BrokenRow] | None = None) -> JobSpec | None:
+        try:
+            data = json.loads(row.spec)  # type: ignore[attr-defined]
+            spec = job_from_dict(data, validate=False)
+            return replace(spec, id=row.id, paused=bool(row.paused))  # type: ignore[attr-defined]
+        except (ValueError, JobValidationError) as exc:
+            problem = f"stored definition of job {row.id!r} ({row.name}) cannot be read: {exc}"  # type: ignore[attr-defined]
+            log.error(problem)
+            if broken is not None:
+                broken.append(BrokenRow(row.id, row.name, problem))  # type: ignore[attr-defined]
+            return None
+
+
+def _row(spec: JobSpec) -> dict[str, object]:
+    data = job_to_dict(spec)
+    data.pop("id", None)
+    data.pop("paused", None)  # its own column: pause/resume must not rewrite the definition
+    return {"name": spec.name, "paused": spec.paused, "spec": json.dumps(data, sort_keys=True)}
+
+
+def _unused_id(existing: set[str]) -> str:
+    while (job_id := new_job_id()) in existing:
+        pass
+    return job_id

@@ -1,0 +1,259 @@
+"""`JobService`: the core as one object. The window, `serve` and the command line all use it.
+
+It opens a data directory (database, logs), and either runs the scheduler (`start()`, on the
+thread that runs the Qt event loop) or acts on the store alone (command line with no running
+instance). Changes go to our definitions table first, then to APScheduler.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from sqlalchemy import text
+from tzlocal import get_localzone
+
+from jobs import triggers
+from jobs.codec import validate_job
+from jobs.db import open_database
+from jobs.dispatcher import Dispatcher, RunnerSettings
+from jobs.entry import set_handler
+from jobs.events import JobEvents
+from jobs.history import HistoryQuery, HistoryRepository
+from jobs.misfire import plan_due_runs
+from jobs.model import DateSpec, IntervalSpec, JobSpec, RunCause, RunRecord
+from jobs.paths import DataDir, ensure_private_dir
+from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
+from jobs.repository import JobNotFound, JobRepository
+from jobs.settings import CoreSettings, load_settings, save_setting
+
+log = logging.getLogger(__name__)
+
+APS_TABLE = "apscheduler_jobs"
+
+
+class JobService:
+    def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0) -> None:
+        self.data_dir = data_dir
+        ensure_private_dir(data_dir.root)
+        ensure_private_dir(data_dir.logs)
+        self.engine = open_database(data_dir.database)
+        self.jobs = JobRepository(self.engine)
+        self.history = HistoryRepository(self.engine)
+        self.settings = load_settings(self.engine)
+        self.events = JobEvents()
+        self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self.scheduler: Any = None
+        self.watchdog: Any = None
+        self._watchdog_interval = watchdog_interval
+
+    def _runner_settings(self) -> RunnerSettings:
+        s = self.settings
+        return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start scheduling. Needs a Q(Core)Application; call on its thread."""
+        from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
+
+        self.history.interrupt_leftovers()
+        self.scheduler = JobdeskScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
+            executors={"default": DispatchExecutor(self._on_due)},
+            timezone=get_localzone(),
+            jobstore_retry_interval=5,
+        )
+        self.scheduler.start(paused=True)
+        report = reconcile(self.scheduler, self.jobs.all(), datetime.now(timezone.utc))
+        for spec, plan in report.missed:
+            self._apply_plan(spec, plan)
+        set_handler(self._fire_by_reference)
+        self.scheduler.resume()
+        self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
+        self.watchdog.start()
+        threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling, kill running process trees, close the database."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        set_handler(None)
+        self.dispatcher.shutdown()
+        self.engine.dispose()
+
+    @property
+    def scheduling(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running
+
+    # --- due runs -------------------------------------------------------------------------
+
+    def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
+        """Called by the executor (GUI thread) with every due time of one job."""
+        try:
+            spec = self.jobs.get(job_id)
+        except JobNotFound:
+            log.warning("scheduler fired %s, which has no definition; removing it", job_id)
+            self.scheduler.remove_job(job_id)
+            return
+        now = datetime.now(timezone.utc)
+        self._apply_plan(spec, plan_due_runs(spec, run_times, now))
+        self.events.jobs_changed.emit((job_id,))  # its next run time moved
+
+    def _apply_plan(self, spec: JobSpec, plan: Any) -> None:
+        self.dispatcher.record_missed(spec, list(plan.missed))
+        for when, cause in plan.runs:
+            self.dispatcher.submit(spec, cause, when)
+
+    def _fire_by_reference(self, job_id: str) -> None:
+        self.dispatcher.submit(self.jobs.get(job_id), RunCause.SCHEDULED, datetime.now(timezone.utc))
+
+    # --- definitions ----------------------------------------------------------------------
+
+    def add_job(self, spec: JobSpec) -> JobSpec:
+        validate_job(spec)
+        saved = self.jobs.add(scheduling_spec(replace(spec, id="")))
+        self._schedule(saved)
+        return saved
+
+    def update_job(self, spec: JobSpec) -> JobSpec:
+        validate_job(spec, allow_past_date=_unchanged_date(self.jobs.get(spec.id), spec))
+        saved = self.jobs.update(scheduling_spec(spec))
+        self._schedule(saved)
+        return saved
+
+    def import_jobs(self, specs: list[JobSpec]) -> list[JobSpec]:
+        """Add or update several definitions at once (all were validated by the caller)."""
+        saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
+        for spec in saved:
+            if self.scheduling:
+                add_to_scheduler(self.scheduler, spec)
+        self.events.jobs_changed.emit(())
+        return saved
+
+    def remove_job(self, job_id: str) -> None:
+        self.jobs.remove(job_id)
+        if self.scheduling and self.scheduler.get_job(job_id):
+            self.scheduler.remove_job(job_id)
+        self.events.jobs_changed.emit((job_id,))
+
+    def set_paused(self, job_id: str, paused: bool) -> JobSpec:
+        spec = self.jobs.set_paused(job_id, paused)
+        if self.scheduling:
+            if self.scheduler.get_job(job_id) is None:
+                add_to_scheduler(self.scheduler, spec)
+            elif paused:
+                self.scheduler.pause_job(job_id)
+            else:
+                self.scheduler.resume_job(job_id)  # next run computed from now: pausing skips runs
+        self.events.jobs_changed.emit((job_id,))
+        return spec
+
+    def set_all_paused(self, paused: bool) -> int:
+        changed = [spec for spec in self.jobs.all() if spec.paused != paused]
+        for spec in changed:
+            self.set_paused(spec.id, paused)
+        return len(changed)
+
+    def _schedule(self, spec: JobSpec) -> None:
+        if self.scheduling:
+            add_to_scheduler(self.scheduler, spec)
+        self.events.jobs_changed.emit((spec.id,))
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def run_now(self, job_id: str) -> int | None:
+        """Run a job at once without moving its schedule; None when its overlap policy skips it."""
+        return self.dispatcher.submit(self.jobs.get(job_id), RunCause.MANUAL, datetime.now(timezone.utc))
+
+    def cancel_run(self, run_id: int) -> bool:
+        return self.dispatcher.cancel(run_id)
+
+    def wait_for_run(self, run_id: int, timeout: float | None = None) -> RunRecord | None:
+        return self.dispatcher.wait(run_id, timeout)
+
+    def query_history(self, query: HistoryQuery = HistoryQuery()) -> list[RunRecord]:
+        return self.history.query(query)
+
+    def prune_history(self) -> int:
+        s = self.settings
+        try:
+            removed = self.history.prune(
+                max_age_days=s.retention_days or None, max_runs_per_job=s.retention_runs or None
+            )
+        except Exception:
+            log.exception("history retention failed; will try again next start")
+            return 0
+        if removed:
+            log.info("history retention removed %d old runs", removed)
+        return removed
+
+    def set_setting(self, name: str, value: Any) -> CoreSettings:
+        save_setting(self.engine, name, value)
+        self.settings = load_settings(self.engine)
+        self.dispatcher.settings = self._runner_settings()
+        return self.settings
+
+    # --- next runs ------------------------------------------------------------------------
+
+    def next_run_times(self) -> dict[str, datetime]:
+        """Each scheduled job's next run (aware UTC), from APScheduler's store in one query.
+
+        Jobs that APScheduler does not know yet (added while no scheduler ran) get the trigger's
+        next time from now; paused and finished jobs have none.
+        """
+        with self.engine.connect() as conn:
+            has_table = conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
+            ).first()
+            stored = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
+        out = {}
+        now = datetime.now(timezone.utc)
+        for spec in self.jobs.all():
+            if spec.paused:
+                continue
+            if spec.id in stored:
+                if stored[spec.id] is not None:
+                    out[spec.id] = datetime.fromtimestamp(stored[spec.id], timezone.utc)
+            elif not self.scheduling:
+                upcoming = triggers.next_fire_times(spec.trigger, 1, after=now)
+                if upcoming:
+                    out[spec.id] = upcoming[0].astimezone(timezone.utc)
+        return out
+
+    def upcoming(self, *, limit: int = 200, horizon: timedelta = timedelta(days=7)) -> list[tuple[datetime, JobSpec]]:
+        """The next fire times across active jobs, soonest first: at most `limit`, within `horizon`."""
+        specs = {spec.id: spec for spec in self.jobs.all()}
+        end = datetime.now(timezone.utc) + horizon
+        streams = [
+            _fire_stream(specs[job_id], first) for job_id, first in self.next_run_times().items() if job_id in specs
+        ]
+        out = []
+        for when, job_id in heapq.merge(*streams):
+            if when > end or len(out) >= limit:
+                break
+            out.append((when, specs[job_id]))
+        return out
+
+
+def _fire_stream(spec: JobSpec, first: datetime) -> Iterator[tuple[datetime, str]]:
+    trigger = spec.trigger
+    if isinstance(trigger, IntervalSpec) and trigger.jitter:
+        trigger = replace(trigger, jitter=None)  # previews show the planned slots
+    aps = triggers.to_aps_trigger(trigger)
+    when: datetime | None = first
+    while when is not None:
+        yield when.astimezone(timezone.utc), spec.id
+        when = aps.get_next_fire_time(when, when)
+
+
+def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:
+    """Editing a finished one-off job's name must not fail on its past date."""
+    return isinstance(new.trigger, DateSpec) and old.trigger == new.trigger
