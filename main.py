@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -18,9 +19,27 @@ def main(argv: list[str] | None = None) -> int:
     return cli_main(argv, open_window=open_window)
 
 
+def exit_now(code: int) -> None:
+    """Exit without Python's finalization once all our work is done and flushed.
+
+    WORKAROUND: PySide6 6.12 can abort during the final garbage collection ("Fatal Python
+    error: bool_dealloc"), turning a clean exit into a crash report. Everything Jobdesk owns
+    (database, logs, child processes) is closed before this point.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def main_cli() -> None:
+    """`jobdesk` console script."""
+    exit_now(main())
+
+
 def main_gui() -> None:
-    sys.exit(main())
+    """`jobdesk-gui` script (no console window on Windows)."""
+    exit_now(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
