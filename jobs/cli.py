@@ -26,6 +26,14 @@ class UsageError(Exception):
     """Bad input from the person at the keyboard: exit code 2."""
 
 
+class CommandFailed(Exception):
+    """The request was refused or failed; `exit_code` is 2 for invalid input, else 1."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
@@ -246,6 +254,10 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
             print(f"exported {result['count']} job(s) to {args.file}")
     elif cmd == "import":
         print(f"imported {len(result['imported'])} job(s): {', '.join(result['imported'])}")
+    elif cmd in ("pause", "resume"):
+        print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
+    elif cmd == "remove":
+        print(f"removed {result['removed']} (its history is kept)")
     elif cmd == "config":
         for key, value in result["settings"].items():
             print(f"{key} = {value}")
@@ -299,12 +311,8 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Name
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except CommandFailed as exc:
+        print(f"jobdesk: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        from jobs.client import CommandFailed
-
-        if isinstance(exc, CommandFailed):
-            print(f"jobdesk: {exc}", file=sys.stderr)
-            return exc.exit_code
-        raise

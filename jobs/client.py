@@ -10,17 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from jobs.cli import CommandFailed
 from jobs.control import ControlError, execute, run_json
 from jobs.instance import InstanceLock
 from jobs.paths import DataDir
 
 CONNECT_RETRY_SECONDS = 10.0
-
-
-class CommandFailed(Exception):
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:

@@ -63,9 +63,8 @@ def validate_job(spec: JobSpec, *, allow_past_date: bool = False) -> None:
 
 def job_to_dict(spec: JobSpec) -> dict[str, Any]:
     """A plain dict with only the fields that differ from the defaults (readable TOML)."""
-    out: dict[str, Any] = {"name": spec.name}
-    if spec.id:
-        out["id"] = spec.id
+    out: dict[str, Any] = {"id": spec.id} if spec.id else {}
+    out["name"] = spec.name
     if spec.description:
         out["description"] = spec.description
     if spec.tags:
