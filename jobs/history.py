@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, text, update
 
 from jobs.db import run_table
 from jobs.model import JobSpec, RunCause, RunRecord, RunStatus
@@ -66,6 +67,21 @@ def _escape_like(text: str) -> str:
 class HistoryRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._id_lock = threading.Lock()
+        self._last_id: int | None = None
+
+    def allocate_id(self) -> int:
+        """A run id known before its row is written, so a run can start first and be recorded
+        right after (the row write is then off the fire-latency path). Only the process holding
+        the instance lock writes runs, so ids handed out here cannot collide."""
+        with self._id_lock:
+            if self._last_id is None:
+                with self._engine.connect() as conn:
+                    seq = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'runs'")).scalar()
+                    top = conn.execute(select(func.max(T.id))).scalar()
+                self._last_id = max(int(seq or 0), int(top or 0))
+            self._last_id += 1
+            return self._last_id
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -77,10 +93,12 @@ class HistoryRepository:
         *,
         scheduled_at: datetime | None = None,
         error: str | None = None,
+        run_id: int | None = None,
     ) -> int:
         """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at."""
         now = time.time()
         values: dict[str, Any] = dict(
+            id=run_id if run_id is not None else self.allocate_id(),
             job_id=job.id,
             job_name=job.name,
             cause=cause.value,
@@ -96,14 +114,29 @@ class HistoryRepository:
         if status.is_final:
             values["ended_at"] = now
         with self._engine.begin() as conn:
-            return int(conn.execute(insert(run_table).values(**values)).inserted_primary_key[0])
+            conn.execute(insert(run_table).values(**values))
+        return int(values["id"])
+
+    def create_started(
+        self, run_id: int, job: JobSpec, cause: RunCause, *, scheduled_at: datetime | None,
+        queued_at: datetime, started_at: datetime, log_path: Path | None,
+    ) -> None:
+        """Write the row of a run whose process already started (see `allocate_id`)."""
+        values = dict(
+            id=run_id, job_id=job.id, job_name=job.name, cause=cause.value, status=RunStatus.RUNNING.value,
+            scheduled_at=to_epoch(scheduled_at), queued_at=queued_at.timestamp(), started_at=started_at.timestamp(),
+            log_path=str(log_path) if log_path else None, command=json.dumps(list(job.command)), shell=job.shell,
+            cwd=job.cwd, env=json.dumps(dict(job.env)),
+        )
+        with self._engine.begin() as conn:
+            conn.execute(insert(run_table).values(**values))
 
     def create_many(self, rows: Iterable[tuple[JobSpec, RunCause, RunStatus, datetime | None, str | None]]) -> None:
         """Record several final rows (a batch of missed slots) in one transaction."""
         now = time.time()
         values = [
             dict(
-                job_id=job.id, job_name=job.name, cause=cause.value, status=status.value,
+                id=self.allocate_id(), job_id=job.id, job_name=job.name, cause=cause.value, status=status.value,
                 scheduled_at=to_epoch(scheduled), queued_at=now, ended_at=now, error=error,
                 command=json.dumps(list(job.command)), shell=job.shell, cwd=job.cwd, env=json.dumps(dict(job.env)),
             )

@@ -50,6 +50,9 @@ class JobService:
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
         self.scheduler: Any = None
         self.watchdog: Any = None
+        # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
+        # decode. Kept current by this object's own writes; only the lock holder writes.
+        self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
 
     def _runner_settings(self) -> RunnerSettings:
@@ -70,7 +73,9 @@ class JobService:
             jobstore_retry_interval=5,
         )
         self.scheduler.start(paused=True)
-        report = reconcile(self.scheduler, self.jobs.all(), datetime.now(timezone.utc))
+        specs = self.jobs.all()
+        self._specs = {spec.id: spec for spec in specs}
+        report = reconcile(self.scheduler, specs, datetime.now(timezone.utc))
         for spec, plan in report.missed:
             self._apply_plan(spec, plan)
         set_handler(self._fire_by_reference)
@@ -98,7 +103,7 @@ class JobService:
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         """Called by the executor (GUI thread) with every due time of one job."""
         try:
-            spec = self.jobs.get(job_id)
+            spec = self._specs.get(job_id) or self.jobs.get(job_id)
         except JobNotFound:
             log.warning("scheduler fired %s, which has no definition; removing it", job_id)
             self.scheduler.remove_job(job_id)
@@ -133,6 +138,7 @@ class JobService:
         """Add or update several definitions at once (all were validated by the caller)."""
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
+            self._specs[spec.id] = spec
             if self.scheduling:
                 add_to_scheduler(self.scheduler, spec)
         self.events.jobs_changed.emit(())
@@ -140,12 +146,14 @@ class JobService:
 
     def remove_job(self, job_id: str) -> None:
         self.jobs.remove(job_id)
+        self._specs.pop(job_id, None)
         if self.scheduling and self.scheduler.get_job(job_id):
             self.scheduler.remove_job(job_id)
         self.events.jobs_changed.emit((job_id,))
 
     def set_paused(self, job_id: str, paused: bool) -> JobSpec:
         spec = self.jobs.set_paused(job_id, paused)
+        self._specs[spec.id] = spec
         if self.scheduling:
             if self.scheduler.get_job(job_id) is None:
                 add_to_scheduler(self.scheduler, spec)
@@ -163,6 +171,7 @@ class JobService:
         return len(changed)
 
     def _schedule(self, spec: JobSpec) -> None:
+        self._specs[spec.id] = spec
         if self.scheduling:
             add_to_scheduler(self.scheduler, spec)
         self.events.jobs_changed.emit((spec.id,))

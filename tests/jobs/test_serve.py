@@ -88,7 +88,8 @@ def test_serve_runs_jobs_added_through_the_cli_and_a_second_serve_runs_nothing(d
                         history(data_dir, "--limit", "200"), timeout=30)
         slots = [r["scheduled_at"] for r in runs if r["cause"] == "scheduled"]
         assert len(slots) == len(set(slots))  # every slot ran once
-        waited = jobdesk(data_dir, "run", added.stdout.strip(), "--wait", "--json")  # over the socket
+        manual = jobdesk(data_dir, "add", "--name", "manual", "--every", "1d", "--", sys.executable, "-c", "pass")
+        waited = jobdesk(data_dir, "run", manual.stdout.strip(), "--wait", "--json")  # over the socket
         assert waited.returncode == 0 and json.loads(waited.stdout)["status"] == "succeeded"
     finally:
         stop(serve)
