@@ -118,7 +118,7 @@ def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    statuses = ()
+    statuses: tuple[RunStatus, ...] = ()
     if req.get("status"):
         try:
             statuses = (RunStatus(req["status"]),)

@@ -199,7 +199,7 @@ class HistoryRepository:
     def prune(self, *, max_age_days: float | None, max_runs_per_job: int | None) -> int:
         """Delete old rows and their logs; the newest row of every job is always kept."""
         keep_latest = select(func.max(T.id)).group_by(T.job_id)
-        doomed = []
+        doomed: list[Any] = []
         with self._engine.connect() as conn:
             if max_age_days is not None:
                 cutoff = time.time() - max_age_days * 86400

@@ -222,15 +222,16 @@ class JobService:
             has_table = conn.execute(
                 text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
             ).first()
-            stored = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
+            stored: dict[str, float | None] = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
         out = {}
         now = datetime.now(timezone.utc)
         for spec in self.jobs.all():
             if spec.paused:
                 continue
             if spec.id in stored:
-                if stored[spec.id] is not None:
-                    out[spec.id] = datetime.fromtimestamp(stored[spec.id], timezone.utc)
+                timestamp = stored[spec.id]
+                if timestamp is not None:
+                    out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
             elif not self.scheduling:
                 upcoming = triggers.next_fire_times(spec.trigger, 1, after=now)
                 if upcoming:
@@ -244,7 +245,7 @@ class JobService:
         streams = [
             _fire_stream(specs[job_id], first) for job_id, first in self.next_run_times().items() if job_id in specs
         ]
-        out = []
+        out: list[tuple[datetime, JobSpec]] = []
         for when, job_id in heapq.merge(*streams):
             if when > end or len(out) >= limit:
                 break
