@@ -99,17 +99,12 @@ class HistoryRepository:
         now = time.time()
         values: dict[str, Any] = dict(
             id=run_id if run_id is not None else self.allocate_id(),
-            job_id=job.id,
-            job_name=job.name,
             cause=cause.value,
             status=status.value,
             scheduled_at=to_epoch(scheduled_at),
             queued_at=now,
             error=error,
-            command=json.dumps(list(job.command)),
-            shell=job.shell,
-            cwd=job.cwd,
-            env=json.dumps(dict(job.env)),
+            **_what_was_run(job),
         )
         if status.is_final:
             values["ended_at"] = now
@@ -123,23 +118,19 @@ class HistoryRepository:
     ) -> None:
         """Write the row of a run whose process already started (see `allocate_id`)."""
         values = dict(
-            id=run_id, job_id=job.id, job_name=job.name, cause=cause.value, status=RunStatus.RUNNING.value,
-            scheduled_at=to_epoch(scheduled_at), queued_at=queued_at.timestamp(), started_at=started_at.timestamp(),
-            log_path=str(log_path) if log_path else None, command=json.dumps(list(job.command)), shell=job.shell,
-            cwd=job.cwd, env=json.dumps(dict(job.env)),
+            id=run_id, cause=cause.value, status=RunStatus.RUNNING.value, scheduled_at=to_epoch(scheduled_at),
+            queued_at=queued_at.timestamp(), started_at=started_at.timestamp(),
+            log_path=str(log_path) if log_path else None, **_what_was_run(job),
         )
         with self._engine.begin() as conn:
             conn.execute(insert(run_table).values(**values))
 
     def create_many(self, rows: Iterable[tuple[JobSpec, RunCause, RunStatus, datetime | None, str | None]]) -> None:
-        """Record several final rows (a batch of missed slots) in one transaction."""
+        """Record several final rows (a batch of missed slots, an import of old history) at once."""
         now = time.time()
         values = [
-            dict(
-                id=self.allocate_id(), job_id=job.id, job_name=job.name, cause=cause.value, status=status.value,
-                scheduled_at=to_epoch(scheduled), queued_at=now, ended_at=now, error=error,
-                command=json.dumps(list(job.command)), shell=job.shell, cwd=job.cwd, env=json.dumps(dict(job.env)),
-            )
+            dict(id=self.allocate_id(), cause=cause.value, status=status.value, scheduled_at=to_epoch(scheduled),
+                 queued_at=now, ended_at=now, error=error, **_what_was_run(job))
             for job, cause, status, scheduled, error in rows
         ]
         if values:
@@ -254,6 +245,14 @@ class HistoryRepository:
                 select(run_table).where(or_(T.status == RunStatus.RUNNING.value, T.status == RunStatus.QUEUED.value))
             ).all()
         return [_record(row) for row in rows]
+
+
+def _what_was_run(job: JobSpec) -> dict[str, Any]:
+    """The job's identity and command as they were for this run (NOTES item 32)."""
+    return dict(
+        job_id=job.id, job_name=job.name, command=json.dumps(list(job.command)), shell=job.shell,
+        cwd=job.cwd, env=json.dumps(dict(job.env)),
+    )
 
 
 def _record(row: Any) -> RunRecord:
