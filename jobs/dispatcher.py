@@ -160,9 +160,10 @@ class Dispatcher:
             if reason is not None:
                 process.cancel(reason)
             outcome = process.run()
-            self._ensure_row(pending, outcome.started_at, None)  # the process never started
+            # A process that never started has no start time; its log holds the reason.
+            self._ensure_row(pending, process.started_at, log_path if log_path.exists() else None)
             self._history.finish(
-                pending.run_id, outcome.status, started_at=outcome.started_at, ended_at=outcome.ended_at,
+                pending.run_id, outcome.status, started_at=process.started_at, ended_at=outcome.ended_at,
                 exit_code=outcome.exit_code, output_bytes=outcome.output_bytes, truncated=outcome.truncated,
                 error=outcome.error,
             )
@@ -171,7 +172,7 @@ class Dispatcher:
             log.exception("job %s: run #%d failed inside Jobdesk", job.id, pending.run_id)
             now = datetime.now(timezone.utc)
             try:
-                self._ensure_row(pending, now, None)
+                self._ensure_row(pending, None, None)
                 self._history.finish(pending.run_id, RunStatus.FAILED, ended_at=now, error=f"internal error: {exc}")
             except Exception:
                 log.exception("could not record the failure of run #%d", pending.run_id)
@@ -186,7 +187,7 @@ class Dispatcher:
             self._history.mark_started(pending.run_id, started_at, log_path)
         self._emit("run_started", pending.run_id)
 
-    def _ensure_row(self, pending: _Pending, started_at: datetime, log_path: Path | None) -> bool:
+    def _ensure_row(self, pending: _Pending, started_at: datetime | None, log_path: Path | None) -> bool:
         """Write the row of a run that started without waiting. True if it wrote it now."""
         with self._lock:
             if pending.row_written:

@@ -37,7 +37,7 @@ def from_epoch(value: float | None) -> datetime | None:
 class HistoryQuery:
     job_id: str | None = None
     statuses: tuple[RunStatus, ...] = ()
-    since: datetime | None = None  # by scheduled time, else queued time
+    since: datetime | None = None  # by the time the run was queued (due or asked for)
     until: datetime | None = None
     text: str | None = None  # substring of the job name
     before_id: int | None = None  # keyset paging: rows older than this id
@@ -114,12 +114,13 @@ class HistoryRepository:
 
     def create_started(
         self, run_id: int, job: JobSpec, cause: RunCause, *, scheduled_at: datetime | None,
-        queued_at: datetime, started_at: datetime, log_path: Path | None,
+        queued_at: datetime, started_at: datetime | None, log_path: Path | None,
     ) -> None:
-        """Write the row of a run whose process already started (see `allocate_id`)."""
+        """Write the row of a run that did not wait for a slot (see `allocate_id`); `started_at`
+        is None when its process could not be started."""
         values = dict(
             id=run_id, cause=cause.value, status=RunStatus.RUNNING.value, scheduled_at=to_epoch(scheduled_at),
-            queued_at=queued_at.timestamp(), started_at=started_at.timestamp(),
+            queued_at=queued_at.timestamp(), started_at=to_epoch(started_at),
             log_path=str(log_path) if log_path else None, **_what_was_run(job),
         )
         with self._engine.begin() as conn:

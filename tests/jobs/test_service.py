@@ -81,6 +81,8 @@ def test_a_failing_command_is_a_failed_run_with_its_message(service):
     record = service.wait_for_run(service.run_now(saved.id), timeout=20)
     assert record.status is RunStatus.FAILED
     assert "not found" in record.error
+    assert record.started_at is None and record.exit_code is None  # no process ever existed
+    assert "not found" in record.log_path.read_text()  # the log viewer shows why
 
 
 def test_invalid_definitions_are_refused_and_nothing_is_stored(service):

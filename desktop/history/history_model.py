@@ -1,0 +1,291 @@
+"""`HistoryModel`: run history as a table, newest first, loaded a page at a time.
+
+Rows come from `HistoryRepository.query` with keyset paging (`before_id` = the oldest id loaded),
+so the first page of a million rows costs one indexed query and scrolling down loads the next
+page through `canFetchMore`/`fetchMore`. Pages that may scan the table (a name search, a date
+range) load on a worker thread (`PageLoader`); the rest are index seeks and load at once. Live
+events update rows by run id, never by event
+order (NOTES item 7): a "finished" may arrive before the "queued" it follows, and a stale
+non-final record never overwrites a final one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QPalette
+
+from desktop.formatting import (
+    NO_VALUE,
+    format_duration,
+    format_relative,
+    format_time,
+    status_colour,
+    status_icon,
+    status_text,
+)
+from desktop.history.history_filter import HistoryFilter
+from desktop.history.page_loader import PageLoader
+from desktop.history.run_text import never_started
+from jobs.history import HistoryQuery, HistoryRepository
+from jobs.model import RunRecord
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 200
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+ERROR_DISPLAY_CHARS = 120
+
+COLUMNS = ("Job", "Cause", "Scheduled", "Started", "Duration", "Status", "Exit code", "Error")
+(JOB, CAUSE, SCHEDULED, STARTED, DURATION, STATUS, EXIT_CODE, ERROR) = range(len(COLUMNS))
+_HEADER_TIPS = {
+    SCHEDULED: "When the schedule wanted the run (empty for runs started by hand)",
+    STARTED: "When its process started",
+    EXIT_CODE: "The process's exit code (negative: ended by that signal)",
+}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class HistoryModel(QAbstractTableModel):
+    """Signals:
+
+    page_loaded(int): a page came in and that many new rows were appended.
+    loading_changed(bool): a page is (no longer) being loaded in the background.
+    load_failed(str): a page could not be read (the message); loading stops.
+    """
+
+    page_loaded = Signal(int)
+    loading_changed = Signal(bool)
+    load_failed = Signal(str)
+
+    def __init__(self, history: HistoryRepository, parent: Any = None, *, page_size: int = PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self._history = history
+        self._page_size = page_size
+        self._filter = HistoryFilter()
+        self._rows: list[RunRecord] = []
+        self._keys: list[int] = []  # -id of each row: ascending, for bisect
+        self._exhausted = False
+        self._loading = False
+        self._generation = 0  # bumped by every reset: answers for an older filter are dropped
+        self._loader = PageLoader(history, self)
+        self._loader.loaded.connect(self._on_page_loaded)
+        self._final_ids: set[int] = set()  # runs an event showed as final: later non-final events are stale
+        self._palette: QPalette | None = None
+
+    # --- loading -----------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> HistoryFilter:
+        return self._filter
+
+    def set_filter(self, new_filter: HistoryFilter) -> None:
+        """Show runs matching `new_filter`: reset and load the first page."""
+        self._filter = new_filter
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        self._set_loading(False)
+        self.beginResetModel()
+        self._rows, self._keys, self._exhausted = [], [], False
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return not parent.isValid() and not self._exhausted and not self._loading
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        """Load the next page: at once when it is an index seek, else in the background."""
+        if parent.isValid() or self._exhausted or self._loading:
+            return
+        query = self._next_query()
+        if self._filter.may_scan:
+            self._set_loading(True)
+            self._loader.load((self._generation, query.before_id), query)
+        else:
+            self._append(self._history.query(query))
+
+    def load_page_now(self) -> None:
+        """Load the next page on this thread, whatever the filter (a bounded search by show_run)."""
+        if not self._exhausted:
+            self._append(self._history.query(self._next_query()))
+
+    def _next_query(self) -> HistoryQuery:
+        return self._filter.query(before_id=self._rows[-1].id if self._rows else None, limit=self._page_size)
+
+    @Slot(object, object)
+    def _on_page_loaded(self, ticket: tuple[int, int | None], result: object) -> None:
+        generation, before = ticket
+        if generation != self._generation:
+            return  # for a filter that is no longer shown
+        self._set_loading(False)
+        if before != (self._rows[-1].id if self._rows else None):
+            return  # load_page_now went further meanwhile
+        if isinstance(result, Exception):
+            log.error("cannot read run history: %s", result)
+            self._exhausted = True
+            self.load_failed.emit(f"Cannot read the run history: {result}")
+            return
+        self._append(result)  # type: ignore[arg-type]
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)
+
+    def _append(self, page: list[RunRecord]) -> None:
+        if len(page) < self._page_size:
+            self._exhausted = True
+        page = [record for record in page if self.row_of(record.id) is None]
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self._keys.extend(-record.id for record in page)
+            self.endInsertRows()
+        self.page_loaded.emit(len(page))
+
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    # --- live updates ------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_run_changed(self, record: RunRecord) -> None:
+        """A run was queued, started, finished or recorded: insert, update or drop its row."""
+        if record.status.is_final:
+            self._final_ids.add(record.id)
+        elif record.id in self._final_ids:
+            return  # a late "queued"/"started" for a run we already saw end
+        row = self.row_of(record.id)
+        if row is not None:
+            if self._filter.matches(record):
+                self._rows[row] = record
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            else:  # e.g. the "Running" filter and the run ended
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row], self._keys[row]
+                self.endRemoveRows()
+            return
+        if not self._filter.matches(record):
+            return
+        if not self._exhausted and self._rows and record.id < self._rows[-1].id:
+            return  # older than what is loaded: a later page brings it
+        row = bisect.bisect_left(self._keys, -record.id)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.insert(row, record)
+        self._keys.insert(row, -record.id)
+        self.endInsertRows()
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def row_of(self, run_id: int) -> int | None:
+        row = bisect.bisect_left(self._keys, -run_id)
+        return row if row < len(self._keys) and self._keys[row] == -run_id else None
+
+    def record_at(self, row: int) -> RunRecord | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def set_palette(self, palette: QPalette) -> None:
+        """The palette status colours must read on (the view's; dark mode)."""
+        self._palette = QPalette(palette)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, STATUS), self.index(len(self._rows) - 1, STATUS))
+
+    # --- Qt model API ------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(section)
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in (DURATION, EXIT_CODE):
+            return _RIGHT
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        record, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(record, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(record, column)
+        if role == RECORD_ROLE:
+            return record
+        if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
+            return status_icon(record.status)
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
+            return status_colour(record.status, self._palette or QGuiApplication.palette())
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (DURATION, EXIT_CODE):
+            return _RIGHT
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{COLUMNS[column]}: {_display(record, column) or NO_VALUE}"
+        return None
+
+
+def _display(record: RunRecord, column: int) -> str:
+    if column == JOB:
+        return record.job_name
+    if column == CAUSE:
+        return record.cause.value.capitalize()
+    if column == SCHEDULED:
+        return format_time(record.scheduled_at)
+    if column == STARTED:
+        return NO_VALUE if never_started(record) else format_time(record.started_at)
+    if column == DURATION:
+        return NO_VALUE if never_started(record) else format_duration(record.duration)
+    if column == STATUS:
+        return status_text(record.status)
+    if column == EXIT_CODE:
+        return NO_VALUE if record.exit_code is None else str(record.exit_code)
+    if column == ERROR:
+        return elide_error(record.error)
+    return ""
+
+
+def elide_error(error: str | None) -> str:
+    """The first line of `error`, at most ERROR_DISPLAY_CHARS, with "…" when anything was cut."""
+    if not error:
+        return ""
+    lines = error.strip().splitlines() or [""]
+    first = lines[0]
+    if len(first) > ERROR_DISPLAY_CHARS:
+        return first[: ERROR_DISPLAY_CHARS - 1] + "…"
+    return first + (" …" if len(lines) > 1 else "")
+
+
+def _tooltip(record: RunRecord, column: int) -> str | None:
+    if column == JOB:
+        return f"{record.job_name} ({record.job_id}), run #{record.id}"
+    if column in (SCHEDULED, STARTED):
+        moment = record.scheduled_at if column == SCHEDULED else record.started_at
+        if moment is None or (column == STARTED and never_started(record)):
+            return "Started by hand" if column == SCHEDULED else "The run never started"
+        return f"{format_time(moment, seconds=True)} ({format_relative(moment)})"
+    if column == DURATION and record.ended_at is not None:
+        return f"Ended {format_time(record.ended_at, seconds=True)}"
+    if column == ERROR:
+        return record.error or None
+    if column == STATUS and record.truncated:
+        return f"{status_text(record.status)}; its output was cut at the log size limit"
+    return None

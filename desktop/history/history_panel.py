@@ -1,0 +1,209 @@
+"""`HistoryPanel`: the filter bar, the run history table and the selected run's output.
+
+The table (objectName ``historyTable``) shows `HistoryModel`, which loads pages as the user
+scrolls; live events from the service update it and the output viewer (all connected to methods
+of QObjects parented here, so the connections die with the panel; the service emits from worker
+threads and Qt queues the calls onto the GUI thread).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from desktop.history.history_filter import HistoryFilter, HistoryFilterBar
+from desktop.history.history_model import (
+    CAUSE,
+    DURATION,
+    ERROR,
+    EXIT_CODE,
+    JOB,
+    SCHEDULED,
+    STARTED,
+    STATUS,
+    HistoryModel,
+)
+from desktop.history.output_view import RunOutputPanel
+from jobs.model import RunRecord
+from jobs.service import JobService
+
+SHOW_RUN_MAX_PAGES = 10  # show_run loads at most this many pages looking for a run
+
+
+class HistoryPanel(QWidget):
+    """Signals: run_selected(RunRecord | None): the run shown in the output viewer changed."""
+
+    run_selected = Signal(object)
+
+    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="historyPanel")
+        self._service = service
+        self._reselect: int | None = None
+        self._load_error = ""
+        self.filter_bar = HistoryFilterBar(self)
+        self.model = HistoryModel(service.history, self)
+        self.table = QTableView(self, objectName="historyTable", accessibleName="Run history")
+        self.table.setModel(self.model)
+        self.output = RunOutputPanel(service.data_dir, self)
+        self.empty_label = QLabel(self.table.viewport(), objectName="historyEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setEnabled(False)  # drawn in the palette's disabled (dimmed) text colour
+        self._setup_table()
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self, objectName="historySplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.output)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+
+        events = service.events
+        for signal in (events.run_queued, events.run_started, events.run_finished, events.run_recorded):
+            signal.connect(self.model.on_run_changed)
+            signal.connect(self.output.update_record)
+        events.run_output.connect(self.output.on_output)
+        events.jobs_changed.connect(self.refresh_jobs)
+        self.filter_bar.filter_changed.connect(self._on_filter_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved, self.model.loading_changed):
+            signal.connect(self._update_empty_state)
+        self.model.page_loaded.connect(self._after_page)
+        self.model.load_failed.connect(self._on_load_failed)
+        self.table.viewport().installEventFilter(self)
+
+        self.refresh_jobs()
+        self.model.set_palette(self.palette())
+        self.model.set_filter(self.filter_bar.current)
+
+    def _setup_table(self) -> None:
+        table = self.table
+        table.setSortingEnabled(False)  # the order is the run id (keyset paging), newest first
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setShowGrid(False)
+        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        rows = table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(table.fontMetrics().height() + 6)
+        header = table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        metrics = table.fontMetrics()
+        time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 16
+        widths = {
+            JOB: metrics.averageCharWidth() * 30, CAUSE: metrics.horizontalAdvance("Catch-up") + 20,
+            SCHEDULED: time_width, STARTED: time_width, DURATION: metrics.horizontalAdvance("1h 30m 20s") + 16,
+            STATUS: metrics.horizontalAdvance("Interrupted") + 44, EXIT_CODE: metrics.horizontalAdvance("Exit code") + 16,
+        }
+        for column, width in widths.items():
+            header.resizeSection(column, width)
+        header.setMinimumSectionSize(40)
+        assert ERROR == self.model.columnCount() - 1  # the stretching last section
+
+    # --- public API --------------------------------------------------------------------------
+
+    @property
+    def current_record(self) -> RunRecord | None:
+        return self.output.record
+
+    def set_job_filter(self, job_id: str | None) -> None:
+        """Show only `job_id`'s runs (None: all jobs)."""
+        self.filter_bar.set_job(job_id)
+
+    def show_run(self, run_id: int) -> bool:
+        """Select run `run_id`, loading up to SHOW_RUN_MAX_PAGES pages to find it.
+
+        Returns True when it is selected in the table; otherwise (filtered out, too old, or gone)
+        the output viewer shows it alone, without a table row, and this returns False.
+        """
+        row = self.model.row_of(run_id)
+        if row is None:
+            record = self._service.history.get(run_id)
+            if record is not None and self.model.filter.matches(record):
+                pages = 0
+                while row is None and not self.model.exhausted and pages < SHOW_RUN_MAX_PAGES:
+                    self.model.load_page_now()
+                    pages += 1
+                    row = self.model.row_of(run_id)
+            if row is None:
+                self.table.selectionModel().clear()
+                self._show(record)
+                return False
+        index = self.model.index(row, JOB)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(index)
+        return True
+
+    @Slot()
+    @Slot(object)
+    def refresh_jobs(self, _changed: object = None) -> None:
+        """Refill the job filter from the definitions."""
+        self.filter_bar.set_jobs([(spec.id, spec.name) for spec in self._service.jobs.all()])
+
+    # --- reactions ---------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_filter_changed(self, new_filter: HistoryFilter) -> None:
+        shown = self.output.record
+        self._reselect = shown.id if shown is not None else None
+        self.model.set_filter(new_filter)  # the first page may come later (a search)
+        self._after_page()
+
+    @Slot()
+    def _after_page(self) -> None:
+        """Select the run shown before the filter changed, once the first page is in."""
+        if self._reselect is None or self.model.loading:
+            return
+        run_id, self._reselect = self._reselect, None
+        if self.model.row_of(run_id) is not None:
+            self.show_run(run_id)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        record = self.model.record_at(current.row()) if current.isValid() else None
+        if record is not None and (self.output.record is None or self.output.record.id != record.id):
+            self._show(record)
+
+    def _show(self, record: RunRecord | None) -> None:
+        self.output.show_record(record)
+        self.run_selected.emit(record)
+
+    @Slot()
+    def _update_empty_state(self) -> None:
+        empty = self.model.rowCount() == 0
+        if empty:
+            filtered = self.model.filter != HistoryFilter()
+            if self.model.loading:
+                self.empty_label.setText("Searching…")
+            elif self._load_error:
+                self.empty_label.setText(self._load_error)
+            else:
+                self.empty_label.setText("No runs match these filters" if filtered else "No runs yet")
+            self.empty_label.resize(self.table.viewport().size())
+        self.empty_label.setVisible(empty)
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._load_error = message
+        self._update_empty_state()
+        self._load_error = ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty_label.resize(self.table.viewport().size())
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            # Sent to the panel before its children get the new palette: read the panel's own.
+            self.model.set_palette(self.palette())
+        super().changeEvent(event)

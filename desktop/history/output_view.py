@@ -1,0 +1,320 @@
+"""The run output viewer: the tail of a run's log, live while the run goes on.
+
+`OutputView` (objectName ``runOutput``) is a read-only monospace QPlainTextEdit capped at
+`MAX_LINES` blocks. `RunOutputPanel` puts a summary, the run's error, a "cut" header and the
+"Copy command" / "Open log file" buttons around it.
+
+Only the last 256 KiB of a log are ever read (`log_tail.read_tail`, NOTES item 31). While the
+selected run is running, each `run_output` chunk marks the view dirty and a 100 ms timer flushes
+once: the new bytes are read from the log file from where the last read ended. The file is the
+same stream the chunks come from (the runner writes it first), so the tail read at selection
+time and the live part join without a gap or a repeated line; the chunks' own text is used only
+when the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QResizeEvent, QTextCursor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop.formatting import format_size, load_icon, status_colour, status_icon
+from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
+from desktop.history.run_text import copyable_command, error_text, never_started, summary
+from jobs.events import OutputChunk
+from jobs.model import RunRecord, RunStatus
+from jobs.paths import DataDir
+
+MAX_LINES = 5000
+FLUSH_MS = 100
+NO_RUN_TEXT = "Select a run to see its output"
+NO_OUTPUT_TEXT = "This run produced no output"
+
+
+class OutputView(QPlainTextEdit):
+    """Read-only, monospace, at most MAX_LINES lines; new text goes at the end."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="runOutput", accessibleName="Run output")
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setMaximumBlockCount(MAX_LINES)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setPlaceholderText(NO_RUN_TEXT)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+
+    def set_content(self, text: str) -> None:
+        self.setPlainText(text)
+        self.moveCursor(QTextCursor.MoveOperation.End)
+        self.ensureCursorVisible()
+
+    def append_text(self, text: str) -> None:
+        """Add `text` (not necessarily whole lines) at the end; follow it if the view was at the end."""
+        bar = self.verticalScrollBar()
+        following = bar.value() >= bar.maximum() - 2
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        if following:
+            bar.setValue(bar.maximum())
+
+    @property
+    def line_cap_reached(self) -> bool:
+        return self.document().blockCount() >= MAX_LINES
+
+
+class ElidedLabel(QLabel):
+    """One line of text, elided at the right when narrow; the whole text is in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None, **kwargs: object) -> None:
+        super().__init__(parent, **kwargs)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def set_full_text(self, text: str, tooltip: str | None = None) -> None:
+        self._full = text
+        self.setToolTip(text if tooltip is None else tooltip)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width())))
+
+
+class RunOutputPanel(QWidget):
+    """Summary, error, header and buttons over an `OutputView`, for one run at a time."""
+
+    def __init__(self, data_dir: DataDir | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="runOutputPanel")
+        self._data_dir = data_dir
+        self._record: RunRecord | None = None
+        self._log_path: Path | None = None
+        self._offset = 0  # bytes of the log already shown (file position)
+        self._file_size = 0
+        self._cut = False  # the view starts after the beginning of the log
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._chunks: list[str] = []
+        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush)
+
+        self.status_icon = QLabel(self, objectName="runStatusIcon")
+        self.summary_label = ElidedLabel(self, objectName="runSummary")
+        self.copy_button = QPushButton(load_icon("copy"), "Copy command", self, objectName="copyCommand")
+        self.copy_button.setToolTip("Copy the command line, with its directory and environment, to the clipboard")
+        self.open_button = QPushButton(load_icon("open-log"), "Open log file", self, objectName="openLogFile")
+        self.error_label = QLabel(self, objectName="runError", wordWrap=True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header_label = QLabel(self, objectName="runOutputHeader", wordWrap=True)
+        self.header_label.setTextFormat(Qt.TextFormat.RichText)
+        self.view = OutputView(self)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.status_icon)
+        top.addWidget(self.summary_label, 1)
+        top.addWidget(self.copy_button)
+        top.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.header_label)
+        layout.addWidget(self.view, 1)
+
+        self.copy_button.clicked.connect(self.copy_command)
+        self.open_button.clicked.connect(self.open_log_file)
+        self.header_label.linkActivated.connect(self.open_log_file)
+        self.show_record(None)
+
+    # --- what is shown -----------------------------------------------------------------------
+
+    @property
+    def record(self) -> RunRecord | None:
+        return self._record
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._log_path
+
+    def show_record(self, record: RunRecord | None) -> None:
+        """Show `record`'s output (None: the empty state)."""
+        self._flush_timer.stop()
+        self._chunks.clear()
+        self._record = record
+        self._load()
+        self._refresh_labels()
+
+    @Slot(object)
+    def update_record(self, record: RunRecord) -> None:
+        """A newer state of the shown run (it started, ended...); other runs are ignored."""
+        old = self._record
+        if old is None or record.id != old.id or (old.status.is_final and not record.status.is_final):
+            return
+        self._record = record
+        if self._log_path is None and self._find_log(record) is not None:
+            self._load()  # it started: its log exists now
+        elif record.status.is_final and not old.status.is_final:
+            self.flush()  # the runner's last output and notes
+        self._refresh_labels()
+
+    @Slot(object)
+    def on_output(self, chunk: OutputChunk) -> None:
+        """Live output of some run: collected for the shown one, flushed by the timer."""
+        if self._record is None or chunk.run_id != self._record.id:
+            return
+        self._chunks.append(chunk.text)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    @Slot()
+    def flush(self) -> None:
+        """Add what the run wrote since the last read, in one append."""
+        self._flush_timer.stop()
+        chunks, self._chunks = self._chunks, []
+        if self._record is None:
+            return
+        path = self._log_path or self._find_log(self._record)
+        if path is None:
+            if chunks:  # no file to read (yet): the events' text is all there is
+                self.view.append_text("".join(chunks))
+            return
+        if self._log_path is None:
+            self._load()
+            self._refresh_labels()
+            return
+        more = read_more(path, self._offset)
+        if more is None:
+            if chunks:
+                self.view.append_text("".join(chunks))
+            return
+        data, self._file_size = more
+        if len(data) >= TAIL_BYTES or self._file_size < self._offset:  # far behind, or a new file
+            self._load()
+            self._refresh_labels()
+            return
+        if data:
+            self._offset += len(data)
+            self.view.append_text(self._decoder.decode(data))
+        self._refresh_header()
+
+    def _find_log(self, record: RunRecord) -> Path | None:
+        if record.log_path is not None:
+            return record.log_path
+        # WORKAROUND: a run whose program could not start has a log (with the error) but no
+        # log_path in its row; the path is derived the way the runner derives it.
+        if self._data_dir is not None:
+            guess = self._data_dir.run_log(record.job_id, record.id)
+            if guess.is_file():
+                return guess
+        return None
+
+    def _load(self) -> None:
+        """Read the tail of the shown run's log into the view."""
+        record = self._record
+        self._log_path = path = self._find_log(record) if record is not None else None
+        self._decoder.reset()
+        self._offset = self._file_size = 0
+        self._cut = False
+        if record is None:
+            self.view.setPlaceholderText(NO_RUN_TEXT)
+            self.view.set_content("")
+            return
+        tail = read_tail(path)
+        self._offset, self._file_size, self._cut = tail.end_offset, tail.total_bytes, tail.end_offset > tail.shown_bytes
+        self.view.setPlaceholderText(tail.error or self._empty_text(record, missing=tail.missing))
+        self.view.set_content(tail.text)
+
+    def _empty_text(self, record: RunRecord, *, missing: bool) -> str:
+        if record.status is RunStatus.QUEUED:
+            return "Waiting for a free slot to start…"
+        if record.status is RunStatus.RUNNING:
+            return "No output yet"
+        if never_started(record):
+            return "This run did not start, so it has no output"
+        if missing and record.output_bytes:
+            return f"The log file is gone (history retention removes old logs): {record.log_path}"
+        return NO_OUTPUT_TEXT
+
+    # --- labels ------------------------------------------------------------------------------
+
+    def _refresh_labels(self) -> None:
+        record = self._record
+        if record is None:
+            self.status_icon.clear()
+            self.status_icon.hide()
+            self.summary_label.set_full_text("", "")
+            self.error_label.hide()
+        else:
+            icon = status_icon(record.status)
+            self.status_icon.setPixmap(icon.pixmap(16, 16))
+            self.status_icon.setVisible(not icon.isNull())
+            text = summary(record)
+            self.summary_label.set_full_text(f"{record.job_name} — {text}", f"{record.job_name} ({record.job_id})\n{text}")
+            error = error_text(record)
+            self.error_label.setText(error)
+            self.error_label.setVisible(bool(error))
+            self._colour_error()
+        self.copy_button.setEnabled(record is not None and bool(record.command))
+        self.open_button.setEnabled(self._log_path is not None and self._log_path.is_file())
+        self.open_button.setToolTip(str(self._log_path) if self._log_path else "This run has no log file")
+        self._refresh_header()
+
+    def _colour_error(self) -> None:
+        if self._record is None:
+            return
+        font = self.error_label.font()
+        font.setBold(self._record.status.is_failure or never_started(self._record))
+        self.error_label.setFont(font)
+        colour = status_colour(self._record.status, self.palette())
+        self.error_label.setStyleSheet(f"color: {colour.name()};")
+
+    def _refresh_header(self) -> None:
+        parts = []
+        if self._cut:
+            lines = f" (its last {MAX_LINES:,} lines)" if self.view.line_cap_reached else ""
+            parts.append(f"Showing the last {format_size(TAIL_BYTES)} of {format_size(self._file_size)}{lines}")
+        elif self.view.line_cap_reached:
+            parts.append(f"Showing the last {MAX_LINES:,} lines of {format_size(self._file_size)}")
+        record = self._record
+        if record is not None and record.truncated:
+            parts.append(f"the run wrote {format_size(record.output_bytes)}; the log kept only its beginning")
+        if not parts:
+            self.header_label.hide()
+            return
+        text = html.escape("; ".join(parts))
+        # The anchor's colour is explicit: QLabel keeps the default blue in a dark palette.
+        colour = self.palette().color(QPalette.ColorRole.Link).name()
+        link = f' — <a href="open" style="color: {colour}">Open log file</a>' if self._log_path is not None else ""
+        self.header_label.setText(text[:1].upper() + text[1:] + link)
+        self.header_label.show()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "view"):  # not while building
+            self._colour_error()
+            self._refresh_header()
+        super().changeEvent(event)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    @Slot()
+    def copy_command(self) -> None:
+        if self._record is not None and self._record.command:
+            QGuiApplication.clipboard().setText(copyable_command(self._record))
+
+    @Slot()
+    def open_log_file(self) -> None:
+        if self._log_path is not None and self._log_path.is_file():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_path)))

@@ -1,0 +1,44 @@
+"""Run one history page query on a worker thread and hand the rows back on the GUI thread.
+
+Pages filtered by job or status are index seeks (milliseconds) and load on the GUI thread. A job
+name search (`LIKE '%text%'`) or a date range cannot use the id order's index: when few rows
+match, SQLite reads the whole table, 0.3–0.8 s for a million rows, so those pages load here.
+The loader is a QObject created on the GUI thread; its signal, emitted from the worker, reaches
+GUI-thread receivers through a queued connection (NOTES item 2).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from jobs.history import HistoryQuery, HistoryRepository
+
+log = logging.getLogger(__name__)
+
+
+class PageLoader(QObject):
+    """Signals: loaded(object, object): (ticket, list[RunRecord] or the Exception raised)."""
+
+    loaded = Signal(object, object)
+
+    def __init__(self, history: HistoryRepository, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._history = history
+
+    def load(self, ticket: object, query: HistoryQuery) -> None:
+        """Query on a new daemon thread; `loaded(ticket, result)` follows on the GUI thread."""
+        threading.Thread(target=self._run, args=(ticket, query), name="history-page", daemon=True).start()
+
+    def _run(self, ticket: object, query: HistoryQuery) -> None:
+        result: object
+        try:
+            result = self._history.query(query)
+        except Exception as exc:  # the database closed under us (quit) or a real error: the GUI decides
+            result = exc
+        try:
+            self.loaded.emit(ticket, result)
+        except RuntimeError:  # the panel (and this loader) went away while the query ran
+            log.debug("history page finished after its view was closed")

@@ -1,0 +1,91 @@
+"""Words about one run: the command to paste into a terminal and the one-line summary.
+
+Qt-free. "Works by hand, fails when scheduled" (NOTES item 32) is easiest to debug by running
+exactly what the scheduler ran, so `copyable_command` rebuilds it from the history row: the
+working directory, the environment overrides as a `K=V` prefix, and the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+from desktop.formatting import format_duration, format_time, status_text
+from jobs.model import RunCause, RunRecord, RunStatus
+
+
+def _quote(text: str) -> str:
+    return subprocess.list2cmdline([text]) if os.name == "nt" else shlex.quote(text)
+
+
+def command_line(record: RunRecord) -> str:
+    """The command as run: `shlex.join` of the argument list, or the shell line as typed."""
+    if record.shell:
+        return " ".join(record.command)  # what the runner hands to the shell
+    if os.name == "nt":
+        return subprocess.list2cmdline(list(record.command))
+    return shlex.join(record.command)
+
+
+def copyable_command(record: RunRecord) -> str:
+    """`cd DIR && K=V ... command`, ready to paste into a POSIX shell.
+
+    A shell line with overrides runs as `K=V sh -c 'line'`, so the variables reach every command
+    of the line, not only its first one.
+    """
+    line = command_line(record)
+    env = " ".join(f"{key}={_quote(value)}" for key, value in record.env)
+    if env and record.shell:
+        line = f"{env} sh -c {_quote(line)}"
+    elif env:
+        line = f"{env} {line}"
+    if record.cwd:
+        line = f"cd {_quote(record.cwd)} && {line}"
+    return line
+
+
+def never_started(record: RunRecord) -> bool:
+    """The run has no process and never will (missed, skipped, or it failed to start).
+
+    A run whose program could not start is recorded as failed with a start time but without an
+    exit code or a log path (the process never existed), so both shapes count.
+    """
+    if record.status.is_final and record.started_at is None:
+        return True
+    return record.status is RunStatus.FAILED and record.exit_code is None and record.log_path is None
+
+
+_CAUSE_WORDS = {
+    RunCause.SCHEDULED: "scheduled for",
+    RunCause.CATCH_UP: "catch-up of",
+    RunCause.MANUAL: "started by hand",
+}
+
+
+def summary(record: RunRecord) -> str:
+    """"Failed · exit 1 · 1m 36s · run #5, scheduled for Mon 30 Nov 07:30 · started Mon 30 Nov 07:30:01"."""
+    parts = [status_text(record.status)]
+    started = not never_started(record)
+    if record.exit_code is not None:
+        parts.append(f"exit {record.exit_code}")
+    if started and record.duration is not None:
+        parts.append(format_duration(record.duration))
+    cause = f"run #{record.id}, {_CAUSE_WORDS[record.cause]}"
+    if record.cause is not RunCause.MANUAL:
+        cause += f" {format_time(record.scheduled_at)}"
+    parts.append(cause)
+    if started and record.started_at is not None:
+        parts.append(f"started {format_time(record.started_at, seconds=True)}")
+    elif record.queued_at is not None and not record.status.is_final:
+        parts.append(f"queued {format_time(record.queued_at, seconds=True)}")
+    return " · ".join(parts)
+
+
+def error_text(record: RunRecord) -> str:
+    """The error to show prominently, or "" (a plain non-zero exit has no error text)."""
+    if not record.error:
+        return ""
+    if never_started(record) and record.status not in (RunStatus.MISSED, RunStatus.SKIPPED):
+        return f"Did not start: {record.error}"
+    return record.error
