@@ -26,8 +26,9 @@ def exit_now(code: int) -> None:
     error: bool_dealloc"), turning a clean exit into a crash report. Everything Jobdesk owns
     (database, logs, child processes) is closed before this point.
     """
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None in a Windows GUI executable (no console)
+            stream.flush()
     os._exit(code)
 
 
