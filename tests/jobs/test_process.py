@@ -437,3 +437,17 @@ def test_fifty_megabytes_complete_quickly_with_a_capped_log(tmp_path: Path) -> N
     assert req.log_path.stat().st_size < 1024 * 1024 + 200
     assert len(recorder.text) == 1024 * 1024
     assert took < 10
+
+
+def test_windows_runs_get_their_own_group_and_no_console_window(monkeypatch):
+    """Only the flag choice can be checked here (no Windows); the tree kill is psutil's."""
+    import subprocess
+
+    from jobs import process
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200, raising=False)
+    monkeypatch.setattr(subprocess, "CREATE_NO_WINDOW", 0x8000000, raising=False)
+    assert process._spawn_options() == {"creationflags": 0x200 | 0x8000000}
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert process._spawn_options() == {"start_new_session": True}
