@@ -7,12 +7,14 @@ is only written (with a throwaway value name) on Windows itself.
 from __future__ import annotations
 
 import argparse
+import json
 import ast
 import os
 import plistlib
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -371,3 +373,28 @@ def test_bundle_builds_starts_and_carries_its_resources(tmp_path):
         entry = (tmp_path / "applications" / f"{APP_ID}.desktop").read_text()
         assert f"Exec={exec_value([str(exe)])}" in entry.splitlines()
         assert (tmp_path / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").is_file()
+
+    _bundle_serves_and_records_a_run(exe, tmp_path / "bundle-data")
+
+
+def _bundle_serves_and_records_a_run(exe: Path, data: Path) -> None:
+    """The bundled program schedules: `serve` runs a job, `history --json` (also bundled) shows it."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    cli = [str(exe), "--data-dir", str(data)]
+    added = subprocess.run([*cli, "add", "--name", "bundled", "--every", "1s", "--", sys.executable, "-c", "print('from bundle')"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    serve = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        runs: list[dict] = []
+        while time.monotonic() < deadline and not any(r["status"] == "succeeded" for r in runs):
+            time.sleep(1)
+            result = subprocess.run([*cli, "history", "--json"], env=env, capture_output=True, text=True, timeout=60)
+            runs = json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else []
+    finally:
+        serve.terminate()
+        _, err = serve.communicate(timeout=30)
+    done = [r for r in runs if r["status"] == "succeeded"]
+    assert done, f"no successful run from the bundle's serve; stderr: {err[-2000:]}"
+    assert done[0]["cause"] == "scheduled" and Path(done[0]["log_path"]).read_text().strip() == "from bundle"
