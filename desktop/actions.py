@@ -1,0 +1,372 @@
+"""The window's commands as QActions: new, edit, duplicate, delete, run now, pause, resume, ...
+
+The same QAction objects go into the toolbar, the menus, the jobs table's context menu and the
+tray menu, so their enabled state is decided once (`update_for(spec)`). Each handler does one
+short service call on the GUI thread (a row or two in SQLite) and reports in the status bar;
+the tables follow through the service's events.
+
+Keys: Ctrl+N, Ctrl+R and Ctrl+F work anywhere in the window; Return/Enter/F2 (edit), Delete and
+Space (pause/resume toggle) only while the jobs table has focus, so they never steal keys from
+the filter box or a dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox, QSpinBox, QVBoxLayout, QWidget
+
+from desktop.icons import icon
+from jobs.codec import JobValidationError
+from jobs.model import JobSpec
+from jobs.repository import JobNotFound
+from jobs.transfer import ImportProblem, export_text, read_import, write_atomically
+
+if TYPE_CHECKING:
+    from desktop.editor.job_editor import JobEditorDialog
+    from desktop.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+TOML_FILTER = "Jobdesk jobs (*.toml);;All files (*)"
+
+
+class JobActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._service = window.service
+        self.editor: JobEditorDialog | None = None  # the open editor, if any
+        self.settings_dialog: SettingsDialog | None = None
+        self.last_import_error: str | None = None
+        make = self._make
+        self.new = make("newJobAction", "&New job…", "new", "Create a job", QKeySequence.StandardKey.New)
+        self.edit = make("editJobAction", "&Edit…", "edit", "Edit the selected job (Return, F2)")
+        self.duplicate = make("duplicateJobAction", "D&uplicate…", "duplicate", "Create a job from a copy of the selected one")
+        self.delete = make("deleteJobAction", "&Delete", "delete", "Delete the selected job; its history is kept (Delete)")
+        self.run_now = make("runNowAction", "&Run now", "run-now", "Run the selected job once now (Ctrl+R)", "Ctrl+R")
+        self.pause = make("pauseJobAction", "&Pause", "pause", "Pause the selected job: no scheduled runs (Space)")
+        self.resume = make("resumeJobAction", "Res&ume", "resume", "Resume the selected job (Space)")
+        self.pause_all = make("pauseAllAction", "Pause &all", "pause-all", "Pause every job")
+        self.resume_all = make("resumeAllAction", "Resume a&ll", "resume-all", "Resume every paused job")
+        self.import_ = make("importAction", "&Import…", "import", "Add or replace jobs from a TOML file")
+        self.export = make("exportAction", "E&xport…", "export", "Save all jobs to a TOML file")
+        self.settings = make("settingsAction", "&Settings…", "", "Concurrent runs and history retention")
+        self.quit = make("quitAction", "&Quit", "", "Stop scheduling and quit Jobdesk", QKeySequence.StandardKey.Quit)
+        self.find = make("findAction", "&Find job", "", "Filter the jobs by name or tag", QKeySequence.StandardKey.Find)
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        table = window.jobs_table
+        self._table_keys(self.edit, [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2])
+        self._table_keys(self.delete, [QKeySequence.StandardKey.Delete])
+        self.toggle_pause = QAction("Pause or resume", self, objectName="togglePauseAction")
+        self._table_keys(self.toggle_pause, [Qt.Key.Key_Space])
+        table.addAction(self.toggle_pause)
+
+        self.new.triggered.connect(self.new_job)
+        self.edit.triggered.connect(self.edit_job)
+        self.duplicate.triggered.connect(self.duplicate_job)
+        self.delete.triggered.connect(self.delete_job)
+        self.run_now.triggered.connect(self.run_selected)
+        self.pause.triggered.connect(self.pause_job)
+        self.resume.triggered.connect(self.resume_job)
+        self.toggle_pause.triggered.connect(self.toggle_selected)
+        self.pause_all.triggered.connect(self.pause_all_jobs)
+        self.resume_all.triggered.connect(self.resume_all_jobs)
+        self.import_.triggered.connect(self.import_jobs)
+        self.export.triggered.connect(self.export_jobs)
+        self.settings.triggered.connect(self.open_settings)
+        self.quit.triggered.connect(window.quit_app)
+        self.find.triggered.connect(window.focus_filter)
+        self.update_for(None)
+
+    def _make(self, name: str, text: str, icon_name: str, tip: str, keys: object = None) -> QAction:
+        action = QAction(icon(icon_name) if icon_name else icon(""), text, self._window)
+        action.setObjectName(name)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        return action
+
+    def _table_keys(self, action: QAction, keys: list[object]) -> None:
+        """Shortcuts active only while the jobs table has focus (shown in menus all the same)."""
+        action.setShortcuts([QKeySequence(key) for key in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self._window.jobs_table.addAction(action)
+
+    def job_actions(self) -> list[QAction]:
+        return [self.edit, self.duplicate, self.delete, self.run_now, self.pause, self.resume]
+
+    def update_for(self, spec: JobSpec | None) -> None:
+        """Enable what applies to the selected job (None: no selection)."""
+        selected = spec is not None
+        for action in (self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause):
+            action.setEnabled(selected)
+        self.pause.setEnabled(selected and not spec.paused)  # type: ignore[union-attr]
+        self.resume.setEnabled(selected and spec.paused)  # type: ignore[union-attr]
+
+    def update_all_state(self, specs: list[JobSpec]) -> None:
+        self.pause_all.setEnabled(any(not spec.paused for spec in specs))
+        self.resume_all.setEnabled(any(spec.paused for spec in specs))
+        self.export.setEnabled(bool(specs))
+
+    # --- editing -------------------------------------------------------------------------------
+
+    @Slot()
+    def new_job(self) -> None:
+        self._open_editor(None)
+
+    @Slot()
+    def edit_job(self) -> None:
+        spec = self._window.current_spec()
+        if spec is not None:
+            self._open_editor(spec)
+
+    @Slot()
+    def duplicate_job(self) -> None:
+        spec = self._window.current_spec()
+        if spec is not None:
+            self._open_editor(spec, duplicate=True)
+
+    def _open_editor(self, spec: JobSpec | None, *, duplicate: bool = False) -> None:
+        if self.editor is not None:
+            self.editor.raise_()
+            self.editor.activateWindow()
+            return
+        from desktop.editor.job_editor import JobEditorDialog  # ~15 modules: not needed to start
+
+        dialog = JobEditorDialog(spec, self._window, duplicate=duplicate)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.run_requested.connect(self._run_from_editor)
+        dialog.accepted.connect(self._editor_accepted)
+        dialog.finished.connect(self._editor_closed)
+        self.editor = dialog
+        dialog.open()  # window-modal, no nested event loop
+
+    @Slot()
+    def _editor_accepted(self) -> None:
+        dialog = self.editor
+        if dialog is None:
+            return
+        spec = dialog.result_spec()
+        try:
+            saved = self._service.update_job(spec) if spec.id else self._service.add_job(spec)
+        except (JobValidationError, ValueError) as exc:
+            self._error("The job was not saved", str(exc))
+            return
+        except JobNotFound:
+            saved = self._service.add_job(replace(spec, id=""))  # deleted meanwhile: save it anew
+        self._window.select_job(saved.id)
+        self._window.say(f"Saved “{saved.name}”")
+
+    @Slot()
+    def _editor_closed(self) -> None:
+        self.editor = None
+
+    @Slot(object)
+    def _run_from_editor(self, spec: JobSpec) -> None:
+        """The editor's "Run now": a saved job runs its saved definition; a new one must be saved first."""
+        saved = self._window.jobs_model.spec(spec.id) if spec.id else None
+        if saved is None:
+            QMessageBox.information(
+                self.editor or self._window, "Save the job first",
+                "This job is not saved yet. Press OK to save it, then run it with Run now (Ctrl+R) "
+                "in the jobs list.",
+            )  # fmt: skip
+            return
+        self.run_job(saved.id)
+        if replace(saved, paused=spec.paused) != spec:
+            self._window.say(f"Ran the saved version of “{saved.name}”; press OK to save your changes")
+
+    # --- running and pausing --------------------------------------------------------------------
+
+    @Slot()
+    def run_selected(self) -> None:
+        spec = self._window.current_spec()
+        if spec is not None:
+            self.run_job(spec.id)
+
+    @Slot(str)
+    def run_job(self, job_id: str) -> int | None:
+        spec = self._window.jobs_model.spec(job_id)
+        name = spec.name if spec is not None else job_id
+        try:
+            run_id = self._service.run_now(job_id)
+        except JobNotFound:
+            self._window.say(f"“{name}” no longer exists")
+            return None
+        if run_id is None:
+            self._window.say(f"“{name}” was not started: its previous run is still going (overlap policy)")
+        else:
+            self._window.say(f"Started “{name}” (run #{run_id})")
+        return run_id
+
+    @Slot()
+    def pause_job(self) -> None:
+        self._set_paused(True)
+
+    @Slot()
+    def resume_job(self) -> None:
+        self._set_paused(False)
+
+    @Slot()
+    def toggle_selected(self) -> None:
+        spec = self._window.current_spec()
+        if spec is not None:
+            self._set_paused(not spec.paused)
+
+    def _set_paused(self, paused: bool) -> None:
+        spec = self._window.current_spec()
+        if spec is None:
+            return
+        try:
+            self._service.set_paused(spec.id, paused)
+        except JobNotFound:
+            self._window.say(f"“{spec.name}” no longer exists")
+            return
+        self._window.note_paused(spec.id, paused)
+        self._window.say(f"{'Paused' if paused else 'Resumed'} “{spec.name}”")
+
+    @Slot()
+    def pause_all_jobs(self) -> None:
+        count = self._service.set_all_paused(True)
+        self._window.say(f"Paused {count} job{'s' if count != 1 else ''}")
+
+    @Slot()
+    def resume_all_jobs(self) -> None:
+        count = self._service.set_all_paused(False)
+        self._window.say(f"Resumed {count} job{'s' if count != 1 else ''}")
+
+    @Slot()
+    def delete_job(self) -> None:
+        spec = self._window.current_spec()
+        if spec is None:
+            return
+        answer = QMessageBox.question(
+            self._window, "Delete job",
+            f"Delete the job “{spec.name}”?\n\nIts history and logs are kept. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._service.remove_job(spec.id)
+        except JobNotFound:
+            pass
+        self._window.say(f"Deleted “{spec.name}”")
+
+    # --- files ---------------------------------------------------------------------------------
+
+    @Slot()
+    def import_jobs(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self._window, "Import jobs", str(Path.home()), TOML_FILTER)
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> list[JobSpec]:
+        """Import all jobs of `path`, or none with the located reason shown."""
+        try:
+            specs = read_import(path)
+        except ImportProblem as exc:
+            self.last_import_error = str(exc)
+            self._error("Nothing was imported", str(exc))
+            return []
+        self.last_import_error = None
+        saved = self._service.import_jobs(specs)
+        self._window.say(f"Imported {len(saved)} job{'s' if len(saved) != 1 else ''} from {path.name}")
+        return saved
+
+    @Slot()
+    def export_jobs(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self._window, "Export jobs", str(Path.home() / "jobdesk-jobs.toml"), TOML_FILTER)
+        if path:
+            self.export_file(Path(path))
+
+    def export_file(self, path: Path) -> None:
+        specs = self._service.jobs.all()
+        try:
+            write_atomically(path, export_text(specs))
+        except OSError as exc:
+            self._error("The jobs were not exported", f"{path}: {exc.strerror or exc}")
+            return
+        self._window.say(f"Exported {len(specs)} job{'s' if len(specs) != 1 else ''} to {path}")
+
+    # --- settings ------------------------------------------------------------------------------
+
+    @Slot()
+    def open_settings(self) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return
+        dialog = SettingsDialog(self._service.settings, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._settings_accepted)
+        dialog.finished.connect(self._settings_closed)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _settings_accepted(self) -> None:
+        dialog = self.settings_dialog
+        if dialog is None:
+            return
+        current = self._service.settings
+        for name, value in dialog.values().items():
+            if getattr(current, name) != value:
+                try:
+                    self._service.set_setting(name, value)
+                except ValueError as exc:
+                    self._error("Setting not saved", str(exc))
+                    return
+        self._window.say("Settings saved")
+
+    @Slot()
+    def _settings_closed(self) -> None:
+        self.settings_dialog = None
+
+    def _error(self, title: str, text: str) -> None:
+        log.warning("%s: %s", title, text)
+        QMessageBox.warning(self._window, title, text)
+
+
+class SettingsDialog(QDialog):
+    """The core settings a person may want to change from the window."""
+
+    FIELDS = (
+        ("max_concurrent", "Runs at once (all jobs)", 1, 256, "More runs wait as “queued”"),
+        ("retention_days", "Keep history for (days)", 0, 36500, "0 keeps it forever"),
+        ("retention_runs", "Keep runs per job", 0, 10_000_000, "0 keeps every run"),
+        ("log_cap_mb", "Output kept per run (MiB)", 1, 10_240, "Longer output is cut at the start"),
+    )
+
+    def __init__(self, settings: object, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="settingsDialog")
+        self.setWindowTitle("Jobdesk settings")
+        form = QFormLayout()
+        self.spins: dict[str, QSpinBox] = {}
+        for name, label, low, high, tip in self.FIELDS:
+            spin = QSpinBox(self, objectName=f"{name}Spin")
+            spin.setRange(low, high)
+            spin.setValue(int(getattr(settings, name)))
+            spin.setToolTip(tip)
+            spin.setAccessibleName(label)
+            self.spins[name] = spin
+            form.addRow(label, spin)
+        note = QLabel("History retention is applied when Jobdesk starts.", self)
+        note.setEnabled(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def values(self) -> dict[str, int]:
+        return {name: spin.value() for name, spin in self.spins.items()}

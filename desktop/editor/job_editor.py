@@ -1,0 +1,403 @@
+"""The job editor dialog: what a job runs, when (cron, interval or date) and how.
+
+Everything typed is checked as the person types (debounced by one single-shot QTimer; all
+checks and the preview take milliseconds on the GUI thread): the schedule in words, its next
+ten fire times in the chosen zone, DST notes, and every problem with its exact reason. OK and
+"Run now" are enabled only while the whole job is valid.
+
+Round trip: a field whose widgets were not touched gives back the loaded spec's own value, so
+`result_spec() == spec` when nothing was changed (durations and times are shown rounded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+
+from desktop.editor.command_field import program_caution
+from desktop.editor.editor_layout import build_editor
+from desktop.editor.field_marks import lines_html, set_invalid
+from desktop.editor.schedule_preview import PREVIEW_COUNT
+from jobs import triggers
+from jobs.codec import JobValidationError, validate_job
+from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
+
+DEBOUNCE_MS = 150
+CLOCK_REFRESH_MS = 30_000  # keeps "in 3 h 12 min" current while the dialog is open
+TITLE_NAME_MAX = 60
+_TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time zone"}
+# codec field -> our problem key (for problems only validate_job finds)
+_CODEC_KEYS = {"misfire_grace": "grace"}
+
+
+class _Hint(ValueError):
+    """A required field nobody has typed in yet: said plainly, not in red."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str  # name, command, env, timeout, grace, max_parallel, cwd, trigger
+    message: str
+    kind: str = "error"  # error (blocks OK), hint (blocks OK, not yet typed), caution (does not block)
+    field: str | None = None  # the trigger's own field ("minute", "run_at")
+
+
+class JobEditorDialog(QDialog):
+    """Create, edit or duplicate a job.
+
+    Signals:
+        run_requested(JobSpec): "Run now" was pressed; carries the current (valid) spec.
+    """
+
+    run_requested = Signal(object)
+
+    def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobEditorDialog")
+        self.setAccessibleName("jobEditorDialog")
+        self._original = spec
+        self._editing = spec is not None and not duplicate
+        self._touched: set[str] = set()
+        self._loaded: dict[str, Any] = {}
+        self._problems: list[Problem] = []
+        self._notes: list[str] = []
+        self._current: JobSpec | None = None
+        self._result: JobSpec | None = None
+        self._kept_past_date = False
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.revalidate)
+        self._clock = QTimer(self)
+        self._clock.setInterval(CLOCK_REFRESH_MS)
+        self._clock.timeout.connect(self.revalidate)
+
+        build_editor(self)
+        zone = spec.trigger.timezone if spec is not None else self.timezone_combo.timezone()
+        self.date_editor.set_default_time(zone)
+        self.interval_editor.set_default_times(zone)
+        if spec is not None:
+            self._load(spec)
+            self._loaded = self._states()
+            if duplicate:
+                self.name_edit.setText(f"{spec.name} (copy)")
+        if spec is None:
+            self.setWindowTitle("New job")
+        elif duplicate:
+            self.setWindowTitle("Duplicate job")
+        else:
+            name = spec.name if len(spec.name) <= TITLE_NAME_MAX else spec.name[: TITLE_NAME_MAX - 1] + "…"
+            self.setWindowTitle(f"Edit job — {name}")
+        self._connect()
+        self.revalidate()
+        self.name_edit.setFocus()
+
+    # --- public API ---------------------------------------------------------------------------
+    def result_spec(self) -> JobSpec:
+        """The accepted spec (or, before accepting, the current one); ValueError when invalid."""
+        if self._result is not None:
+            return self._result
+        return self.current_spec()
+
+    def current_spec(self) -> JobSpec:
+        """The spec as the widgets say now; ValueError with the first problem when invalid."""
+        self.revalidate()
+        if self._current is None:
+            errors = [p.message for p in self._problems if p.kind != "caution"]
+            raise ValueError(errors[0] if errors else "the job is not valid")
+        return self._current
+
+    def is_valid(self) -> bool:
+        return self._current is not None
+
+    def problems(self) -> list[str]:
+        """Messages of what blocks saving, as shown (after the last check)."""
+        return [p.message for p in self._problems if p.kind != "caution"]
+
+    def notes(self) -> list[str]:
+        """Non-blocking lines: cautions and DST notes (after the last check)."""
+        return [p.message for p in self._problems if p.kind == "caution"] + list(self._notes)
+
+    def revalidate(self) -> None:
+        """Check everything now (the debounce timer calls this ~150 ms after the last edit)."""
+        self._debounce.stop()
+        now = datetime.now(timezone.utc)
+        problems: list[Problem] = []
+        self._notes = []
+        values = self._read_fields(problems)
+        trigger = self._read_trigger(problems, now)
+        spec = None
+        if not any(p.kind != "caution" for p in problems) and trigger is not None:
+            spec = JobSpec(trigger=trigger, **values)
+            try:
+                validate_job(spec, allow_past_date=self._kept_past_date)
+            except JobValidationError as exc:
+                key = exc.field.split(".")[0]
+                problems.append(Problem(_CODEC_KEYS.get(key, key), str(exc)))
+                spec = None
+        self._problems = problems
+        self._current = spec
+        self._show_problems()
+
+    def _connect(self) -> None:
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.run_button.clicked.connect(self._run_clicked)
+        self.cwd_button.clicked.connect(self._choose_cwd)
+        self.name_edit.textEdited.connect(self._name_edited)
+        self.command_field.line_edit.textEdited.connect(self._command_edited)
+        for signal in (
+            self.name_edit.textChanged, self.description_edit.textChanged, self.tags_edit.textChanged,
+            self.command_field.edited, self.cwd_edit.textChanged, self.env_table.changed,
+            self.policy_form.edited, self.timezone_combo.timezone_edited, self.timezone_combo.currentIndexChanged,
+            self.trigger_tabs.currentChanged, self.cron_editor.edited, self.interval_editor.edited,
+            self.date_editor.edited,
+        ):  # fmt: skip
+            signal.connect(self._schedule_check)
+
+    # --- loading and reading --------------------------------------------------------------------
+    def _load(self, spec: JobSpec) -> None:
+        self.name_edit.setText(spec.name)
+        self.description_edit.setPlainText(spec.description)
+        self.tags_edit.setText(", ".join(spec.tags))
+        self.command_field.load(spec.command, spec.shell)
+        self.cwd_edit.setText(spec.cwd or "")
+        self.env_table.set_pairs(spec.env)
+        self.policy_form.load(spec)
+        trigger = spec.trigger
+        self.timezone_combo.set_timezone(trigger.timezone)
+        if isinstance(trigger, CronSpec):
+            self.cron_editor.set_expression(trigger.expression)
+            self.trigger_tabs.setCurrentWidget(self.cron_editor)
+        elif isinstance(trigger, IntervalSpec):
+            self.interval_editor.load(trigger)
+            self.trigger_tabs.setCurrentWidget(self.interval_editor)
+        elif isinstance(trigger, DateSpec):
+            self.date_editor.load(trigger)
+            self.trigger_tabs.setCurrentWidget(self.date_editor)
+        for edit in (self.name_edit, self.tags_edit, self.command_field.line_edit, self.cwd_edit):
+            edit.setCursorPosition(0)  # show the start of long texts, not their end
+
+    def _states(self) -> dict[str, Any]:
+        """What each group of widgets shows; unchanged groups give back the loaded values."""
+        policy = self.policy_form
+        return {
+            "name": self.name_edit.text(),
+            "description": self.description_edit.toPlainText(),
+            "tags": self.tags_edit.text(),
+            "command": self.command_field.state(),
+            "cwd": self.cwd_edit.text(),
+            "env": self.env_table.pairs(),
+            "timeout": policy.timeout_edit.text(),
+            "overlap": (policy.overlap_combo.currentIndex(), policy.max_parallel_spin.value()),
+            "grace": policy.grace_edit.text(),
+            "trigger": (self.trigger_tabs.currentIndex(), self.timezone_combo.timezone(), self._editor_state()),
+        }
+
+    def _editor_state(self) -> Any:
+        editor = self.trigger_tabs.currentWidget()
+        return editor.state() if editor is not None else None
+
+    def _unchanged(self, key: str, states: dict[str, Any]) -> bool:
+        return self._original is not None and key in self._loaded and self._loaded[key] == states[key]
+
+    def _read_fields(self, problems: list[Problem]) -> dict[str, Any]:
+        """Every JobSpec field but the trigger; problems appended in the order of the window."""
+        states, original = self._states(), self._original
+        keep = self._unchanged
+
+        def read(key: str, fields: tuple[str, ...], reader: Callable[[], tuple], kind: str = "error") -> tuple:
+            if original is not None and keep(key, states):
+                return tuple(getattr(original, field) for field in fields)
+            try:
+                return reader()
+            except ValueError as exc:
+                problems.append(Problem(key, str(exc), "hint" if isinstance(exc, _Hint) else kind))
+                return tuple(getattr(JobSpec, field, None) for field in fields)
+
+        (name,) = read("name", ("name",), lambda: (self.name_edit.text().strip(),))
+        if not name:
+            quiet = "name" not in self._touched and not self._editing
+            problems.append(Problem("name", "Give the job a name" if quiet else "name: must not be empty",
+                                    "hint" if quiet else "error"))  # fmt: skip
+        command, shell = read("command", ("command", "shell"), self._read_command)
+        (description,) = read("description", ("description",), lambda: (self.description_edit.toPlainText().strip(),))
+        (tags,) = read("tags", ("tags",), self._read_tags)
+        (cwd,) = read("cwd", ("cwd",), self._read_cwd)
+        (env,) = read("env", ("env",), self._read_env)
+        (timeout,) = read("timeout", ("timeout",), lambda: (self.policy_form.timeout(),))
+        overlap, max_parallel = read("overlap", ("overlap", "max_parallel"),
+                                     lambda: (self.policy_form.overlap(), self.policy_form.max_parallel()))  # fmt: skip
+        (grace,) = read("grace", ("misfire_grace",), lambda: (self.policy_form.misfire_grace(),))
+        caution = program_caution(command or (), bool(shell), cwd)
+        if caution:
+            problems.append(Problem("command", caution, "caution"))
+        if cwd and not Path(cwd).is_dir():
+            what = "is not a folder" if Path(cwd).exists() else "does not exist"
+            problems.append(Problem("cwd", f"working folder: {cwd} {what}; runs will fail until it does", "caution"))
+        elif cwd and not Path(cwd).is_absolute():
+            problems.append(Problem("cwd", f"working folder: {cwd} is relative; give a full path", "caution"))
+        return {
+            "id": self._original.id if self._editing and self._original else "",
+            "name": name or "",
+            "command": command or (),
+            "shell": bool(shell),
+            "description": description or "",
+            "tags": tags or (),
+            "cwd": cwd,
+            "env": env or (),
+            "timeout": timeout,
+            "overlap": overlap,
+            "max_parallel": max_parallel,
+            "misfire_grace": grace,
+            "coalesce": self.policy_form.coalesce(),
+            "notify": self.policy_form.notify(),
+            "paused": self.policy_form.paused(),
+        }
+
+    def _read_command(self) -> tuple[tuple[str, ...], bool]:
+        try:
+            return self.command_field.command(), self.command_field.shell()
+        except ValueError as exc:
+            if "command" not in self._touched and not self._editing and not self.command_field.line_edit.text().strip():
+                raise _Hint("Type the command to run") from None
+            raise exc
+
+    def _read_tags(self) -> tuple[tuple[str, ...]]:
+        tags = [tag.strip() for tag in self.tags_edit.text().split(",")]
+        return (tuple(dict.fromkeys(tag for tag in tags if tag)),)
+
+    def _read_cwd(self) -> tuple[str | None]:
+        text = self.cwd_edit.text().strip()
+        return (str(Path(text).expanduser()) if text else None,)
+
+    def _read_env(self) -> tuple[tuple[tuple[str, str], ...]]:
+        problems = self.env_table.problems()
+        if problems:
+            raise ValueError(problems[0])
+        return (self.env_table.pairs(),)
+
+    def _read_trigger(self, problems: list[Problem], now: datetime) -> TriggerSpec | None:
+        zone_problem = self.timezone_combo.problem()
+        if zone_problem:
+            problems.append(Problem("trigger", zone_problem, field="timezone"))
+            self.preview.show_nothing("Choose a known time zone to see the next runs.")
+            return None
+        blank = self.cron_editor.problem() if self.trigger_tabs.currentWidget() is self.cron_editor else None
+        if blank is not None:
+            return self._trigger_failed(problems, triggers.TriggerError(*blank))
+        original = self._original
+        self._kept_past_date = False
+        if original is not None and self._unchanged("trigger", self._states()):
+            trigger: TriggerSpec = original.trigger
+            # Like JobService.update_job: an edited one-off job that already ran keeps its date
+            self._kept_past_date = self._editing and isinstance(trigger, DateSpec) and trigger.run_at <= now
+        else:
+            editor = self.trigger_tabs.currentWidget()
+            try:
+                trigger = editor.spec(self.timezone_combo.timezone())  # type: ignore[union-attr]
+            except triggers.TriggerError as exc:
+                return self._trigger_failed(problems, exc)
+        try:
+            if not self._kept_past_date:
+                triggers.validate(trigger, now=now)
+            times = triggers.next_fire_times(trigger, PREVIEW_COUNT, after=now)
+            description = triggers.describe(trigger, now=now)
+            self._notes = triggers.dst_notes(trigger, after=now)
+        except triggers.TriggerError as exc:
+            return self._trigger_failed(problems, exc)
+        empty = "No more runs: the end has passed." if isinstance(trigger, IntervalSpec) else "No upcoming runs."
+        if not times:
+            problems.append(Problem("trigger", f"schedule: {empty[:-1].lower()}; the job will not run", "caution"))
+        self.preview.show_runs(description, times, now.astimezone(times[0].tzinfo) if times else now, empty)
+        if self.policy_form.paused():
+            self._notes.insert(0, "Paused: none of these runs happens until the job is resumed")
+        return trigger
+
+    def _trigger_failed(self, problems: list[Problem], exc: triggers.TriggerError) -> None:
+        label = _TRIGGER_LABELS.get(exc.field or "", exc.field)
+        message = f"{label}: {exc.message}" if label else exc.message
+        problems.append(Problem("trigger", message, field=exc.field))
+        self.preview.show_nothing("Fix the schedule to see its next runs.")
+        return None
+
+    # --- showing problems -----------------------------------------------------------------------
+    def _show_problems(self) -> None:
+        loud = {p.key: p for p in reversed(self._problems) if p.kind == "error"}  # first problem per key
+        set_invalid(self.name_edit, loud["name"].message if "name" in loud else None)
+        self.command_field.mark(loud["command"].message if "command" in loud else None)
+        self.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
+        trigger_problem = loud.get("trigger")
+        field = trigger_problem.field if trigger_problem else None
+        set_invalid(self.timezone_combo, trigger_problem.message if field == "timezone" else None)
+        for editor in (self.cron_editor, self.interval_editor, self.date_editor):
+            active = editor is self.trigger_tabs.currentWidget() and field != "timezone"
+            editor.mark(field, trigger_problem.message if trigger_problem and active else None)
+        order = {"error": 0, "hint": 1, "caution": 2}
+        lines = [(p.kind, p.message) for p in sorted(self._problems, key=lambda p: order[p.kind])]
+        lines += [("note", note) for note in self._notes]
+        self.validation_label.setText(lines_html(lines, self.palette()))
+        self.validation_label.setAccessibleDescription("\n".join(text for _, text in lines))
+        valid = self._current is not None
+        self.ok_button.setEnabled(valid)
+        self.run_button.setEnabled(valid)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "validation_label"):
+            self._show_problems()
+
+    # --- slots ----------------------------------------------------------------------------------
+    def _schedule_check(self, *_args: object) -> None:
+        self._debounce.start()
+
+    def _name_edited(self, _text: str) -> None:
+        self._touched.add("name")
+
+    def _command_edited(self, _text: str) -> None:
+        self._touched.add("command")
+
+    def _choose_cwd(self) -> None:
+        start = self.cwd_edit.text().strip() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose the working folder", start)
+        if folder:
+            self.cwd_edit.setText(folder)
+
+    def _run_clicked(self) -> None:
+        self.revalidate()
+        if self._current is not None:
+            self.run_requested.emit(self._current)
+
+    def accept(self) -> None:
+        self.revalidate()
+        if self._current is None:
+            return
+        self._result = self._current
+        super().accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.revalidate()  # Enter right after typing: do not wait for the debounce
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        super().showEvent(event)
+        self._clock.start()
+        QTimer.singleShot(0, self._show_name_start)  # after QDialog has given the name its focus
+
+    def _show_name_start(self) -> None:
+        """Keep the name selected (typing replaces it) but scrolled to its start, not its end."""
+        text = self.name_edit.text()
+        if text and self.name_edit.selectedText() == text:
+            self.name_edit.setSelection(len(text), -len(text))
+
+    def hideEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        self._clock.stop()
+        super().hideEvent(event)

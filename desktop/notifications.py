@@ -1,0 +1,229 @@
+"""Telling the user that a run ended, per the job's notify policy (never / failure / always).
+
+`Notifier.notify(record, spec)` makes the whole decision, in one place:
+
+1. policy: `Notify.NEVER` says nothing; `FAILURE` speaks only for failed, timed-out, killed or
+   interrupted runs; `ALWAYS` for every finished run (missed and skipped rows are not "runs that
+   ended" and never notify);
+2. channel: the tray's balloon when a tray really exists (clicking it opens the run's output);
+   else the desktop's notification service (freedesktop, over the D-Bus session bus) when the bus
+   is connected and the service is registered; else a banner at the top of the window with a
+   "View output" button.
+
+Nothing here blocks: the D-Bus presence check is an asynchronous `NameHasOwner` call made once.
+WORKAROUND: PySide6 marshals every Python int as int32, so a `Notify` call built with QtDBus has
+the signature (sisssasa{sv}i) and GDBus-based servers reject it (they want a uint32
+replaces_id). The notification itself is therefore sent by `gdbus call` (or `notify-send`) in a
+detached process, which types the arguments from the service's introspection data.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import Callable
+
+from PySide6.QtCore import QObject, QProcess, Qt, Signal, Slot
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+
+from desktop.formatting import format_duration, status_icon
+from jobs.model import JobSpec, Notify, RunRecord, RunStatus
+
+log = logging.getLogger(__name__)
+
+FREEDESKTOP = "org.freedesktop.Notifications"
+FREEDESKTOP_PATH = "/org/freedesktop/Notifications"
+TRAY, DBUS, BANNER = "tray", "dbus", "banner"
+EXPIRE_MS = 10_000
+
+
+def wants_notification(record: RunRecord, spec: JobSpec | None) -> bool:
+    """The job's policy applied to a finished run."""
+    if not record.status.is_final or record.status in (RunStatus.MISSED, RunStatus.SKIPPED):
+        return False
+    policy = spec.notify if spec is not None else Notify.FAILURE
+    if policy is Notify.NEVER:
+        return False
+    if policy is Notify.FAILURE:
+        return record.status.is_failure
+    return True
+
+
+def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
+    """("Nightly report failed", "exit code 2 after 12.3 s")."""
+    name = spec.name if spec is not None else record.job_name
+    if record.status is RunStatus.SUCCEEDED:
+        title = f"{name} succeeded"
+    elif record.status is RunStatus.FAILED:
+        title = f"{name} failed"
+    else:
+        title = f"{name}: {record.status.value}"
+    duration = record.duration
+    after = f" after {duration:.1f} s" if duration is not None and duration < 60 else (
+        f" after {format_duration(duration)}" if duration is not None else ""
+    )
+    if record.status is RunStatus.FAILED and record.exit_code is not None and not record.error:
+        body = f"exit code {record.exit_code}{after}"
+    elif record.error:
+        body = record.error.splitlines()[0][:300]
+    elif record.exit_code is not None:
+        body = f"exit code {record.exit_code}{after}"
+    else:
+        body = f"run #{record.id}{after}"
+    return title, body
+
+
+class DesktopNotifications(QObject):
+    """The freedesktop notification service, if this session has one (found out asynchronously)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.available = False
+        self._watcher = None
+        self._sender = shutil.which("gdbus") or shutil.which("notify-send")
+        try:
+            from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
+
+            bus = QDBusConnection.sessionBus()
+            if not bus.isConnected() or self._sender is None:
+                return
+            ask = QDBusMessage.createMethodCall(
+                "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner"
+            )
+            ask.setArguments([FREEDESKTOP])
+            self._watcher = QDBusPendingCallWatcher(bus.asyncCall(ask), self)
+            self._watcher.finished.connect(self._answered)
+        except Exception:  # no QtDBus module or no bus library: just no desktop notifications
+            log.debug("no D-Bus session bus", exc_info=True)
+
+    @Slot(object)
+    def _answered(self, watcher: object) -> None:
+        try:
+            reply = watcher.reply()  # type: ignore[attr-defined]
+            arguments = reply.arguments()
+            self.available = bool(arguments and arguments[0])
+        except Exception:
+            self.available = False
+        log.debug("desktop notification service %s", "found" if self.available else "not found")
+
+    def send(self, title: str, body: str, icon_path: str = "") -> bool:
+        if not self.available or self._sender is None:
+            return False
+        if self._sender.endswith("gdbus"):
+            args = ["call", "--session", "--dest", FREEDESKTOP, "--object-path", FREEDESKTOP_PATH,
+                    "--method", f"{FREEDESKTOP}.Notify", "Jobdesk", "0", icon_path, title, body, "[]", "{}",
+                    str(EXPIRE_MS)]  # fmt: skip
+        else:
+            args = ["--app-name=Jobdesk", f"--expire-time={EXPIRE_MS}", *([f"--icon={icon_path}"] if icon_path else []),
+                    title, body]  # fmt: skip
+        started, _pid = QProcess.startDetached(self._sender, args)
+        return bool(started)
+
+
+class Banner(QFrame):
+    """A dismissible strip at the top of the window: icon, message, "View output", close.
+
+    Signals:
+        view_requested(int): "View output" was pressed for this run id.
+    """
+
+    view_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="notificationBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.run_id: int | None = None
+        self.icon_label = QLabel(self, objectName="bannerIcon")
+        self.text_label = QLabel(self, objectName="bannerText")
+        self.text_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.view_button = QPushButton("View output", self, objectName="bannerViewOutput")
+        self.close_button = QToolButton(self, objectName="bannerClose")
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.icon_label)
+        layout.addWidget(self.text_label, 1)
+        layout.addWidget(self.view_button)
+        layout.addWidget(self.close_button)
+        self.view_button.clicked.connect(self._view)
+        self.close_button.clicked.connect(self.hide)
+        self.hide()
+
+    def show_message(self, title: str, body: str, record: RunRecord) -> None:
+        self.run_id = record.id
+        self.icon_label.setPixmap(status_icon(record.status).pixmap(16, 16))
+        self.text_label.setText(f"{title} — {body}")
+        self.text_label.setToolTip(f"{title}\n{body}")
+        self.show()
+
+    @Slot()
+    def _view(self) -> None:
+        if self.run_id is not None:
+            self.view_requested.emit(self.run_id)
+        self.hide()
+
+
+class Notifier(QObject):
+    """Decides whether and where to tell about a finished run.
+
+    Signals:
+        view_requested(int): the user clicked a notification of this run id.
+    """
+
+    view_requested = Signal(int)
+
+    def __init__(
+        self,
+        banner: Banner,
+        tray: object | None = None,
+        *,
+        tray_available: Callable[[], bool] | None = None,
+        desktop: DesktopNotifications | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._banner = banner
+        self._tray = tray  # desktop.tray.Tray
+        self._tray_available = tray_available or (lambda: False)
+        self._desktop = desktop
+        self._last_run_id: int | None = None
+        self.last: tuple[str, str, str] | None = None  # (channel, title, body) of the last notification
+        banner.view_requested.connect(self.view_requested)
+        if tray is not None:
+            tray.icon.messageClicked.connect(self._tray_message_clicked)  # type: ignore[attr-defined]
+
+    def channel(self) -> str:
+        if self._tray is not None and self._tray_available():
+            return TRAY
+        if self._desktop is not None and self._desktop.available:
+            return DBUS
+        return BANNER
+
+    def notify(self, record: RunRecord, spec: JobSpec | None) -> str | None:
+        """Tell about `record` if its job's policy wants it; returns the channel used, or None."""
+        if not wants_notification(record, spec):
+            return None
+        title, body = message_for(record, spec)
+        channel = self.channel()
+        if channel == DBUS and not self._desktop.send(title, body):  # type: ignore[union-attr]
+            channel = BANNER
+        if channel == TRAY:
+            self._last_run_id = record.id
+            self._tray.show_message(title, body, failed=record.status.is_failure)  # type: ignore[union-attr]
+        elif channel == BANNER:
+            self._banner.show_message(title, body, record)
+        self.last = (channel, title, body)
+        log.info("notified (%s): %s: %s", channel, title, body)
+        return channel
+
+    @Slot()
+    def _tray_message_clicked(self) -> None:
+        if self._last_run_id is not None:
+            self.view_requested.emit(self._last_run_id)

@@ -1,0 +1,77 @@
+"""The status bar: scheduler state, runs in progress and the next fire time.
+
+Three permanent labels on the right ("Scheduling" / "Paused all", "2 runs in progress",
+"Next: Nightly report in 3 min"); transient messages ("Run #12 of Backup skipped: ...") use the
+left part through `say()`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+
+from desktop.formatting import format_relative, format_time_with_relative
+from jobs.model import JobSpec
+
+MESSAGE_MS = 10_000
+NEXT_NAME_CHARS = 40
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.state_label = self._label("schedulerState", "Whether Jobdesk starts scheduled runs")
+        self.runs_label = self._label("runsInProgress", "Runs going on now, and runs waiting for a free slot")
+        self.next_label = self._label("nextFire", "The next scheduled run across all jobs")
+        self.next_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        for label in (self.next_label, self.runs_label, self.state_label):
+            self.addPermanentWidget(label)
+
+    def _label(self, name: str, tip: str) -> QLabel:
+        label = QLabel(self, objectName=name)
+        label.setToolTip(tip)
+        label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        label.setContentsMargins(8, 0, 8, 0)
+        return label
+
+    def say(self, text: str, ms: int = MESSAGE_MS) -> None:
+        """A transient message on the left."""
+        self.showMessage(text, ms)
+
+    def show_state(self, *, scheduling: bool, job_count: int, all_paused: bool) -> None:
+        if not scheduling:
+            text = "Not scheduling"
+        elif job_count and all_paused:
+            text = "Paused all"
+        else:
+            text = "Scheduling"
+        _set(self.state_label, text)
+
+    def show_runs(self, running: int, queued: int) -> None:
+        if not running and not queued:
+            text = "No runs in progress"
+        else:
+            text = f"{running} run{'s' if running != 1 else ''} in progress"
+            if queued:
+                text += f", {queued} waiting"
+        _set(self.runs_label, text)
+
+    def show_next(self, fire: tuple[datetime, JobSpec] | None) -> None:
+        if fire is None:
+            _set(self.next_label, "Next: nothing scheduled", "No active job has a run within the next 7 days")
+            return
+        when, spec = fire
+        name = spec.name if len(spec.name) <= NEXT_NAME_CHARS else spec.name[: NEXT_NAME_CHARS - 1] + "…"
+        _set(self.next_label, f"Next: {name} {format_relative(when) or 'now'}",
+             f"{spec.name}\n{format_time_with_relative(when)}")
+
+
+def _set(label: QLabel, text: str, tip: str | None = None) -> None:
+    """Change a label only when its text changes (a setText relayouts the status bar)."""
+    if label.text() != text:
+        label.setText(text)
+    if tip is not None and label.toolTip() != tip:
+        label.setToolTip(tip)

@@ -1,0 +1,165 @@
+"""The system tray icon: state at a glance, a menu to show the window, run a job, pause or quit.
+
+The QSystemTrayIcon (objectName ``trayIcon``) is always created, so tests can drive its menu and
+`activated` signal, but it is shown only when the platform really has a tray:
+`isSystemTrayAvailable()` is False offscreen and under bare Xvfb (NOTES item 25).
+
+The icon says idle, running (a run is going on) or failed (the newest finished run failed). The
+"Run now" submenu lists jobs by name; it is rebuilt only when it is about to open after the jobs
+changed, and lists at most `RUN_MENU_LIMIT` jobs (the window lists them all).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
+
+from desktop.icons import icon
+from jobs.model import JobSpec, RunRecord, RunStatus
+
+RUN_MENU_LIMIT = 40
+IDLE, RUNNING, FAILED = "idle", "running", "failed"
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+class Tray(QObject):
+    """Signals:
+        toggle_requested(): show the window if hidden, else hide it.
+        run_requested(str): run this job id now.
+    """
+
+    toggle_requested = Signal()
+    run_requested = Signal(str)
+
+    def __init__(self, window: QWidget, pause_all: QAction, resume_all: QAction, quit_action: QAction) -> None:
+        super().__init__(window)
+        self.setObjectName("trayController")
+        self._window = window
+        self._active: set[int] = set()  # run ids queued or running
+        self._last_failed = False
+        self._specs: list[JobSpec] = []
+        self._menu_dirty = True
+        self.state = IDLE
+
+        self.menu = QMenu(window)
+        self.menu.setObjectName("trayMenu")
+        self.show_hide_action = QAction("Show Jobdesk", self, objectName="trayShowHideAction")
+        self.show_hide_action.triggered.connect(self.toggle_requested)
+        self.run_menu = QMenu("Run now", self.menu)
+        self.run_menu.setObjectName("trayRunMenu")
+        self.run_menu.setIcon(icon("run-now"))
+        self.run_menu.aboutToShow.connect(self.rebuild_run_menu)
+        self.menu.addAction(self.show_hide_action)
+        self.menu.addSeparator()
+        self.menu.addMenu(self.run_menu)
+        self.menu.addAction(pause_all)
+        self.menu.addAction(resume_all)
+        self.menu.addSeparator()
+        self.menu.addAction(quit_action)
+        self.menu.aboutToShow.connect(self.update_show_hide_text)
+
+        self.icon = QSystemTrayIcon(window)
+        self.icon.setObjectName("trayIcon")
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self._apply_state()
+        if tray_available():
+            self.icon.show()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        return tray_available()
+
+    @Slot(object)
+    def on_run_event(self, record: RunRecord) -> None:
+        if record.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            self._active.add(record.id)
+        else:
+            self._active.discard(record.id)
+            if record.status not in (RunStatus.MISSED, RunStatus.SKIPPED):
+                self._last_failed = record.status.is_failure
+        self._apply_state()
+
+    def set_last_failed(self, failed: bool) -> None:
+        """At start-up: whether the newest finished run (from history) failed."""
+        self._last_failed = failed
+        self._apply_state()
+
+    def _apply_state(self) -> None:
+        state = RUNNING if self._active else FAILED if self._last_failed else IDLE
+        if state != self.state or self.icon.icon().isNull():
+            self.icon.setIcon(self.state_icon(state))  # SVG rendering: only when it changes
+        self.state = state
+        running = len(self._active)
+        tip = {
+            IDLE: "Jobdesk: idle",
+            RUNNING: f"Jobdesk: {running} run{'s' if running != 1 else ''} in progress",
+            FAILED: "Jobdesk: the last run failed",
+        }[state]
+        if self.icon.toolTip() != tip:
+            self.icon.setToolTip(tip)
+
+    @staticmethod
+    def state_icon(state: str) -> QIcon:
+        found = icon(f"tray-{state}")
+        return found if not found.isNull() else icon("jobdesk")
+
+    # --- menu ----------------------------------------------------------------------------------
+
+    def set_jobs(self, specs: list[JobSpec]) -> None:
+        self._specs = sorted(specs, key=lambda spec: spec.name.casefold())
+        self._menu_dirty = True
+
+    @Slot()
+    def rebuild_run_menu(self) -> None:
+        if not self._menu_dirty:
+            return
+        self._menu_dirty = False
+        self.run_menu.clear()
+        if not self._specs:
+            empty = self.run_menu.addAction("No jobs yet")
+            empty.setEnabled(False)
+            return
+        for spec in self._specs[:RUN_MENU_LIMIT]:
+            name = spec.name if len(spec.name) <= 60 else spec.name[:59] + "…"
+            action = self.run_menu.addAction(name)
+            action.setData(spec.id)
+            action.setToolTip(spec.name)
+            action.triggered.connect(self._run_triggered)
+        if len(self._specs) > RUN_MENU_LIMIT:
+            more = self.run_menu.addAction(f"{len(self._specs) - RUN_MENU_LIMIT} more in the window…")
+            more.triggered.connect(self.toggle_requested)
+
+    def run_actions(self) -> list[QAction]:
+        """The submenu's job entries (built now if needed)."""
+        self.rebuild_run_menu()
+        return [action for action in self.run_menu.actions() if action.data()]
+
+    @Slot()
+    def _run_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and action.data():
+            self.run_requested.emit(str(action.data()))
+
+    @Slot()
+    def update_show_hide_text(self) -> None:
+        visible = self._window.isVisible() and not self._window.isMinimized()
+        self.show_hide_action.setText("Hide Jobdesk" if visible else "Show Jobdesk")
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.toggle_requested.emit()
+
+    def show_message(self, title: str, body: str, failed: bool = False) -> None:
+        kind = QSystemTrayIcon.MessageIcon.Warning if failed else QSystemTrayIcon.MessageIcon.Information
+        self.icon.showMessage(title, body, kind, 10_000)
+
+    def hide(self) -> None:
+        self.icon.hide()

@@ -1,0 +1,108 @@
+"""The Upcoming table: the next fire times across all active jobs, soonest first.
+
+Fed from the jobs snapshot (`Snapshot.upcoming`, from `JobService.upcoming(limit=200,
+horizon=7 days)`; paused jobs have no next run and are not listed). The window's clock calls
+`tick()` once a second: the countdown column repaints, and when the first row has become due the
+caller asks for a fresh snapshot (the scheduler moved that job's next time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from desktop.formatting import format_relative, format_time, format_time_with_relative
+from jobs.model import JobSpec
+
+Index = QModelIndex | QPersistentModelIndex
+
+TIME, COUNTDOWN, JOB, SCHEDULE = range(4)
+HEADERS = ("Time", "Countdown", "Job", "Schedule")
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
+class UpcomingModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[datetime, JobSpec]] = []
+        self._schedules: dict[str, str] = {}
+        self._due_reported: datetime | None = None
+
+    def set_fires(self, fires: list[tuple[datetime, JobSpec]] | tuple, schedules: dict[str, str]) -> bool:
+        """Show `fires`; False (and no reset) when nothing changed."""
+        fires = list(fires)
+        if fires == self._rows and all(self._schedules.get(s.id) == schedules.get(s.id) for _, s in fires):
+            return False
+        self.beginResetModel()
+        self._rows = list(fires)
+        self._schedules = dict(schedules)
+        self.endResetModel()
+        return True
+
+    def fires(self) -> list[tuple[datetime, JobSpec]]:
+        return list(self._rows)
+
+    def first(self) -> tuple[datetime, JobSpec] | None:
+        return self._rows[0] if self._rows else None
+
+    def job_ids(self) -> set[str]:
+        return {spec.id for _, spec in self._rows}
+
+    def job_id_at(self, row: int) -> str | None:
+        return self._rows[row][1].id if 0 <= row < len(self._rows) else None
+
+    def tick(self, now: datetime | None = None, *, repaint: bool = True) -> bool:
+        """Repaint the countdowns; True once when the first row has become due (time to reload)."""
+        if not self._rows:
+            return False
+        if repaint:
+            self.dataChanged.emit(
+                self.index(0, COUNTDOWN), self.index(len(self._rows) - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole]
+            )
+        first = self._rows[0][0]
+        if first <= (now or datetime.now(timezone.utc)) and first != self._due_reported:
+            self._due_reported = first
+            return True
+        return False
+
+    # --- QAbstractTableModel -------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        when, spec = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == TIME:
+                return format_time(when)
+            if column == COUNTDOWN:
+                return format_relative(when) or "now"
+            if column == JOB:
+                return spec.name
+            if column == SCHEDULE:
+                return self._schedules.get(spec.id, "")
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            if column in (TIME, COUNTDOWN):
+                return format_time_with_relative(when)
+            if column == JOB:
+                return spec.name if not spec.description else f"{spec.name}\n{spec.description}"
+            if column == SCHEDULE:
+                return self._schedules.get(spec.id, "")
+        elif role == Qt.ItemDataRole.TextAlignmentRole and column == COUNTDOWN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        elif role == JOB_ID_ROLE:
+            return spec.id
+        return None
