@@ -14,6 +14,9 @@ def open_window(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from jobs.pyside_refcount import pin_singletons
+
+    pin_singletons()  # before any Qt call
     from jobs.cli import main as cli_main
 
     return cli_main(argv, open_window=open_window)
@@ -22,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
 def exit_now(code: int) -> None:
     """Exit without Python's finalization once all our work is done and flushed.
 
-    WORKAROUND: PySide6 6.12 can abort during the final garbage collection ("Fatal Python
-    error: bool_dealloc"), turning a clean exit into a crash report. Everything Jobdesk owns
+    Defence in depth against PySide6 refcount bugs surfacing in the final garbage collection
+    (jobs/pyside_refcount.py) as a crash report after a clean run. Everything Jobdesk owns
     (database, logs, child processes) is closed before this point.
     """
     for stream in (sys.stdout, sys.stderr):

@@ -17,9 +17,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, QPoint, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.icons import icon
 from jobs.codec import JobValidationError
@@ -115,6 +127,68 @@ class JobActions(QObject):
         self.pause_all.setEnabled(any(not spec.paused for spec in specs))
         self.resume_all.setEnabled(any(spec.paused for spec in specs))
         self.export.setEnabled(bool(specs))
+
+    # --- placement ----------------------------------------------------------------------------
+
+    def build_menus(self, window: MainWindow) -> None:
+        """The Job, View and Help menus of `window`."""
+        a = self
+        bar = window.menuBar()
+        job = bar.addMenu("&Job")
+        job.setObjectName("jobMenu")
+        for item in (a.new, a.edit, a.duplicate, a.delete, None, a.run_now, a.pause, a.resume, None,
+                     a.pause_all, a.resume_all, None, a.import_, a.export, None, a.settings, None, a.quit):  # fmt: skip
+            job.addSeparator() if item is None else job.addAction(item)
+        view = bar.addMenu("&View")
+        view.setObjectName("viewMenu")
+        view.addAction(a.find)
+        view.addSeparator()
+        for index, (name, key) in enumerate((("Jobs", "Ctrl+1"), ("Upcoming", "Ctrl+2"), ("Timeline", "Ctrl+3"), ("History", "Ctrl+4"))):
+            action = view.addAction(name)
+            action.setObjectName(f"show{name}Action")
+            action.setShortcut(QKeySequence(key))
+            action.setData(index)
+            action.triggered.connect(window.show_tab_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
+        folder = help_menu.addAction(icon("folder"), "Open data folder")
+        folder.setObjectName("openDataFolderAction")
+        folder.triggered.connect(window.open_data_folder)
+        about = help_menu.addAction("About Jobdesk")
+        about.setObjectName("aboutAction")
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(window.show_about)
+        for action in (a.find, *view.actions()):
+            window.addAction(action)  # shortcuts work with the menu bar hidden too
+
+    def build_toolbar(self, window: MainWindow) -> QToolBar:
+        a = self
+        bar = QToolBar("Main toolbar", window)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for item in (a.new, a.edit, a.delete, None, a.run_now, a.pause, a.resume, None, a.pause_all, a.resume_all,
+                     None, a.import_, a.export):  # fmt: skip
+            bar.addSeparator() if item is None else bar.addAction(item)
+        window.addToolBar(bar)
+        return bar
+
+    @Slot(QPoint)
+    def show_context_menu(self, pos: QPoint) -> None:
+        """The jobs table's context menu at `pos` (viewport coordinates)."""
+        a, window = self, self._window
+        menu = QMenu(window)
+        menu.setObjectName("jobsContextMenu")
+        if window.jobs_table.indexAt(pos).isValid():
+            for item in (a.run_now, None, a.edit, a.duplicate, a.pause, a.resume, None, a.delete):
+                menu.addSeparator() if item is None else menu.addAction(item)
+            history = menu.addAction("Show history")
+            history.triggered.connect(window.show_job_history)
+        else:
+            menu.addAction(a.new)
+            menu.addAction(a.import_)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(window.jobs_table.viewport().mapToGlobal(pos))
 
     # --- editing -------------------------------------------------------------------------------
 

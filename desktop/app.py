@@ -26,7 +26,9 @@ import sys
 import time
 from typing import Any
 
+from jobs.integration import APP_ID
 from jobs.paths import DataDir, ensure_private_dir, resolve_data_dir
+from jobs.pyside_refcount import pin_singletons
 
 log = logging.getLogger(__name__)
 
@@ -36,30 +38,6 @@ BENCH_EXIT_ENV = "JOBDESK_BENCH_EXIT_AFTER_SHOW"  # ... and quit once the jobs a
 
 class InstanceBusy(RuntimeError):
     """Another Jobdesk process holds the data directory's lock."""
-
-
-_PINNED = False
-
-
-def pin_singletons() -> None:
-    """Make None, True and False immortal, as Python 3.12 does, on older Pythons.
-
-    WORKAROUND: PySide6 6.12 on Python 3.11 returns None (and bools it passes through signals)
-    without taking a reference: every call of a void Qt method from Python, such as
-    `label.setText()` or `processEvents()`, drops None's reference count by one (measured: -1.0
-    per call). After some tens of thousands of calls, a few minutes of a busy window, Python
-    aborts with "Fatal Python error: none_dealloc" (or bool_dealloc). Python >= 3.12 is immune
-    (immortal objects); on 3.11 we give the three singletons a reference count no program can
-    use up.
-    """
-    global _PINNED
-    if _PINNED or sys.version_info >= (3, 12):
-        return
-    import ctypes
-
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 48
-    _PINNED = True
 
 
 def freeze_startup_objects() -> None:
@@ -151,7 +129,7 @@ def run_window(args: argparse.Namespace) -> int:
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Jobdesk")
-    app.setDesktopFileName("jobdesk")
+    app.setDesktopFileName(APP_ID)  # matches the installed .desktop file
     app.setWindowIcon(icon("jobdesk"))
     app.setQuitOnLastWindowClosed(False)  # hiding to the tray must not quit; quit_app() quits
     follow_color_scheme(app)

@@ -1,4 +1,5 @@
-"""The jobs table's data: a snapshot of the definitions loaded off the GUI thread, and its model.
+"""The jobs table: a snapshot of the definitions loaded off the GUI thread, its model, its proxy
+and its two view helpers (an eliding label, the empty state drawn over the viewport).
 
 `SnapshotLoader` reads everything the window shows about jobs (definitions, next run times,
 last runs, the upcoming fire times and the schedules in words) on a worker thread and hands a
@@ -25,6 +26,7 @@ from typing import Any, Iterator
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -34,7 +36,8 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QAction, QGuiApplication, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text
 from desktop.icons import icon
@@ -55,6 +58,7 @@ JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 UPCOMING_LIMIT = 200
 UPCOMING_HORIZON = timedelta(days=7)
 DEBOUNCE_MS = 200
+EMPTY_TEXT = "No jobs yet — New job… or import a file"
 MAX_WAIT_MS = 1500
 
 
@@ -512,3 +516,77 @@ class JobsProxy(QSortFilterProxyModel):
 
     def set_filter_text(self, text: str) -> None:
         self.setFilterFixedString(text.strip())
+
+
+# --- view helpers of the jobs table ----------------------------------------------------------
+
+
+class ElidedLabel(QLabel):
+    """One line, elided on the right; the whole text is the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        if text == self._full:
+            return
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width() - 2)))
+
+
+class EmptyState(QWidget):
+    """Centred over the jobs table's viewport while there is nothing to list."""
+
+    def __init__(self, viewport: QWidget, new_action: QAction, import_action: QAction) -> None:
+        super().__init__(viewport)
+        self.setObjectName("jobsEmptyState")
+        self.label = QLabel(EMPTY_TEXT, self, objectName="jobsEmptyText")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        font = self.label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.label.setFont(font)
+        self.label.setForegroundRole(self.label.foregroundRole())
+        self.new_button = QPushButton(icon("new"), "New job…", self, objectName="emptyNewJobButton")
+        self.import_button = QPushButton(icon("import"), "Import…", self, objectName="emptyImportButton")
+        self.new_button.clicked.connect(new_action.trigger)
+        self.import_button.clicked.connect(import_action.trigger)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.label)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        viewport.installEventFilter(self)
+        self.resize(viewport.size())
+        self.hide()
+
+    def show_text(self, text: str, with_buttons: bool) -> None:
+        self.label.setText(text)
+        self.new_button.setVisible(with_buttons)
+        self.import_button.setVisible(with_buttons)
+        self.resize(self.parentWidget().size())
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self.resize(watched.size())  # type: ignore[attr-defined]
+        return False

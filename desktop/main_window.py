@@ -2,8 +2,9 @@
 
 It wires objects, it does not compute: data comes from `SnapshotLoader` (a worker thread) and
 the service's events (queued onto the GUI thread because every receiver here is a QObject of
-this window). One QTimer (`clock`, 1 s) moves every countdown on; it emits dataChanged for the
-countdown columns only, and does nothing while the window is hidden.
+this window). One QTimer (`clock`, 1 s) moves every countdown on: it emits dataChanged for the
+countdown cells on screen whose text changed (never a reset, never the other columns), and does
+nothing while the window is hidden. Menus, toolbar and context menu come from `JobActions`.
 
 Closing: with a real system tray the window hides to it (said once); without one, closing quits
 (asking first while runs are in progress). `shutdown()` stops everything for good: window
@@ -16,24 +17,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QTableView,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -42,10 +39,25 @@ from desktop.actions import JobActions
 from desktop.formatting import format_time_with_relative
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
-from desktop.jobs_model import COUNTDOWN, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy, Snapshot, SnapshotLoader
+from desktop.jobs_model import (
+    COUNTDOWN,
+    JOB_ID_ROLE,
+    LAST_RUN,
+    NAME,
+    NEXT_RUN,
+    SCHEDULE,
+    STATE,
+    EMPTY_TEXT,
+    ElidedLabel,
+    EmptyState,
+    JobsModel,
+    JobsProxy,
+    Snapshot,
+    SnapshotLoader,
+)
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.status_bar import StatusBar
-from desktop.style import ui_settings
+from desktop.style import restore_window_state, save_window_state, ui_settings
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE, UpcomingModel
@@ -56,7 +68,6 @@ log = logging.getLogger(__name__)
 JOBS_TAB, UPCOMING_TAB, TIMELINE_TAB, HISTORY_TAB = range(4)
 TICK_MS = 1000
 TIMELINE_SPAN = timedelta(hours=24)
-EMPTY_TEXT = "No jobs yet — New job… or import a file"
 TRAY_NOTICE_KEY = "tray/closeNoticeShown"
 
 
@@ -129,77 +140,6 @@ class RepaintThrottle(QObject):
             self._timer.start()
 
 
-class ElidedLabel(QLabel):
-    """One line, elided on the right; the whole text is the tooltip."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_full_text(self, text: str) -> None:
-        if text == self._full:
-            return
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QEvent) -> None:  # type: ignore[override]
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width() - 2)))
-
-
-class EmptyState(QWidget):
-    """Centred over the jobs table's viewport while there is nothing to list."""
-
-    def __init__(self, viewport: QWidget, new_action: QAction, import_action: QAction) -> None:
-        super().__init__(viewport)
-        self.setObjectName("jobsEmptyState")
-        self.label = QLabel(EMPTY_TEXT, self, objectName="jobsEmptyText")
-        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setWordWrap(True)
-        font = self.label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.label.setFont(font)
-        self.label.setForegroundRole(self.label.foregroundRole())
-        self.new_button = QPushButton(icon("new"), "New job…", self, objectName="emptyNewJobButton")
-        self.import_button = QPushButton(icon("import"), "Import…", self, objectName="emptyImportButton")
-        self.new_button.clicked.connect(new_action.trigger)
-        self.import_button.clicked.connect(import_action.trigger)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.new_button)
-        buttons.addWidget(self.import_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(self.label)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
-        viewport.installEventFilter(self)
-        self.resize(viewport.size())
-        self.hide()
-
-    def show_text(self, text: str, with_buttons: bool) -> None:
-        self.label.setText(text)
-        self.new_button.setVisible(with_buttons)
-        self.import_button.setVisible(with_buttons)
-        self.resize(self.parentWidget().size())
-        self.show()
-        self.raise_()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
-            self.resize(watched.size())  # type: ignore[attr-defined]
-        return False
-
-
 class MainWindow(QMainWindow):
     def __init__(self, service: object, data_dir: object, *, lock: object = None) -> None:
         super().__init__()
@@ -228,8 +168,8 @@ class MainWindow(QMainWindow):
         self.actions = JobActions(self)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self._build_menus()
-        self._build_toolbar()
+        self.actions.build_menus(self)
+        self.toolbar = self.actions.build_toolbar(self)
         self.empty_state = EmptyState(self.jobs_table.viewport(), self.actions.new, self.actions.import_)
         self.tray = Tray(self, self.actions.pause_all, self.actions.resume_all, self.actions.quit)
         self.desktop_notifications = DesktopNotifications(self)
@@ -342,48 +282,6 @@ class MainWindow(QMainWindow):
         upcoming.resizeSection(UPCOMING_SCHEDULE, metrics.horizontalAdvance("M") * 24)
         upcoming.setSectionResizeMode(UPCOMING_JOB, QHeaderView.ResizeMode.Stretch)
 
-    def _build_menus(self) -> None:
-        a = self.actions
-        bar = self.menuBar()
-        job = bar.addMenu("&Job")
-        job.setObjectName("jobMenu")
-        for item in (a.new, a.edit, a.duplicate, a.delete, None, a.run_now, a.pause, a.resume, None,
-                     a.pause_all, a.resume_all, None, a.import_, a.export, None, a.settings, None, a.quit):  # fmt: skip
-            job.addSeparator() if item is None else job.addAction(item)
-        view = bar.addMenu("&View")
-        view.setObjectName("viewMenu")
-        view.addAction(a.find)
-        view.addSeparator()
-        for index, (name, key) in enumerate((("Jobs", "Ctrl+1"), ("Upcoming", "Ctrl+2"), ("Timeline", "Ctrl+3"), ("History", "Ctrl+4"))):
-            action = view.addAction(name)
-            action.setObjectName(f"show{name}Action")
-            action.setShortcut(QKeySequence(key))
-            action.setData(index)
-            action.triggered.connect(self._show_tab_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.setObjectName("helpMenu")
-        folder = help_menu.addAction(icon("folder"), "Open data folder")
-        folder.setObjectName("openDataFolderAction")
-        folder.triggered.connect(self.open_data_folder)
-        about = help_menu.addAction("About Jobdesk")
-        about.setObjectName("aboutAction")
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self.show_about)
-        for action in (a.find, *view.actions()):
-            self.addAction(action)  # shortcuts work with the menu bar hidden too
-
-    def _build_toolbar(self) -> None:
-        a = self.actions
-        bar = QToolBar("Main toolbar", self)
-        bar.setObjectName("mainToolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for item in (a.new, a.edit, a.delete, None, a.run_now, a.pause, a.resume, None, a.pause_all, a.resume_all,
-                     None, a.import_, a.export):  # fmt: skip
-            bar.addSeparator() if item is None else bar.addAction(item)
-        self.addToolBar(bar)
-        self.toolbar = bar
-
     def _connect(self) -> None:
         events = self.service.events
         events.jobs_changed.connect(self.loader.request)
@@ -395,7 +293,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self.tick)
         self.jobs_table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.jobs_table.doubleClicked.connect(self._on_double_clicked)
-        self.jobs_table.customContextMenuRequested.connect(self._show_context_menu)
+        self.jobs_table.customContextMenuRequested.connect(self.actions.show_context_menu)
         self.upcoming_table.doubleClicked.connect(self._on_upcoming_double_clicked)
         self.timeline.job_clicked.connect(self.select_job)
         self.run_now_button.clicked.connect(self.actions.run_selected)
@@ -571,24 +469,9 @@ class MainWindow(QMainWindow):
         if job_id:
             self.select_job(job_id)
 
-    @Slot(QPoint)
-    def _show_context_menu(self, pos: QPoint) -> None:
-        a = self.actions
-        menu = QMenu(self)
-        menu.setObjectName("jobsContextMenu")
-        if self.jobs_table.indexAt(pos).isValid():
-            for item in (a.run_now, None, a.edit, a.duplicate, a.pause, a.resume, None, a.delete):
-                menu.addSeparator() if item is None else menu.addAction(item)
-            history = menu.addAction("Show history")
-            history.triggered.connect(self.show_job_history)
-        else:
-            menu.addAction(a.new)
-            menu.addAction(a.import_)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.jobs_table.viewport().mapToGlobal(pos))
-
     @Slot()
-    def _show_tab_action(self) -> None:
+    def show_tab_action(self) -> None:
+        """A View menu entry: show the tab stored in the action's data."""
         action = self.sender()
         if isinstance(action, QAction):
             self.tabs.setCurrentIndex(int(action.data()))
@@ -727,27 +610,9 @@ class MainWindow(QMainWindow):
                 "historyHeader": self.history.table.horizontalHeader(), "historySplitter": self.history.splitter}  # fmt: skip
 
     def save_state(self) -> None:
-        settings = ui_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        settings.setValue("window/tab", self.tabs.currentIndex())
-        for key, target in self._state_targets().items():
-            settings.setValue(f"window/{key}", target.saveState())  # type: ignore[attr-defined]
-        settings.sync()
+        save_window_state(self, self.tabs, self._state_targets())
 
     def restore_state(self) -> None:
         self.resize(1180, 760)
         self._size_columns()
-        settings = ui_settings()
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        state = settings.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        for key, target in self._state_targets().items():
-            value = settings.value(f"window/{key}")
-            if isinstance(value, QByteArray) and not value.isEmpty():
-                target.restoreState(value)  # type: ignore[attr-defined]
-        tab = settings.value("window/tab", JOBS_TAB, type=int)
-        self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else JOBS_TAB)
+        restore_window_state(self, self.tabs, self._state_targets())

@@ -20,7 +20,8 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert
 
-from desktop.app import create_window, pin_singletons
+from desktop.app import create_window
+from jobs.pyside_refcount import pin_singletons
 from desktop.style import dark_palette, light_palette
 from jobs import triggers
 from jobs.db import run_table

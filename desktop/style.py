@@ -11,9 +11,9 @@ application "Jobdesk"), never in the database: they belong to this desktop, not 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 ORGANISATION = "Jobdesk"
 APPLICATION = "Jobdesk"
@@ -94,3 +94,28 @@ class SchemeFollower(QObject):
 
 def follow_color_scheme(app: QApplication) -> SchemeFollower:
     return SchemeFollower(app)
+
+
+def save_window_state(window: QMainWindow, tabs: QTabWidget, targets: dict[str, object]) -> None:
+    """Geometry, toolbars, the current tab and each target's `saveState()` (headers, splitters)."""
+    settings = ui_settings()
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/state", window.saveState())
+    settings.setValue("window/tab", tabs.currentIndex())
+    for key, target in targets.items():
+        settings.setValue(f"window/{key}", target.saveState())  # type: ignore[attr-defined]
+    settings.sync()
+
+
+def restore_window_state(window: QMainWindow, tabs: QTabWidget, targets: dict[str, object]) -> None:
+    settings = ui_settings()
+    for key, restore in (("window/geometry", window.restoreGeometry), ("window/state", window.restoreState)):
+        value = settings.value(key)
+        if isinstance(value, QByteArray) and not value.isEmpty():
+            restore(value)
+    for key, target in targets.items():
+        value = settings.value(f"window/{key}")
+        if isinstance(value, QByteArray) and not value.isEmpty():
+            target.restoreState(value)  # type: ignore[attr-defined]
+    tab = settings.value("window/tab", 0, type=int)
+    tabs.setCurrentIndex(tab if 0 <= tab < tabs.count() else 0)

@@ -14,6 +14,7 @@ import logging
 import os
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
@@ -70,6 +71,8 @@ class IpcServer(QObject):
             sock.disconnected.connect(lambda s=sock: self._forget(s))
 
     def _forget(self, sock: QLocalSocket) -> None:
+        if not shiboken6.isValid(sock):  # Qt deleted it already (server closing)
+            return
         self._buffers.pop(sock, None)
         for waiting in self._waiting.values():
             if sock in waiting:

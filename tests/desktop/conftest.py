@@ -13,11 +13,12 @@ import psutil
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop.app import create_window, pin_singletons
+from desktop.app import create_window
+from jobs.pyside_refcount import pin_singletons
 from desktop.icons import clear_cache
 from jobs.paths import DataDir, resolve_data_dir
 
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None (see desktop.app)
+pin_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None (see jobs.pyside_refcount)
 
 
 @pytest.fixture(autouse=True)

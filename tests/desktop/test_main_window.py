@@ -380,3 +380,31 @@ def test_database_error_shows_message_and_exits_1(qapp, monkeypatch, tmp_path):
     assert len(shown) == 1 and "jobdesk.sqlite3" in shown[0]
     assert database.read_bytes() == before
     assert QApplication.activeModalWidget() is None
+
+
+def test_second_start_activates_the_running_window(qtbot, data_dir, tmp_path):
+    """`jobdesk` started again on the same data dir asks the running window to show itself."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    win = create_window(data_dir, listen=True)
+    qtbot.addWidget(win, before_close_func=lambda w: w.shutdown())
+    assert not win.isVisible()
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    err = tmp_path / "second.err"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, str(root / "main.py"), "--data-dir", str(data_dir.root)],
+                                env=env, stderr=stderr)  # fmt: skip
+        try:
+            qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30_000)  # our loop answers meanwhile
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0
+    assert "already running" in err.read_text()
+    assert win.isVisible()
+    qtbot.wait(300)  # the server side of the connection sees the client go before we close it
+    win.shutdown()

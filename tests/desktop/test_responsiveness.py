@@ -8,6 +8,7 @@ generous for a 10 ms beat, and the worst stall is printed so it shows in the log
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 
@@ -60,6 +61,10 @@ def frozen_startup():
 
 def test_burst_and_big_output_keep_the_window_responsive(window, frozen_startup, qtbot, capsys):
     service = window.service
+    # Runs at once, from the settings: as many as the machine has cores (at most 4). With more
+    # child processes than cores the OS deschedules the GUI process itself: measured on 2
+    # cores, 4 at once gave 60-140 ms stalls, 2 gave 20-38 ms, whatever the window does.
+    service.set_setting("max_concurrent", max(1, min(4, os.cpu_count() or 1)))
     short = [JobSpec(name=f"Short job {n:03d}", command=(sys.executable, "-c", "pass"),
                      trigger=CronSpec("0 3 * * *", TZ), notify=Notify.NEVER) for n in range(BURST)]  # fmt: skip
     big = JobSpec(name="Chatty job", command=(sys.executable, "-c", BIG_OUTPUT), trigger=CronSpec("0 3 * * *", TZ),
@@ -102,7 +107,7 @@ def test_burst_and_big_output_keep_the_window_responsive(window, frozen_startup,
     record = service.history.get(big_run)
     with capsys.disabled():
         print(f"\nresponsiveness: worst GUI stall {worst:.1f} ms over {beats} heartbeats; "
-              f"{BURST} runs (max_concurrent={service.settings.max_concurrent}) + "
+              f"{BURST} runs (max_concurrent={service.settings.max_concurrent}, {os.cpu_count()} cores) + "
               f"{record.output_bytes / 2**20:.0f} MiB of output")  # fmt: skip
     assert record.output_bytes >= 50 * 2**20
     assert output.document().blockCount() <= 5001  # the viewer's cap, not 51,200 lines
