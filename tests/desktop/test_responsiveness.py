@@ -64,7 +64,7 @@ def test_burst_and_big_output_keep_the_window_responsive(window, frozen_startup,
     # Runs at once, from the settings: as many as the machine has cores (at most 4). With more
     # child processes than cores the OS deschedules the GUI process itself: measured on 2
     # cores, 4 at once gave 60-140 ms stalls, 2 gave 20-38 ms, whatever the window does.
-    service.set_setting("max_concurrent", max(1, min(4, os.cpu_count() or 1)))
+    assert service.settings.max_concurrent == max(1, min(4, os.cpu_count() or 1))  # the default
     short = [JobSpec(name=f"Short job {n:03d}", command=(sys.executable, "-c", "pass"),
                      trigger=CronSpec("0 3 * * *", TZ), notify=Notify.NEVER) for n in range(BURST)]  # fmt: skip
     big = JobSpec(name="Chatty job", command=(sys.executable, "-c", BIG_OUTPUT), trigger=CronSpec("0 3 * * *", TZ),
