@@ -22,29 +22,10 @@ from desktop.timeline import TimelineView, timeline_scroll_area
 from jobs.db import run_table
 from jobs.model import CronSpec, IntervalSpec, JobSpec, RunCause, RunStatus
 from jobs.paths import resolve_data_dir
+from desktop.style import dark_palette
 from jobs.service import JobService
 
 _APP: QApplication | None = None
-
-
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    colours = {
-        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#262626",
-        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
-        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7ab8",
-        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
-        QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#8c8c8c",
-        QPalette.ColorRole.Link: "#8ab4f8", QPalette.ColorRole.Light: "#505050",
-        QPalette.ColorRole.Midlight: "#404040", QPalette.ColorRole.Mid: "#5a5a5a",
-        QPalette.ColorRole.Dark: "#1a1a1a", QPalette.ColorRole.Shadow: "#000000",
-    }  # fmt: skip
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7f7f7f"))
-    return palette
 
 
 def _jobs() -> list[JobSpec]:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from desktop.formatting import format_time_with_relative
-from desktop.history.screens import dark_palette
+from desktop.style import dark_palette
 from desktop.timeline import EMPTY_TEXT, HIT_TOLERANCE, TimelineView, timeline_scroll_area
 
 NOW = datetime(2026, 11, 30, 7, 10, tzinfo=timezone.utc)
