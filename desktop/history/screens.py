@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QPalette
+
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import insert
 
