@@ -48,7 +48,6 @@ from desktop.jobs_model import (
     SCHEDULE,
     STATE,
     EMPTY_TEXT,
-    ElidedLabel,
     EmptyState,
     JobsModel,
     JobsProxy,
@@ -61,6 +60,7 @@ from desktop.style import restore_window_state, save_window_state, ui_settings
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE, UpcomingModel
+from desktop.elided_label import ElidedLabel
 from jobs.model import JobSpec, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)

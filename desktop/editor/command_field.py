@@ -14,13 +14,11 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
     QToolButton,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.editor.field_marks import set_invalid
+from desktop.elided_label import ElidedLabel
 
 INTERPRETERS = ("python3", "Rscript", "bash", "sh", "node")
 # argv[0] names treated as an interpreter: the script goes after them
@@ -78,32 +77,6 @@ def program_caution(command: tuple[str, ...], shell: bool, cwd: str | None) -> s
     return None
 
 
-class ElidedLabel(QLabel):
-    """One line, elided in the middle to fit; the full text is the tooltip."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setMinimumWidth(40)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        width = max(self.width(), 40)
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
-
-
 class CommandField(QWidget):
     """Emits `edited` when the line or the shell switch changes."""
 
@@ -135,7 +108,7 @@ class CommandField(QWidget):
         self.shell_check.setObjectName("shellCheck")
         self.shell_check.setAccessibleName("shellCheck")
         self.shell_check.setToolTip("Run the line through the system shell (pipes, redirects, $VARIABLES)")
-        self.argv_label = ElidedLabel(self)
+        self.argv_label = ElidedLabel(self, mode=Qt.TextElideMode.ElideMiddle, selectable=True, shrinkable=False)
         self.argv_label.setObjectName("commandArgvHint")
         self.argv_label.setAccessibleName("commandArgvHint")
         self.argv_label.setEnabled(False)  # secondary text colour in both palettes

@@ -19,12 +19,13 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QResizeEvent, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QTextCursor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.formatting import format_size, load_icon, status_colour, status_icon
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
 from desktop.history.run_text import copyable_command, error_text, never_started, summary
+from desktop.elided_label import ElidedLabel
 from jobs.events import OutputChunk
 from jobs.model import RunRecord, RunStatus
 from jobs.paths import DataDir
@@ -68,31 +69,6 @@ class OutputView(QPlainTextEdit):
         return self.document().blockCount() >= MAX_LINES
 
 
-class ElidedLabel(QLabel):
-    """One line of text, elided at the right when narrow; the whole text is in the tooltip."""
-
-    def __init__(self, parent: QWidget | None = None, **kwargs: object) -> None:
-        super().__init__(parent, **kwargs)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-    def set_full_text(self, text: str, tooltip: str | None = None) -> None:
-        self._full = text
-        self.setToolTip(text if tooltip is None else tooltip)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width())))
-
-
 class RunOutputPanel(QWidget):
     """Summary, error, header and buttons over an `OutputView`, for one run at a time."""
 
@@ -110,7 +86,7 @@ class RunOutputPanel(QWidget):
         self._flush_timer.timeout.connect(self.flush)
 
         self.status_icon = QLabel(self, objectName="runStatusIcon")
-        self.summary_label = ElidedLabel(self, objectName="runSummary")
+        self.summary_label = ElidedLabel(self, selectable=True, objectName="runSummary")
         self.copy_button = QPushButton(load_icon("copy"), "Copy command", self, objectName="copyCommand")
         self.copy_button.setToolTip("Copy the command line, with its directory and environment, to the clipboard")
         self.open_button = QPushButton(load_icon("open-log"), "Open log file", self, objectName="openLogFile")
