@@ -17,6 +17,8 @@ from jobs.service import JobService
 
 log = logging.getLogger(__name__)
 
+LOCK_WAIT_MS = 5000
+
 
 def add_file_log(data_dir: DataDir) -> None:
     """Scheduler decisions (scheduled, skipped, missed, caught up) go to jobdesk.log too."""
@@ -36,7 +38,9 @@ def serve(data_dir: DataDir) -> int:
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     ensure_private_dir(data_dir.root)
     lock = InstanceLock(data_dir)
-    if not lock.try_acquire():
+    # A command-line call acting on the store holds the lock for a moment: wait for it rather
+    # than refuse to start (seen as a race when `serve` and `jobdesk list` started together).
+    if not lock.try_acquire(LOCK_WAIT_MS):
         print(f"jobdesk: another Jobdesk (pid {lock.owner_pid()}) is already scheduling {data_dir.root}", file=sys.stderr)
         return 1
     add_file_log(data_dir)
