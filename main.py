@@ -14,9 +14,14 @@ def open_window(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import gc
+
     from jobs.pyside_refcount import pin_singletons
 
     pin_singletons()  # before any Qt call
+    # Before any thread starts: cyclic collection runs on the Qt thread only
+    # (jobs/main_thread_gc.py; the window and `serve` install its collector).
+    gc.disable()
     from jobs.cli import main as cli_main
 
     return cli_main(argv, open_window=open_window)

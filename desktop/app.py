@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from jobs.integration import APP_ID
+from jobs.main_thread_gc import install_main_thread_collector
 from jobs.paths import DataDir, ensure_private_dir, resolve_data_dir
 from jobs.pyside_refcount import pin_singletons
 
@@ -81,6 +82,7 @@ def create_window(data_dir: DataDir, *, lock: Any = None, listen: bool = False, 
     if QApplication.instance() is None:
         raise RuntimeError("create_window needs a QApplication")
     pin_singletons()
+    install_main_thread_collector()  # before the service starts its threads (NOTES item 34)
     ensure_private_dir(data_dir.root)
     if lock is None:
         lock = InstanceLock(data_dir)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from jobs.db import DatabaseError
 from jobs.instance import InstanceLock
 from jobs.ipc import IpcServer
+from jobs.main_thread_gc import install_main_thread_collector
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.service import JobService
 
@@ -36,6 +37,7 @@ def add_file_log(data_dir: DataDir) -> None:
 
 def serve(data_dir: DataDir) -> int:
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+    install_main_thread_collector()
     ensure_private_dir(data_dir.root)
     lock = InstanceLock(data_dir)
     # A command-line call acting on the store holds the lock for a moment: wait for it rather

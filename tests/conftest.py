@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# As main.py does: cyclic collection only on the main (Qt) thread, never on a worker that happens
+# to allocate (jobs/main_thread_gc.py; it hung 3 of 4 full runs). Windows and `serve` start the
+# collector's timer; `collect_on_main_thread` below collects between tests.
+gc.disable()
 
 import pytest
 
@@ -13,6 +18,12 @@ from jobs.paths import DataDir, resolve_data_dir
 from jobs.pyside_refcount import pin_singletons
 
 pin_singletons()  # PySide6 6.12.0 on Python 3.11: see jobs/pyside_refcount.py
+
+
+@pytest.fixture(autouse=True)
+def collect_on_main_thread():
+    yield
+    gc.collect()
 
 
 @pytest.fixture
