@@ -3,6 +3,7 @@
 
     python3 dev.py run [ARGS...]     set up, then start Jobdesk (ARGS go to main.py)
     python3 dev.py test [PYTEST ARGS...]   set up, then run the whole test suite offscreen
+    python3 dev.py typecheck         set up, then run mypy over the packages it checks
 
 Standard library only. On Debian, `venv` and Qt's few system libraries come from separate
 packages; when they are missing and we are root, they are installed with apt-get, otherwise the
@@ -31,6 +32,7 @@ QT_SYSTEM_LIBS = {
     "dbus-1": "libdbus-1-3", "glib-2.0": "libglib2.0-0",
 }
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
+TYPECHECKED = ["jobs"]  # desktop/ joins once its annotations are complete
 
 
 def say(text: str) -> None:
@@ -81,12 +83,14 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "typecheck"):
         print(__doc__)
         return 2
     ensure_venv()
     if argv[0] == "run":
         return subprocess.call([str(PYTHON), str(ROOT / "main.py"), *argv[1:]])
+    if argv[0] == "typecheck":
+        return subprocess.call([str(PYTHON), "-m", "mypy", *TYPECHECKED], cwd=ROOT)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
 

@@ -16,22 +16,11 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
+from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import parse_duration
 from jobs.model import Notify, Overlap
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """Bad input from the person at the keyboard: exit code 2."""
-
-
-class CommandFailed(Exception):
-    """The request was refused or failed; `exit_code` is 2 for invalid input, else 1."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from jobs.cli import CommandFailed
+from jobs.command_errors import CommandFailed
 from jobs.control import ControlError, execute, run_json
 from jobs.instance import InstanceLock
 from jobs.paths import DataDir

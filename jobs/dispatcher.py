@@ -23,6 +23,7 @@ from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunRecord, RunStatus
 from jobs.paths import DataDir
 from jobs.process import ProcessRun, RunRequest
+from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class Dispatcher:
         try:
             process = ProcessRun(
                 RunRequest(
-                    command=job.command, log_path=log_path, shell=job.shell, cwd=job.cwd, env=job.env_dict,
+                    command=job.command, log_path=log_path, shell=job.shell, cwd=resolved_cwd(job), env=job.env_dict,
                     timeout=job.timeout, log_cap_bytes=self.settings.log_cap_bytes, kill_grace=self.settings.kill_grace,
                 ),
                 on_started=lambda pid: self._on_started(pending, log_path),  # after the process exists

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, selec
 
 from jobs.db import run_table
 from jobs.model import JobSpec, RunCause, RunRecord, RunStatus
+from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
 T = run_table.c
@@ -252,7 +253,7 @@ def _what_was_run(job: JobSpec) -> dict[str, Any]:
     """The job's identity and command as they were for this run (NOTES item 32)."""
     return dict(
         job_id=job.id, job_name=job.name, command=json.dumps(list(job.command)), shell=job.shell,
-        cwd=job.cwd, env=json.dumps(dict(job.env)),
+        cwd=resolved_cwd(job), env=json.dumps(dict(job.env)),
     )
 
 
