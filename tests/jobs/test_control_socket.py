@@ -288,9 +288,9 @@ def test_another_user_listening_first_on_the_old_name_gets_nothing(other_users, 
         assert [job["id"] for job in json.loads(listed.stdout)] == [added.stdout.strip()]
         assert squatter.got() == b""
     finally:
+        squatter.stop()
         serve.kill()
         serve.communicate(timeout=30)
-        squatter.stop()
         old_name.unlink(missing_ok=True)
 
 
