@@ -64,7 +64,8 @@ def display_available(environ: dict[str, str] | None = None, platform: str | Non
     return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def create_window(data_dir: DataDir, *, lock: Any = None, listen: bool = False, start: bool = True) -> Any:
+def create_window(data_dir: DataDir | str | os.PathLike[str], *, lock: Any = None, listen: bool = False,
+                  start: bool = True) -> Any:
     """The main window over a started service, unshown. Needs a QApplication.
 
     Takes the data directory's lock unless `lock` (already held) is given; raises
@@ -81,6 +82,8 @@ def create_window(data_dir: DataDir, *, lock: Any = None, listen: bool = False, 
 
     if QApplication.instance() is None:
         raise RuntimeError("create_window needs a QApplication")
+    if not isinstance(data_dir, DataDir):
+        data_dir = resolve_data_dir(data_dir)
     pin_singletons()
     install_main_thread_collector()  # before the service starts its threads (NOTES item 34)
     ensure_private_dir(data_dir.root)
@@ -105,8 +108,12 @@ def create_window(data_dir: DataDir, *, lock: Any = None, listen: bool = False, 
         server = IpcServer(service, data_dir, mode="window")
         server.setParent(window)
         server.activation_requested.connect(window.show_window)
-        server.listen()
         window.ipc_server = server
+        try:
+            server.listen()  # a window nobody can reach must not schedule (issue 9, item 1)
+        except BaseException:
+            window.shutdown()
+            raise
     return window
 
 
@@ -125,6 +132,7 @@ def run_window(args: argparse.Namespace) -> int:
     from desktop.style import APPLICATION, ORGANISATION, follow_color_scheme
     from jobs.db import DatabaseError
     from jobs.instance import InstanceLock
+    from jobs.ipc import SocketUnavailable
     from jobs.serve import add_file_log
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -150,6 +158,10 @@ def run_window(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         log.error("%s", exc)
         QMessageBox.critical(None, "Jobdesk cannot open its database", str(exc))
+        return 1
+    except SocketUnavailable as exc:
+        print(f"jobdesk: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, "Jobdesk cannot listen for commands", str(exc))
         return 1
     window.quit_app_on_close = True
     loop = qasync.QEventLoop(app)  # asyncio on Qt's loop (subprocesses, async slots)
@@ -189,8 +201,9 @@ def _activate_running(data_dir: DataDir, lock: Any) -> int | None:
         QMessageBox.critical(None, "Jobdesk is already running", message)
         return 1
     mode = (answer.get("result") or {}).get("mode")
-    if mode == "serve":
-        message = (f"`jobdesk serve` (pid {lock.owner_pid()}) is scheduling {data_dir.root}. "
+    if mode != "window":  # `serve`, or a foreground `jobdesk run` holding the lock for its run
+        holder = (answer.get("result") or {}).get("holder") or f"`jobdesk serve` (pid {lock.owner_pid()})"
+        message = (f"{holder} holds {data_dir.root}. "
                    "Stop it to open the window, or use the jobdesk commands.")  # fmt: skip
         print(f"jobdesk: {message}", file=sys.stderr)
         QMessageBox.information(None, "Jobdesk is running without a window", message)

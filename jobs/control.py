@@ -7,6 +7,7 @@ line executes it on the store itself. One code path either way.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Callable
@@ -16,8 +17,10 @@ from jobs.codec import JobValidationError, job_from_dict, job_to_dict
 from jobs.history import HistoryQuery
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
+from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
 from jobs.transfer import ImportProblem, export_text, parse_import
+from jobs.wire import import_size_problem
 
 
 class ControlError(Exception):
@@ -169,12 +172,59 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+# Fields with one JSON type in every request that has them (per operation where it differs).
+# A wrong type is bad input, exit code 2, however the request came (issue 9, item 14).
+_NONE = type(None)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "toml": (str,),
+    "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
+}
+_OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}
+_SQLITE_INT = 2**63
+
+
+def _check_fields(op: str, request: dict[str, Any]) -> None:
+    for field, kinds in {**_FIELD_TYPES, **_OP_FIELD_TYPES.get(op, {})}.items():
+        if field not in request:
+            continue
+        value = request[field]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            wanted = " or ".join({str: "a string", int: "a whole number", bool: "true or false", dict: "an object",
+                                  _NONE: "null"}[kind] for kind in kinds)  # fmt: skip
+            raise ControlError(f"{op}: {field}: expected {wanted}, got {json.dumps(value, default=repr)[:60]}", 2)
+        if isinstance(value, int) and not isinstance(value, bool) and not -_SQLITE_INT <= value < _SQLITE_INT:
+            raise ControlError(f"{op}: {field}: {value} is out of range", 2)
+
+
 def execute(service: JobService, request: dict[str, Any]) -> dict[str, Any]:
-    """Run one request; raises ControlError for anything the caller should see as an error."""
-    handler = HANDLERS.get(request.get("op", ""))
-    if handler is None:
-        raise ControlError(f"unknown operation {request.get('op')!r}", 2)
+    """Run one request; raises ControlError for anything the caller should see as an error.
+
+    Malformed fields are exit code 2 whether the request came over the socket or not. A
+    request with a `request_id` that adds or removes definitions is carried out once: sent
+    again, it gets the first answer (jobs.request_ids).
+    """
+    op = request.get("op")
+    handler = HANDLERS.get(op) if isinstance(op, str) else None
+    if handler is None or not isinstance(op, str):
+        raise ControlError(f"unknown operation {json.dumps(op, default=repr)[:60]}", 2)
     try:
-        return handler(service, request)
-    except (KeyError, TypeError) as exc:
-        raise ControlError(f"malformed request for {request.get('op')!r}: {exc}", 2) from None
+        _check_fields(op, request)
+        problem = import_size_problem(request)
+        if problem is not None:
+            raise ControlError(problem, 2)
+        request_id = request.get("request_id")
+        if request_id is None or op not in JOURNALED_OPS:
+            return handler(service, request)
+        earlier = earlier_answer(service.engine, check_request_id(request_id), op)
+        if earlier is not None:
+            return earlier
+        with recording(request_id, op, request) as current:
+            result = handler(service, request)
+        confirm(service.engine, current, result)
+        return result
+    except JobNotFound as exc:
+        raise ControlError(str(exc), 2) from None
+    except KeyError as exc:
+        raise ControlError(f"{op}: malformed request: missing field {exc}", 2) from None
+    except (TypeError, ValueError) as exc:
+        raise ControlError(f"{op}: malformed request: {exc}", 2) from None

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from jobs.codec import JobValidationError, job_from_dict, job_to_dict
 from jobs.db import job_table
 from jobs.model import JobSpec
+from jobs.request_ids import note_change
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class JobRepository:
                     conn.execute(insert(job_table).values(id=spec.id, **_row(spec), created_at=now, updated_at=now))
                 existing.add(spec.id)
                 saved.append(spec)
+            note_change(conn, [spec.id for spec in saved])  # a retried request finds its answer
         return saved
 
     def update(self, spec: JobSpec) -> JobSpec:
@@ -86,6 +88,7 @@ class JobRepository:
         with self._engine.begin() as conn:
             if conn.execute(delete(job_table).where(job_table.c.id == job_id)).rowcount == 0:
                 raise JobNotFound(job_id)
+            note_change(conn, [job_id])
 
     def get(self, job_id: str) -> JobSpec:
         with self._engine.connect() as conn:

@@ -1,17 +1,24 @@
-"""`jobdesk serve`: the scheduler without a window, for servers and machines with no display."""
+"""`jobdesk serve`: the scheduler without a window, for servers and machines with no display.
+
+It schedules only once it listens on its control socket: a `serve` that cannot be reached
+would leave the command line waiting (or talking to whoever listens instead), so it refuses to
+start rather than run deaf (issue 9, item 1).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 
 from PySide6.QtCore import QCoreApplication, QTimer
 
 from jobs.db import DatabaseError
-from jobs.instance import InstanceLock
-from jobs.ipc import IpcServer
+from jobs.instance import InstanceLock, describe_holder
+from jobs.ipc import IpcServer, SocketUnavailable
 from jobs.main_thread_gc import install_main_thread_collector
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.service import JobService
@@ -21,9 +28,20 @@ log = logging.getLogger(__name__)
 LOCK_WAIT_MS = 5000
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log whose files are user-only (0600) like the rest of the data directory
+    (issue 9, item 15): the stock handler creates each new file with the umask (0644)."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a file an older Jobdesk made 0644
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def add_file_log(data_dir: DataDir) -> None:
     """Scheduler decisions (scheduled, skipped, missed, caught up) go to jobdesk.log too."""
-    handler = RotatingFileHandler(data_dir.root / "jobdesk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(data_dir.root / "jobdesk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()
@@ -43,7 +61,7 @@ def serve(data_dir: DataDir) -> int:
     # A command-line call acting on the store holds the lock for a moment: wait for it rather
     # than refuse to start (seen as a race when `serve` and `jobdesk list` started together).
     if not lock.try_acquire(LOCK_WAIT_MS):
-        print(f"jobdesk: another Jobdesk (pid {lock.owner_pid()}) is already scheduling {data_dir.root}", file=sys.stderr)
+        print(f"jobdesk: {busy_message(data_dir, lock)}", file=sys.stderr)
         return 1
     add_file_log(data_dir)
     try:
@@ -52,9 +70,16 @@ def serve(data_dir: DataDir) -> int:
         lock.release()
         print(f"jobdesk: {exc}", file=sys.stderr)
         return 1
-    service.start()
     server = IpcServer(service, data_dir, mode="serve")
-    server.listen()
+    try:
+        server.listen()
+    except SocketUnavailable as exc:
+        log.info("refusing to start: %s", exc)  # the log file; stderr gets the one line below
+        service.shutdown()
+        lock.release()
+        print(f"jobdesk: {exc}; not scheduling without it", file=sys.stderr)
+        return 1
+    service.start()
 
     def stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
@@ -74,3 +99,22 @@ def serve(data_dir: DataDir) -> int:
         service.shutdown()
         lock.release()
     return 0
+
+
+def busy_message(data_dir: DataDir, lock: InstanceLock) -> str:
+    """Why `serve` cannot start, naming the process that holds the data directory."""
+    from jobs.ipc_client import InstanceUnreachable, request
+
+    holder = describe_holder(None, lock.owner_pid())
+    mode = None
+    try:
+        answer = request(data_dir, {"op": "ping"}, timeout=3.0, connect_timeout=1.0)
+        mode = (answer.get("result") or {}).get("mode")
+        holder = (answer.get("result") or {}).get("holder") or holder
+    except InstanceUnreachable:
+        pass
+    if mode in ("serve", "window"):
+        return f"{holder} is already scheduling {data_dir.root}"
+    if mode == "run":
+        return f"{holder} holds {data_dir.root} until its run ends; start `jobdesk serve` after it"
+    return f"{holder} holds {data_dir.root} (still starting, or hung); try again, or stop it"

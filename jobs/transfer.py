@@ -7,6 +7,7 @@ one mistake imports nothing and the error says where the mistake is.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,14 @@ def export_text(specs: list[JobSpec]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Never leave a half-written export behind."""
+    """Never leave a half-written export behind. User-only (0600), like the data directory:
+    an export holds commands and environment values (issue 9, item 15)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode through O_CREAT
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(text)
     tmp.replace(path)
 
 
