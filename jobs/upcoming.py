@@ -40,6 +40,7 @@ TIMELINE_SPAN = timedelta(hours=24)
 MAX_MARKS = 48  # more fires than this in a lane: a Dense summary instead of marks
 _TRIM_AT = 512  # fires kept before a series forgets those that have passed
 _CHUNK = 16
+_PROBE = 9  # fires listed before a lane is checked for being dense
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class FireTimes:
             return series.fires[start : start + count]
 
     def _extend(self, key: TriggerSpec, series: _Series, size: int) -> None:
+        if len(series.fires) >= size or series.done:
+            return
         trigger = self.trigger(key)
         while len(series.fires) < size and not series.done:
             previous = series.fires[-1] if series.fires else None
@@ -172,9 +175,11 @@ class FireTimes:
         rows.sort(key=lambda row: row[0])
         return rows
 
-    def _stream(self, spec: JobSpec, first: datetime, index: int) -> Iterator[tuple[datetime, int, JobSpec]]:
+    def _stream(
+        self, spec: JobSpec, first: datetime, index: int, *, chunk: int = _CHUNK
+    ) -> Iterator[tuple[datetime, int, JobSpec]]:
         """The fires after `first`, fetched in growing chunks from the cache."""
-        fetched, chunk = 0, _CHUNK
+        fetched = 0
         while True:
             fires = self.after(spec.trigger, first, fetched + chunk)
             for when in fires[fetched:]:
@@ -200,38 +205,50 @@ class FireTimes:
             for first, _, spec in _active(jobs, next_runs):
                 if first > end:
                     continue
-                sample = [first, *self.after(spec.trigger, first, max_marks)]
-                fires = [when for when in sample if when <= end]
-                if len(fires) <= max_marks:
-                    lanes.append(Lane(spec, tuple(fires)))
-                else:
-                    lanes.append(Lane(spec, dense=self._dense(spec.trigger, fires, end)))
+                lanes.append(self._lane(spec, first, end, max_marks))
             self._tidy({_key(spec.trigger) for spec in jobs})
         lanes.sort(key=lambda lane: (lane.first, lane.job.name, lane.job.id))
         return lanes
 
-    def _dense(self, spec: TriggerSpec, sample: list[datetime], end: datetime) -> Dense:
-        first = sample[0]
-        spacing = timedelta(seconds=median((b - a).total_seconds() for a, b in zip(sample, sample[1:])))
+    def _lane(self, spec: JobSpec, first: datetime, end: datetime, max_marks: int) -> Lane:
+        fires = [first]
+        for when, _, _ in self._stream(spec, first, 0, chunk=1):  # only as far as needed
+            if when > end or len(fires) > max_marks:
+                break
+            fires.append(when)
+            if len(fires) == _PROBE:  # frequent: count the rest without listing it, if it is many
+                counted = self._counted(spec.trigger, first, end)
+                if counted is not None and counted[0] > max_marks:
+                    return Lane(spec, dense=Dense(first, counted[1], counted[0], _typical_gap(fires)))
+        if len(fires) <= max_marks:
+            return Lane(spec, tuple(fires))
+        counted = self._counted(spec.trigger, first, end) or self._walked(spec.trigger, first, end)
+        return Lane(spec, dense=Dense(first, counted[1], counted[0], _typical_gap(fires)))
+
+    def _counted(self, spec: TriggerSpec, first: datetime, end: datetime) -> tuple[int, datetime] | None:
+        """(count, last) of the fires in [first, end] by arithmetic, when the trigger allows it."""
         trigger = self.trigger(spec)
-        counted = None
         if isinstance(trigger, WallClockCronTrigger):
-            summary = trigger.summary(first, end)
-            if summary is not None:
-                count, _, last = summary
-                counted = count + 1, last.astimezone(UTC)
-        elif isinstance(trigger, IntervalTrigger):  # elapsed time: arithmetic
+            summary = trigger.summary(first, end)  # None across an offset change
+            return (summary[0] + 1, summary[2].astimezone(UTC)) if summary is not None else None
+        if isinstance(trigger, IntervalTrigger):  # elapsed time
             until = min(end, trigger.end_date) if trigger.end_date else end
             steps = math.floor((until.timestamp() - first.timestamp()) / trigger.interval_length + 1e-9)
-            counted = steps + 1, first + timedelta(seconds=steps * trigger.interval_length)
-        if counted is None:  # an offset change in the span, or another trigger: walk it
-            count, last, previous = 1, first, first
-            fire = trigger.get_next_fire_time(first, first)
-            while fire is not None and fire <= end:
-                count, last, previous = count + 1, fire, fire
-                fire = trigger.get_next_fire_time(previous, previous)
-            counted = count, last.astimezone(UTC)
-        return Dense(first, counted[1], counted[0], spacing)
+            return steps + 1, first + timedelta(seconds=steps * trigger.interval_length)
+        return None
+
+    def _walked(self, spec: TriggerSpec, first: datetime, end: datetime) -> tuple[int, datetime]:
+        """(count, last) by asking the trigger fire by fire, keeping none of them."""
+        trigger, count, last = self.trigger(spec), 1, first
+        fire = trigger.get_next_fire_time(first, first)
+        while fire is not None and fire <= end:
+            count, last = count + 1, fire
+            fire = trigger.get_next_fire_time(last, last)
+        return count, last.astimezone(UTC)
+
+
+def _typical_gap(fires: list[datetime]) -> timedelta:
+    return timedelta(seconds=median((b - a).total_seconds() for a, b in zip(fires, fires[1:])))
 
 
 def _active(jobs: Sequence[JobSpec], next_runs: Mapping[str, datetime]) -> list[tuple[datetime, int, JobSpec]]:
