@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
@@ -149,12 +149,16 @@ def test_dense_lanes_across_a_dst_change_are_counted_right() -> None:
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Asia/Kolkata"]
 
 
+EVERY_MINUTE = [Field("*", frozenset(range(low, high + 1))) for low, high in ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))]
+
+
 @settings(max_examples=80, deadline=None)
 @given(cron=crons(), tz=st.sampled_from(ZONES), after=st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31)))
+@example(cron=EVERY_MINUTE, tz="America/Santiago", after=datetime(2026, 9, 5))  # a change at the very end
 def test_a_cron_summary_is_what_a_walk_counts(cron: list[Field], tz: str, after: datetime) -> None:
     assume(not never_happens(cron))
     spec = CronSpec(" ".join(f.text for f in cron), tz)
-    start = after.replace(tzinfo=ZoneInfo(tz))
+    start = after.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
     end = start + timedelta(hours=24)
     summary = to_aps_trigger(spec).summary(start, end)
     fires = walk(spec, first_after(spec, start), end)
@@ -163,7 +167,8 @@ def test_a_cron_summary_is_what_a_walk_counts(cron: list[Field], tz: str, after:
         assert (count, first, last) == (len(fires), fires[0], fires[-1])
     else:  # only without fires, or with an offset change in the span or just before it
         zone = ZoneInfo(tz)
-        offsets = {(start + timedelta(hours=h)).astimezone(zone).utcoffset() for h in range(-3, 25)}
+        probes = [start + timedelta(hours=h) for h in range(-3, 24)] + [end]
+        offsets = {probe.astimezone(zone).utcoffset() for probe in probes}
         assert not fires or len(offsets) > 1, (spec, start)
 
 
