@@ -1,39 +1,69 @@
-"""Standard 5-field crontab expressions parsed into value sets, with precise errors.
+"""Standard 5-field crontab expressions parsed into value sets, with every problem named at once.
 
-Split from jobs.triggers, which turns the sets into APScheduler triggers, words and previews.
-Standard semantics: 0 and 7 are Sunday, names are case-insensitive, `@daily`-style macros.
+Semantics are those of Vixie cron and cronie, which most users' crontabs run on:
+- 0 and 7 are Sunday, names are case-insensitive, `@daily`-style macros.
+- The day rule: a day fires when it matches day-of-month AND day-of-week, except when both
+  fields are restricted, then either one is enough. "Restricted" is decided by the field's
+  first character, not by its values: a field starting with `*` (`*`, `*/2`) counts as
+  unrestricted (cronie's entry.c sets DOM_STAR/DOW_STAR on `ch == '*'`), so `0 9 */2 * 1`
+  fires on odd days that are Mondays while `0 9 1-31/2 * 1` fires on odd days or Mondays.
+- A job whose minute and hour fields both start with something other than `*` is a
+  "fixed-time" job; the others are "wildcard" jobs. cronie treats them differently across
+  DST changes (see jobs.cron_trigger).
+
+`parse_cron` reports every bad field in one `TriggerError` (`61 25 * * 8` names minute, hour
+and day of week), so the editor and the command line can show them all.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
+
+Problem = tuple[str | None, str]  # (field or None, message)
 
 
 class TriggerError(ValueError):
-    """A trigger spec is invalid. `field` names the place ("minute", "timezone", "run_at")."""
+    """A trigger spec is invalid.
 
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+    `field` and `message` describe the first problem ("minute", "61 is out of range 0-59");
+    `problems` lists every problem found, first one included, as (field, message) pairs.
+    `str()` is "field: message", problems joined with "; ".
+    """
+
+    def __init__(self, field: str | None, message: str, *, more: Sequence[Problem] = ()) -> None:
+        self.problems: tuple[Problem, ...] = ((field, message), *more)
+        super().__init__("; ".join(problem_text(*problem) for problem in self.problems))
         self.field = field
         self.message = message
 
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> TriggerError:
+        """One error for several problems (at least one)."""
+        (field, message), *more = problems
+        return cls(field, message, more=more)
 
-_MONTH_NAMES = (
+
+def problem_text(field: str | None, message: str) -> str:
+    return f"{field}: {message}" if field else message
+
+
+MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 
 
-def _join(words: list[str], last: str = "and") -> str:
+def join_words(words: Sequence[str], last: str = "and") -> str:
+    """"a, b and c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 @dataclass(frozen=True)
-class _FieldRule:
+class FieldRule:
     name: str
     low: int
     high: int  # highest value that may be written (7 for Sunday)
@@ -42,15 +72,13 @@ class _FieldRule:
     star_high: int  # highest value `*` covers
 
 
-_MINUTE = _FieldRule("minute", 0, 59, {}, "a number", 59)
-_HOUR = _FieldRule("hour", 0, 23, {}, "a number", 23)
-_DOM = _FieldRule("day of month", 1, 31, {}, "a number", 31)
-_MONTH = _FieldRule(
-    "month", 1, 12, {name[:3].lower(): i for i, name in enumerate(_MONTH_NAMES, 1)}, "a month", 12
-)
-_SUNDAY_FIRST = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_DOW = _FieldRule("day of week", 0, 7, {name: i for i, name in enumerate(_SUNDAY_FIRST)}, "a weekday", 6)
-_RULES = (_MINUTE, _HOUR, _DOM, _MONTH, _DOW)
+MINUTE = FieldRule("minute", 0, 59, {}, "a number", 59)
+HOUR = FieldRule("hour", 0, 23, {}, "a number", 23)
+DAY_OF_MONTH = FieldRule("day of month", 1, 31, {}, "a number", 31)
+MONTH = FieldRule("month", 1, 12, {name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, 1)}, "a month", 12)
+SUNDAY_FIRST = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+DAY_OF_WEEK = FieldRule("day of week", 0, 7, {name: i for i, name in enumerate(SUNDAY_FIRST)}, "a weekday", 6)
+RULES = (MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK)
 
 _ITEM = re.compile(r"(?:(\*)|([a-z0-9]+)(?:-([a-z0-9]+))?)(?:/([a-z0-9]+))?", re.ASCII)
 _MACROS = {
@@ -62,12 +90,13 @@ _MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
-_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True)
-class _Cron:
-    """A parsed expression: the fields as written (lower case) and the values they allow."""
+class CronExpression:
+    """A parsed expression: the fields as written (lower case), the values they allow, and the
+    two flags cron takes from the fields' first characters (see the module doc)."""
 
     fields: tuple[str, ...]
     minutes: frozenset[int]
@@ -75,28 +104,29 @@ class _Cron:
     days: frozenset[int]
     months: frozenset[int]
     weekdays: frozenset[int]  # 0 = Sunday
+    either_day: bool  # both day fields restricted (neither starts with `*`): a day matching either fires
+    fixed_time: bool  # neither minute nor hour starts with `*`: cron's "fixed-time" job
 
-    @property
-    def either_day(self) -> bool:
-        """Both day fields restricted: standard cron fires on a day matching either."""
-        return self.fields[2] != "*" and self.fields[4] != "*"
-
-    def matches(self, wall: datetime) -> bool:
-        """Whether cron would fire at this wall-clock time."""
-        if wall.second or wall.microsecond or wall.minute not in self.minutes:
+    def day_matches(self, day: date) -> bool:
+        if day.month not in self.months:
             return False
-        if wall.hour not in self.hours or wall.month not in self.months:
-            return False
-        on_day, on_weekday = wall.day in self.days, wall.isoweekday() % 7 in self.weekdays
+        on_day, on_weekday = day.day in self.days, day.isoweekday() % 7 in self.weekdays
         return (on_day or on_weekday) if self.either_day else (on_day and on_weekday)
 
+    def matches(self, wall: datetime) -> bool:
+        """Whether cron would fire at this wall-clock time (ignoring DST changes)."""
+        if wall.second or wall.microsecond or wall.minute not in self.minutes or wall.hour not in self.hours:
+            return False
+        return self.day_matches(wall.date())
 
-@lru_cache(maxsize=512)
-def _parse_cron(expression: str) -> _Cron:
+
+@lru_cache(maxsize=4096)
+def parse_cron(expression: str) -> CronExpression:
+    """The parsed expression; raises TriggerError naming every bad field."""
     text = expression.strip().lower()
     if text.startswith("@"):
         if text not in _MACROS:
-            known = _join(list(_MACROS), "or")
+            known = join_words(list(_MACROS), "or")
             raise TriggerError("expression", f"{expression.strip()!r} is not supported: use {known}")
         text = _MACROS[text]
     fields = tuple(text.split())
@@ -105,23 +135,36 @@ def _parse_cron(expression: str) -> _Cron:
             "expression",
             f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}",
         )
-    cron = _Cron(fields, *(_parse_field(field, rule) for field, rule in zip(fields, _RULES)))
+    values: list[frozenset[int]] = []
+    problems: list[Problem] = []
+    for field, rule in zip(fields, RULES):
+        try:
+            values.append(_parse_field(field, rule))
+        except TriggerError as exc:
+            problems.extend(exc.problems)
+            values.append(frozenset())
+    if problems:
+        raise TriggerError.of(problems)
+    either_day = not fields[2].startswith("*") and not fields[4].startswith("*")
+    fixed_time = not fields[0].startswith("*") and not fields[1].startswith("*")
+    minutes, hours, days, months, weekdays = values
+    cron = CronExpression(fields, minutes, hours, days, months, weekdays, either_day, fixed_time)
     _check_days_exist(cron)
     return cron
 
 
-def _parse_field(text: str, rule: _FieldRule) -> frozenset[int]:
+def _parse_field(text: str, rule: FieldRule) -> frozenset[int]:
     values: set[int] = set()
     for item in text.split(","):
         if not item:
             raise TriggerError(rule.name, f"{text!r} has an empty item in its list")
         values.update(_parse_item(item, rule))
-    if rule is _DOW:
+    if rule is DAY_OF_WEEK:
         values = {value % 7 for value in values}  # 7 is Sunday too
     return frozenset(values)
 
 
-def _parse_item(item: str, rule: _FieldRule) -> range:
+def _parse_item(item: str, rule: FieldRule) -> range:
     match = _ITEM.fullmatch(item)
     if match is None:
         raise TriggerError(
@@ -136,7 +179,7 @@ def _parse_item(item: str, rule: _FieldRule) -> range:
     first = _value(first_text, rule)
     if last_text:
         last = _value(last_text, rule)
-        if rule is _DOW and last == 0 < first and not last_text.isdigit():
+        if rule is DAY_OF_WEEK and last == 0 < first and not last_text.isdigit():
             last = 7  # "sat-sun": a Sunday closing a range is 7, as in the numeric 6-7
     else:  # "5/15" runs from 5 to the end of the field, as cron-descriptor words it
         last = max(first, rule.star_high) if step_text else first
@@ -147,7 +190,7 @@ def _parse_item(item: str, rule: _FieldRule) -> range:
     return range(first, last + 1, step)
 
 
-def _value(token: str, rule: _FieldRule) -> int:
+def _value(token: str, rule: FieldRule) -> int:
     if token.isdigit():
         # int() of thousands of digits raises; no valid value has more than 2 significant ones
         value = int(token) if len(token.lstrip("0")) <= 2 else rule.high + 1
@@ -159,7 +202,7 @@ def _value(token: str, rule: _FieldRule) -> int:
     raise TriggerError(rule.name, f"{token!r} is not {rule.kind}")
 
 
-def _step(token: str, rule: _FieldRule) -> int:
+def _step(token: str, rule: FieldRule) -> int:
     largest = rule.star_high - rule.low
     if not token.isdigit():
         raise TriggerError(rule.name, f"step {token!r} is not a number")
@@ -168,14 +211,17 @@ def _step(token: str, rule: _FieldRule) -> int:
     return int(token)
 
 
-def _check_days_exist(cron: _Cron) -> None:
-    # APScheduler would search up to the year 9999 for "31 2", freezing the caller
-    if cron.fields[2] != "*" and min(cron.days) > max(_LONGEST_MONTH[m - 1] for m in cron.months):
-        months = [_MONTH_NAMES[m - 1] for m in sorted(cron.months)]
-        raise TriggerError("day of month", f"{cron.fields[2]} never happens in {_join(months, 'or')}")
+def _check_days_exist(cron: CronExpression) -> None:
+    # A search for "31 2" would run to the year 9999, freezing the caller
+    if cron.fields[2] != "*" and min(cron.days) > max(LONGEST_MONTH[m - 1] for m in cron.months):
+        months = [MONTH_NAMES[m - 1] for m in sorted(cron.months)]
+        raise TriggerError("day of month", f"{cron.fields[2]} never happens in {join_words(months, 'or')}")
 
 
-def _runs(values: list[int]) -> list[tuple[int, int]]:
+# --- values as text (words, canonical forms) ----------------------------------------------------
+
+
+def value_runs(values: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted values as (first, last) runs of consecutive numbers."""
     runs: list[tuple[int, int]] = []
     for value in values:
@@ -186,23 +232,18 @@ def _runs(values: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _run_text(runs: list[tuple[int, int]], word: Callable[[int], object] = str) -> str:
+def runs_text(runs: list[tuple[int, int]], word: Callable[[int], object] = str) -> str:
+    """"1-5,7" from [(1, 5), (7, 7)]."""
     return ",".join(f"{word(a)}" if a == b else f"{word(a)}-{word(b)}" for a, b in runs)
 
 
-def _aps_values(values: frozenset[int], rule: _FieldRule) -> str:
+def values_text(values: frozenset[int], rule: FieldRule) -> str:
+    """The values as a plain field: "*" when all, else runs and lists ("1-5,7")."""
     if len(values) == rule.star_high - rule.low + 1:
         return "*"
-    return _run_text(_runs(sorted(values)))
+    return runs_text(value_runs(sorted(values)))
 
 
-def _monday_first(weekdays: frozenset[int]) -> list[int]:
-    """Weekdays as APScheduler numbers them: 0 = Monday ... 6 = Sunday."""
+def monday_first(weekdays: frozenset[int]) -> list[int]:
+    """Weekdays numbered from Monday (0) to Sunday (6), sorted: APScheduler's and cron-descriptor's order."""
     return sorted((day - 1) % 7 for day in weekdays)
-
-
-def _aps_weekdays(weekdays: frozenset[int]) -> str:
-    if len(weekdays) == 7:
-        return "*"
-    # Names, never numbers: APScheduler's 0 is Monday (NOTES 13)
-    return _run_text(_runs(_monday_first(weekdays)), lambda day: _SUNDAY_FIRST[(day + 1) % 7])

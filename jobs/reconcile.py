@@ -6,6 +6,10 @@ runs missed while Jobdesk was closed (NOTES item 9). So: add what is missing, re
 what changed (the APScheduler job's name carries a fingerprint of the trigger), remove what has
 no definition, and turn past-due next run times into a plan for the missed-run policy, without
 letting APScheduler enumerate 43,000 missed minutes on the GUI thread (item 16).
+
+Stored rows whose trigger is of an older kind (cron rows before `WallClockCronTrigger`, see
+jobs.triggers) get the current trigger with their stored next run time kept as it is, for the
+same reason: recomputing it from now would drop a run missed while closed.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from zoneinfo import ZoneInfo
 from jobs import triggers
 from jobs.entry import FUNC_REF
 from jobs.misfire import DuePlan, plan_due_runs
-from jobs.model import IntervalSpec, JobSpec
+from jobs.cron_trigger import WallClockCronTrigger
+from jobs.model import CronSpec, IntervalSpec, JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +68,19 @@ class ReconcileReport:
     rescheduled: int
     removed: int
     missed: tuple[tuple[JobSpec, DuePlan], ...]
+    migrated: int = 0  # rows whose trigger was replaced by the current kind
 
 
 def reconcile(scheduler: Any, specs: Iterable[JobSpec], now: datetime) -> ReconcileReport:
     """Call with the scheduler started *paused*, so nothing fires while this runs."""
     stored = {job.id: job for job in scheduler.get_jobs()}
-    added = rescheduled = 0
+    added = rescheduled = migrated = 0
     plans = []
     for spec in specs:
         job = stored.pop(spec.id, None)
+        if job is not None and job.name == fingerprint(spec) and _outdated(spec, job):
+            job = _migrate(scheduler, spec, job)
+            migrated += 1
         if job is None or job.name != fingerprint(spec):
             add_to_scheduler(scheduler, spec)
             added += job is None
@@ -85,9 +94,24 @@ def reconcile(scheduler: Any, specs: Iterable[JobSpec], now: datetime) -> Reconc
     for job_id in stored:
         log.info("removing scheduler entry %s: no such job definition", job_id)
         scheduler.remove_job(job_id)
-    if added or rescheduled or stored:
-        log.info("reconciled: %d added, %d rescheduled, %d removed", added, rescheduled, len(stored))
-    return ReconcileReport(added, rescheduled, len(stored), tuple(plans))
+    if added or rescheduled or stored or migrated:
+        log.info(
+            "reconciled: %d added, %d rescheduled, %d removed, %d triggers migrated",
+            added, rescheduled, len(stored), migrated,
+        )  # fmt: skip
+    return ReconcileReport(added, rescheduled, len(stored), tuple(plans), migrated)
+
+
+def _outdated(spec: JobSpec, job: Any) -> bool:
+    """A cron row still holding an APScheduler CronTrigger (or an OrTrigger of two)."""
+    return isinstance(spec.trigger, CronSpec) and not isinstance(job.trigger, WallClockCronTrigger)
+
+
+def _migrate(scheduler: Any, spec: JobSpec, job: Any) -> Any:
+    """The current trigger for a stored row, with its stored next run time unchanged (NOTES 9)."""
+    log.info("job %s: stored trigger %s replaced by the wall-clock cron trigger", spec.id, type(job.trigger).__name__)
+    scheduler.modify_job(spec.id, trigger=triggers.to_aps_trigger(spec.trigger), next_run_time=job.next_run_time)
+    return scheduler.get_job(spec.id)
 
 
 def _catch_up(scheduler: Any, spec: JobSpec, job: Any, now: datetime) -> DuePlan:

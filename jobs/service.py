@@ -7,18 +7,16 @@ instance). Changes go to our definitions table first, then to APScheduler.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
 from tzlocal import get_localzone
 
-from jobs import triggers
 from jobs.codec import validate_job
 from jobs.db import open_database
 from jobs.dispatcher import Dispatcher, RunnerSettings
@@ -26,11 +24,12 @@ from jobs.entry import set_handler
 from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
-from jobs.model import DateSpec, IntervalSpec, JobSpec, RunCause, RunRecord
+from jobs.model import DateSpec, JobSpec, RunCause, RunRecord
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import JobNotFound, JobRepository
 from jobs.settings import CoreSettings, load_settings, save_setting
+from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,7 @@ class JobService:
         # decode. Kept current by this object's own writes; only the lock holder writes.
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
+        self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
 
     def _runner_settings(self) -> RunnerSettings:
         s = self.settings
@@ -212,11 +212,12 @@ class JobService:
 
     # --- next runs ------------------------------------------------------------------------
 
-    def next_run_times(self) -> dict[str, datetime]:
+    def next_run_times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
         """Each scheduled job's next run (aware UTC), from APScheduler's store in one query.
 
         Jobs that APScheduler does not know yet (added while no scheduler ran) get the trigger's
-        next time from now; paused and finished jobs have none.
+        next time from now; paused and finished jobs have none. `specs`: the definitions when
+        the caller has them already (else they are read).
         """
         with self.engine.connect() as conn:
             has_table = conn.execute(
@@ -225,7 +226,7 @@ class JobService:
             stored: dict[str, float | None] = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
         out = {}
         now = datetime.now(timezone.utc)
-        for spec in self.jobs.all():
+        for spec in self.jobs.all() if specs is None else specs:
             if spec.paused:
                 continue
             if spec.id in stored:
@@ -233,35 +234,22 @@ class JobService:
                 if timestamp is not None:
                     out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
             elif not self.scheduling:
-                upcoming = triggers.next_fire_times(spec.trigger, 1, after=now)
+                upcoming = self.fire_times.after(spec.trigger, now, 1)
                 if upcoming:
-                    out[spec.id] = upcoming[0].astimezone(timezone.utc)
+                    out[spec.id] = upcoming[0]
         return out
 
-    def upcoming(self, *, limit: int = 200, horizon: timedelta = timedelta(days=7)) -> list[tuple[datetime, JobSpec]]:
-        """The next fire times across active jobs, soonest first: at most `limit`, within `horizon`."""
-        specs = {spec.id: spec for spec in self.jobs.all()}
-        end = datetime.now(timezone.utc) + horizon
-        streams = [
-            _fire_stream(specs[job_id], first) for job_id, first in self.next_run_times().items() if job_id in specs
-        ]
-        out: list[tuple[datetime, JobSpec]] = []
-        for when, job_id in heapq.merge(*streams):
-            if when > end or len(out) >= limit:
-                break
-            out.append((when, specs[job_id]))
-        return out
+    def upcoming(self, *, limit: int = UPCOMING_LIMIT, horizon: timedelta = UPCOMING_HORIZON) -> list[tuple[datetime, JobSpec]]:
+        """Upcoming fires, soonest first: every active job's next run, then the nearest further
+        fires within `horizon` up to `limit` rows (jobs.upcoming.FireTimes.upcoming)."""
+        specs = self.jobs.all()
+        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=limit, horizon=horizon)
 
-
-def _fire_stream(spec: JobSpec, first: datetime) -> Iterator[tuple[datetime, str]]:
-    trigger = spec.trigger
-    if isinstance(trigger, IntervalSpec) and trigger.jitter:
-        trigger = replace(trigger, jitter=None)  # previews show the planned slots
-    aps = triggers.to_aps_trigger(trigger)
-    when: datetime | None = first
-    while when is not None:
-        yield when.astimezone(timezone.utc), spec.id
-        when = aps.get_next_fire_time(when, when)
+    def timeline(self, *, span: timedelta = TIMELINE_SPAN, max_marks: int = MAX_MARKS) -> list[Lane]:
+        """Every active job's fires over the next `span`: listed, or summed up when dense
+        (jobs.upcoming.FireTimes.timeline)."""
+        specs = self.jobs.all()
+        return self.fire_times.timeline(specs, self.next_run_times(specs), span=span, max_marks=max_marks)
 
 
 def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:
