@@ -17,16 +17,19 @@ from hypothesis import strategies as st
 from jobs.cli import main
 from jobs.paths import resolve_data_dir
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Argument text as a POSIX program receives it: any bytes but NUL, decoded the way Python
 # decodes argv (bytes that are not UTF-8 become lone surrogates), and plain short text too.
+# Values that broke or fooled Jobdesk before (issue 9 items 9, 10) come up often on purpose.
+KNOWN_BAD = ["9" * 400, "9" * 400 + "s", "bad\udcff", "\udcff\udcfe", "A=\udcff", "9999-12-31 23:59",
+             "0001-01-01 00:00", "1", "", "inf", "nan", "0"]
 argv_text = st.one_of(
+    st.sampled_from(KNOWN_BAD),
     st.binary(max_size=24).map(lambda raw: os.fsdecode(raw.replace(b"\0", b""))),
     st.text(max_size=24),
-    st.sampled_from(["1", "5s", "10s", "90", "1h", "9" * 400, "inf", "nan", "-1", "", " ", "0 9 * * *",
-                     "61 25 * * 8", "2026-12-01 09:00", "9999-12-31 23:59", "0001-01-01 00:00", "UTC",
-                     "Europe/Berlin", "A=b", "=x", "@daily", "1.5", "0"]),
+    st.sampled_from(["5s", "10s", "90", "1h", "-1", " ", "0 9 * * *", "61 25 * * 8", "2026-12-01 09:00",
+                     "UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "A=b", "=x", "@daily", "1.5"]),
 )
 
 
@@ -60,7 +63,8 @@ def assert_clean(code: int, out: str, err: str) -> None:
     options=st.lists(
         st.tuples(st.sampled_from(["--name", "--tz", "--cwd", "--env", "--timeout", "--grace", "--tag",
                                    "--description", "--max-parallel"]), argv_text),
-        max_size=4,
+        min_size=1,
+        max_size=5,
     ),
     command=st.lists(argv_text, min_size=1, max_size=3),
 )
