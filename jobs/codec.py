@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
 from jobs import triggers
-from jobs.durations import parse_duration
+from jobs.durations import LONGEST, parse_duration
 from jobs.job_rules import (  # noqa: F401  (re-exported: the codec's API since the first release)
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -97,10 +97,10 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         cwd=read(lambda: _str(data, "cwd", ""), "") or None,
         env=tuple(sorted(read(lambda: _env(data), dict[str, str]()).items())),
         trigger=trigger or CronSpec("0 0 1 1 *", "UTC"),  # stands in while reporting problems
-        timeout=read(lambda: _number(data, "timeout"), None),
+        timeout=read(lambda: _number(data, "timeout", stored=not validate), None),
         overlap=read(lambda: _enum(data, "overlap", Overlap, Overlap.SKIP), Overlap.SKIP),
         max_parallel=read(lambda: _whole(data, "max_parallel", 1), 1),
-        misfire_grace=read(lambda: _number(data, "misfire_grace"), None),
+        misfire_grace=read(lambda: _number(data, "misfire_grace", stored=not validate), None),
         coalesce=read(lambda: _bool(data, "coalesce", True), True),
         notify=read(lambda: _enum(data, "notify", Notify, Notify.FAILURE), Notify.FAILURE),
         paused=read(lambda: _bool(data, "paused", False), False),
@@ -212,8 +212,12 @@ def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _number(data: Mapping[str, Any], key: str) -> float | None:
-    """Seconds: a number, or a duration in words ("20m"); finite, at most 100 years."""
+def _number(data: Mapping[str, Any], key: str, *, stored: bool = False) -> float | None:
+    """Seconds: a number, or a duration in words ("20m"); finite, at most 100 years.
+
+    A `stored` definition saved before that rule with an infinite or NaN value keeps working
+    as "no limit" (what infinity meant) instead of becoming unreadable.
+    """
     value = data.get(key)
     if value is None:
         return None
@@ -228,6 +232,8 @@ def _number(data: Mapping[str, Any], key: str) -> float | None:
         seconds = float(value)
     except OverflowError:
         seconds = math.inf
+    if stored and (not math.isfinite(seconds) or seconds > LONGEST):
+        return None
     problems = seconds_problems(key, seconds, positive=False)
     if problems:
         raise JobValidationError.of(problems)

@@ -189,3 +189,27 @@ def test_a_valid_imported_id_is_kept(cli, tmp_path):
     code, _, err = import_text(cli, tmp_path, toml_job("named", 'command = ["true"]', 'id = "sales-report_2"'))
     assert code == 0, err
     assert listed(cli)[0]["id"] == "sales-report_2"
+
+
+def test_a_stored_infinite_timeout_reads_as_no_limit_and_list_json_stays_standard(cli, data_dir):
+    """Rows saved before the rule (timeout = inf was accepted and stored as `Infinity`)."""
+    from sqlalchemy import update
+
+    from jobs.db import job_table
+    from jobs.service import JobService
+
+    job_id = cli("add", "--name", "old", "--every", "1h", "--timeout", "1h", *OK_COMMAND)[1].strip()
+    service = JobService(data_dir)
+    try:
+        with service.engine.begin() as conn:
+            spec = conn.execute(job_table.select()).one().spec
+            conn.execute(update(job_table).values(spec=spec.replace('"timeout": 3600.0', '"timeout": Infinity')))
+    finally:
+        service.shutdown()
+    code, out, err = cli("list", "--json")
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON: {token}")
+
+    [job] = json.loads(out, parse_constant=refuse)
+    assert code == 0 and job["id"] == job_id and "timeout" not in job["definition"]
