@@ -29,6 +29,7 @@ STUBBORN = "import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c'
 def served(data_dir):
     data_dir.root.mkdir(parents=True)
     jobdesk(data_dir, "config", "kill_grace", "1")
+    jobdesk(data_dir, "config", "max_concurrent", "1")  # a second run waits, queued
     proc = start_serve(data_dir)
     yield proc
     stop(proc)
@@ -60,9 +61,14 @@ def test_stop_kills_the_tree_and_the_run_ends_killed(data_dir, served):
     wait_for(lambda: "child" in jobdesk(data_dir, "log", str(run_id)).stdout)
     tree = psutil.Process(served.pid).children(recursive=True)
     assert len(tree) >= 2
+    assert jobdesk(data_dir, "add", "--name", "waiter", "--every", "1d", "--", "true").returncode == 0
+    queued_id = int(jobdesk(data_dir, "run", "waiter").stdout.strip().split("#")[1])
     rows = jobdesk(data_dir, "history").stdout.splitlines()
     line = next(row for row in rows if row.startswith(f"{run_id} "))
     assert "running" in line and "s+" in line  # the time so far, not "-"
+    assert "queued" in next(row for row in rows if row.startswith(f"{queued_id} "))
+    dropped = jobdesk(data_dir, "stop", str(queued_id))
+    assert (dropped.returncode, dropped.stdout) == (0, f"stopped run #{queued_id} (killed before it started)\n"), dropped.stderr
     stopped = jobdesk(data_dir, "stop", str(run_id))
     assert stopped.returncode == 0 and stopped.stdout.startswith(f"stopped run #{run_id} (killed after "), stopped.stderr
     [run] = [r for r in history(data_dir) if r["id"] == run_id]
