@@ -4,23 +4,26 @@ Each command becomes a request (jobs.control). If a Jobdesk instance (window or 
 the data directory, the request goes to it over the local socket, so its scheduler knows at
 once; otherwise this process takes the lock and acts on the store itself.
 Exit codes: 0 done, 1 failure, 2 bad usage or invalid input (one line on stderr).
+Output is formatted in jobs.cli_output; `log` and `stop`, which poll a run, in jobs.cli_runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
+from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
-from jobs.durations import parse_duration
+from jobs.durations import DurationNeedsUnit, echo, parse_duration
 from jobs.model import Notify, Overlap
 
 log = logging.getLogger(__name__)
+
+SHORTEST_INTERVAL = 10.0  # seconds; shorter needs --allow-sub-10s (a bare "--every 1" was 1 s)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,10 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     add = sub.add_parser("add", help="add a job; prints its id", description="Add a job. Put the command after --.")
-    add.add_argument("--name", required=True)
+    add.add_argument("--name", required=True, help="unique unless --allow-duplicate-name; commands accept it in place of the id")
     when = add.add_mutually_exclusive_group(required=True)
     when.add_argument("--cron", metavar="EXPR", help="standard 5-field crontab, e.g. '30 7 * * 1-5' (0 and 7 are Sunday)")
-    when.add_argument("--every", metavar="DURATION", help="interval like 90s, 15m, 2h, 1d")
+    when.add_argument("--every", metavar="DURATION", help="interval with a unit: 15m, 2h, 1d (at least 10s)")
     when.add_argument("--at", metavar="DATETIME", help="once, e.g. '2026-12-01 09:00'")
     add.add_argument("--tz", metavar="TZ", help="IANA time zone (default: this machine's)")
     add.add_argument("--cwd", metavar="DIR", help="working directory")
@@ -56,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--no-coalesce", action="store_true", help="run every missed slot, not one catch-up run")
     add.add_argument("--notify", choices=[n.value for n in Notify], default=Notify.FAILURE.value)
     add.add_argument("--paused", action="store_true", help="add it paused")
+    add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
+    add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     lst = sub.add_parser("list", help="list jobs with their next run")
@@ -63,22 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("show", "show one job"), ("remove", "delete a job (its history stays)"),
                        ("pause", "pause a job"), ("resume", "resume a job")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("id")
+        p.add_argument("id", metavar="JOB", help="the job's id or exact name")
         if name == "show":
             p.add_argument("--json", action="store_true")
+            p.add_argument("--from", dest="since", metavar="DATETIME",
+                           help="preview runs after this time (local time unless it has an offset)")
+            p.add_argument("--count", type=int, metavar="N", help="how many next runs to show (default 5)")
     run = sub.add_parser("run", help="run a job now, without moving its schedule")
-    run.add_argument("id")
+    run.add_argument("id", metavar="JOB", help="the job's id or exact name")
     run.add_argument("--wait", action="store_true", help="wait for the end; exit with the job's exit code")
     run.add_argument("--json", action="store_true")
     hist = sub.add_parser("history", help="past runs, newest first")
-    hist.add_argument("--job", metavar="ID")
+    hist.add_argument("--job", metavar="JOB", help="the job's id or exact name")
     hist.add_argument("--status", metavar="S")
     hist.add_argument("--limit", type=int, default=20, metavar="N")
     hist.add_argument("--json", action="store_true")
+    logs = sub.add_parser("log", help="print a run's output")
+    logs.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
+    logs.add_argument("-f", "--follow", action="store_true",
+                      help="keep printing until the run ends; exit with its outcome, like run --wait")
+    stop = sub.add_parser("stop", help="stop a running or queued run (TERM, grace, then KILL)")
+    stop.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
     exp = sub.add_parser("export", help="write all jobs to a TOML file ('-' for stdout)")
     exp.add_argument("file")
     imp = sub.add_parser("import", help="add/replace jobs from a TOML file ('-' for stdin); all or nothing")
     imp.add_argument("file")
+    imp.add_argument("--allow-duplicate-name", action="store_true", help="accept names other jobs already have")
     sub.add_parser("serve", help="run the scheduler without a window")
     cfg = sub.add_parser("config", help="show or change a core setting")
     cfg.add_argument("name", nargs="?")
@@ -92,6 +107,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- requests --------------------------------------------------------------------------------
 
+# Definition fields (jobs.codec) as the options of `add` that set them, for error messages
+_OPTIONS = {
+    "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
+    "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
+}
+
+
+def _trigger(args: argparse.Namespace) -> dict[str, Any]:
+    option, value = next((o, v) for o, v in (("--cron", args.cron), ("--every", args.every), ("--at", args.at)) if v is not None)
+    if args.tz is not None and not args.tz.strip():
+        raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
+    if args.every is not None:
+        _check_every(args.every, args.allow_sub_10s)
+    try:
+        trigger = triggers.parse_cli_trigger(args.cron, args.every, args.at, args.tz)
+    except triggers.TriggerError as exc:
+        if exc.field == "timezone":
+            raise UsageError(f"jobdesk add: --tz: {exc.message}") from None
+        raise UsageError(f"jobdesk add: {option}: {exc}") from None
+    except (OverflowError, ValueError):  # dates next to datetime's limits (year 1, year 9999)
+        raise UsageError(f"jobdesk add: {option}: {echo(value)} is too far from today to schedule") from None
+    return triggers.spec_to_dict(trigger)
+
+
+def _check_every(text: str, allow_short: bool) -> None:
+    try:
+        seconds = parse_duration(text, require_unit=True)
+    except DurationNeedsUnit as exc:
+        raise UsageError(f"jobdesk add: --every: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"jobdesk add: --every: {exc}") from None
+    if seconds < SHORTEST_INTERVAL and not allow_short:
+        raise UsageError(
+            f"jobdesk add: --every: {text.strip()} is shorter than 10 seconds; add --allow-sub-10s if you mean it"
+        )
+
 
 def add_request(args: argparse.Namespace) -> dict[str, Any]:
     cmd = list(args.cmd)
@@ -99,16 +150,11 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         cmd = cmd[1:]
     if not cmd:
         raise UsageError("jobdesk add: no command given: put it after --, e.g. jobdesk add --name x --every 1h -- python3 report.py")
-    try:
-        trigger = triggers.parse_cli_trigger(args.cron, args.every, args.at, args.tz)
-    except triggers.TriggerError as exc:
-        option = "--cron" if args.cron else "--every" if args.every else "--at"
-        raise UsageError(f"jobdesk add: {option}: {exc}") from None
     env = {}
     for item in args.env:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"jobdesk add: --env {item!r}: expected NAME=VALUE")
+            raise UsageError(f"jobdesk add: --env {echo(item)}: expected NAME=VALUE")
         env[key] = value
     job: dict[str, Any] = {
         "name": args.name,
@@ -117,7 +163,7 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         "command": [" ".join(cmd)] if args.shell else cmd,
         "shell": args.shell,
         "env": env,
-        "trigger": triggers.spec_to_dict(trigger),
+        "trigger": _trigger(args),
         "overlap": args.overlap,
         "max_parallel": args.max_parallel,
         "coalesce": not args.no_coalesce,
@@ -133,15 +179,22 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
                 job[key] = parse_duration(value)
             except ValueError as exc:
                 raise UsageError(f"jobdesk add: --{option}: {exc}") from None
-    return {"op": "add", "job": job}
+    try:  # here first, to name the option; the instance checks again (it may get requests from elsewhere)
+        job_from_dict(job)
+    except JobValidationError as exc:
+        field = exc.field.split(".")[0]
+        raise UsageError(f"jobdesk add: {_OPTIONS.get(field, field)}: {exc.message}") from None
+    return {"op": "add", "job": job, "allow_duplicate_name": args.allow_duplicate_name}
 
 
 def build_request(args: argparse.Namespace) -> dict[str, Any]:
     cmd = args.command
     if cmd == "add":
         return add_request(args)
-    if cmd in ("show", "remove", "pause", "resume"):
+    if cmd in ("remove", "pause", "resume"):
         return {"op": cmd, "id": args.id}
+    if cmd == "show":
+        return {"op": "show", "id": args.id, "from": args.since, "count": args.count}
     if cmd == "run":
         return {"op": "run", "id": args.id, "wait": args.wait}
     if cmd == "history":
@@ -151,108 +204,28 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if cmd == "export":
         return {"op": "export"}
     if cmd == "import":
-        if args.file == "-":
-            text, source = sys.stdin.read(), "<stdin>"
-        else:
-            from jobs.transfer import ImportProblem, read_import, export_text
-
-            try:
-                specs = read_import(Path(args.file))
-            except ImportProblem as exc:
-                raise UsageError(str(exc)) from None
-            text, source = export_text(specs), args.file
-        return {"op": "import", "toml": text, "source": source}
+        return _import_request(args)
     if cmd == "config":
         return {"op": "settings", "name": args.name, "value": args.value}
     raise UsageError(f"jobdesk: unknown command {cmd!r}")
 
 
-# --- output ----------------------------------------------------------------------------------
+def _import_request(args: argparse.Namespace) -> dict[str, Any]:
+    from jobs.transfer import ImportProblem, export_text, parse_import, read_import
 
-
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [headers, *rows]]
-    return "\n".join(lines)
-
-
-def _short_time(value: str | None) -> str:
-    return "-" if not value else value.replace("T", " ")[:19]
-
-
-def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
-    cmd = args.command
-    as_json = getattr(args, "json", False)
-    if cmd == "add":
-        print(result["id"])
-    elif cmd == "list":
-        if as_json:
-            print(json.dumps(result["jobs"], indent=2))
-        elif not result["jobs"]:
-            print("No jobs yet. Add one: jobdesk add --name NAME --every 1h -- COMMAND")
-        else:
-            rows = [[j["id"], j["name"], j["schedule"], _short_time(j["next_run"]), j["state"], j["last_status"] or "-"]
-                    for j in result["jobs"]]
-            print(_table(rows, ["ID", "NAME", "SCHEDULE", "NEXT RUN", "STATE", "LAST"]))
-    elif cmd == "show":
-        if as_json:
-            print(json.dumps(result, indent=2))
-        else:
-            d = result["definition"]
-            print(f"{result['name']}  ({result['id']}, {result['state']})")
-            print(f"  schedule:  {result['schedule']}")
-            print(f"  command:   {' '.join(d['command'])}{'  (shell)' if d.get('shell') else ''}")
-            if d.get("cwd"):
-                print(f"  directory: {d['cwd']}")
-            print(f"  next runs: {', '.join(_short_time(t) for t in result['next_runs']) or '-'}")
-            print(f"  last run:  {_short_time(result['last_run'])} {result['last_status'] or ''}".rstrip())
-    elif cmd == "run":
-        if "run" not in result:
-            print(f"started run #{result['run_id']}")
-            return 0
-        run = result["run"]
-        if as_json:
-            print(json.dumps(run, indent=2))
-        else:
-            duration = f" in {run['duration']:.1f}s" if run["duration"] is not None else ""
-            print(f"run #{run['id']} {run['status']}{duration}, exit code {run['exit_code']}")
-            if run["error"]:
-                print(run["error"], file=sys.stderr)
-        if run["status"] == "succeeded":
-            return 0
-        code = run["exit_code"]
-        return code if isinstance(code, int) and 0 < code < 256 else 1
-    elif cmd == "history":
-        if as_json:
-            print(json.dumps(result["runs"], indent=2))
-        elif not result["runs"]:
-            print("No runs recorded yet.")
-        else:
-            rows = [[str(r["id"]), r["job_name"], r["cause"], _short_time(r["scheduled_at"] or r["started_at"]),
-                     r["status"], "-" if r["exit_code"] is None else str(r["exit_code"]),
-                     "-" if r["duration"] is None else f"{r['duration']:.1f}s", (r["error"] or "")[:60]]
-                    for r in result["runs"]]
-            print(_table(rows, ["RUN", "JOB", "CAUSE", "SCHEDULED", "STATUS", "EXIT", "TIME", "ERROR"]))
-    elif cmd == "export":
+    try:
         if args.file == "-":
-            sys.stdout.write(result["toml"])
+            specs, source = parse_import(sys.stdin.read(), "<stdin>"), "<stdin>"
         else:
-            from jobs.transfer import write_atomically
-
-            write_atomically(Path(args.file), result["toml"])
-            print(f"exported {result['count']} job(s) to {args.file}")
-    elif cmd == "import":
-        print(f"imported {len(result['imported'])} job(s): {', '.join(result['imported'])}")
-    elif cmd in ("pause", "resume"):
-        print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
-    elif cmd == "remove":
-        print(f"removed {result['removed']} (its history is kept)")
-    elif cmd == "config":
-        for key, value in result["settings"].items():
-            print(f"{key} = {value}")
-    else:
-        print(json.dumps(result, indent=2))
-    return 0
+            specs, source = read_import(Path(args.file)), args.file
+    except ImportProblem as exc:
+        raise CommandFailed(str(exc), 2) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"jobdesk import: <stdin>: not UTF-8 text (byte {exc.start})") from None
+    # Sent as our own export of what was read: the file's defaults (like a missing time zone)
+    # are settled here, on the machine where the file was written
+    return {"op": "import", "toml": export_text(specs), "source": source,
+            "allow_duplicate_name": args.allow_duplicate_name}
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -270,21 +243,56 @@ def configure_logging(verbose: bool) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Execute a parsed non-GUI command; returns the exit code."""
+    from jobs.cli_access import check_data_dir_access
     from jobs.paths import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
-    if args.command == "serve":
-        from jobs.serve import serve
-
-        return serve(data_dir)
     if args.command in ("install-desktop", "uninstall-desktop", "autostart"):
         from jobs.integration.commands import integration_command
 
         return integration_command(args)
+    check_data_dir_access(data_dir)
+    if args.command == "serve":
+        from jobs.serve import serve
+
+        return serve(data_dir)
+    if args.command in ("log", "stop"):
+        from jobs.cli_runs import follow_log, print_log, stop_run
+
+        if args.command == "stop":
+            return stop_run(data_dir, args.run_id)
+        return follow_log(data_dir, args.run_id) if args.follow else print_log(data_dir, args.run_id)
+    from jobs.cli_output import print_result
     from jobs.client import send
 
     request = build_request(args)
-    return print_result(args, send(data_dir, request))
+    try:
+        answer = send(data_dir, request)
+    except CommandFailed as exc:
+        if args.command == "add" and exc.exit_code == 2:
+            raise _as_option_error(str(exc)) from None
+        raise
+    return print_result(args, answer)
+
+
+def _as_option_error(message: str) -> UsageError:
+    """The instance's "name: ..." for `add`, said as the option that set it."""
+    field, sep, rest = message.partition(": ")
+    if not sep or field.split(".")[0] not in _OPTIONS:
+        return UsageError(f"jobdesk add: {message}")
+    hint = "; add --allow-duplicate-name to keep it anyway" if "already the name of" in rest else ""
+    return UsageError(f"jobdesk add: {_OPTIONS[field.split('.')[0]]}: {rest}{hint}")
+
+
+def _tolerant_output() -> None:
+    """Text from old rows may hold odd characters: print them escaped rather than crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change now keeps its setting
+                pass
 
 
 def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Namespace], int] | None = None) -> int:
@@ -296,6 +304,7 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Name
             if open_window is None:
                 raise UsageError("jobdesk: no command given (run `jobdesk --help`)")
             return open_window(args)
+        _tolerant_output()
         return run_command(args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)

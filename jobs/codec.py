@@ -1,64 +1,36 @@
 """Job definitions to and from plain dicts (the database's JSON and the TOML export share it).
 
 `job_from_dict` is the one gate for definitions coming from outside (a TOML file, an old
-database row, the local socket): it checks every field and names the one that is wrong.
+database row, the local socket): it checks every field and lists every one that is wrong
+(the rules themselves are in jobs.job_rules, re-exported here).
 """
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import replace
-from datetime import timedelta
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Any, Callable, Mapping, TypeVar
 
 from jobs import triggers
-from jobs.model import DateSpec, JobSpec, Notify, Overlap
+from jobs.durations import LONGEST, parse_duration
+from jobs.job_rules import (  # noqa: F401  (re-exported: the codec's API since the first release)
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NAME_MAX,
+    JobValidationError,
+    Problem,
+    check_job_id,
+    job_id_problem,
+    job_problems,
+    seconds_problems,
+    trigger_error_problems,
+    unique_problems,
+    validate_job,
+)
+from jobs.model import CronSpec, JobSpec, Notify, Overlap, TriggerSpec
 
-_ENV_NAME = re.compile(r"^[^=\0]+$")
-NAME_MAX = 200
-
-
-class JobValidationError(ValueError):
-    """A definition is invalid. `field` names the place ("trigger.minute", "timeout")."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.message = message
-
-    def within(self, prefix: str) -> "JobValidationError":
-        return JobValidationError(f"{prefix}.{self.field}" if self.field else prefix, self.message)
-
-
-def validate_job(spec: JobSpec, *, allow_past_date: bool = False) -> None:
-    """Raise JobValidationError for the first problem of a definition.
-
-    `allow_past_date` accepts a one-off job whose time has passed (an imported or stored job
-    that already ran); new and edited jobs are refused.
-    """
-    if not spec.name.strip():
-        raise JobValidationError("name", "must not be empty")
-    if len(spec.name) > NAME_MAX:
-        raise JobValidationError("name", f"is {len(spec.name)} characters long; at most {NAME_MAX}")
-    if not spec.command or not spec.command[0].strip():
-        raise JobValidationError("command", "must not be empty")
-    if any("\0" in part for part in spec.command):
-        raise JobValidationError("command", "contains a NUL character")
-    for key, _value in spec.env:
-        if not _ENV_NAME.match(key):
-            raise JobValidationError("env", f"{key!r} is not a valid variable name")
-    if spec.timeout is not None and not spec.timeout > 0:
-        raise JobValidationError("timeout", f"{spec.timeout} must be more than 0 seconds")
-    if spec.misfire_grace is not None and spec.misfire_grace < 0:
-        raise JobValidationError("misfire_grace", f"{spec.misfire_grace} must not be negative")
-    if spec.max_parallel < 1:
-        raise JobValidationError("max_parallel", f"{spec.max_parallel} must be at least 1")
-    trigger = spec.trigger
-    now = trigger.run_at - timedelta(seconds=1) if allow_past_date and isinstance(trigger, DateSpec) else None
-    try:
-        triggers.validate(trigger, now=now)
-    except triggers.TriggerError as exc:
-        raise JobValidationError(f"trigger.{exc.field}" if exc.field else "trigger", exc.message) from exc
+T = TypeVar("T")
 
 
 def job_to_dict(spec: JobSpec) -> dict[str, Any]:
@@ -91,46 +63,63 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
     return out
 
 
-_KNOWN_KEYS = {
+_FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "paused",
-}
+]
+_KNOWN_KEYS = set(_FIELDS)
 
 
 def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_date: bool = False) -> JobSpec:
-    """Build a JobSpec from a dict; JobValidationError names the first bad field."""
+    """Build a JobSpec from a dict; JobValidationError lists every bad field (the first in its
+    message). A trigger without `timezone` uses this machine's zone, as `jobdesk add` does."""
     if not isinstance(data, Mapping):
         raise JobValidationError("", f"expected a table of job fields, got {type(data).__name__}")
-    unknown = sorted(set(data) - _KNOWN_KEYS)
-    if unknown:
-        raise JobValidationError(unknown[0], f"unknown field (known: {', '.join(sorted(_KNOWN_KEYS))})")
-    if "trigger" not in data:
-        raise JobValidationError("trigger", "is missing")
-    try:
-        trigger = triggers.spec_from_dict(data["trigger"])
-    except triggers.TriggerError as exc:
-        raise JobValidationError(f"trigger.{exc.field}" if exc.field else "trigger", exc.message) from exc
+    problems: list[Problem] = []
+
+    def read(reader: Callable[[], T], fallback: T) -> T:
+        try:
+            return reader()
+        except JobValidationError as exc:
+            problems.extend(exc.problems)
+            return fallback
+
+    known = ", ".join(sorted(_KNOWN_KEYS))
+    problems += [(str(key), f"unknown field (known: {known})") for key in sorted(set(data) - _KNOWN_KEYS, key=str)]
+    trigger = read(lambda: _trigger(data), None)
     spec = JobSpec(
-        id=_str(data, "id", ""),
-        name=_str(data, "name", None),
-        description=_str(data, "description", ""),
-        tags=tuple(_str_list(data, "tags")),
-        command=tuple(_command(data)),
-        shell=_bool(data, "shell", False),
-        cwd=_str(data, "cwd", "") or None,
-        env=tuple(sorted(_env(data).items())),
-        trigger=trigger,
-        timeout=_number(data, "timeout"),
-        overlap=_enum(data, "overlap", Overlap, Overlap.SKIP),
-        max_parallel=int(_number(data, "max_parallel") or 1),
-        misfire_grace=_number(data, "misfire_grace"),
-        coalesce=_bool(data, "coalesce", True),
-        notify=_enum(data, "notify", Notify, Notify.FAILURE),
-        paused=_bool(data, "paused", False),
+        id=read(lambda: _str(data, "id", ""), ""),
+        name=read(lambda: _str(data, "name", None), "?"),
+        description=read(lambda: _str(data, "description", ""), ""),
+        tags=tuple(read(lambda: _str_list(data, "tags"), [])),
+        command=tuple(read(lambda: _command(data), ["?"])),
+        shell=read(lambda: _bool(data, "shell", False), False),
+        cwd=read(lambda: _str(data, "cwd", ""), "") or None,
+        env=tuple(sorted(read(lambda: _env(data), dict[str, str]()).items())),
+        trigger=trigger or CronSpec("0 0 1 1 *", "UTC"),  # stands in while reporting problems
+        timeout=read(lambda: _number(data, "timeout", stored=not validate), None),
+        overlap=read(lambda: _enum(data, "overlap", Overlap, Overlap.SKIP), Overlap.SKIP),
+        max_parallel=read(lambda: _whole(data, "max_parallel", 1), 1),
+        misfire_grace=read(lambda: _number(data, "misfire_grace", stored=not validate), None),
+        coalesce=read(lambda: _bool(data, "coalesce", True), True),
+        notify=read(lambda: _enum(data, "notify", Notify, Notify.FAILURE), Notify.FAILURE),
+        paused=read(lambda: _bool(data, "paused", False), False),
     )
     if validate:
-        validate_job(spec, allow_past_date=allow_past_date)
+        failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again
+        more = job_problems(spec, allow_past_date=allow_past_date, check_trigger=trigger is not None)
+        problems += [problem for problem in more if problem[0].split(".")[0] not in failed]
+    if problems:
+        raise JobValidationError.of(sorted(unique_problems(problems), key=_field_order))
     return spec
+
+
+_FIELD_ORDER = {key: index for index, key in enumerate(_FIELDS)}
+
+
+def _field_order(problem: Problem) -> int:
+    """Problems in the order a definition is written (unknown fields last)."""
+    return _FIELD_ORDER.get(problem[0].split(".")[0], len(_FIELD_ORDER))
 
 
 def with_id(spec: JobSpec, job_id: str) -> JobSpec:
@@ -140,19 +129,58 @@ def with_id(spec: JobSpec, job_id: str) -> JobSpec:
 # --- field readers: each names its field in the error ---------------------------------------
 
 
+def _trigger(data: Mapping[str, Any]) -> TriggerSpec:
+    value = data.get("trigger")
+    if value is None:
+        raise JobValidationError("trigger", "is missing")
+    if isinstance(value, Mapping) and "timezone" not in value:
+        value = {**value, "timezone": triggers.local_timezone_name()}
+    if isinstance(value, Mapping):
+        if "type" in value and not isinstance(value["type"], str):
+            raise JobValidationError("trigger.type", f"expected cron, interval or date, got {_shown(value['type'])}")
+        _check_years(value)
+    try:
+        return triggers.spec_from_dict(value)
+    except triggers.TriggerError as exc:
+        raise JobValidationError.of(trigger_error_problems(exc)) from exc
+    except (OverflowError, ValueError, TypeError) as exc:  # a date at datetime's edge, a value of an odd type
+        raise JobValidationError("trigger", f"cannot be read: {exc}") from exc
+
+
+def _check_years(trigger: Mapping[str, Any]) -> None:
+    """Dates next to datetime's limits overflow in zone conversions: refuse them by year first."""
+    problems = []
+    for key in ("run_at", "start", "end"):
+        value = trigger.get(key)
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                continue  # the trigger layer says what is wrong with it
+        if isinstance(value, datetime) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            problems.append((f"trigger.{key}", f"year {value.year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}"))
+    if problems:
+        raise JobValidationError.of(problems)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
+
+
 def _str(data: Mapping[str, Any], key: str, default: str | None) -> str:
     value = data.get(key, default)
     if value is None:
         raise JobValidationError(key, "is missing")
     if not isinstance(value, str):
-        raise JobValidationError(key, f"expected text, got {type(value).__name__} {value!r}")
+        raise JobValidationError(key, f"expected text, got {type(value).__name__} {_shown(value)}")
     return value
 
 
 def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise JobValidationError(key, f"expected a list of text, got {value!r}")
+        raise JobValidationError(key, f"expected a list of text, got {_shown(value)}")
     return value
 
 
@@ -161,18 +189,18 @@ def _command(data: Mapping[str, Any]) -> list[str]:
     if isinstance(value, str):  # a single string is one program (or one shell line)
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise JobValidationError("command", f"expected a non-empty list of arguments, got {value!r}")
+        raise JobValidationError("command", f"expected a non-empty list of arguments, got {_shown(value)}")
     return value
 
 
 def _env(data: Mapping[str, Any]) -> dict[str, str]:
     value = data.get("env", {})
     if not isinstance(value, Mapping):
-        raise JobValidationError("env", f"expected a table of NAME = \"value\", got {value!r}")
+        raise JobValidationError("env", f"expected a table of NAME = \"value\", got {_shown(value)}")
     out = {}
     for key, item in value.items():
         if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-            raise JobValidationError(f"env.{key}", f"expected text, got {item!r}")
+            raise JobValidationError(f"env.{key}", f"expected text, got {_shown(item)}")
         out[str(key)] = str(item)
     return out
 
@@ -180,30 +208,52 @@ def _env(data: Mapping[str, Any]) -> dict[str, str]:
 def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
     value = data.get(key, default)
     if not isinstance(value, bool):
-        raise JobValidationError(key, f"expected true or false, got {value!r}")
+        raise JobValidationError(key, f"expected true or false, got {_shown(value)}")
     return value
 
 
-def _number(data: Mapping[str, Any], key: str) -> float | None:
+def _number(data: Mapping[str, Any], key: str, *, stored: bool = False) -> float | None:
+    """Seconds: a number, or a duration in words ("20m"); finite, at most 100 years.
+
+    A `stored` definition saved before that rule with an infinite or NaN value keeps working
+    as "no limit" (what infinity meant) instead of becoming unreadable.
+    """
     value = data.get(key)
     if value is None:
         return None
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise JobValidationError(key, str(exc)) from exc
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, str):
-            from jobs.durations import parse_duration
+        raise JobValidationError(key, f"expected a number of seconds, got {_shown(value)}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if stored and (not math.isfinite(seconds) or seconds > LONGEST):
+        return None
+    problems = seconds_problems(key, seconds, positive=False)
+    if problems:
+        raise JobValidationError.of(problems)
+    return seconds
 
-            try:
-                return parse_duration(value)
-            except ValueError as exc:
-                raise JobValidationError(key, str(exc)) from exc
-        raise JobValidationError(key, f"expected a number of seconds, got {value!r}")
-    return float(value)
+
+def _whole(data: Mapping[str, Any], key: str, default: int) -> int:
+    """A whole number; 2.0 is 2, but 1.5, inf and nan are refused (they were silently 1)."""
+    value = data.get(key, default)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise JobValidationError(key, f"expected a whole number, got {_shown(value)}")
+    return value
 
 
 def _enum(data: Mapping[str, Any], key: str, kind: Any, default: Any) -> Any:
     value = data.get(key, default.value)
     try:
         return kind(value)
-    except ValueError:
+    except (ValueError, TypeError):
         allowed = ", ".join(member.value for member in kind)
-        raise JobValidationError(key, f"{value!r} is not one of: {allowed}") from None
+        raise JobValidationError(key, f"{_shown(value)} is not one of: {allowed}") from None

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 from jobs import triggers
-from jobs.codec import JobValidationError, job_from_dict, job_to_dict
+from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
+from jobs.durations import echo
 from jobs.history import HistoryQuery
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
@@ -72,39 +73,104 @@ def run_json(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def _job(service: JobService, job_id: Any) -> JobSpec:
+def _job(service: JobService, ref: Any) -> JobSpec:
+    """The job `ref` names: its id, else its exact name (ambiguous names are refused)."""
+    text = str(ref)
     try:
-        return service.jobs.get(str(job_id))
-    except JobNotFound as exc:
-        raise ControlError(str(exc), 2) from None
+        return service.jobs.get(text)
+    except JobNotFound:
+        pass
+    ids = service.jobs.ids_named(text)
+    if not ids:
+        raise ControlError(f"no job with id or name {echo(text)}", 2)
+    if len(ids) > 1:
+        raise ControlError(f"{echo(text)} is the name of {len(ids)} jobs: {', '.join(ids)}; use an id", 2)
+    try:
+        return service.jobs.get(ids[0])
+    except JobNotFound:
+        raise ControlError(f"job {ids[0]} ({echo(text)}) cannot be read; see the log", 1) from None
+
+
+def _flag(req: dict[str, Any], key: str) -> bool:
+    value = req.get(key, False)
+    if not isinstance(value, bool):
+        raise ControlError(f"{key}: expected true or false, got {value!r}", 2)
+    return value
+
+
+def _whole(req: dict[str, Any], key: str, default: int, low: int, high: int, option: str) -> int:
+    """A whole number from a request, which may come from another program over the socket."""
+    value = req.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(f"{option}: {echo(str(value))} is not a whole number", 2)
+    if not low <= value <= high:
+        raise ControlError(f"{option}: {value} must be between {low} and {high}", 2)
+    return value
 
 
 def _add(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     try:
-        spec = service.add_job(job_from_dict(req["job"]))
+        spec = service.add_job(job_from_dict(req["job"]), allow_duplicate_name=_flag(req, "allow_duplicate_name"))
     except JobValidationError as exc:
         raise ControlError(str(exc), 2) from None
     return {"id": spec.id}
 
 
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    specs = service.jobs.all()
-    next_runs = service.next_run_times()
+    specs = service.jobs.all()  # read once: next runs and last runs reuse it
+    next_runs = service.next_run_times(specs)
     last = service.history.last_runs(spec.id for spec in specs)
     return {"jobs": [job_json(spec, next_runs.get(spec.id), last.get(spec.id)) for spec in specs]}
+
+
+PREVIEW_MAX = 1000
 
 
 def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     last = service.history.last_runs([spec.id]).get(spec.id)
-    info = job_json(spec, service.next_run_times().get(spec.id), last)
-    info["next_runs"] = [iso(t) for t in triggers.next_fire_times(spec.trigger, 5)] if not spec.paused else []
+    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last)
+    count = _whole(req, "count", 5, 1, PREVIEW_MAX, "--count")
+    after = _moment(req.get("from"))
+    # A paused job has no next runs, unless asked for a preview from a given time or count
+    preview = not spec.paused or req.get("from") is not None or req.get("count") is not None
+    try:
+        times = triggers.next_fire_times(spec.trigger, count, after=after) if preview else []
+        notes = triggers.dst_notes(spec.trigger, after=after)
+    except (triggers.TriggerError, OverflowError, ValueError) as exc:
+        raise ControlError(f"job {spec.id}: its schedule cannot be computed: {exc}", 1) from None
+    info["next_runs"] = [iso(t) for t in times]
+    info["dst_notes"] = notes
     return info
 
 
+def _moment(value: Any) -> datetime | None:
+    """--from: ISO 8601; without an offset it is this machine's local time."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ControlError(f"--from: {echo(str(value))} is not a date and time: write it like 2026-03-28 12:00", 2) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive = local wall time
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ControlError(f"--from: year {moment.year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}", 2)
+    return moment
+
+
 def _remove(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    service.remove_job(_job(service, req["id"]).id)
-    return {"removed": req["id"]}
+    ref = str(req["id"])
+    if ref in service.jobs.ids():  # by id even when its stored definition cannot be read
+        job_id = ref
+    else:
+        job_id = _job(service, ref).id
+    service.remove_job(job_id)
+    return {"removed": job_id}
 
 
 def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, Any]:
@@ -120,6 +186,39 @@ def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     return {"run_id": run_id}
 
 
+def _run_record(service: JobService, req: dict[str, Any]) -> RunRecord:
+    value = req["id"]
+    if isinstance(value, str) and value.strip().lstrip("#").isdigit():
+        value = int(value.strip().lstrip("#"))
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(f"{echo(str(value))} is not a run number (see jobdesk history)", 2)
+    record = service.history.get(value) if 0 < value < 2**63 else None
+    if record is None:
+        raise ControlError(f"no run #{value} (see jobdesk history)", 2)
+    return record
+
+
+def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """One run and whether this instance is running (or queueing) it: `log --follow` and
+    `stop` need to tell "still going" from "left marked running by a crash"."""
+    record = _run_record(service, req)
+    return {"run": run_json(record), "active": record.id in service.dispatcher.active_runs()}
+
+
+def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """Stop a running or queued run: TERM to its tree, the grace time, then KILL (the
+    dispatcher does it on the run's thread; this answers at once). The run ends `killed`."""
+    record = _run_record(service, req)
+    if record.status.is_final:
+        raise ControlError(f"run #{record.id} has already ended ({record.status.value}); nothing to stop", 2)
+    if not service.cancel_run(record.id):
+        raise ControlError(
+            f"run #{record.id} is marked {record.status.value}, but no Jobdesk is running it: nothing to stop "
+            "(it is marked interrupted when Jobdesk next starts)"
+        )
+    return {"run_id": record.id, "stopping": True}
+
+
 def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     statuses: tuple[RunStatus, ...] = ()
     if req.get("status"):
@@ -127,25 +226,41 @@ def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
             statuses = (RunStatus(req["status"]),)
         except ValueError:
             allowed = ", ".join(s.value for s in RunStatus)
-            raise ControlError(f"--status: {req['status']!r} is not one of: {allowed}", 2) from None
-    limit = int(req.get("limit") or 50)
-    if limit < 1:
-        raise ControlError(f"--limit: {limit} must be at least 1", 2)
-    runs = service.query_history(HistoryQuery(job_id=req.get("job"), statuses=statuses, limit=limit))
+            raise ControlError(f"--status: {echo(str(req['status']))} is not one of: {allowed}", 2) from None
+    limit = _whole(req, "limit", 50, 1, 1_000_000, "--limit")
+    job_id = req.get("job")
+    if job_id is not None:
+        job_id = str(job_id)
+        names = service.jobs.names()
+        if job_id not in names and job_id in names.values():  # else an id, maybe of a removed job
+            job_id = _job(service, job_id).id
+    runs = service.query_history(HistoryQuery(job_id=job_id, statuses=statuses, limit=limit))
     return {"runs": [run_json(run) for run in runs]}
 
 
 def _export(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    return {"toml": export_text(service.jobs.all()), "count": len(service.jobs.ids())}
+    specs = service.jobs.all()
+    for spec in specs:  # stored before such text was refused: name the job instead of failing to encode
+        problems = job_problems(spec, allow_past_date=True, check_trigger=False)
+        bad = [f"{field}: {message}" for field, message in problems if "not UTF-8" in message or "NUL" in message]
+        if bad:
+            raise ControlError(f"job {spec.id} cannot be exported: {bad[0]}; fix or remove it first", 2)
+    return {"toml": export_text(specs), "count": len(specs)}
 
 
 def _import(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    source = str(req.get("source", "<input>"))
     try:
-        specs = parse_import(req["toml"], req.get("source", "<input>"))
+        specs = parse_import(req["toml"], source)
+        existing = service.jobs.ids()
+        saved = service.import_jobs(specs, allow_duplicate_name=_flag(req, "allow_duplicate_name"))
     except ImportProblem as exc:
-        raise ControlError(str(exc), 2) from None
-    saved = service.import_jobs(specs)
-    return {"imported": [spec.id for spec in saved]}
+        raise ControlError(str(exc if exc.source else exc.from_source(source)), 2) from None
+    return {
+        "imported": [spec.id for spec in saved],
+        "added": [spec.id for spec in saved if spec.id not in existing],
+        "replaced": [spec.id for spec in saved if spec.id in existing],
+    }
 
 
 def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +280,8 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "pause": lambda s, r: _pause(s, r, True),
     "resume": lambda s, r: _pause(s, r, False),
     "run": _run,
+    "run_info": _run_info,
+    "stop": _stop,
     "history": _history,
     "export": _export,
     "import": _import,

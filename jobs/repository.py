@@ -15,7 +15,8 @@ from typing import Iterable
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from jobs.codec import JobValidationError, job_from_dict, job_to_dict
+from jobs.codec import job_from_dict, job_to_dict
+from jobs.job_rules import JobValidationError, check_job_id, job_id_problem
 from jobs.db import job_table
 from jobs.model import JobSpec
 from jobs.request_ids import note_change
@@ -60,6 +61,8 @@ class JobRepository:
         with self._engine.begin() as conn:
             existing = set(conn.execute(select(job_table.c.id)).scalars())
             for spec in specs:
+                if spec.id:
+                    check_job_id(spec.id)  # every entry validates ids; a bad one must never name a log folder
                 if spec.id and spec.id in existing:
                     conn.execute(
                         update(job_table).where(job_table.c.id == spec.id).values(**_row(spec), updated_at=now)
@@ -113,9 +116,23 @@ class JobRepository:
         with self._engine.connect() as conn:
             return set(conn.execute(select(job_table.c.id)).scalars())
 
+    def names(self) -> dict[str, str]:
+        """Every job's name by id, without decoding any definition."""
+        with self._engine.connect() as conn:
+            return {row.id: row.name for row in conn.execute(select(job_table.c.id, job_table.c.name))}
+
+    def ids_named(self, name: str) -> list[str]:
+        """Ids of the jobs called exactly `name` (names are unique unless a user insisted)."""
+        with self._engine.connect() as conn:
+            query = select(job_table.c.id).where(job_table.c.name == name).order_by(job_table.c.id)
+            return list(conn.execute(query).scalars())
+
     @staticmethod
     def _decode(row: object, broken: list[BrokenRow] | None = None) -> JobSpec | None:
         try:
+            id_problem = job_id_problem(row.id)  # type: ignore[attr-defined]
+            if id_problem:  # stored before ids were checked: it must not name a log folder
+                raise JobValidationError("id", id_problem)
             data = json.loads(row.spec)  # type: ignore[attr-defined]
             spec = job_from_dict(data, validate=False)
             return replace(spec, id=row.id, paused=bool(row.paused))  # type: ignore[attr-defined]

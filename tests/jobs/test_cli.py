@@ -57,7 +57,7 @@ def test_run_wait_exits_with_the_jobs_exit_code(cli):
         (["add", "--name", "x", "--every", "1h", "--timeout", "soon", "--", "true"], "--timeout"),
         (["add", "--name", "x", "--every", "1h", "--env", "NOEQUALS", "--", "true"], "expected NAME=VALUE"),
         (["history", "--status", "exploded"], "--status: 'exploded' is not one of"),
-        (["run", "nope"], "no job with id 'nope'"),
+        (["run", "nope"], "no job with id or name 'nope'"),
         (["frobnicate"], "invalid choice"),
     ],
 )

@@ -381,7 +381,7 @@ def _bundle_serves_and_records_a_run(exe: Path, data: Path) -> None:
     """The bundled program schedules: `serve` runs a job, `history --json` (also bundled) shows it."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     cli = [str(exe), "--data-dir", str(data)]
-    added = subprocess.run([*cli, "add", "--name", "bundled", "--every", "1s", "--", sys.executable, "-c", "print('from bundle')"],
+    added = subprocess.run([*cli, "add", "--name", "bundled", "--every", "1s", "--allow-sub-10s", "--", sys.executable, "-c", "print('from bundle')"],
                            env=env, capture_output=True, text=True, timeout=120)
     assert added.returncode == 0, added.stderr
     serve = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -20,7 +20,7 @@ def test_serve_runs_jobs_added_through_the_cli_and_a_second_serve_runs_nothing(d
     data_dir.root.mkdir(parents=True)
     serve = start_serve(data_dir)
     try:
-        added = jobdesk(data_dir, "add", "--name", "tick", "--every", "1s", "--", sys.executable, "-c", "print('tick')")
+        added = jobdesk(data_dir, "add", "--name", "tick", "--every", "1s", "--allow-sub-10s", "--", sys.executable, "-c", "print('tick')")
         assert added.returncode == 0, added.stderr
         second = subprocess.run([sys.executable, MAIN, "--data-dir", str(data_dir.root), "serve"], capture_output=True,
                                 text=True, timeout=30, env=child_env())

@@ -1,0 +1,165 @@
+"""What the command line prints for each answer: tables and words for people, JSON for programs.
+
+The JSON shapes are documented in the README and only ever gain keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jobs.command_errors import CommandFailed
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [headers, *rows]]
+    return "\n".join(lines)
+
+
+def short_time(value: str | None) -> str:
+    return "-" if not value else value.replace("T", " ")[:19]
+
+
+def run_time(run: dict[str, Any], now: datetime | None = None) -> str:
+    """TIME of a history row: the duration, or for a running run the time so far ("12.3s+")."""
+    if run["duration"] is not None:
+        return f"{run['duration']:.1f}s"
+    if run["status"] == "running" and run["started_at"]:
+        elapsed = ((now or datetime.now(timezone.utc)) - datetime.fromisoformat(run["started_at"])).total_seconds()
+        return f"{max(elapsed, 0.0):.1f}s+"
+    return "-"
+
+
+def outcome_line(run: dict[str, Any]) -> str:
+    """One line for a finished run: why it could not start, or how it ended."""
+    if run["started_at"] is None and run["exit_code"] is None:
+        if run["status"] == "failed":
+            return f"run #{run['id']} failed: could not start: {run['error'] or 'no reason recorded'}"
+        return f"run #{run['id']} {run['status']} before it started" + (f" ({run['error']})" if run["error"] else "")
+    duration = f" in {run['duration']:.1f}s" if run["duration"] is not None else ""
+    code = run["exit_code"]
+    how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit code {code}"
+    return f"run #{run['id']} {run['status']}{duration}, {how}"
+
+
+def outcome_code(run: dict[str, Any]) -> int:
+    """Exit status for a run's outcome: 0 succeeded, the job's own code when it has one, else 1."""
+    if run["status"] == "succeeded":
+        return 0
+    code = run["exit_code"]
+    return code if isinstance(code, int) and 0 < code < 256 else 1
+
+
+def _print_show(result: dict[str, Any]) -> None:
+    d = result["definition"]
+    zone_name = d["trigger"].get("timezone", "")
+    print(f"{result['name']}  ({result['id']}, {result['state']})")
+    print(f"  schedule:  {result['schedule']}")
+    print(f"  command:   {' '.join(d['command'])}{'  (shell)' if d.get('shell') else ''}")
+    if d.get("cwd"):
+        print(f"  directory: {d['cwd']}")
+    times = result["next_runs"]
+    if not times:
+        print("  next runs: -")
+    else:
+        try:
+            zone: Any = ZoneInfo(zone_name)
+        except (ValueError, OSError, KeyError):
+            zone = None
+        label = f" ({zone_name})" if zone is not None else ""
+        for index, value in enumerate(times):
+            moment = datetime.fromisoformat(value)
+            shown = f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z}" if zone is not None else short_time(value)
+            print(f"  {'next runs' + label + ':' if index == 0 else '':<{11 + len(label)}}{shown}")
+    for index, note in enumerate(result.get("dst_notes", [])):
+        print(f"  {'DST:' if index == 0 else '':<11}{note}")
+    print(f"  last run:  {short_time(result['last_run'])} {result['last_status'] or ''}".rstrip())
+
+
+def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
+    if "run" not in result:
+        print(f"started run #{result['run_id']}")
+        return 0
+    run = result["run"]
+    if getattr(args, "json", False):
+        print(json.dumps(run, indent=2))
+    else:
+        print(outcome_line(run))
+        if run["error"] and run["started_at"] is not None:
+            print(run["error"], file=sys.stderr)
+    return outcome_code(run)
+
+
+def _print_history(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(result["runs"], indent=2))
+    elif not result["runs"]:
+        print("No runs recorded yet.")
+    else:
+        now = datetime.now(timezone.utc)
+        rows = [[str(r["id"]), r["job_name"], r["cause"], short_time(r["scheduled_at"] or r["started_at"]),
+                 r["status"], "-" if r["exit_code"] is None else str(r["exit_code"]),
+                 run_time(r, now), (r["error"] or "")[:60]]
+                for r in result["runs"]]
+        print(_table(rows, ["RUN", "JOB", "CAUSE", "SCHEDULED", "STATUS", "EXIT", "TIME", "ERROR"]))
+
+
+def _write_export(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    if args.file == "-":
+        sys.stdout.write(result["toml"])
+        return
+    from jobs.transfer import write_atomically
+
+    try:
+        write_atomically(Path(args.file), result["toml"])
+    except OSError as exc:
+        raise CommandFailed(f"{args.file}: cannot be written: {exc.strerror or exc}; nothing was exported") from None
+    except UnicodeEncodeError as exc:
+        raise CommandFailed(f"{args.file}: not written: a job holds text that is not UTF-8 ({exc.reason})", 2) from None
+    print(f"exported {result['count']} job(s) to {args.file}")
+
+
+def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
+    cmd = args.command
+    as_json = getattr(args, "json", False)
+    if cmd == "add":
+        print(result["id"])
+    elif cmd == "list":
+        if as_json:
+            print(json.dumps(result["jobs"], indent=2))
+        elif not result["jobs"]:
+            print("No jobs yet. Add one: jobdesk add --name NAME --every 1h -- COMMAND")
+        else:
+            rows = [[j["id"], j["name"], j["schedule"], short_time(j["next_run"]), j["state"], j["last_status"] or "-"]
+                    for j in result["jobs"]]
+            print(_table(rows, ["ID", "NAME", "SCHEDULE", "NEXT RUN", "STATE", "LAST"]))
+    elif cmd == "show":
+        if as_json:
+            print(json.dumps(result, indent=2))
+        else:
+            _print_show(result)
+    elif cmd == "run":
+        return _print_run(args, result)
+    elif cmd == "history":
+        _print_history(args, result)
+    elif cmd == "export":
+        _write_export(args, result)
+    elif cmd == "import":
+        added, replaced = result.get("added", result["imported"]), result.get("replaced", [])
+        print(f"imported {len(result['imported'])} job(s): {len(added)} added, {len(replaced)} replaced")
+    elif cmd in ("pause", "resume"):
+        print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
+    elif cmd == "remove":
+        print(f"removed {result['removed']} (its history is kept)")
+    elif cmd == "config":
+        for key, value in result["settings"].items():
+            print(f"{key} = {value}")
+    else:
+        print(json.dumps(result, indent=2))
+    return 0
