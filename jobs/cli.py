@@ -212,12 +212,20 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
 
 def _import_request(args: argparse.Namespace) -> dict[str, Any]:
     from jobs.transfer import ImportProblem, export_text, parse_import, read_import
+    from jobs.wire import import_bytes_problem
 
     try:
+        # The size limit first, as a running instance would apply it (issue 9, item 11)
         if args.file == "-":
-            specs, source = parse_import(sys.stdin.read(), "<stdin>"), "<stdin>"
+            text, source = sys.stdin.read(), "<stdin>"
+            size = len(text.encode("utf-8", "surrogatepass"))
         else:
-            specs, source = read_import(Path(args.file)), args.file
+            source = args.file
+            size = Path(args.file).stat().st_size if Path(args.file).is_file() else 0  # else read_import says why
+        problem = import_bytes_problem(size, source)
+        if problem is not None:
+            raise CommandFailed(problem, 2)
+        specs = parse_import(text, source) if args.file == "-" else read_import(Path(args.file))
     except ImportProblem as exc:
         raise CommandFailed(str(exc), 2) from None
     except UnicodeDecodeError as exc:

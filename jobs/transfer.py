@@ -61,6 +61,8 @@ def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode through O_CREAT
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, path)

@@ -100,8 +100,11 @@ def import_size_problem(request: dict[str, Any]) -> str | None:
     text = request.get("toml")
     if request.get("op") != "import" or not isinstance(text, str):
         return None
-    size = len(text.encode("utf-8", "surrogatepass"))
+    return import_bytes_problem(len(text.encode("utf-8", "surrogatepass")), request.get("source") or "<input>")
+
+
+def import_bytes_problem(size: int, source: str) -> str | None:
+    """Why `size` bytes of TOML from `source` are over the import limit, or None."""
     if size <= MAX_IMPORT_BYTES:
         return None
-    source = request.get("source") or "<input>"
     return f"{source}: {describe_size(size)} of job definitions is over the import limit of {describe_size(MAX_IMPORT_BYTES)}"

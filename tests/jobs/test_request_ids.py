@@ -53,7 +53,8 @@ def test_an_add_sent_twice_with_one_id_adds_one_job_and_answers_alike(service):
     try:
         assert execute(again, dict(req)) == first
         assert [spec.id for spec in again.jobs.all()] == [first["id"]]
-        assert execute(again, {**req, "request_id": new_request_id()}) != first  # a new request is new
+        renamed = {**JOB, "name": JOB["name"] + " 2"}  # names are unique
+        assert execute(again, {**req, "job": renamed, "request_id": new_request_id()}) != first  # a new request is new
         assert len(again.jobs.all()) == 2
     finally:
         again.shutdown()
@@ -85,7 +86,7 @@ def test_an_id_used_for_another_operation_is_refused(service):
 def test_a_failed_change_leaves_no_answer_behind(service):
     req = {"op": "remove", "id": "nope", "request_id": new_request_id()}
     for _ in range(2):
-        with pytest.raises(ControlError, match="no job with id 'nope'"):
+        with pytest.raises(ControlError, match="no job with id or name 'nope'"):
             execute(service, req)
 
 
