@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from desktop.editor import JobEditorDialog
 from desktop.editor.field_marks import is_marked, warning_color
-from desktop.editor.screens import save_editor_screenshots
+from scripts.shots.editor import save_editor_screenshots
 from desktop.style import dark_palette
 from jobs.history import HistoryQuery
 from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, Notify, Overlap, RunStatus

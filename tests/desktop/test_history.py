@@ -26,7 +26,8 @@ from desktop.history.history_model import COLUMNS, ERROR, RECORD_ROLE, STATUS, e
 from desktop.history.log_tail import TAIL_BYTES, read_tail
 from desktop.history.output_view import MAX_LINES, NO_OUTPUT_TEXT, NO_RUN_TEXT
 from desktop.history.run_text import copyable_command
-from desktop.history.screens import dark_palette, save_history_screenshots
+from desktop.style import dark_palette
+from scripts.shots.history import save_history_screenshots
 from jobs.db import open_database
 from jobs.history import HistoryRepository
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus

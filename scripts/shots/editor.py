@@ -87,9 +87,3 @@ def save_editor_screenshots(out_dir: Path) -> list[Path]:
     QApplication.processEvents()
     return saved
 
-
-if __name__ == "__main__":  # pragma: no cover - manual use
-    import sys
-
-    for path in save_editor_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/editor-screens")):
-        print(path)

@@ -166,7 +166,7 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
             window.close()
             window.deleteLater()
     if editor:
-        from desktop.editor.screens import save_editor_screenshots
+        from scripts.shots.editor import save_editor_screenshots
 
         saved.extend(save_editor_screenshots(out_dir))
     return saved
