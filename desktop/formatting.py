@@ -9,8 +9,6 @@ colour per `RunStatus`. Qt is imported lazily, only by the functions that return
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.durations import format_duration as _core_format_duration
@@ -155,34 +153,6 @@ def status_colour(status: RunStatus, palette: QPalette | None = None) -> QColor:
 
 def status_icon(status: RunStatus) -> QIcon:
     """The status icon (an empty QIcon while the file does not exist)."""
-    return load_icon(status_icon_name(status))
+    from desktop.icons import icon  # QtGui: only for callers that draw
 
-
-def load_icon(name: str) -> QIcon:
-    """An icon from resources/icons by stem, through `desktop.icons` when that module exists."""
-    try:
-        from desktop import icons  # owned by the main window; may not exist yet
-    except ImportError:
-        icons = None  # type: ignore[assignment]
-    for attr in ("icon", "load_icon", "get_icon"):
-        loader = getattr(icons, attr, None) if icons is not None else None
-        if callable(loader):
-            return loader(name)
-    return _fallback_icon(name)
-
-
-@lru_cache(maxsize=64)
-def _fallback_icon(name: str) -> QIcon:
-    from PySide6.QtGui import QIcon as _QIcon
-
-    path = icon_path(name)
-    return _QIcon(str(path)) if path.is_file() else _QIcon()
-
-
-def icon_path(name: str) -> Path:
-    """Where icon `name` lives: the packaged resources when that helper exists, else the source tree."""
-    try:
-        from jobs.integration.resources import resource_path  # type: ignore[import-not-found]
-    except ImportError:
-        return Path(__file__).resolve().parents[1] / "resources" / "icons" / f"{name}.svg"
-    return Path(resource_path("icons", f"{name}.svg"))
+    return icon(status_icon_name(status))

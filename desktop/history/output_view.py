@@ -22,7 +22,8 @@ from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from desktop.formatting import format_size, load_icon, status_colour, status_icon
+from desktop.formatting import format_size, status_colour, status_icon
+from desktop.icons import icon
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
 from desktop.history.run_text import copyable_command, error_text, never_started, summary
 from desktop.elided_label import ElidedLabel
@@ -87,9 +88,9 @@ class RunOutputPanel(QWidget):
 
         self.status_icon = QLabel(self, objectName="runStatusIcon")
         self.summary_label = ElidedLabel(self, selectable=True, objectName="runSummary")
-        self.copy_button = QPushButton(load_icon("copy"), "Copy command", self, objectName="copyCommand")
+        self.copy_button = QPushButton(icon("copy"), "Copy command", self, objectName="copyCommand")
         self.copy_button.setToolTip("Copy the command line, with its directory and environment, to the clipboard")
-        self.open_button = QPushButton(load_icon("open-log"), "Open log file", self, objectName="openLogFile")
+        self.open_button = QPushButton(icon("open-log"), "Open log file", self, objectName="openLogFile")
         self.error_label = QLabel(self, objectName="runError", wordWrap=True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.header_label = QLabel(self, objectName="runOutputHeader", wordWrap=True)
