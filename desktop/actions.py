@@ -19,21 +19,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QLabel,
-    QMenu,
-    QMessageBox,
-    QSpinBox,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolBar
+
 
 from desktop.icons import icon
+from desktop.settings_dialog import SettingsDialog
 from jobs.codec import JobValidationError
 from jobs.model import JobSpec
 from jobs.repository import JobNotFound
@@ -408,39 +398,3 @@ class JobActions(QObject):
         log.warning("%s: %s", title, text)
         QMessageBox.warning(self._window, title, text)
 
-
-class SettingsDialog(QDialog):
-    """The core settings a person may want to change from the window."""
-
-    FIELDS = (
-        ("max_concurrent", "Runs at once (all jobs)", 1, 256, "More runs wait as “queued”"),
-        ("retention_days", "Keep history for (days)", 0, 36500, "0 keeps it forever"),
-        ("retention_runs", "Keep runs per job", 0, 10_000_000, "0 keeps every run"),
-        ("log_cap_mb", "Output kept per run (MiB)", 1, 10_240, "Longer output is cut at the start"),
-    )
-
-    def __init__(self, settings: object, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="settingsDialog")
-        self.setWindowTitle("Jobdesk settings")
-        form = QFormLayout()
-        self.spins: dict[str, QSpinBox] = {}
-        for name, label, low, high, tip in self.FIELDS:
-            spin = QSpinBox(self, objectName=f"{name}Spin")
-            spin.setRange(low, high)
-            spin.setValue(int(getattr(settings, name)))
-            spin.setToolTip(tip)
-            spin.setAccessibleName(label)
-            self.spins[name] = spin
-            form.addRow(label, spin)
-        note = QLabel("History retention is applied when Jobdesk starts.", self)
-        note.setEnabled(False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(buttons)
-
-    def values(self) -> dict[str, int]:
-        return {name: spin.value() for name, spin in self.spins.items()}
