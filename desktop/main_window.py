@@ -39,21 +39,9 @@ from desktop.actions import JobActions
 from desktop.formatting import format_time_with_relative
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
-from desktop.jobs_model import (
-    COUNTDOWN,
-    JOB_ID_ROLE,
-    LAST_RUN,
-    NAME,
-    NEXT_RUN,
-    SCHEDULE,
-    STATE,
-    EMPTY_TEXT,
-    EmptyState,
-    JobsModel,
-    JobsProxy,
-    Snapshot,
-    SnapshotLoader,
-)
+from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
+from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy
+from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.status_bar import StatusBar
 from desktop.style import restore_window_state, save_window_state, ui_settings

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop.app import InstanceBusy, create_window, display_available, run_window
 from desktop.history.history_model import HistoryModel
-from desktop.jobs_model import COUNTDOWN, LAST_RUN, NAME, STATE
+from desktop.joblist.model import COUNTDOWN, LAST_RUN, NAME, STATE
 from jobs import triggers
 from jobs.model import CronSpec, JobSpec, Overlap, RunStatus
 from jobs.transfer import export_text
