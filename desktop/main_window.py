@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.actions import JobActions
+from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.formatting import format_time_with_relative
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
@@ -153,11 +154,12 @@ class MainWindow(QMainWindow):
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
-        self.actions = JobActions(self)
+        self.actions = JobActions(service, self, self, self.jobs_table)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self.actions.build_menus(self)
-        self.toolbar = self.actions.build_toolbar(self)
+        build_menus(self, self.actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
+                    show_about=self.show_about)  # fmt: skip
+        self.toolbar = build_toolbar(self, self.actions)
         self.empty_state = EmptyState(self.jobs_table.viewport(), self.actions.new, self.actions.import_)
         self.tray = Tray(self, self.actions.pause_all, self.actions.resume_all, self.actions.quit)
         self.desktop_notifications = DesktopNotifications(self)
@@ -281,7 +283,10 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self.tick)
         self.jobs_table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.jobs_table.doubleClicked.connect(self._on_double_clicked)
-        self.jobs_table.customContextMenuRequested.connect(self.actions.show_context_menu)
+        self.jobs_table.customContextMenuRequested.connect(self._show_context_menu)
+        self.actions.quit.triggered.connect(self.quit_app)
+        self.actions.find.triggered.connect(self.focus_filter)
+        self.actions.show_history.triggered.connect(self.show_job_history)
         self.upcoming_table.doubleClicked.connect(self._on_upcoming_double_clicked)
         self.timeline.job_clicked.connect(self.select_job)
         self.run_now_button.clicked.connect(self.actions.run_selected)
@@ -382,6 +387,9 @@ class MainWindow(QMainWindow):
         job_id = self._current_job_id()
         return self.jobs_model.spec(job_id) if job_id else None
 
+    def spec_of(self, job_id: str) -> JobSpec | None:
+        return self.jobs_model.spec(job_id)
+
     @Slot(str)
     def select_job(self, job_id: str) -> bool:
         """Select `job_id` in the jobs table (now, or when it appears after a save)."""
@@ -446,6 +454,10 @@ class MainWindow(QMainWindow):
             self.empty_state.show_text(f"No jobs match “{self.filter_edit.text().strip()}”", with_buttons=False)
         else:
             self.empty_state.hide()
+
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        show_jobs_context_menu(self.jobs_table, self.actions, pos)
 
     @Slot(QModelIndex)
     def _on_double_clicked(self, _index: QModelIndex) -> None:
