@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
 
         self.timeline = _named(TimelineView(self), "timelineView")
         self.timeline_area = timeline_scroll_area(self.timeline, self)
-        self.history = HistoryPanel(self.service, self)
+        self.history = HistoryPanel(self.service, self, jobs=self.loader)
         self.history_throttle = RepaintThrottle(self.history.table)
 
         self.tabs = _named(QTabWidget(self), "mainTabs")
@@ -568,7 +568,7 @@ class MainWindow(QMainWindow):
         """Stop for good; asks first while runs are in progress. True if it quit."""
         if self._closed_for_good:
             return True
-        busy = self.service.dispatcher.running_count()
+        busy = self.service.running_count()
         if ask and busy:
             answer = QMessageBox.question(
                 self, "Quit Jobdesk",

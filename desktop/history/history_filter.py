@@ -78,6 +78,7 @@ class HistoryFilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filter = HistoryFilter()
+        self._jobs: list[tuple[str, str]] = []
         self.job_combo = QComboBox(self, objectName="historyJobFilter", accessibleName="Job")
         self.job_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.job_combo.setMinimumContentsLength(22)
@@ -147,12 +148,17 @@ class HistoryFilterBar(QWidget):
         return self._filter
 
     def set_jobs(self, jobs: list[tuple[str, str]]) -> None:
-        """Fill the job combo with (id, name) pairs, keeping the selection when it still exists."""
+        """Fill the job combo with (id, name) pairs, keeping the selection when it still exists.
+        Nothing happens when the pairs did not change (snapshots come after every fire)."""
+        jobs = sorted(jobs, key=lambda pair: (pair[1].casefold(), pair[0]))
+        if jobs == self._jobs:
+            return
+        self._jobs = jobs
         selected = self.job_combo.currentData()
         with QSignalBlocker(self.job_combo):
             self.job_combo.clear()
             self.job_combo.addItem(ALL_JOBS, None)
-            for job_id, name in sorted(jobs, key=lambda pair: pair[1].casefold()):
+            for job_id, name in jobs:
                 self.job_combo.addItem(name, job_id)
                 self.job_combo.setItemData(self.job_combo.count() - 1, f"{name} ({job_id})", Qt.ItemDataRole.ToolTipRole)
             if selected is not None and self.job_combo.findData(selected) < 0:

@@ -15,7 +15,7 @@ import bisect
 import logging
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop.formatting import (
@@ -28,9 +28,9 @@ from desktop.formatting import (
     status_text,
 )
 from desktop.history.history_filter import HistoryFilter
-from desktop.history.page_loader import PageLoader
+from desktop.history.page_loader import PageLoader, PageQuery
 from desktop.history.run_text import never_started
-from jobs.history import HistoryQuery, HistoryRepository
+from jobs.history import HistoryQuery
 from jobs.model import RunRecord
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,9 @@ class HistoryModel(QAbstractTableModel):
     loading_changed = Signal(bool)
     load_failed = Signal(str)
 
-    def __init__(self, history: HistoryRepository, parent: Any = None, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, query: PageQuery, parent: QObject | None = None, *, page_size: int = PAGE_SIZE) -> None:
         super().__init__(parent)
-        self._history = history
+        self._query = query
         self._page_size = page_size
         self._filter = HistoryFilter()
         self._rows: list[RunRecord] = []
@@ -73,7 +73,7 @@ class HistoryModel(QAbstractTableModel):
         self._exhausted = False
         self._loading = False
         self._generation = 0  # bumped by every reset: answers for an older filter are dropped
-        self._loader = PageLoader(history, self)
+        self._loader = PageLoader(query, self)
         self._loader.loaded.connect(self._on_page_loaded)
         self._final_ids: set[int] = set()  # runs an event showed as final: later non-final events are stale
         self._palette: QPalette | None = None
@@ -109,12 +109,12 @@ class HistoryModel(QAbstractTableModel):
             self._set_loading(True)
             self._loader.load((self._generation, query.before_id), query)
         else:
-            self._append(self._history.query(query))
+            self._append(self._query(query))
 
     def load_page_now(self) -> None:
         """Load the next page on this thread, whatever the filter (a bounded search by show_run)."""
         if not self._exhausted:
-            self._append(self._history.query(self._next_query()))
+            self._append(self._query(self._next_query()))
 
     def _next_query(self) -> HistoryQuery:
         return self._filter.query(before_id=self._rows[-1].id if self._rows else None, limit=self._page_size)

@@ -3,7 +3,9 @@
 The table (objectName ``historyTable``) shows `HistoryModel`, which loads pages as the user
 scrolls; live events from the service update it and the output viewer (all connected to methods
 of QObjects parented here, so the connections die with the panel; the service emits from worker
-threads and Qt queues the calls onto the GUI thread).
+threads and Qt queues the calls onto the GUI thread). The job filter's names come from the
+window's jobs snapshots (loaded on a worker thread), never from the store on the GUI thread:
+every fire changes the jobs, and re-reading every definition each time stalled the window.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from desktop.history.history_model import (
     HistoryModel,
 )
 from desktop.history.output_view import RunOutputPanel
+from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from jobs.model import RunRecord
 from jobs.service import JobService
 
@@ -35,13 +38,15 @@ class HistoryPanel(QWidget):
 
     run_selected = Signal(object)
 
-    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: JobService, parent: QWidget | None = None, *, jobs: SnapshotLoader | None = None) -> None:
+        """`jobs` (the window's loader) keeps the job filter's names current; without it the
+        combo lists only what `set_jobs` is given."""
         super().__init__(parent, objectName="historyPanel")
         self._service = service
         self._reselect: int | None = None
         self._load_error = ""
         self.filter_bar = HistoryFilterBar(self)
-        self.model = HistoryModel(service.history, self)
+        self.model = HistoryModel(service.query_history, self)
         self.table = QTableView(self, objectName="historyTable", accessibleName="Run history")
         self.table.setModel(self.model)
         self.output = RunOutputPanel(service.data_dir, self)
@@ -65,7 +70,8 @@ class HistoryPanel(QWidget):
             signal.connect(self.model.on_run_changed)
             signal.connect(self.output.update_record)
         events.run_output.connect(self.output.on_output)
-        events.jobs_changed.connect(self.refresh_jobs)
+        if jobs is not None:
+            jobs.loaded.connect(self._on_jobs_loaded)
         self.filter_bar.filter_changed.connect(self._on_filter_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved, self.model.loading_changed):
@@ -74,7 +80,6 @@ class HistoryPanel(QWidget):
         self.model.load_failed.connect(self._on_load_failed)
         self.table.viewport().installEventFilter(self)
 
-        self.refresh_jobs()
         self.model.set_palette(self.palette())
         self.model.set_filter(self.filter_bar.current)
 
@@ -125,7 +130,7 @@ class HistoryPanel(QWidget):
         """
         row = self.model.row_of(run_id)
         if row is None:
-            record = self._service.history.get(run_id)
+            record = self._service.get_run(run_id)
             if record is not None and self.model.filter.matches(record):
                 pages = 0
                 while row is None and not self.model.exhausted and pages < SHOW_RUN_MAX_PAGES:
@@ -143,11 +148,13 @@ class HistoryPanel(QWidget):
         self.table.scrollTo(index)
         return True
 
-    @Slot()
+    def set_jobs(self, jobs: list[tuple[str, str]]) -> None:
+        """The job filter's choices: (id, name) pairs."""
+        self.filter_bar.set_jobs(jobs)
+
     @Slot(object)
-    def refresh_jobs(self, _changed: object = None) -> None:
-        """Refill the job filter from the definitions."""
-        self.filter_bar.set_jobs([(spec.id, spec.name) for spec in self._service.jobs.all()])
+    def _on_jobs_loaded(self, snapshot: Snapshot) -> None:
+        self.set_jobs([(spec.id, spec.name) for spec in snapshot.specs])
 
     # --- reactions ---------------------------------------------------------------------------
 

@@ -179,8 +179,8 @@ class SnapshotLoader(QObject):
         start-up) a quick snapshot goes out before the slow parts: last runs are one query per
         job and the schedule words cost ~0.4 ms each the first time (0.6 s for 1,000 jobs)."""
         service = self._service
-        specs = tuple(service.jobs.all())
-        broken = tuple(service.jobs.broken)
+        all_specs, broken_rows = service.read_jobs()
+        specs, broken = tuple(all_specs), tuple(broken_rows)
         next_runs = service.next_run_times()
         if len(self._triggers) > 4 * len(specs) + 64:
             self._triggers.clear()  # forget triggers of edited or deleted jobs
@@ -191,7 +191,7 @@ class SnapshotLoader(QObject):
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
-        last_runs = service.history.last_runs([spec.id for spec in specs])
+        last_runs = service.last_runs([spec.id for spec in specs])
         schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
         return Snapshot(specs, next_runs, last_runs, upcoming, schedules, broken)
 

@@ -328,7 +328,7 @@ def test_window_state_is_saved_in_qsettings(window, qtbot, isolated_qsettings):
 def test_close_without_tray_asks_when_runs_are_going(window, qtbot, monkeypatch):
     spec = add_job(window, qtbot, name="Slow", code="import time; time.sleep(30)")
     window.service.run_now(spec.id)
-    qtbot.waitUntil(lambda: window.service.dispatcher.running_count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.service.running_count() == 1, timeout=5000)
     window.show()
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kw: asked.append(args[2]) or QMessageBox.StandardButton.Cancel)
