@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableView, QWidget
 
 from desktop.icons import icon
 from desktop.settings_dialog import SettingsDialog
+from desktop.naming import named
 from jobs.codec import JobValidationError
 from jobs.model import JobSpec
 from jobs.repository import JobNotFound
@@ -98,7 +99,7 @@ class JobActions(QObject):
 
         self._table_keys(self.edit, [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2])
         self._table_keys(self.delete, [QKeySequence.StandardKey.Delete])
-        self.toggle_pause = QAction("Pause or resume", self, objectName="togglePauseAction")
+        self.toggle_pause = named(QAction("Pause or resume", self), "togglePauseAction")
         self._table_keys(self.toggle_pause, [Qt.Key.Key_Space])
         table.addAction(self.toggle_pause)
         self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history]

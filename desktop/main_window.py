@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QPushButton,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -36,21 +34,28 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.actions import JobActions
-from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
-from desktop.formatting import format_time_with_relative
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
+from desktop.job_detail import JobDetailBar
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
 from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
+from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
+from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.status_bar import StatusBar
 from desktop.style import restore_window_state, save_window_state, ui_settings
+from desktop.table_helpers import RepaintThrottle, setup_table, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE, UpcomingModel
-from desktop.elided_label import ElidedLabel
 from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.paths import DataDir
+from jobs.service import JobService
+
+if TYPE_CHECKING:  # imported where they are made (app.py): the window needs no QtNetwork to start
+    from jobs.instance import InstanceLock
+    from jobs.ipc import IpcServer
 
 log = logging.getLogger(__name__)
 
@@ -60,85 +65,16 @@ TIMELINE_SPAN = timedelta(hours=24)
 TRAY_NOTICE_KEY = "tray/closeNoticeShown"
 
 
-def _named(widget: QWidget, name: str, accessible: str | None = None) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible or name)
-    return widget
-
-
-def tick_visible_rows(table: QTableView, column: int, shown: dict[int, str]) -> int:
-    """dataChanged for the cells of `column` on screen whose text changed; returns how many.
-
-    Emitted on the model the view shows (the proxy for the jobs table), not on the source:
-    a source dataChanged makes QSortFilterProxyModel re-check the sort order of every row
-    (measured: 1,000 jobs -> ~20,000 calls into Python a second, 3.5 % of a core while idle).
-    `shown` remembers each row's text from the last tick: "in 3 h" repaints once an hour.
-    """
-    model = table.model()
-    rows = model.rowCount()
-    top = table.rowAt(0) if rows else -1
-    if top < 0:
-        shown.clear()
-        return 0
-    bottom = table.rowAt(table.viewport().height() - 1)
-    bottom = rows - 1 if bottom < 0 else bottom
-    changed = 0
-    for row in range(top, bottom + 1):
-        index = model.index(row, column)
-        text = index.data()
-        if shown.get(row) != text:
-            shown[row] = text
-            model.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
-            changed += 1
-    return changed
-
-
-class RepaintThrottle(QObject):
-    """At most one repaint of `view` per `interval_ms` while its model keeps changing.
-
-    A burst of runs changes the history model hundreds of times a second; each change would
-    repaint the whole visible table, ~2,000 calls into Python (measured: 40 repaints, 80,000
-    `data()` calls and 50-100 ms GUI stalls during 100 runs). The first change paints at once;
-    further changes within the interval are held back (updates disabled) and painted together
-    when it ends.
-    """
-
-    def __init__(self, view: QAbstractItemView, interval_ms: int = 150) -> None:
-        super().__init__(view)
-        self._viewport = view.viewport()
-        self._held = False
-        self._timer = QTimer(self, singleShot=True, interval=interval_ms)
-        self._timer.timeout.connect(self._release)
-        model = view.model()
-        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.layoutChanged):
-            signal.connect(self._changed)
-
-    @Slot()
-    def _changed(self, *_args: object) -> None:
-        if not self._timer.isActive():
-            self._timer.start()  # this change paints now; the interval starts
-        elif not self._held:
-            self._held = True
-            self._viewport.setUpdatesEnabled(False)
-
-    @Slot()
-    def _release(self) -> None:
-        if self._held:
-            self._held = False
-            self._viewport.setUpdatesEnabled(True)  # one repaint for all that was held back
-            self._timer.start()
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, service: object, data_dir: object, *, lock: object = None) -> None:
+    def __init__(self, service: JobService, data_dir: DataDir, *, lock: InstanceLock | None = None) -> None:
         super().__init__()
-        _named(self, "mainWindow")
+        named(self, "mainWindow", "mainWindow")
         self.setWindowTitle("Jobdesk")
         self.setWindowIcon(icon("jobdesk"))
         self.service = service
         self.data_dir = data_dir
         self.lock = lock
-        self.ipc_server: object = None
+        self.ipc_server: IpcServer | None = None
         self.quit_app_on_close = False  # run_window sets it: quitting ends the application
         self._closed_for_good = False
         self._pending_select: str | None = None
@@ -154,18 +90,18 @@ class MainWindow(QMainWindow):
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
-        self.actions = JobActions(service, self, self, self.jobs_table)
+        self.job_actions = JobActions(service, self, self, self.jobs_table)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        build_menus(self, self.actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
+        build_menus(self, self.job_actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
                     show_about=self.show_about)  # fmt: skip
-        self.toolbar = build_toolbar(self, self.actions)
-        self.empty_state = EmptyState(self.jobs_table.viewport(), self.actions.new, self.actions.import_)
-        self.tray = Tray(self, self.actions.pause_all, self.actions.resume_all, self.actions.quit)
+        self.toolbar = build_toolbar(self, self.job_actions)
+        self.empty_state = EmptyState(self.jobs_table.viewport(), self.job_actions.new, self.job_actions.import_)
+        self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
         self.desktop_notifications = DesktopNotifications(self)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available,
                                  desktop=self.desktop_notifications, parent=self)  # fmt: skip
-        self.clock = QTimer(self, objectName="countdownClock")
+        self.clock = named(QTimer(self), "countdownClock")
         self.clock.setInterval(TICK_MS)
         self.clock.timeout.connect(self.tick)
         self._connect()
@@ -177,49 +113,39 @@ class MainWindow(QMainWindow):
     # --- building ------------------------------------------------------------------------------
 
     def _build_central(self) -> None:
-        self.filter_edit = _named(QLineEdit(self), "jobsFilter", "Filter jobs")
+        self.filter_edit = named(QLineEdit(self), "jobsFilter", "Filter jobs")
         self.filter_edit.setPlaceholderText("Filter by name or tag (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
-        self.jobs_table = _named(QTableView(self), "jobsTable")
-        self._setup_table(self.jobs_table, sortable=True)
+        self.jobs_table = named(QTableView(self), "jobsTable", "jobsTable")
+        setup_table(self.jobs_table, sortable=True)
         self.jobs_table.setModel(self.jobs_proxy)
         self.jobs_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-        self.detail = QFrame(self, objectName="jobDetail")
-        self.detail.setFrameShape(QFrame.Shape.StyledPanel)
-        self.detail_label = ElidedLabel(self.detail)
-        self.detail_label.setObjectName("jobDetailText")
-        self.run_now_button = _named(QPushButton(icon("run-now"), "Run now", self.detail), "runNowButton")
-        self.run_now_button.setToolTip("Run the selected job once now (Ctrl+R)")
-        self.history_button = _named(QPushButton("Show history", self.detail), "showHistoryButton")
-        self.history_button.setToolTip("Show this job's runs in the History tab")
-        strip = QHBoxLayout(self.detail)
-        strip.setContentsMargins(8, 4, 8, 4)
-        strip.addWidget(self.detail_label, 1)
-        strip.addWidget(self.history_button)
-        strip.addWidget(self.run_now_button)
+        self.detail = JobDetailBar(self)
+        self.run_now_button = self.detail.run_now_button
+        self.history_button = self.detail.history_button
 
-        jobs_page = QWidget(self, objectName="jobsPage")
+        jobs_page = named(QWidget(self), "jobsPage")
         jobs_layout = QVBoxLayout(jobs_page)
         jobs_layout.setContentsMargins(6, 6, 6, 6)
         jobs_layout.addWidget(self.filter_edit)
         jobs_layout.addWidget(self.jobs_table, 1)
         jobs_layout.addWidget(self.detail)
 
-        self.upcoming_table = _named(QTableView(self), "upcomingTable")
-        self._setup_table(self.upcoming_table, sortable=False)
+        self.upcoming_table = named(QTableView(self), "upcomingTable", "upcomingTable")
+        setup_table(self.upcoming_table, sortable=False)
         self.upcoming_table.setModel(self.upcoming_model)
-        upcoming_page = QWidget(self, objectName="upcomingPage")
+        upcoming_page = named(QWidget(self), "upcomingPage")
         upcoming_layout = QVBoxLayout(upcoming_page)
         upcoming_layout.setContentsMargins(6, 6, 6, 6)
         upcoming_layout.addWidget(self.upcoming_table)
 
-        self.timeline = _named(TimelineView(self), "timelineView")
+        self.timeline = named(TimelineView(self), "timelineView", "timelineView")
         self.timeline_area = timeline_scroll_area(self.timeline, self)
         self.history = HistoryPanel(self.service, self, jobs=self.loader)
         self.history_throttle = RepaintThrottle(self.history.table)
 
-        self.tabs = _named(QTabWidget(self), "mainTabs")
+        self.tabs = named(QTabWidget(self), "mainTabs", "mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(jobs_page, "&Jobs")
         self.tabs.addTab(upcoming_page, "&Upcoming")
@@ -227,33 +153,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history, "&History")
 
         self.banner = Banner(self)
-        central = QWidget(self, objectName="central")
+        central = named(QWidget(self), "central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-
-    def _setup_table(self, table: QTableView, *, sortable: bool) -> None:
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.setSortingEnabled(sortable)
-        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = table.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(max(22, table.fontMetrics().height() + 8))
-        header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setMinimumSectionSize(48)
-        header.setSectionsMovable(True)
 
     def _size_columns(self) -> None:
         metrics = self.jobs_table.fontMetrics()
@@ -284,15 +190,15 @@ class MainWindow(QMainWindow):
         self.jobs_table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.jobs_table.doubleClicked.connect(self._on_double_clicked)
         self.jobs_table.customContextMenuRequested.connect(self._show_context_menu)
-        self.actions.quit.triggered.connect(self.quit_app)
-        self.actions.find.triggered.connect(self.focus_filter)
-        self.actions.show_history.triggered.connect(self.show_job_history)
+        self.job_actions.quit.triggered.connect(self.quit_app)
+        self.job_actions.find.triggered.connect(self.focus_filter)
+        self.job_actions.show_history.triggered.connect(self.show_job_history)
         self.upcoming_table.doubleClicked.connect(self._on_upcoming_double_clicked)
         self.timeline.job_clicked.connect(self.select_job)
-        self.run_now_button.clicked.connect(self.actions.run_selected)
+        self.run_now_button.clicked.connect(self.job_actions.run_selected)
         self.history_button.clicked.connect(self.show_job_history)
         self.tray.toggle_requested.connect(self.toggle_visible)
-        self.tray.run_requested.connect(self.actions.run_job)
+        self.tray.run_requested.connect(self.job_actions.run_job)
         self.notifier.view_requested.connect(self.show_run)
         for signal in (self.jobs_proxy.rowsInserted, self.jobs_proxy.rowsRemoved, self.jobs_proxy.modelReset,
                        self.jobs_proxy.layoutChanged):  # fmt: skip
@@ -315,7 +221,7 @@ class MainWindow(QMainWindow):
             self._timeline_fed_at = datetime.now(timezone.utc)
         specs = list(snapshot.specs)
         self.tray.set_jobs(specs)
-        self.actions.update_all_state(specs)
+        self.job_actions.update_all_state(specs)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:
             job_id, self._pending_select = self._pending_select, None
             self.select_job(job_id)
@@ -413,23 +319,12 @@ class MainWindow(QMainWindow):
         self._update_selection_state()
 
     def _update_selection_state(self) -> None:
-        spec = self.current_spec()
-        self.actions.update_for(spec)
-        self.run_now_button.setEnabled(spec is not None)
-        self.history_button.setEnabled(spec is not None)
+        self.job_actions.update_for(self.current_spec())
         self._update_detail()
 
     def _update_detail(self) -> None:
         spec = self.current_spec()
-        if spec is None:
-            self.detail_label.set_full_text("Select a job to run it now or see its history")
-            self.detail_label.setEnabled(False)
-            return
-        self.detail_label.setEnabled(True)
-        next_run = self.jobs_model.next_run(spec.id)
-        when = "paused" if spec.paused else f"next {format_time_with_relative(next_run)}" if next_run else "no more runs"
-        command = " ".join(spec.command)
-        self.detail_label.set_full_text(f"{spec.name} — {when} — {command}")
+        self.detail.show_job(spec, self.jobs_model.next_run(spec.id) if spec is not None else None)
 
     def note_paused(self, job_id: str, paused: bool) -> None:
         """Pause/resume just happened: update the buttons before the reload arrives."""
@@ -457,11 +352,11 @@ class MainWindow(QMainWindow):
 
     @Slot(QPoint)
     def _show_context_menu(self, pos: QPoint) -> None:
-        show_jobs_context_menu(self.jobs_table, self.actions, pos)
+        show_jobs_context_menu(self.jobs_table, self.job_actions, pos)
 
     @Slot(QModelIndex)
     def _on_double_clicked(self, _index: QModelIndex) -> None:
-        self.actions.edit_job()
+        self.job_actions.edit_job()
 
     @Slot(QModelIndex)
     def _on_upcoming_double_clicked(self, index: QModelIndex) -> None:
@@ -543,7 +438,7 @@ class MainWindow(QMainWindow):
         else:
             self.show_window()
 
-    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self.tick)  # countdowns were frozen while hidden
 
@@ -605,7 +500,7 @@ class MainWindow(QMainWindow):
 
     # --- window state --------------------------------------------------------------------------
 
-    def _state_targets(self) -> dict[str, object]:
+    def _state_targets(self) -> dict[str, QHeaderView | QSplitter]:
         return {"jobsHeader": self.jobs_table.horizontalHeader(), "upcomingHeader": self.upcoming_table.horizontalHeader(),
                 "historyHeader": self.history.table.horizontalHeader(), "historySplitter": self.history.splitter}  # fmt: skip
 

@@ -28,6 +28,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from desktop.formatting import format_duration, status_icon
+from desktop.naming import named
 from jobs.model import JobSpec, Notify, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -131,18 +132,19 @@ class Banner(QFrame):
     view_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="notificationBanner")
+        super().__init__(parent)
+        self.setObjectName("notificationBanner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.run_id: int | None = None
-        self.icon_label = QLabel(self, objectName="bannerIcon")
-        self.text_label = QLabel(self, objectName="bannerText")
+        self.icon_label = named(QLabel(self), "bannerIcon")
+        self.text_label = named(QLabel(self), "bannerText")
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)
         self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.view_button = QPushButton("View output", self, objectName="bannerViewOutput")
-        self.close_button = QToolButton(self, objectName="bannerClose")
+        self.view_button = named(QPushButton("View output", self), "bannerViewOutput")
+        self.close_button = named(QToolButton(self), "bannerClose")
         self.close_button.setText("✕")
         self.close_button.setToolTip("Dismiss")
         self.close_button.setAutoRaise(True)

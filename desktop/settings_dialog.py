@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from desktop.naming import named
 from jobs.settings import CoreSettings
 
 
@@ -20,12 +21,13 @@ class SettingsDialog(QDialog):
     )
 
     def __init__(self, settings: CoreSettings, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="settingsDialog")
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
         self.setWindowTitle("Jobdesk settings")
         self.form = QFormLayout()
         self.spins: dict[str, QSpinBox] = {}
         for name, label, low, high, tip in self.FIELDS:
-            spin = QSpinBox(self, objectName=f"{name}Spin")
+            spin = named(QSpinBox(self), f"{name}Spin")
             spin.setRange(low, high)
             spin.setValue(int(getattr(settings, name)))
             spin.setToolTip(tip)

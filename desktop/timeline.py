@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
 
 from desktop.formatting import format_clock, format_time_with_relative, status_colour
+from desktop.naming import named
 from jobs.model import RunStatus
 
 Fire = tuple[datetime, str, str]  # (when, job id, job name)
@@ -60,7 +61,8 @@ class TimelineView(QWidget):
     job_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
-        super().__init__(parent, objectName="timelineView")
+        super().__init__(parent)
+        self.setObjectName("timelineView")
         self.setAccessibleName("Timeline of the next 24 hours")
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -320,7 +322,7 @@ class TimelineView(QWidget):
 
 def timeline_scroll_area(view: TimelineView, parent: QWidget | None = None) -> QScrollArea:
     """`view` in a frameless, vertically scrolling area that gives it the full width."""
-    area = QScrollArea(parent, objectName="timelineScroll")
+    area = named(QScrollArea(parent), "timelineScroll")
     area.setWidget(view)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)

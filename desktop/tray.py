@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from desktop.icons import icon
+from desktop.naming import named
 from jobs.model import JobSpec, RunRecord, RunStatus
 
 RUN_MENU_LIMIT = 40
@@ -47,7 +48,7 @@ class Tray(QObject):
 
         self.menu = QMenu(window)
         self.menu.setObjectName("trayMenu")
-        self.show_hide_action = QAction("Show Jobdesk", self, objectName="trayShowHideAction")
+        self.show_hide_action = named(QAction("Show Jobdesk", self), "trayShowHideAction")
         self.show_hide_action.triggered.connect(self.toggle_requested)
         self.run_menu = QMenu("Run now", self.menu)
         self.run_menu.setObjectName("trayRunMenu")

@@ -76,7 +76,7 @@ class CronFieldCombo(QComboBox):
         self.setAccessibleName(object_name)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.setCompleter(None)  # inline completion would turn "1" into "1st and 15th"
+        self.setCompleter(None)  # type: ignore[arg-type]  # None is allowed (stubs say no); inline completion would turn "1" into "1st and 15th"
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(5)
         self.setMaxVisibleItems(14)
@@ -84,7 +84,9 @@ class CronFieldCombo(QComboBox):
             self.addItem(f"{text}  ({value})", value)
         self.view().setMinimumWidth(self.view().sizeHintForColumn(0) + 24)
         self.setCurrentIndex(-1)
-        self.lineEdit().textEdited.connect(self._typed)
+        line = self.lineEdit()
+        assert line is not None  # editable
+        line.textEdited.connect(self._typed)
         self.activated.connect(self._chosen)
 
     def value(self) -> str:

@@ -27,6 +27,7 @@ from desktop.history.history_model import (
 )
 from desktop.history.output_view import RunOutputPanel
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
+from desktop.naming import named
 from jobs.model import RunRecord
 from jobs.service import JobService
 
@@ -41,21 +42,22 @@ class HistoryPanel(QWidget):
     def __init__(self, service: JobService, parent: QWidget | None = None, *, jobs: SnapshotLoader | None = None) -> None:
         """`jobs` (the window's loader) keeps the job filter's names current; without it the
         combo lists only what `set_jobs` is given."""
-        super().__init__(parent, objectName="historyPanel")
+        super().__init__(parent)
+        self.setObjectName("historyPanel")
         self._service = service
         self._reselect: int | None = None
         self._load_error = ""
         self.filter_bar = HistoryFilterBar(self)
         self.model = HistoryModel(service.query_history, self)
-        self.table = QTableView(self, objectName="historyTable", accessibleName="Run history")
+        self.table = named(QTableView(self), "historyTable", "Run history")
         self.table.setModel(self.model)
         self.output = RunOutputPanel(service.data_dir, self)
-        self.empty_label = QLabel(self.table.viewport(), objectName="historyEmpty")
+        self.empty_label = named(QLabel(self.table.viewport()), "historyEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)  # drawn in the palette's disabled (dimmed) text colour
         self._setup_table()
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self, objectName="historySplitter")
+        self.splitter = named(QSplitter(Qt.Orientation.Vertical, self), "historySplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.output)
         self.splitter.setStretchFactor(0, 3)

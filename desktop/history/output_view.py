@@ -27,6 +27,7 @@ from desktop.icons import icon
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
 from desktop.history.run_text import copyable_command, error_text, never_started, summary
 from desktop.elided_label import ElidedLabel
+from desktop.naming import named
 from jobs.events import OutputChunk
 from jobs.model import RunRecord, RunStatus
 from jobs.paths import DataDir
@@ -41,7 +42,9 @@ class OutputView(QPlainTextEdit):
     """Read-only, monospace, at most MAX_LINES lines; new text goes at the end."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="runOutput", accessibleName="Run output")
+        super().__init__(parent)
+        self.setObjectName("runOutput")
+        self.setAccessibleName("Run output")
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -74,7 +77,8 @@ class RunOutputPanel(QWidget):
     """Summary, error, header and buttons over an `OutputView`, for one run at a time."""
 
     def __init__(self, data_dir: DataDir | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="runOutputPanel")
+        super().__init__(parent)
+        self.setObjectName("runOutputPanel")
         self._data_dir = data_dir
         self._record: RunRecord | None = None
         self._log_path: Path | None = None
@@ -86,14 +90,14 @@ class RunOutputPanel(QWidget):
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
 
-        self.status_icon = QLabel(self, objectName="runStatusIcon")
+        self.status_icon = named(QLabel(self), "runStatusIcon")
         self.summary_label = ElidedLabel(self, selectable=True, objectName="runSummary")
-        self.copy_button = QPushButton(icon("copy"), "Copy command", self, objectName="copyCommand")
+        self.copy_button = named(QPushButton(icon("copy"), "Copy command", self), "copyCommand")
         self.copy_button.setToolTip("Copy the command line, with its directory and environment, to the clipboard")
-        self.open_button = QPushButton(icon("open-log"), "Open log file", self, objectName="openLogFile")
-        self.error_label = QLabel(self, objectName="runError", wordWrap=True)
+        self.open_button = named(QPushButton(icon("open-log"), "Open log file", self), "openLogFile")
+        self.error_label = named(QLabel(self, wordWrap=True), "runError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.header_label = QLabel(self, objectName="runOutputHeader", wordWrap=True)
+        self.header_label = named(QLabel(self, wordWrap=True), "runOutputHeader")
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.view = OutputView(self)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from desktop.naming import named
 
 from desktop.icons import icon
 
@@ -16,16 +17,17 @@ class EmptyState(QWidget):
 
     def __init__(self, viewport: QWidget, new_action: QAction, import_action: QAction) -> None:
         super().__init__(viewport)
+        self._viewport = viewport
         self.setObjectName("jobsEmptyState")
-        self.label = QLabel(EMPTY_TEXT, self, objectName="jobsEmptyText")
+        self.label = named(QLabel(EMPTY_TEXT, self), "jobsEmptyText")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
         font = self.label.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.label.setFont(font)
         self.label.setForegroundRole(self.label.foregroundRole())
-        self.new_button = QPushButton(icon("new"), "New job…", self, objectName="emptyNewJobButton")
-        self.import_button = QPushButton(icon("import"), "Import…", self, objectName="emptyImportButton")
+        self.new_button = named(QPushButton(icon("new"), "New job…", self), "emptyNewJobButton")
+        self.import_button = named(QPushButton(icon("import"), "Import…", self), "emptyImportButton")
         self.new_button.clicked.connect(new_action.trigger)
         self.import_button.clicked.connect(import_action.trigger)
         buttons = QHBoxLayout()
@@ -46,7 +48,7 @@ class EmptyState(QWidget):
         self.label.setText(text)
         self.new_button.setVisible(with_buttons)
         self.import_button.setVisible(with_buttons)
-        self.resize(self.parentWidget().size())
+        self.resize(self._viewport.size())
         self.show()
         self.raise_()
 

@@ -96,11 +96,11 @@ class JobsModel(QAbstractTableModel):
             if new != item:
                 self._rows[row] = new
                 changed.append(row)
-        for first, last in _runs(changed):  # only what changed: every dataChanged costs a re-sort
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(HEADERS) - 1))
+        for top, bottom in _runs(changed):  # only what changed: every dataChanged costs a re-sort
+            self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
         if fresh:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            end = len(self._rows)
+            self.beginInsertRows(QModelIndex(), end, end + len(fresh) - 1)
             self._rows.extend(fresh.values())
             self._reindex()
             self.endInsertRows()
