@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -187,7 +187,8 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_snapshot)
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.tabs.currentChanged.connect(self.tick)
-        self.jobs_table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        # Not currentRowChanged: Qt sends it on mouse press, before the row is selected (NOTES 35).
+        self.jobs_table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.jobs_table.doubleClicked.connect(self._on_double_clicked)
         self.jobs_table.customContextMenuRequested.connect(self._show_context_menu)
         self.job_actions.quit.triggered.connect(self.quit_app)
@@ -284,10 +285,9 @@ class MainWindow(QMainWindow):
     # --- selection -----------------------------------------------------------------------------
 
     def _current_job_id(self) -> str | None:
-        index = self.jobs_table.selectionModel().currentIndex()
-        if not index.isValid() or not self.jobs_table.selectionModel().isRowSelected(index.row(), QModelIndex()):
-            return None
-        return index.siblingAtColumn(NAME).data(JOB_ID_ROLE)
+        """The selected row's job, whatever selected it (mouse, keys, select_job, a filter)."""
+        rows = self.jobs_table.selectionModel().selectedRows(NAME)
+        return str(rows[0].data(JOB_ID_ROLE)) if rows else None
 
     def current_spec(self) -> JobSpec | None:
         job_id = self._current_job_id()
@@ -314,8 +314,8 @@ class MainWindow(QMainWindow):
         self.jobs_table.scrollTo(proxy_index)
         return True
 
-    @Slot(QModelIndex, QModelIndex)
-    def _on_current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_selection_state()
 
     def _update_selection_state(self) -> None:

@@ -1,0 +1,111 @@
+"""Selecting a job as a person does (a mouse click on its row, arrow keys) enables every action
+that applies to it: toolbar and menu actions, the detail strip's buttons, the context menu and
+the keys (Ctrl+R, Return, Space, Delete). Qt sends `currentRowChanged` on mouse press, before
+the row is selected; the actions follow the selection model instead (NOTES item 35)."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+
+from desktop.joblist.model import NAME
+from jobs import triggers
+from jobs.model import CronSpec, JobSpec, RunStatus
+
+TZ = triggers.local_timezone_name()
+
+
+def add_jobs(window, qtbot, *names: str) -> list[JobSpec]:
+    saved = window.service.import_jobs(
+        [JobSpec(name=name, command=(sys.executable, "-c", "pass"), trigger=CronSpec("0 3 * * *", TZ)) for name in names]
+    )
+    qtbot.waitUntil(lambda: window.jobs_proxy.rowCount() == len(names) and not window.loader.busy, timeout=5000)
+    return saved
+
+
+def shown(window, qtbot) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+
+
+def row_point(window, name: str) -> QPoint:
+    """The centre of `name`'s row in the jobs table's viewport."""
+    proxy = window.jobs_proxy
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, NAME).data() == name)
+    return window.jobs_table.visualRect(proxy.index(row, NAME)).center()
+
+
+def click_row(window, qtbot, name: str, button=Qt.MouseButton.LeftButton) -> None:
+    qtbot.mouseClick(window.jobs_table.viewport(), button, pos=row_point(window, name))
+
+
+def per_job_actions(window) -> dict[str, bool]:
+    a = window.job_actions
+    return {"edit": a.edit.isEnabled(), "duplicate": a.duplicate.isEnabled(), "delete": a.delete.isEnabled(),
+            "run now": a.run_now.isEnabled(), "pause": a.pause.isEnabled(), "toggle": a.toggle_pause.isEnabled(),
+            "history": a.show_history.isEnabled(), "run now button": window.run_now_button.isEnabled(),
+            "history button": window.history_button.isEnabled()}  # fmt: skip
+
+
+def test_a_mouse_click_on_a_row_enables_every_per_job_action(window, qtbot):
+    add_jobs(window, qtbot, "Alpha", "Beta")
+    shown(window, qtbot)
+    assert not any(per_job_actions(window).values())
+    click_row(window, qtbot, "Beta")
+    assert window.current_spec() is not None and window.current_spec().name == "Beta"
+    assert all(per_job_actions(window).values()), per_job_actions(window)
+    assert window.detail.label.full_text().startswith("Beta — ")
+
+
+def test_after_a_click_the_keys_act_on_the_clicked_job(window, qtbot, monkeypatch):
+    alpha, beta = add_jobs(window, qtbot, "Alpha", "Beta")
+    shown(window, qtbot)
+    click_row(window, qtbot, "Alpha")
+    qtbot.waitUntil(window.jobs_table.hasFocus, timeout=2000)
+
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Ctrl+R: run now
+    qtbot.waitUntil(lambda: window.service.last_runs([alpha.id]).get(alpha.id) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.service.last_runs([alpha.id])[alpha.id].status is RunStatus.SUCCEEDED, timeout=10_000)
+
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Space)  # pause
+    qtbot.waitUntil(lambda: window.service.list_jobs()[0].paused, timeout=3000)
+    assert window.job_actions.resume.isEnabled() and not window.job_actions.pause.isEnabled()
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Space)  # resume
+    qtbot.waitUntil(lambda: not window.service.list_jobs()[0].paused, timeout=3000)
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kw: asked.append(args[2]) or QMessageBox.StandardButton.Cancel)
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Delete)
+    assert asked and "“Alpha”" in asked[0]
+
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Return)  # edit
+    editor = window.job_actions.editor
+    assert editor is not None and editor.ui.name_edit.text() == "Alpha"
+    editor.reject()
+
+
+def test_the_context_menu_of_a_clicked_row_offers_its_actions(window, qtbot):
+    add_jobs(window, qtbot, "Alpha")
+    shown(window, qtbot)
+    click_row(window, qtbot, "Alpha", Qt.MouseButton.RightButton)
+    window.jobs_table.customContextMenuRequested.emit(row_point(window, "Alpha"))  # offscreen: no real menu key
+    menu = next(m for m in QApplication.topLevelWidgets() if isinstance(m, QMenu) and m.objectName() == "jobsContextMenu")
+    entries = {action.text().replace("&", ""): action.isEnabled() for action in menu.actions() if action.text()}
+    menu.close()
+    assert entries["Run now"] and entries["Edit…"] and entries["Delete"] and entries["Pause"], entries
+    assert entries["Show history"]
+
+
+def test_keyboard_selection_still_works_and_a_click_elsewhere_keeps_state_right(window, qtbot):
+    add_jobs(window, qtbot, "Alpha", "Beta")
+    shown(window, qtbot)
+    window.jobs_table.setFocus()
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Down)
+    assert window.current_spec() is not None and all(per_job_actions(window).values())
+    click_row(window, qtbot, "Alpha")
+    assert window.current_spec().name == "Alpha" and all(per_job_actions(window).values())
+    window.jobs_table.clearSelection()  # whatever deselects, the actions follow at once
+    assert window.current_spec() is None and not any(per_job_actions(window).values())
