@@ -30,7 +30,7 @@ from desktop.icons import icon
 from desktop.settings_dialog import SettingsDialog
 from desktop.naming import named
 from jobs.codec import JobValidationError
-from jobs.model import JobSpec
+from jobs.model import DateSpec, JobSpec
 from jobs.repository import JobNotFound
 from jobs.transfer import ImportProblem, export_text, read_import, write_atomically
 
@@ -87,6 +87,7 @@ class JobActions(QObject):
         self.run_now = make("runNowAction", "&Run now", "run-now", "Run the selected job once now (Ctrl+R)", "Ctrl+R")
         self.pause = make("pauseJobAction", "&Pause", "pause", "Pause the selected job: no scheduled runs (Space)")
         self.resume = make("resumeJobAction", "Res&ume", "resume", "Resume the selected job (Space)")
+        self.run_again = make("runAgainAction", "Run a&gain at…", "", "Give this finished one-off job a new date and time")
         self.pause_all = make("pauseAllAction", "Pause &all", "pause-all", "Pause every job")
         self.resume_all = make("resumeAllAction", "Resume a&ll", "resume-all", "Resume every paused job")
         self.import_ = make("importAction", "&Import…", "import", "Add or replace jobs from a TOML file")
@@ -112,6 +113,7 @@ class JobActions(QObject):
         self.pause.triggered.connect(self.pause_job)
         self.resume.triggered.connect(self.resume_job)
         self.toggle_pause.triggered.connect(self.toggle_selected)
+        self.run_again.triggered.connect(self.run_again_at)
         self.pause_all.triggered.connect(self.pause_all_jobs)
         self.resume_all.triggered.connect(self.resume_all_jobs)
         self.import_.triggered.connect(self.import_jobs)
@@ -138,12 +140,15 @@ class JobActions(QObject):
     def job_actions(self) -> list[QAction]:
         return [self.edit, self.duplicate, self.delete, self.run_now, self.pause, self.resume]
 
-    def update_for(self, spec: JobSpec | None) -> None:
-        """Enable what applies to the selected job (None: no selection)."""
+    def update_for(self, spec: JobSpec | None, *, finished: bool = False) -> None:
+        """Enable what applies to the selected job (None: no selection); a finished job (a
+        one-off that ran) cannot be paused but can be given a new time."""
         for action in self.job_specific:
             action.setEnabled(spec is not None)
-        self.pause.setEnabled(spec is not None and not spec.paused)
+        self.pause.setEnabled(spec is not None and not spec.paused and not finished)
         self.resume.setEnabled(spec is not None and spec.paused)
+        self.toggle_pause.setEnabled(spec is not None and not finished)
+        self.run_again.setEnabled(spec is not None and finished and isinstance(spec.trigger, DateSpec))
 
     def update_all_state(self, specs: list[JobSpec]) -> None:
         self.pause_all.setEnabled(any(not spec.paused for spec in specs))
@@ -167,6 +172,15 @@ class JobActions(QObject):
         spec = self._host.current_spec()
         if spec is not None:
             self._open_editor(spec, duplicate=True)
+
+    @Slot()
+    def run_again_at(self) -> None:
+        """A finished one-off job: the editor on its Date tab, with a new time to confirm."""
+        spec = self._host.current_spec()
+        if spec is not None and isinstance(spec.trigger, DateSpec):
+            self._open_editor(spec)
+            if self.editor is not None:
+                self.editor.choose_new_date()
 
     def _open_editor(self, spec: JobSpec | None, *, duplicate: bool = False) -> None:
         if self.editor is not None:

@@ -38,7 +38,7 @@ from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.job_detail import JobDetailBar
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
-from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy
+from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.naming import named
@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         header = self.jobs_table.horizontalHeader()
         widths = {NAME: metrics.horizontalAdvance("M") * 26, SCHEDULE: metrics.horizontalAdvance("M") * 20,
                   NEXT_RUN: time_width, COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24,
-                  LAST_RUN: time_width + 24, STATE: metrics.horizontalAdvance("Paused") + 48}  # fmt: skip
+                  LAST_RUN: time_width + 24, STATE: metrics.horizontalAdvance("Finished") + 48}  # fmt: skip
         for column, width in widths.items():
             header.resizeSection(column, width)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)  # names get what is left
@@ -319,7 +319,9 @@ class MainWindow(QMainWindow):
         self._update_selection_state()
 
     def _update_selection_state(self) -> None:
-        self.job_actions.update_for(self.current_spec())
+        spec = self.current_spec()
+        finished = spec is not None and self.jobs_model.state(spec.id) == FINISHED
+        self.job_actions.update_for(spec, finished=finished)
         self._update_detail()
 
     def _update_detail(self) -> None:

@@ -114,6 +114,14 @@ class JobEditorDialog(QDialog):
             raise ValueError(errors[0] if errors else "the job is not valid")
         return self._current
 
+    def choose_new_date(self) -> None:
+        """Show the Date tab with a new time (the next full hour of the job's zone), ready to
+        confirm or change: "Run again at…" for a one-off job that has run."""
+        self.ui.trigger_tabs.setCurrentWidget(self.ui.date_editor)
+        self.ui.date_editor.set_default_time(self.ui.timezone_combo.timezone())
+        self.ui.date_editor.date_edit.setFocus()
+        self.revalidate()
+
     def is_valid(self) -> bool:
         return self._current is not None
 

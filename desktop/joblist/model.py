@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QPalette
 from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot
-from jobs.model import JobSpec, RunRecord
+from jobs.model import DateSpec, IntervalSpec, JobSpec, RunRecord
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,12 +31,35 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
+_STATE_WORDS = {ACTIVE: "Active", PAUSED: "Paused", FINISHED: "Finished"}
+_STATE_TIPS = {
+    ACTIVE: "Active: runs on schedule",
+    PAUSED: "Paused: scheduled runs do not happen",
+    FINISHED: "Finished: it has no more runs (Run again at… gives a one-off job a new time)",
+}
+
+
+def job_state(spec: JobSpec, next_run: datetime | None) -> str:
+    """ACTIVE, PAUSED or FINISHED, by the rule of `jobdesk list` (jobs.control.job_json): a job
+    that is not paused and has no next run is finished. Only a one-off job or an interval with
+    an end can finish; any other job without a next run is between a resume and the reload."""
+    if spec.paused:
+        return PAUSED
+    can_end = isinstance(spec.trigger, DateSpec) or (isinstance(spec.trigger, IntervalSpec) and spec.trigger.end is not None)
+    return FINISHED if next_run is None and can_end else ACTIVE
+
+
 @dataclass
 class _Row:
     spec: JobSpec
     schedule: str
     next_run: datetime | None
     last_run: RunRecord | None
+
+    @property
+    def state(self) -> str:
+        return job_state(self.spec, self.next_run)
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -154,6 +177,11 @@ class JobsModel(QAbstractTableModel):
         item = self._row_for(job_id)
         return item.next_run if item is not None else None
 
+    def state(self, job_id: str) -> str | None:
+        """ACTIVE, PAUSED or FINISHED (None: not listed)."""
+        item = self._row_for(job_id)
+        return item.state if item is not None else None
+
     def sort_key(self, row: int, column: int) -> Any:
         return _sort_key(self._rows[row], column)
 
@@ -197,7 +225,7 @@ class JobsModel(QAbstractTableModel):
             return " ".join((item.spec.name, *item.spec.tags))
         if role == JOB_ID_ROLE:
             return item.spec.id
-        if role == Qt.ItemDataRole.ForegroundRole and item.spec.paused and column in (NEXT_RUN, COUNTDOWN, STATE):
+        if role == Qt.ItemDataRole.ForegroundRole and item.state != ACTIVE and column in (NEXT_RUN, COUNTDOWN, STATE):
             return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         return None
 
@@ -217,7 +245,7 @@ def _display(item: _Row, column: int) -> str:
     if column == LAST_RUN:
         return format_time(last_run_time(item.last_run)) if item.last_run is not None else "never"
     if column == STATE:
-        return "Paused" if spec.paused else "Active"
+        return _STATE_WORDS[item.state]
     return ""
 
 
@@ -232,7 +260,7 @@ def _sort_key(item: _Row, column: int) -> Any:
         moment = last_run_time(item.last_run)
         return moment.timestamp() if moment is not None else -math.inf
     if column == STATE:
-        return int(item.spec.paused)
+        return (ACTIVE, PAUSED, FINISHED).index(item.state)
     return None
 
 
@@ -262,7 +290,7 @@ def _tooltip(item: _Row, column: int) -> str | None:
             parts.append(record.error.splitlines()[0][:200])
         return "\n".join(parts)
     if column == STATE:
-        return "Paused: scheduled runs do not happen" if spec.paused else "Active: runs on schedule"
+        return _STATE_TIPS[item.state]
     return None
 
 
