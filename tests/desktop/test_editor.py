@@ -516,3 +516,31 @@ def test_debounce_coalesces_typing_into_one_check(qtbot, dialog):
     qtbot.waitUntil(lambda: len(checks) >= 1, timeout=2000)
     qtbot.wait(200)
     assert len(checks) == 1
+
+
+def test_text_set_without_typing_is_checked_too(qtbot, dialog):
+    """Accessibility tools and scripts set the text without key presses: no stale error."""
+    fill_basics(qtbot, dialog)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    qtbot.wait(400)  # the typing's own check is over: nothing else is pending
+    cron = dialog.ui.cron_editor
+    cron.expression_edit.setText("61 * * * *")
+    wait_checked(qtbot, dialog, lambda: "minute" in message(dialog) and "61" in message(dialog))
+    assert not dialog.ui.ok_button.isEnabled()
+    assert cron.field_combos["minute"].value() == "61"  # the pickers follow
+    cron.expression_edit.setText("30 7 * * 1-5")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    assert "61" not in message(dialog)
+    assert [cron.field_combos[f].value() for f in ("minute", "hour", "day of week")] == ["30", "7", "1-5"]
+    assert dialog.current_spec().trigger == CronSpec("30 7 * * 1-5", dialog.ui.timezone_combo.timezone())
+
+
+def test_typing_in_a_picker_keeps_its_cursor(qtbot, dialog):
+    """The line follows the pickers, and the pickers follow the line: no loop moving the cursor."""
+    cron = dialog.ui.cron_editor
+    weekday = cron.field_combos["day of week"]
+    type_text(qtbot, weekday, "1-")
+    line = weekday.lineEdit()
+    line.setCursorPosition(1)
+    qtbot.keyClicks(line, "0")  # "10-" with the cursor after the 0
+    assert weekday.value() == "10-" and line.cursorPosition() == 2
