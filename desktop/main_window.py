@@ -152,14 +152,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.timeline_area, "&Timeline")
         self.tabs.addTab(self.history, "&History")
 
-        self.banner = Banner(self)
-        central = named(QWidget(self), "central")
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        self.banner = Banner(self.tabs)  # floats over the tab bar's empty part: moves nothing
+        self.setCentralWidget(self.tabs)
 
     def _size_columns(self) -> None:
         metrics = self.jobs_table.fontMetrics()
