@@ -37,8 +37,9 @@ from desktop.actions import JobActions
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.job_detail import JobDetailBar
+from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
-from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE, JobsModel, JobsProxy
+from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.naming import named
@@ -48,7 +49,8 @@ from desktop.style import restore_window_state, save_window_state, ui_settings
 from desktop.table_helpers import RepaintThrottle, setup_table, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
-from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE, UpcomingModel
+from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
+from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.paths import DataDir
 from jobs.service import JobService
@@ -154,23 +156,6 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner(self.tabs)  # floats over the tab bar's empty part: moves nothing
         self.setCentralWidget(self.tabs)
-
-    def _size_columns(self) -> None:
-        metrics = self.jobs_table.fontMetrics()
-        time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 40
-        header = self.jobs_table.horizontalHeader()
-        widths = {NAME: metrics.horizontalAdvance("M") * 26, SCHEDULE: metrics.horizontalAdvance("M") * 20,
-                  NEXT_RUN: time_width, COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24,
-                  LAST_RUN: time_width + 24, STATE: metrics.horizontalAdvance("Finished") + 48}  # fmt: skip
-        for column, width in widths.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)  # names get what is left
-        self.jobs_table.sortByColumn(NEXT_RUN, Qt.SortOrder.AscendingOrder)
-        upcoming = self.upcoming_table.horizontalHeader()
-        upcoming.resizeSection(0, time_width)
-        upcoming.resizeSection(1, metrics.horizontalAdvance("in 59 min") + 24)
-        upcoming.resizeSection(UPCOMING_SCHEDULE, metrics.horizontalAdvance("M") * 24)
-        upcoming.setSectionResizeMode(UPCOMING_JOB, QHeaderView.ResizeMode.Stretch)
 
     def _connect(self) -> None:
         events = self.service.events
@@ -505,5 +490,8 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         self.resize(1180, 760)
-        self._size_columns()
+        self.column_fitter = ColumnFitter(self.jobs_table)
+        self.jobs_table.sortByColumn(NEXT_RUN, Qt.SortOrder.AscendingOrder)
+        size_upcoming_columns(self.upcoming_table, UPCOMING_TIME, UPCOMING_COUNTDOWN, UPCOMING_JOB, UPCOMING_SCHEDULE)
         restore_window_state(self, self.tabs, self._state_targets())
+        self.column_fitter.adopt_current_widths()
