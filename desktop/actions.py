@@ -30,7 +30,7 @@ from desktop.icons import icon
 from desktop.settings_dialog import SettingsDialog
 from desktop.naming import named
 from jobs.codec import JobValidationError
-from jobs.model import DateSpec, JobSpec
+from jobs.model import DateSpec, JobSpec, RunRecord
 from jobs.repository import JobNotFound
 from jobs.transfer import ImportProblem, export_text, read_import, write_atomically
 
@@ -62,6 +62,9 @@ class ActionHost(Protocol):
     def note_paused(self, job_id: str, paused: bool) -> None:
         """A pause or resume just happened: show it before the reload arrives."""
 
+    def active_runs_of(self, job_id: str) -> list[RunRecord]:
+        """The job's runs going on or waiting now."""
+
 
 class JobActions(QObject):
     """The window's QActions and what they do.
@@ -87,6 +90,7 @@ class JobActions(QObject):
         self.run_now = make("runNowAction", "&Run now", "run-now", "Run the selected job once now (Ctrl+R)", "Ctrl+R")
         self.pause = make("pauseJobAction", "&Pause", "pause", "Pause the selected job: no scheduled runs (Space)")
         self.resume = make("resumeJobAction", "Res&ume", "resume", "Resume the selected job (Space)")
+        self.stop = make("stopRunsAction", "S&top", "stop", "Stop the selected job's runs going on now (their process trees are killed)")
         self.run_again = make("runAgainAction", "Run a&gain at…", "", "Give this finished one-off job a new date and time")
         self.pause_all = make("pauseAllAction", "Pause &all", "pause-all", "Pause every job")
         self.resume_all = make("resumeAllAction", "Resume a&ll", "resume-all", "Resume every paused job")
@@ -114,6 +118,7 @@ class JobActions(QObject):
         self.resume.triggered.connect(self.resume_job)
         self.toggle_pause.triggered.connect(self.toggle_selected)
         self.run_again.triggered.connect(self.run_again_at)
+        self.stop.triggered.connect(self.stop_selected)
         self.pause_all.triggered.connect(self.pause_all_jobs)
         self.resume_all.triggered.connect(self.resume_all_jobs)
         self.import_.triggered.connect(self.import_jobs)
@@ -140,7 +145,7 @@ class JobActions(QObject):
     def job_actions(self) -> list[QAction]:
         return [self.edit, self.duplicate, self.delete, self.run_now, self.pause, self.resume]
 
-    def update_for(self, spec: JobSpec | None, *, finished: bool = False) -> None:
+    def update_for(self, spec: JobSpec | None, *, finished: bool = False, active: int = 0) -> None:
         """Enable what applies to the selected job (None: no selection); a finished job (a
         one-off that ran) cannot be paused but can be given a new time."""
         for action in self.job_specific:
@@ -149,6 +154,7 @@ class JobActions(QObject):
         self.resume.setEnabled(spec is not None and spec.paused)
         self.toggle_pause.setEnabled(spec is not None and not finished)
         self.run_again.setEnabled(spec is not None and finished and isinstance(spec.trigger, DateSpec))
+        self.stop.setEnabled(spec is not None and active > 0)
 
     def update_all_state(self, specs: list[JobSpec]) -> None:
         self.pause_all.setEnabled(any(not spec.paused for spec in specs))
@@ -254,6 +260,19 @@ class JobActions(QObject):
         else:
             self._host.say(f"Started “{name}” (run #{run_id})")
         return run_id
+
+    @Slot()
+    def stop_selected(self) -> None:
+        """Stop every run of the selected job going on now (queued ones are dropped)."""
+        spec = self._host.current_spec()
+        if spec is None:
+            return
+        stopped = [record.id for record in self._host.active_runs_of(spec.id) if self._service.cancel_run(record.id)]
+        if stopped:
+            runs = ", ".join(f"#{run_id}" for run_id in stopped)
+            self._host.say(f"Stopping “{spec.name}” (run{'s' if len(stopped) != 1 else ''} {runs})")
+        else:
+            self._host.say(f"“{spec.name}” has no run going on")
 
     @Slot()
     def pause_job(self) -> None:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.actions import JobActions
+from desktop.active_runs import ActiveRuns
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.job_detail import JobDetailBar
@@ -80,8 +81,7 @@ class MainWindow(QMainWindow):
         self.quit_app_on_close = False  # run_window sets it: quitting ends the application
         self._closed_for_good = False
         self._pending_select: str | None = None
-        self._running: set[int] = set()
-        self._queued: set[int] = set()
+        self.active = ActiveRuns(service.active_runs())  # runs started before the window existed too
         self.first_snapshot: Snapshot | None = None
         self._shown_countdowns: dict[int, dict[int, str]] = {JOBS_TAB: {}, UPCOMING_TAB: {}}
 
@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(self, self.job_actions)
         self.empty_state = EmptyState(self.jobs_table.viewport(), self.job_actions.new, self.job_actions.import_)
         self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
+        for record in self.active.all():
+            self.tray.on_run_event(record)
         self.desktop_notifications = DesktopNotifications(self)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available,
                                  desktop=self.desktop_notifications, parent=self)  # fmt: skip
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
         self.detail = JobDetailBar(self)
         self.run_now_button = self.detail.run_now_button
         self.history_button = self.detail.history_button
+        self.stop_button = self.detail.stop_button
 
         jobs_page = named(QWidget(self), "jobsPage")
         jobs_layout = QVBoxLayout(jobs_page)
@@ -176,6 +179,8 @@ class MainWindow(QMainWindow):
         self.upcoming_table.doubleClicked.connect(self._on_upcoming_double_clicked)
         self.timeline.job_clicked.connect(self.select_job)
         self.run_now_button.clicked.connect(self.job_actions.run_selected)
+        self.stop_button.clicked.connect(self.job_actions.stop.trigger)
+        self.tray.stop_requested.connect(self.stop_run)
         self.history_button.clicked.connect(self.show_job_history)
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.run_requested.connect(self.job_actions.run_job)
@@ -220,14 +225,7 @@ class MainWindow(QMainWindow):
     def _on_run_event(self, record: RunRecord) -> None:
         self.jobs_model.on_run_event(record)
         self.tray.on_run_event(record)
-        if record.status is RunStatus.RUNNING:
-            self._queued.discard(record.id)
-            self._running.add(record.id)
-        elif record.status is RunStatus.QUEUED:
-            self._queued.add(record.id)
-        else:
-            self._queued.discard(record.id)
-            self._running.discard(record.id)
+        self.active.update(record)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
         self.refresh_status()
@@ -249,6 +247,8 @@ class MainWindow(QMainWindow):
             tick_visible_rows(self.jobs_table, COUNTDOWN, self._shown_countdowns[JOBS_TAB])
         elif tab == UPCOMING_TAB:
             tick_visible_rows(self.upcoming_table, UPCOMING_COUNTDOWN, self._shown_countdowns[UPCOMING_TAB])
+        elif tab == HISTORY_TAB:
+            self.history.model.tick_running()  # elapsed time of running rows
         if self.upcoming_model.tick(repaint=False):
             self.loader.load_now()
         self.refresh_status()
@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
         specs = self.jobs_model.specs()
         self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
                                all_paused=bool(specs) and all(spec.paused for spec in specs))  # fmt: skip
-        self.status.show_runs(len(self._running), len(self._queued))
+        self.status.show_runs(self.active.running, self.active.queued)
         self.status.show_next(self.upcoming_model.first())
 
     # --- selection -----------------------------------------------------------------------------
@@ -274,6 +274,9 @@ class MainWindow(QMainWindow):
 
     def spec_of(self, job_id: str) -> JobSpec | None:
         return self.jobs_model.spec(job_id)
+
+    def active_runs_of(self, job_id: str) -> list[RunRecord]:
+        return self.active.of_job(job_id)
 
     @Slot(str)
     def select_job(self, job_id: str) -> bool:
@@ -300,12 +303,15 @@ class MainWindow(QMainWindow):
     def _update_selection_state(self) -> None:
         spec = self.current_spec()
         finished = spec is not None and self.jobs_model.state(spec.id) == FINISHED
-        self.job_actions.update_for(spec, finished=finished)
+        self.job_actions.update_for(spec, finished=finished, active=len(self.active.of_job(spec.id)) if spec else 0)
         self._update_detail()
 
     def _update_detail(self) -> None:
         spec = self.current_spec()
-        self.detail.show_job(spec, self.jobs_model.next_run(spec.id) if spec is not None else None)
+        if spec is None:
+            self.detail.show_job(None, None)
+        else:
+            self.detail.show_job(spec, self.jobs_model.next_run(spec.id), len(self.active.of_job(spec.id)))
 
     def note_paused(self, job_id: str, paused: bool) -> None:
         """Pause/resume just happened: update the buttons before the reload arrives."""
@@ -373,6 +379,16 @@ class MainWindow(QMainWindow):
 
     def say(self, text: str) -> None:
         self.status.say(text)
+
+    @Slot(int)
+    def stop_run(self, run_id: int) -> None:
+        """Stop run `run_id` (the tray's Stop menu): its process tree is killed, a queued run dropped."""
+        record = self.service.get_run(run_id)
+        name = record.job_name if record is not None else f"run #{run_id}"
+        if self.service.cancel_run(run_id):
+            self.say(f"Stopping “{name}” (run #{run_id})")
+        else:
+            self.say(f"Run #{run_id} of “{name}” had already ended")
 
     @Slot()
     def open_data_folder(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
@@ -31,7 +32,7 @@ from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
 from desktop.history.run_text import never_started
 from jobs.history import HistoryQuery
-from jobs.model import RunRecord
+from jobs.model import RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class HistoryModel(QAbstractTableModel):
         self._loader = PageLoader(query, self)
         self._loader.loaded.connect(self._on_page_loaded)
         self._final_ids: set[int] = set()  # runs an event showed as final: later non-final events are stale
+        self._running_ids: set[int] = set()  # rows whose elapsed time ticks
         self._palette: QPalette | None = None
 
     # --- loading -----------------------------------------------------------------------------
@@ -94,6 +96,7 @@ class HistoryModel(QAbstractTableModel):
         self._set_loading(False)
         self.beginResetModel()
         self._rows, self._keys, self._exhausted = [], [], False
+        self._running_ids.clear()
         self.endResetModel()
         self.fetchMore(QModelIndex())
 
@@ -148,6 +151,7 @@ class HistoryModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
             self._rows.extend(page)
             self._keys.extend(-record.id for record in page)
+            self._running_ids.update(record.id for record in page if record.status is RunStatus.RUNNING)
             self.endInsertRows()
         self.page_loaded.emit(len(page))
 
@@ -168,6 +172,10 @@ class HistoryModel(QAbstractTableModel):
             self._final_ids.add(record.id)
         elif record.id in self._final_ids:
             return  # a late "queued"/"started" for a run we already saw end
+        if record.status is RunStatus.RUNNING:
+            self._running_ids.add(record.id)
+        else:
+            self._running_ids.discard(record.id)
         row = self.row_of(record.id)
         if row is not None:
             if self._filter.matches(record):
@@ -187,6 +195,14 @@ class HistoryModel(QAbstractTableModel):
         self._rows.insert(row, record)
         self._keys.insert(row, -record.id)
         self.endInsertRows()
+
+    def tick_running(self) -> int:
+        """Repaint the Duration cell of each running row (its elapsed time); returns how many."""
+        rows = [row for run_id in self._running_ids if (row := self.row_of(run_id)) is not None]
+        for row in rows:
+            index = self.index(row, DURATION)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+        return len(rows)
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -253,6 +269,8 @@ def _display(record: RunRecord, column: int) -> str:
     if column == STARTED:
         return NO_VALUE if never_started(record) else format_time(record.started_at)
     if column == DURATION:
+        if record.status is RunStatus.RUNNING and record.started_at is not None:
+            return format_duration(float(int(elapsed_seconds(record.started_at))))  # whole seconds, ticking
         return NO_VALUE if never_started(record) else format_duration(record.duration)
     if column == STATUS:
         return status_text(record.status)
@@ -261,6 +279,10 @@ def _display(record: RunRecord, column: int) -> str:
     if column == ERROR:
         return elide_error(record.error)
     return ""
+
+
+def elapsed_seconds(since: datetime) -> float:
+    return max(0.0, (datetime.now(timezone.utc) - since).total_seconds())
 
 
 def elide_error(error: str | None) -> str:
@@ -282,6 +304,8 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
         if moment is None or (column == STARTED and never_started(record)):
             return "Started by hand" if column == SCHEDULED else "The run never started"
         return f"{format_time(moment, seconds=True)} ({format_relative(moment)})"
+    if column == DURATION and record.status is RunStatus.RUNNING and record.started_at is not None:
+        return f"Running since {format_time(record.started_at, seconds=True)}"
     if column == DURATION and record.ended_at is not None:
         return f"Ended {format_time(record.ended_at, seconds=True)}"
     if column == ERROR:

@@ -10,8 +10,9 @@ every fire changes the jobs, and re-reading every definition each time stalled t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.history.history_filter import HistoryFilter, HistoryFilterBar
 from desktop.history.history_model import (
@@ -26,6 +27,7 @@ from desktop.history.history_model import (
     HistoryModel,
 )
 from desktop.history.output_view import RunOutputPanel
+from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.naming import named
 from jobs.model import RunRecord
@@ -81,6 +83,13 @@ class HistoryPanel(QWidget):
         self.model.page_loaded.connect(self._after_page)
         self.model.load_failed.connect(self._on_load_failed)
         self.table.viewport().installEventFilter(self)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
+        self.stop_action = named(QAction(icon("stop"), "Stop run", self), "stopRunAction")
+        self.stop_action.setToolTip("Stop this run: its whole process tree is killed (a waiting run is dropped)")
+        self.stop_action.triggered.connect(self.stop_current_run)
+        self.copy_action = named(QAction(icon("copy"), "Copy command", self), "copyCommandAction")
+        self.copy_action.triggered.connect(self.output.copy_command)
 
         self.model.set_palette(self.palette())
         self.model.set_filter(self.filter_bar.current)
@@ -157,6 +166,31 @@ class HistoryPanel(QWidget):
     @Slot(object)
     def _on_jobs_loaded(self, snapshot: Snapshot) -> None:
         self.set_jobs([(spec.id, spec.name) for spec in snapshot.specs])
+
+    @Slot()
+    def stop_current_run(self) -> bool:
+        """Stop the run shown (selected), if it is running or waiting; True if it was."""
+        record = self.output.record
+        if record is None or record.status.is_final:
+            return False
+        return self._service.cancel_run(record.id)
+
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        """Stop and Copy command for the run under `pos` (which a right-click selected)."""
+        record = self.model.record_at(self.table.indexAt(pos).row())
+        if record is None:
+            return
+        if self.output.record is None or self.output.record.id != record.id:
+            self.show_run(record.id)
+        menu = QMenu(self.table)
+        menu.setObjectName("historyContextMenu")
+        self.stop_action.setEnabled(not record.status.is_final)
+        self.copy_action.setEnabled(bool(record.command))
+        menu.addAction(self.stop_action)
+        menu.addAction(self.copy_action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # --- reactions ---------------------------------------------------------------------------
 

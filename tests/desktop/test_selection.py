@@ -8,9 +8,10 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from desktop.joblist.model import NAME
+from tests.desktop.clicks import menu_entries, open_context_menu
 from jobs import triggers
 from jobs.model import CronSpec, JobSpec, RunStatus
 
@@ -90,10 +91,8 @@ def test_after_a_click_the_keys_act_on_the_clicked_job(window, qtbot, monkeypatc
 def test_the_context_menu_of_a_clicked_row_offers_its_actions(window, qtbot):
     add_jobs(window, qtbot, "Alpha")
     shown(window, qtbot)
-    click_row(window, qtbot, "Alpha", Qt.MouseButton.RightButton)
-    window.jobs_table.customContextMenuRequested.emit(row_point(window, "Alpha"))  # offscreen: no real menu key
-    menu = next(m for m in QApplication.topLevelWidgets() if isinstance(m, QMenu) and m.objectName() == "jobsContextMenu")
-    entries = {action.text().replace("&", ""): action.isEnabled() for action in menu.actions() if action.text()}
+    menu = open_context_menu(qtbot, window.jobs_table, window.jobs_proxy.index(0, NAME), "jobsContextMenu")
+    entries = {text: action.isEnabled() for text, action in menu_entries(menu).items()}
     menu.close()
     assert entries["Run now"] and entries["Edit…"] and entries["Delete"] and entries["Pause"], entries
     assert entries["Show history"]
