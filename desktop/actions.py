@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableView, QWidget
 
 
 from desktop.icons import icon
+from desktop.closing import close_choice, remember_close_choice
 from desktop.settings_dialog import SettingsDialog
 from desktop.naming import named
 from jobs.codec import JobValidationError
@@ -371,7 +372,7 @@ class JobActions(QObject):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return
-        dialog = SettingsDialog(self._service.settings, self._parent)
+        dialog = SettingsDialog(self._service.settings, close_choice(), self._parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_accepted)
         dialog.finished.connect(self._settings_closed)
@@ -383,6 +384,7 @@ class JobActions(QObject):
         dialog = self.settings_dialog
         if dialog is None:
             return
+        remember_close_choice(dialog.close_choice())
         current = self._service.settings
         for name, value in dialog.values().items():
             if getattr(current, name) != value:

@@ -6,8 +6,9 @@ this window). One QTimer (`clock`, 1 s) moves every countdown on: it emits dataC
 countdown cells on screen whose text changed (never a reset, never the other columns), and does
 nothing while the window is hidden. Menus, toolbar and context menu come from `JobActions`.
 
-Closing: with a real system tray the window hides to it (said once); without one, closing quits
-(asking first while runs are in progress). `shutdown()` stops everything for good: window
+Closing (desktop.closing): with a real system tray the window hides to it (said once); without
+one, the first close asks whether to stop scheduling or keep running in the background, and the
+answer is remembered. `shutdown()` stops everything for good: window
 state saved, loader joined, IPC closed, running process trees killed, service shut down, the
 instance lock released.
 """
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
+from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.job_detail import JobDetailBar
@@ -443,16 +445,17 @@ class MainWindow(QMainWindow):
         if self._closed_for_good:
             event.accept()
             return
-        if self.tray.available:
+        action = close_action(self, has_tray=self.tray.available)
+        if action in (TRAY, BACKGROUND):
             event.ignore()
             self.hide()
+            log.info("window hidden; still scheduling (%s)", action)
             settings = ui_settings()
-            if not settings.value(TRAY_NOTICE_KEY, False, type=bool):
+            if action == TRAY and not settings.value(TRAY_NOTICE_KEY, False, type=bool):
                 self.tray.show_message("Jobdesk is still scheduling",
                                        "The window is hidden; Jobdesk keeps running in the tray. Use Quit to stop it.")  # fmt: skip
                 settings.setValue(TRAY_NOTICE_KEY, True)
-            return
-        if not self.quit_app(ask=True):
+        elif action == CANCEL or not self.quit_app(ask=True):
             event.ignore()
 
     @Slot()

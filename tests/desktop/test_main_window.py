@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop.app import InstanceBusy, create_window, display_available, run_window
+from desktop.closing import STOP, remember_close_choice
 from desktop.history.history_model import HistoryModel
 from desktop.joblist.model import COUNTDOWN, LAST_RUN, NAME, STATE
 from jobs import triggers
@@ -326,6 +327,7 @@ def test_window_state_is_saved_in_qsettings(window, qtbot, isolated_qsettings):
 
 
 def test_close_without_tray_asks_when_runs_are_going(window, qtbot, monkeypatch):
+    remember_close_choice(STOP)  # answered "Stop scheduling" before (tests/desktop/test_closing.py)
     spec = add_job(window, qtbot, name="Slow", code="import time; time.sleep(30)")
     window.service.run_now(spec.id)
     qtbot.waitUntil(lambda: window.service.running_count() == 1, timeout=5000)
