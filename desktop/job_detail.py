@@ -54,5 +54,6 @@ class JobDetailBar(QFrame):
             self.label.setEnabled(False)
             return
         self.label.setEnabled(True)
-        when = "paused" if spec.paused else f"next {format_time_with_relative(next_run)}" if next_run else "no more runs"
+        zone = spec.trigger.timezone
+        when = "paused" if spec.paused else f"next {format_time_with_relative(next_run, zone=zone)}" if next_run else "no more runs"
         self.label.set_full_text(f"{spec.name} — {when} — {' '.join(spec.command)}")

@@ -87,7 +87,7 @@ class UpcomingModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TIME:
-                return format_time(when)
+                return format_time(when, zone=spec.trigger.timezone)
             if column == COUNTDOWN:
                 return format_relative(when) or "now"
             if column == JOB:
@@ -96,7 +96,7 @@ class UpcomingModel(QAbstractTableModel):
                 return self._schedules.get(spec.id, "")
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column in (TIME, COUNTDOWN):
-                return format_time_with_relative(when)
+                return format_time_with_relative(when, zone=spec.trigger.timezone)
             if column == JOB:
                 return spec.name if not spec.description else f"{spec.name}\n{spec.description}"
             if column == SCHEDULE:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QPalette
 
-from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text
+from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot
 from jobs.model import DateSpec, IntervalSpec, JobSpec, RunRecord
@@ -237,7 +237,7 @@ def _display(item: _Row, column: int) -> str:
     if column == SCHEDULE:
         return item.schedule
     if column == NEXT_RUN:
-        return NO_VALUE if spec.paused or item.next_run is None else format_time(item.next_run)
+        return NO_VALUE if spec.paused or item.next_run is None else format_time(item.next_run, zone=spec.trigger.timezone)
     if column == COUNTDOWN:
         if spec.paused:
             return "paused"
@@ -278,7 +278,10 @@ def _tooltip(item: _Row, column: int) -> str | None:
     if column in (NEXT_RUN, COUNTDOWN):
         if spec.paused:
             return "Paused: no runs until it is resumed"
-        return format_time_with_relative(item.next_run) if item.next_run is not None else "No more runs"
+        if item.next_run is None:
+            return "No more runs"
+        text = format_time_with_relative(item.next_run, zone=spec.trigger.timezone)
+        return f"{text}\nSchedule in {spec.trigger.timezone}" if zone_note(item.next_run, spec.trigger.timezone) else text
     if column == LAST_RUN:
         record = item.last_run
         if record is None:
