@@ -49,11 +49,11 @@ from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.status_bar import StatusBar
 from desktop.style import restore_window_state, save_window_state, ui_settings
-from desktop.table_helpers import RepaintThrottle, setup_table, tick_visible_rows
+from desktop.table_helpers import RepaintThrottle, ViewportMessage, setup_table, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
-from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel
+from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel, upcoming_empty_text
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.paths import DataDir
 from jobs.service import JobService
@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.upcoming_table = named(QTableView(self), "upcomingTable", "upcomingTable")
         setup_table(self.upcoming_table, sortable=False)
         self.upcoming_table.setModel(self.upcoming_model)
+        self.upcoming_empty = ViewportMessage(self.upcoming_table, "upcomingEmpty")
         upcoming_page = named(QWidget(self), "upcomingPage")
         upcoming_layout = QVBoxLayout(upcoming_page)
         upcoming_layout.setContentsMargins(6, 6, 6, 6)
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
             self.timeline.set_fires([(when, spec.id, spec.name) for when, spec in snapshot.upcoming if when <= end])
             self._timeline_fed_at = datetime.now(timezone.utc)
         specs = list(snapshot.specs)
+        self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
         self.tray.set_jobs(specs)
         self.job_actions.update_all_state(specs)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:

@@ -1,9 +1,10 @@
-"""Helpers shared by the window's tables: one look, countdown ticks, throttled repaints."""
+"""Helpers shared by the window's tables: one look, countdown ticks, throttled repaints, and a
+message over an empty table."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 
 def setup_table(table: QTableView, *, sortable: bool) -> None:
@@ -89,3 +90,29 @@ class RepaintThrottle(QObject):
             self._held = False
             self._viewport.setUpdatesEnabled(True)  # one repaint for all that was held back
             self._timer.start()
+
+
+class ViewportMessage(QLabel):
+    """A dimmed line centred over an empty table ("Nothing scheduled…"), sized with the viewport."""
+
+    def __init__(self, table: QTableView, name: str) -> None:
+        super().__init__(table.viewport())
+        self.setObjectName(name)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setEnabled(False)  # the palette's disabled (dimmed) text colour
+        self._viewport = table.viewport()
+        self._viewport.installEventFilter(self)
+        self.hide()
+
+    def show_text(self, text: str | None) -> None:
+        """Show `text` over the table (None or "": hide)."""
+        if text:
+            self.setText(text)
+            self.resize(self._viewport.size())
+        self.setVisible(bool(text))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._viewport and event.type() == QEvent.Type.Resize:
+            self.resize(self._viewport.size())
+        return False

@@ -23,6 +23,15 @@ HEADERS = ("Time", "Countdown", "Job", "Schedule")
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+def upcoming_empty_text(specs: list[JobSpec]) -> str:
+    """Why the Upcoming table is empty, for the line shown over it."""
+    if not specs:
+        return "Nothing scheduled: there are no jobs yet (Job ▸ New job…)"
+    if all(spec.paused for spec in specs):
+        return "Nothing scheduled in the next 7 days: every job is paused"
+    return "Nothing scheduled in the next 7 days"
+
+
 class UpcomingModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

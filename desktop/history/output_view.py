@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.formatting import format_size, status_colour, status_icon
 from desktop.icons import icon
@@ -296,6 +296,26 @@ class RunOutputPanel(QWidget):
             QGuiApplication.clipboard().setText(copyable_command(self._record))
 
     @Slot()
+    def copy_log_path(self) -> None:
+        if self._log_path is not None:
+            QGuiApplication.clipboard().setText(str(self._log_path))
+
+    @Slot()
     def open_log_file(self) -> None:
-        if self._log_path is not None and self._log_path.is_file():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_path)))
+        """Open the log in the desktop's viewer; when nothing opens it, say so and offer its path."""
+        path = self._log_path
+        if path is None or not path.is_file():
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self._cannot_open(path)
+
+    def _cannot_open(self, path: Path) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "Cannot open the log file",
+                          "No application on this desktop opened the log file.", QMessageBox.StandardButton.Close, self)  # fmt: skip
+        box.setObjectName("cannotOpenLog")
+        box.setInformativeText(f"It is here:\n{path}\n\nCopy the path to open it in an editor or a terminal.")
+        copy = box.addButton("Copy path", QMessageBox.ButtonRole.ActionRole)
+        copy.clicked.connect(self.copy_log_path)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.cannot_open_box = box
+        box.open()  # window-modal, no nested event loop
