@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         build_menus(self, self.job_actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
                     show_about=self.show_about)  # fmt: skip
         self.toolbar = build_toolbar(self, self.job_actions)
-        self.empty_state = EmptyState(self.jobs_table.viewport(), self.job_actions.new, self.job_actions.import_)
+        self.empty_state = EmptyState(self.jobs_table, self.job_actions.new, self.job_actions.import_)
         self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
         for record in self.active.all():
             self.tray.on_run_event(record)

@@ -160,8 +160,7 @@ class Banner(QFrame):
         layout.addWidget(self.close_button)
         self.view_button.clicked.connect(self._view)
         self.close_button.clicked.connect(self.hide)
-        tabs.installEventFilter(self)
-        tabs.tabBar().installEventFilter(self)
+        tabs.installEventFilter(self)  # its resizes (the tab bar gets far more events: not watched)
         self.hide()
 
     def show_message(self, title: str, body: str, record: RunRecord) -> None:

@@ -3,8 +3,17 @@ message over an empty table."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def setup_table(table: QTableView, *, sortable: bool) -> None:
@@ -92,8 +101,21 @@ class RepaintThrottle(QObject):
             self._timer.start()
 
 
+def cover_viewport(view: QAbstractScrollArea, widget: QWidget) -> None:
+    """Lay `widget` over the whole of `view`'s viewport (an empty-state message).
+
+    A layout keeps it sized in C++. An event filter on the viewport did the same but ran Python
+    for every event the viewport got, paints included, each one waiting for the GIL while the
+    runs' threads held it.
+    """
+    layout = QVBoxLayout(view.viewport())
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # never a minimum size for the view
+    layout.addWidget(widget)
+
+
 class ViewportMessage(QLabel):
-    """A dimmed line centred over an empty table ("Nothing scheduled…"), sized with the viewport."""
+    """A dimmed line centred over an empty table ("Nothing scheduled…")."""
 
     def __init__(self, table: QTableView, name: str) -> None:
         super().__init__(table.viewport())
@@ -101,18 +123,11 @@ class ViewportMessage(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setEnabled(False)  # the palette's disabled (dimmed) text colour
-        self._viewport = table.viewport()
-        self._viewport.installEventFilter(self)
+        cover_viewport(table, self)
         self.hide()
 
     def show_text(self, text: str | None) -> None:
         """Show `text` over the table (None or "": hide)."""
         if text:
             self.setText(text)
-            self.resize(self._viewport.size())
         self.setVisible(bool(text))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._viewport and event.type() == QEvent.Type.Resize:
-            self.resize(self._viewport.size())
-        return False

@@ -21,7 +21,7 @@ import logging
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QGuiApplication, QPalette, QStandardItemModel
 
 from desktop.formatting import (
     NO_VALUE,
@@ -41,7 +41,7 @@ from jobs.model import RunRecord, RunStatus
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the run id, on the Job column (records: `record_at`)
 ERROR_DISPLAY_CHARS = 120
 
 COLUMNS = ("Job", "Cause", "Scheduled", "Started", "Duration", "Status", "Exit code", "Error")
@@ -52,6 +52,13 @@ _HEADER_TIPS = {
     EXIT_CODE: "The process's exit code (negative: ended by that signal)",
 }
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+# Role numbers as plain ints: the keys of setItemData's map.
+_DISPLAY, _TOOLTIP, _DECORATION, _FOREGROUND, _ALIGNMENT, _ACCESSIBLE = (
+    role.value for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole,
+                            Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole,
+                            Qt.ItemDataRole.AccessibleTextRole))  # fmt: skip
+_RIGHT_INT = _RIGHT.value
+RUN_ID_ROLE_INT = int(RUN_ID_ROLE)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -179,33 +186,28 @@ class HistoryModel(QStandardItemModel):
         self.insertRows(row, len(records))
         with QSignalBlocker(self):
             for offset, record in enumerate(records):
-                self._fill(row + offset, record, new=True)
+                self._fill(row + offset, record)
         self.dataChanged.emit(self.index(row, 0), self.index(row + len(records) - 1, len(COLUMNS) - 1))
 
-    def _fill(self, row: int, record: RunRecord, *, new: bool = False) -> None:
-        """Write every cell of `row` (signals blocked by the caller)."""
+    def _fill(self, row: int, record: RunRecord) -> None:
+        """Write every cell of `row` (signals blocked by the caller). The items are made in C++
+        (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
         palette = self._palette or QGuiApplication.palette()
         for column in range(len(COLUMNS)):
-            item = QStandardItem() if new else self.item(row, column)
-            if item is None:
-                item = QStandardItem()
-                new_item = True
-            else:
-                new_item = new
             text = _display(record, column)
-            item.setText(text)
-            item.setToolTip(_tooltip(record, column) or "")
-            item.setData(f"{COLUMNS[column]}: {text or NO_VALUE}", Qt.ItemDataRole.AccessibleTextRole)
-            item.setEditable(False)
+            roles: dict[int, object] = {
+                _DISPLAY: text,
+                _TOOLTIP: _tooltip(record, column) or "",
+                _ACCESSIBLE: f"{COLUMNS[column]}: {text or NO_VALUE}",
+            }
             if column == STATUS:
-                item.setIcon(status_icon(record.status))
-                item.setData(status_colour(record.status, palette), Qt.ItemDataRole.ForegroundRole)
+                roles[_DECORATION] = status_icon(record.status)
+                roles[_FOREGROUND] = status_colour(record.status, palette)
             elif column in (DURATION, EXIT_CODE):
-                item.setTextAlignment(_RIGHT)
-            if column == JOB:
-                item.setData(record, RECORD_ROLE)
-            if new_item:
-                self.setItem(row, column, item)
+                roles[_ALIGNMENT] = _RIGHT_INT
+            elif column == JOB:
+                roles[RUN_ID_ROLE_INT] = record.id
+            self.setItemData(self.index(row, column), roles)
 
     def _refill(self, row: int, record: RunRecord) -> None:
         with QSignalBlocker(self):
@@ -244,10 +246,10 @@ class HistoryModel(QStandardItemModel):
         """Move on the elapsed time in the Duration cell of each running row; returns how many."""
         rows = [row for run_id in self._running_ids if (row := self.row_of(run_id)) is not None]
         for row in rows:
-            item = self.item(row, DURATION)
+            index = self.index(row, DURATION)
             text = _display(self._rows[row], DURATION)
-            if item is not None and item.text() != text:
-                item.setText(text)
+            if index.data() != text:
+                self.setData(index, text)
         return len(rows)
 
     # --- lookups -----------------------------------------------------------------------------
@@ -263,9 +265,7 @@ class HistoryModel(QStandardItemModel):
         """The palette status colours must read on (the view's; dark mode)."""
         self._palette = QPalette(palette)
         for row, record in enumerate(self._rows):
-            item = self.item(row, STATUS)
-            if item is not None:
-                item.setData(status_colour(record.status, self._palette), Qt.ItemDataRole.ForegroundRole)
+            self.setData(self.index(row, STATUS), status_colour(record.status, self._palette), _FOREGROUND)
 
 
 def _display(record: RunRecord, column: int) -> str:

@@ -10,7 +10,7 @@ every fire changes the jobs, and re-reading every definition each time stalled t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget
 
@@ -27,6 +27,7 @@ from desktop.history.history_model import (
     HistoryModel,
 )
 from desktop.history.output_view import RunOutputPanel
+from desktop.table_helpers import cover_viewport
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.naming import named
@@ -82,7 +83,7 @@ class HistoryPanel(QWidget):
             signal.connect(self._update_empty_state)
         self.model.page_loaded.connect(self._after_page)
         self.model.load_failed.connect(self._on_load_failed)
-        self.table.viewport().installEventFilter(self)
+        cover_viewport(self.table, self.empty_label)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
         self.stop_action = named(QAction(icon("stop"), "Stop run", self), "stopRunAction")
@@ -231,7 +232,6 @@ class HistoryPanel(QWidget):
                 self.empty_label.setText(self._load_error)
             else:
                 self.empty_label.setText("No runs match these filters" if filtered else "No runs yet")
-            self.empty_label.resize(self.table.viewport().size())
         self.empty_label.setVisible(empty)
 
     @Slot(str)
@@ -239,11 +239,6 @@ class HistoryPanel(QWidget):
         self._load_error = message
         self._update_empty_state()
         self._load_error = ""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self.empty_label.resize(self.table.viewport().size())
-        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

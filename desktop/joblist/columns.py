@@ -9,7 +9,7 @@ when, "paused" and the full time in its tooltip), and they come back when there 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from desktop.joblist.model import COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE
@@ -47,8 +47,15 @@ class ColumnFitter(QObject):
         for column, width in self.natural.items():
             self._header.resizeSection(column, width)
         self._header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)  # names get what is left
-        self._header.sectionResized.connect(self._resized_by_hand)
-        table.viewport().installEventFilter(self)
+        # Refit when the table is resized (an event filter on the table, not on its viewport,
+        # which gets every paint and would run Python each time) and when a column was dragged.
+        # The fit waits for the next turn of the event loop: resizing sections from inside the
+        # header's own resize pass corrupted its section sizes, and the viewport takes its new
+        # size after the table's resize event.
+        self._refit = QTimer(self, singleShot=True, interval=0)
+        self._refit.timeout.connect(self.fit)
+        self._header.sectionResized.connect(self._resized)
+        table.installEventFilter(self)
 
     def adopt_current_widths(self) -> None:
         """Take the shown widths as natural (after the saved window state was restored)."""
@@ -58,15 +65,17 @@ class ColumnFitter(QObject):
         self.fit()
 
     @Slot(int, int, int)
-    def _resized_by_hand(self, column: int, _old: int, new: int) -> None:
-        if not self._fitting and column in self.natural and new > 0:
-            self.natural[column] = new
+    def _resized(self, column: int, _old: int, new: int) -> None:
+        if self._fitting:
+            return
+        if column in self.natural and new > 0:
+            self.natural[column] = new  # dragged by hand
+            self._refit.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.fit()
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.LayoutRequest):
+            self._refit.start()
         return False
-
     def fit(self) -> None:
         available = self._table.viewport().width()
         if available <= 0:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
-from desktop.naming import named
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from desktop.icons import icon
+from desktop.naming import named
+from desktop.table_helpers import cover_viewport
 
 EMPTY_TEXT = "No jobs yet — New job… or import a file"
 
@@ -15,9 +16,8 @@ EMPTY_TEXT = "No jobs yet — New job… or import a file"
 class EmptyState(QWidget):
     """Centred over the jobs table's viewport while there is nothing to list."""
 
-    def __init__(self, viewport: QWidget, new_action: QAction, import_action: QAction) -> None:
-        super().__init__(viewport)
-        self._viewport = viewport
+    def __init__(self, table: QTableView, new_action: QAction, import_action: QAction) -> None:
+        super().__init__(table.viewport())
         self.setObjectName("jobsEmptyState")
         self.label = named(QLabel(EMPTY_TEXT, self), "jobsEmptyText")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -40,19 +40,12 @@ class EmptyState(QWidget):
         layout.addWidget(self.label)
         layout.addLayout(buttons)
         layout.addStretch(1)
-        viewport.installEventFilter(self)
-        self.resize(viewport.size())
+        cover_viewport(table, self)
         self.hide()
 
     def show_text(self, text: str, with_buttons: bool) -> None:
         self.label.setText(text)
         self.new_button.setVisible(with_buttons)
         self.import_button.setVisible(with_buttons)
-        self.resize(self._viewport.size())
         self.show()
         self.raise_()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
-            self.resize(watched.size())  # type: ignore[attr-defined]
-        return False

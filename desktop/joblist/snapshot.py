@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -99,6 +100,10 @@ class SnapshotLoader(QObject):
     load is Python work on a worker thread, and every bit of it makes the GUI thread wait for
     the GIL on its own calls into Python (measured: 100-150 ms stalls while painting).
 
+    Loads run on one worker thread, started once and then woken through a queue: starting a
+    thread per load made the GUI thread wait in `Thread.start()` until the new thread got the
+    GIL, which during a burst of runs took tens of milliseconds.
+
     Signals:
         loaded(Snapshot): a load finished.
     """
@@ -115,7 +120,9 @@ class SnapshotLoader(QObject):
         self._debounce.timeout.connect(self.load_now)
         self._max_wait = QTimer(self, singleShot=True, interval=max_wait_ms)
         self._max_wait.timeout.connect(self.load_now)
-        self._thread: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+        self._requests: queue.SimpleQueue[bool | None] = queue.SimpleQueue()  # quick_first, or None: stop
+        self._loading = False
         self._again = False
         self._closed = False
         self._words: dict[Any, str] = {}
@@ -141,15 +148,18 @@ class SnapshotLoader(QObject):
         self._max_wait.stop()
         if self._closed:
             return
-        if self._thread is not None:
+        if self._loading:
             self._again = True  # one more load once this one ends: it may have read stale data
             return
-        self._thread = threading.Thread(target=self._work, name="jobs-snapshot", daemon=True)
-        self._thread.start()
+        self._loading = True
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._serve, name="jobs-snapshot", daemon=True)
+            self._worker.start()
+        self._requests.put(self.loads == 0)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None or self._debounce.isActive() or self._max_wait.isActive()
+        return self._loading or self._debounce.isActive() or self._max_wait.isActive()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop loading and wait for a load in progress (before the database closes)."""
@@ -157,15 +167,20 @@ class SnapshotLoader(QObject):
         self._partial_applied.set()
         self._debounce.stop()
         self._max_wait.stop()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        self._requests.put(None)
+        if self._worker is not None:
+            self._worker.join(timeout)
 
-    def _work(self) -> None:
+    def _serve(self) -> None:
+        """The worker thread: one load per request until told to stop."""
+        while (quick_first := self._requests.get()) is not None:
+            self._work(quick_first)
+
+    def _work(self, quick_first: bool) -> None:
         started = time.perf_counter()
         snapshot = None
         try:
-            snapshot = self._load(quick_first=self.loads == 0)
+            snapshot = self._load(quick_first=quick_first)
         except Exception:
             if not self._closed:
                 log.exception("loading the jobs failed")
@@ -205,7 +220,7 @@ class SnapshotLoader(QObject):
 
     @Slot(object)
     def _on_done(self, snapshot: Snapshot | None) -> None:
-        self._thread = None
+        self._loading = False
         if self._closed:
             return
         if snapshot is not None:

@@ -22,7 +22,7 @@ from desktop.formatting import (
 )
 from desktop.history import HistoryFilter, HistoryModel, HistoryPanel, RunOutputPanel
 from desktop.history.history_filter import SEARCH_DELAY_MS, HistoryFilterBar
-from desktop.history.history_model import COLUMNS, ERROR, RECORD_ROLE, STATUS, elide_error
+from desktop.history.history_model import COLUMNS, ERROR, RUN_ID_ROLE, STATUS, elide_error
 from desktop.history.log_tail import TAIL_BYTES, read_tail
 from desktop.history.output_view import MAX_LINES, NO_OUTPUT_TEXT, NO_RUN_TEXT
 from desktop.joblist.snapshot import SnapshotLoader
@@ -116,7 +116,7 @@ def test_model_loads_newest_page_first_then_more(qtbot, repo):
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
     assert model.rowCount() == 1000 and len(set(ids(model))) == 1000
-    assert model.index(0, 0).data(RECORD_ROLE).id == 1000
+    assert model.index(0, 0).data(RUN_ID_ROLE) == 1000
 
 
 def test_model_filters_by_job_status_text_and_date(qtbot, repo):
