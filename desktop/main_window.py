@@ -21,25 +21,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QHeaderView,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
 from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
 from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
-from desktop.job_detail import JobDetailBar
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
 from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
@@ -47,9 +35,10 @@ from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
+from desktop.pages import JobsPage, UpcomingPage
 from desktop.status_bar import StatusBar
 from desktop.style import restore_window_state, save_window_state, ui_settings
-from desktop.table_helpers import RepaintThrottle, ViewportMessage, setup_table, tick_visible_rows
+from desktop.table_helpers import RepaintThrottle, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
@@ -119,35 +108,13 @@ class MainWindow(QMainWindow):
     # --- building ------------------------------------------------------------------------------
 
     def _build_central(self) -> None:
-        self.filter_edit = named(QLineEdit(self), "jobsFilter", "Filter jobs")
-        self.filter_edit.setPlaceholderText("Filter by name or tag (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.jobs_table = named(QTableView(self), "jobsTable", "jobsTable")
-        setup_table(self.jobs_table, sortable=True)
-        self.jobs_table.setModel(self.jobs_proxy)
-        self.jobs_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-
-        self.detail = JobDetailBar(self)
+        jobs_page = JobsPage(self.jobs_proxy, self)
+        self.filter_edit, self.jobs_table, self.detail = jobs_page.filter_edit, jobs_page.table, jobs_page.detail
         self.run_now_button = self.detail.run_now_button
         self.history_button = self.detail.history_button
         self.stop_button = self.detail.stop_button
-
-        jobs_page = named(QWidget(self), "jobsPage")
-        jobs_layout = QVBoxLayout(jobs_page)
-        jobs_layout.setContentsMargins(6, 6, 6, 6)
-        jobs_layout.addWidget(self.filter_edit)
-        jobs_layout.addWidget(self.jobs_table, 1)
-        jobs_layout.addWidget(self.detail)
-
-        self.upcoming_table = named(QTableView(self), "upcomingTable", "upcomingTable")
-        setup_table(self.upcoming_table, sortable=False)
-        self.upcoming_table.setModel(self.upcoming_model)
-        self.upcoming_empty = ViewportMessage(self.upcoming_table, "upcomingEmpty")
-        upcoming_page = named(QWidget(self), "upcomingPage")
-        upcoming_layout = QVBoxLayout(upcoming_page)
-        upcoming_layout.setContentsMargins(6, 6, 6, 6)
-        upcoming_layout.addWidget(self.upcoming_table)
-
+        upcoming_page = UpcomingPage(self.upcoming_model, self)
+        self.upcoming_table, self.upcoming_empty = upcoming_page.table, upcoming_page.empty
         self.timeline = named(TimelineView(self), "timelineView", "timelineView")
         self.timeline_area = timeline_scroll_area(self.timeline, self)
         self.history = HistoryPanel(self.service, self, jobs=self.loader)

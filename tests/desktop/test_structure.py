@@ -9,6 +9,7 @@ from pathlib import Path
 import desktop
 
 ROOT = Path(desktop.__file__).parent
+MAX_LINES = 500
 
 
 def module_name(path: Path) -> str:
@@ -63,6 +64,11 @@ def test_no_import_cycles_in_desktop():
 def test_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_modules_stay_small():
+    big = {str(path.relative_to(ROOT)): n for path in ROOT.rglob("*.py") if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not big
 
 
 def test_screenshot_tooling_is_not_shipped():
