@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from jobs import triggers
 from jobs.model import IntervalSpec, JobSpec, RunRecord
 from jobs.repository import BrokenRow
+from jobs.service import JobService
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class SnapshotLoader(QObject):
     _done = Signal(object)  # emitted by the worker; queued to this (GUI-thread) object
     _partial = Signal(object)  # the quick first snapshot, from the worker
 
-    def __init__(self, service: Any, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS,
+    def __init__(self, service: JobService, parent: QObject | None = None, *, debounce_ms: int = DEBOUNCE_MS,
                  max_wait_ms: int = MAX_WAIT_MS) -> None:  # fmt: skip
         super().__init__(parent)
         self._service = service
