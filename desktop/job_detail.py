@@ -56,4 +56,6 @@ class JobDetailBar(QFrame):
         self.label.setEnabled(True)
         zone = spec.trigger.timezone
         when = "paused" if spec.paused else f"next {format_time_with_relative(next_run, zone=zone)}" if next_run else "no more runs"
-        self.label.set_full_text(f"{spec.name} — {when} — {' '.join(spec.command)}")
+        command = " ".join(spec.command)
+        # One line whatever the command holds (a `python -c` script has newlines); as written on hover.
+        self.label.set_full_text(f"{spec.name} — {when} — {' '.join(command.split())}", f"{spec.name}\n{command}")

@@ -36,7 +36,7 @@ from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
 from desktop.history.run_text import never_started
 from jobs.history import HistoryQuery
-from jobs.model import RunRecord, RunStatus
+from jobs.model import RunCause, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +273,8 @@ def _display(record: RunRecord, column: int) -> str:
         return record.job_name
     if column == CAUSE:
         return record.cause.value.capitalize()
-    if column == SCHEDULED:
-        return format_time(record.scheduled_at)
+    if column == SCHEDULED:  # a run started by hand has no slot (the core records "now")
+        return NO_VALUE if record.cause is RunCause.MANUAL else format_time(record.scheduled_at)
     if column == STARTED:
         return NO_VALUE if never_started(record) else format_time(record.started_at)
     if column == DURATION:
@@ -310,6 +310,8 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
         return f"{record.job_name} ({record.job_id}), run #{record.id}"
     if column in (SCHEDULED, STARTED):
         moment = record.scheduled_at if column == SCHEDULED else record.started_at
+        if column == SCHEDULED and record.cause is RunCause.MANUAL:
+            moment = None
         if moment is None or (column == STARTED and never_started(record)):
             return "Started by hand" if column == SCHEDULED else "The run never started"
         return f"{format_time(moment, seconds=True)} ({format_relative(moment)})"

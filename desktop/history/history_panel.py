@@ -111,6 +111,7 @@ class HistoryPanel(QWidget):
         rows.setDefaultSectionSize(table.fontMetrics().height() + 6)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # as the other tables
         header.setStretchLastSection(True)
         metrics = table.fontMetrics()
         time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 16

@@ -14,17 +14,20 @@ from PySide6.QtWidgets import QHeaderView, QTableView
 
 from desktop.joblist.model import COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE
 
-NAME_MIN_CHARS = 24
+NAME_MIN_CHARS = 30
 SCHEDULE_MIN_CHARS = 20
 GIVE_WAY = (STATE, NEXT_RUN, LAST_RUN, SCHEDULE)  # least important first
+ZONED_TIME_SAMPLE = "Wed 30 Nov 07:30 (08:30 CEST)"
 
 
 def default_widths(table: QTableView) -> dict[int, int]:
     """Widths of the columns other than Name, for the table's font."""
     metrics = table.fontMetrics()
-    time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 40
-    return {SCHEDULE: metrics.horizontalAdvance("M") * 20, NEXT_RUN: time_width,
-            COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24, LAST_RUN: time_width + 24,
+    # A job in another zone adds its own clock: "Wed 30 Nov 07:30 (08:30 CEST)".
+    next_width = metrics.horizontalAdvance(ZONED_TIME_SAMPLE) + 16
+    last_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 44  # and the status icon
+    return {SCHEDULE: metrics.horizontalAdvance("M") * 20, NEXT_RUN: next_width,
+            COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24, LAST_RUN: last_width,
             STATE: metrics.horizontalAdvance("Finished") + 48}  # fmt: skip
 
 
@@ -109,7 +112,7 @@ class ColumnFitter(QObject):
 def size_upcoming_columns(table: QTableView, time_column: int, countdown: int, job: int, schedule: int) -> None:
     metrics = table.fontMetrics()
     header = table.horizontalHeader()
-    header.resizeSection(time_column, metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 40)
+    header.resizeSection(time_column, metrics.horizontalAdvance(ZONED_TIME_SAMPLE) + 16)
     header.resizeSection(countdown, metrics.horizontalAdvance("in 59 min") + 24)
     header.resizeSection(schedule, metrics.horizontalAdvance("M") * 24)
     header.setSectionResizeMode(job, QHeaderView.ResizeMode.Stretch)

@@ -22,7 +22,7 @@ from desktop.formatting import (
 )
 from desktop.history import HistoryFilter, HistoryModel, HistoryPanel, RunOutputPanel
 from desktop.history.history_filter import SEARCH_DELAY_MS, HistoryFilterBar
-from desktop.history.history_model import COLUMNS, ERROR, RUN_ID_ROLE, STATUS, elide_error
+from desktop.history.history_model import COLUMNS, ERROR, RUN_ID_ROLE, SCHEDULED, STATUS, elide_error
 from desktop.history.log_tail import TAIL_BYTES, read_tail
 from desktop.history.output_view import MAX_LINES, NO_OUTPUT_TEXT, NO_RUN_TEXT
 from desktop.joblist.snapshot import SnapshotLoader
@@ -471,3 +471,15 @@ def test_first_page_of_a_million_rows_is_one_indexed_query(qtbot, repo):
     assert model.record_at(0).id == count and model.record_at(399).id == count - 399
     print("first page over 1,000,000 rows (ms): " + ", ".join(
         f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in timings.items()))
+
+
+def test_a_run_started_by_hand_has_no_scheduled_time(qtbot, repo):
+    model = HistoryModel(repo.query)
+    model.set_filter(HistoryFilter())
+    now = datetime.now(timezone.utc)
+    model.on_run_changed(record(5, RunStatus.RUNNING, scheduled_at=now, started_at=now))  # run now: the core says "now"
+    index = model.index(model.row_of(5), SCHEDULED)
+    assert index.data() == "—" and index.data(Qt.ItemDataRole.ToolTipRole) == "Started by hand"
+    scheduled = record(6, RunStatus.RUNNING, cause=RunCause.SCHEDULED, scheduled_at=now, started_at=now)
+    model.on_run_changed(scheduled)
+    assert model.index(model.row_of(6), SCHEDULED).data() != "—"

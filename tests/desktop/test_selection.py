@@ -108,3 +108,18 @@ def test_keyboard_selection_still_works_and_a_click_elsewhere_keeps_state_right(
     assert window.current_spec().name == "Alpha" and all(per_job_actions(window).values())
     window.jobs_table.clearSelection()  # whatever deselects, the actions follow at once
     assert window.current_spec() is None and not any(per_job_actions(window).values())
+
+
+def test_the_detail_strip_stays_one_line_for_a_multi_line_command(window, qtbot):
+    spec = window.service.add_job(JobSpec(name="Indexer", command=(sys.executable, "-c", "import time\nfor n in range(3):\n    print(n)"),
+                                          trigger=CronSpec("0 3 * * *", TZ)))  # fmt: skip
+    qtbot.waitUntil(lambda: window.jobs_proxy.rowCount() == 1, timeout=5000)
+    shown(window, qtbot)
+    height = window.detail.height()
+    qtbot.mouseClick(window.jobs_table.viewport(), Qt.MouseButton.LeftButton, pos=row_point(window, "Indexer"))
+    qtbot.wait(50)  # a relayout, if any
+    text = window.detail.label.full_text()
+    assert "\n" not in text and "import time for n in range(3): print(n)" in text, text
+    assert window.detail.height() == height
+    assert "\n" in window.detail.label.toolTip()  # the command as written, on hover
+    assert window.current_spec().id == spec.id
