@@ -4,13 +4,16 @@ It wires objects, it does not compute: data comes from `SnapshotLoader` (a worke
 the service's events (queued onto the GUI thread because every receiver here is a QObject of
 this window). One QTimer (`clock`, 1 s) moves every countdown on: it emits dataChanged for the
 countdown cells on screen whose text changed (never a reset, never the other columns), and does
-nothing while the window is hidden. Menus, toolbar and context menu come from `JobActions`.
+nothing while the window is hidden. The actions are `JobActions` (placed by `desktop.menus`),
+the tab pages `desktop.pages`, runs in progress `ActiveRuns`.
+
+Per-job actions follow the jobs table's selection model (`selectionChanged`), never
+`currentRowChanged`, which Qt sends on mouse press before the row is selected (NOTES item 35).
 
 Closing (desktop.closing): with a real system tray the window hides to it (said once); without
 one, the first close asks whether to stop scheduling or keep running in the background, and the
-answer is remembered. `shutdown()` stops everything for good: window
-state saved, loader joined, IPC closed, running process trees killed, service shut down, the
-instance lock released.
+answer is remembered. `shutdown()` stops everything for good: window state saved, loader
+joined, IPC closed, running process trees killed, service shut down, the instance lock released.
 """
 
 from __future__ import annotations

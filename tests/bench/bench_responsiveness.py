@@ -31,24 +31,28 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).parent / "results"
 SCENARIOS = ("jobdesk", "bare+load", "bare idle")
 TARGET_WORST_MS = 100.0
+_KEEP: list[object] = []
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _app() -> object:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     from jobs.pyside_refcount import pin_singletons
 
     pin_singletons()
-    return QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])
+    _KEEP.append(app)  # PySide deletes an application nobody references
+    return app
 
 
-def _wait_until(condition, timeout_ms: int) -> None:  # type: ignore[no-untyped-def]
+def _wait_until(condition: Callable[[], bool], timeout_ms: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_ms / 1000
@@ -63,7 +67,7 @@ def _wait_until(condition, timeout_ms: int) -> None:  # type: ignore[no-untyped-
         raise TimeoutError("the scenario did not finish in time")
 
 
-def _bare_window():  # type: ignore[no-untyped-def]
+def _bare_window() -> object:
     from PySide6.QtWidgets import QMainWindow, QTableView
 
     window = QMainWindow()
