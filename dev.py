@@ -32,7 +32,7 @@ QT_SYSTEM_LIBS = {
     "dbus-1": "libdbus-1-3", "glib-2.0": "libglib2.0-0",
 }
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
-TYPECHECKED = ["jobs"]  # desktop/ joins once its annotations are complete
+TYPECHECKED = ["jobs", "desktop"]
 
 
 def say(text: str) -> None:

@@ -5,6 +5,10 @@ tray menu, so their enabled state is decided once (`update_for(spec)`). Each han
 short service call on the GUI thread (a row or two in SQLite) and reports in the status bar;
 the tables follow through the service's events.
 
+The actions know the window only through `ActionHost`, the few things they need of it (the
+selected job, selecting one, a status line): they never import the window module. Where the
+actions sit (menus, toolbar, context menu) is `desktop.menus`' business.
+
 Keys: Ctrl+N, Ctrl+R and Ctrl+F work anywhere in the window; Return/Enter/F2 (edit), Delete and
 Space (pause/resume toggle) only while the jobs table has focus, so they never steal keys from
 the filter box or a dialog.
@@ -15,44 +19,67 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, QPoint, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QLabel,
-    QMenu,
-    QMessageBox,
-    QSpinBox,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableView, QWidget
+
 
 from desktop.icons import icon
+from desktop.closing import close_choice, remember_close_choice
+from desktop.settings_dialog import SettingsDialog
+from desktop.naming import named
 from jobs.codec import JobValidationError
-from jobs.model import JobSpec
+from jobs.model import DateSpec, JobSpec, RunRecord
 from jobs.repository import JobNotFound
 from jobs.transfer import ImportProblem, export_text, read_import, write_atomically
 
+from jobs.service import JobService
+
 if TYPE_CHECKING:
     from desktop.editor.job_editor import JobEditorDialog
-    from desktop.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 TOML_FILTER = "Jobdesk jobs (*.toml);;All files (*)"
 
 
+class ActionHost(Protocol):
+    """What the actions need of the window."""
+
+    def current_spec(self) -> JobSpec | None:
+        """The selected job (None: no selection)."""
+
+    def spec_of(self, job_id: str) -> JobSpec | None:
+        """The job `job_id` as the window shows it (None: not listed)."""
+
+    def select_job(self, job_id: str) -> bool:
+        """Select `job_id` now, or once it appears (after a save)."""
+
+    def say(self, text: str) -> None:
+        """A transient line in the status bar."""
+
+    def note_paused(self, job_id: str, paused: bool) -> None:
+        """A pause or resume just happened: show it before the reload arrives."""
+
+    def active_runs_of(self, job_id: str) -> list[RunRecord]:
+        """The job's runs going on or waiting now."""
+
+
 class JobActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self._service = window.service
+    """The window's QActions and what they do.
+
+    `parent` is the widget dialogs open over; `table` is the jobs table, where the keys that
+    only make sense there (Return, Delete, Space) are active.
+    """
+
+    def __init__(self, service: JobService, host: ActionHost, parent: QWidget, table: QTableView) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._host = host
+        self._table = table
+        self._service = service
         self.editor: JobEditorDialog | None = None  # the open editor, if any
         self.settings_dialog: SettingsDialog | None = None
         self.last_import_error: str | None = None
@@ -64,6 +91,8 @@ class JobActions(QObject):
         self.run_now = make("runNowAction", "&Run now", "run-now", "Run the selected job once now (Ctrl+R)", "Ctrl+R")
         self.pause = make("pauseJobAction", "&Pause", "pause", "Pause the selected job: no scheduled runs (Space)")
         self.resume = make("resumeJobAction", "Res&ume", "resume", "Resume the selected job (Space)")
+        self.stop = make("stopRunsAction", "S&top", "stop", "Stop the selected job's runs going on now (their process trees are killed)")
+        self.run_again = make("runAgainAction", "Run a&gain at…", "", "Give this finished one-off job a new date and time")
         self.pause_all = make("pauseAllAction", "Pause &all", "pause-all", "Pause every job")
         self.resume_all = make("resumeAllAction", "Resume a&ll", "resume-all", "Resume every paused job")
         self.import_ = make("importAction", "&Import…", "import", "Add or replace jobs from a TOML file")
@@ -71,14 +100,15 @@ class JobActions(QObject):
         self.settings = make("settingsAction", "&Settings…", "", "Concurrent runs and history retention")
         self.quit = make("quitAction", "&Quit", "", "Stop scheduling and quit Jobdesk", QKeySequence.StandardKey.Quit)
         self.find = make("findAction", "&Find job", "", "Filter the jobs by name or tag", QKeySequence.StandardKey.Find)
+        self.show_history = make("showJobHistoryAction", "Show &history", "", "Show this job's runs in the History tab")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
-        table = window.jobs_table
         self._table_keys(self.edit, [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2])
         self._table_keys(self.delete, [QKeySequence.StandardKey.Delete])
-        self.toggle_pause = QAction("Pause or resume", self, objectName="togglePauseAction")
+        self.toggle_pause = named(QAction("Pause or resume", self), "togglePauseAction")
         self._table_keys(self.toggle_pause, [Qt.Key.Key_Space])
         table.addAction(self.toggle_pause)
+        self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history]
 
         self.new.triggered.connect(self.new_job)
         self.edit.triggered.connect(self.edit_job)
@@ -88,17 +118,18 @@ class JobActions(QObject):
         self.pause.triggered.connect(self.pause_job)
         self.resume.triggered.connect(self.resume_job)
         self.toggle_pause.triggered.connect(self.toggle_selected)
+        self.run_again.triggered.connect(self.run_again_at)
+        self.stop.triggered.connect(self.stop_selected)
         self.pause_all.triggered.connect(self.pause_all_jobs)
         self.resume_all.triggered.connect(self.resume_all_jobs)
         self.import_.triggered.connect(self.import_jobs)
         self.export.triggered.connect(self.export_jobs)
         self.settings.triggered.connect(self.open_settings)
-        self.quit.triggered.connect(window.quit_app)
-        self.find.triggered.connect(window.focus_filter)
         self.update_for(None)
 
-    def _make(self, name: str, text: str, icon_name: str, tip: str, keys: object = None) -> QAction:
-        action = QAction(icon(icon_name) if icon_name else icon(""), text, self._window)
+    def _make(self, name: str, text: str, icon_name: str, tip: str,
+              keys: QKeySequence.StandardKey | str | None = None) -> QAction:  # fmt: skip
+        action = QAction(icon(icon_name) if icon_name else icon(""), text, self._parent)
         action.setObjectName(name)
         action.setToolTip(tip)
         action.setStatusTip(tip)
@@ -106,89 +137,30 @@ class JobActions(QObject):
             action.setShortcut(QKeySequence(keys))
         return action
 
-    def _table_keys(self, action: QAction, keys: list[object]) -> None:
+    def _table_keys(self, action: QAction, keys: list[Qt.Key | QKeySequence.StandardKey]) -> None:
         """Shortcuts active only while the jobs table has focus (shown in menus all the same)."""
         action.setShortcuts([QKeySequence(key) for key in keys])
         action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self._window.jobs_table.addAction(action)
+        self._table.addAction(action)
 
     def job_actions(self) -> list[QAction]:
         return [self.edit, self.duplicate, self.delete, self.run_now, self.pause, self.resume]
 
-    def update_for(self, spec: JobSpec | None) -> None:
-        """Enable what applies to the selected job (None: no selection)."""
-        selected = spec is not None
-        for action in (self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause):
-            action.setEnabled(selected)
-        self.pause.setEnabled(selected and not spec.paused)  # type: ignore[union-attr]
-        self.resume.setEnabled(selected and spec.paused)  # type: ignore[union-attr]
+    def update_for(self, spec: JobSpec | None, *, finished: bool = False, active: int = 0) -> None:
+        """Enable what applies to the selected job (None: no selection); a finished job (a
+        one-off that ran) cannot be paused but can be given a new time."""
+        for action in self.job_specific:
+            action.setEnabled(spec is not None)
+        self.pause.setEnabled(spec is not None and not spec.paused and not finished)
+        self.resume.setEnabled(spec is not None and spec.paused)
+        self.toggle_pause.setEnabled(spec is not None and not finished)
+        self.run_again.setEnabled(spec is not None and finished and isinstance(spec.trigger, DateSpec))
+        self.stop.setEnabled(spec is not None and active > 0)
 
     def update_all_state(self, specs: list[JobSpec]) -> None:
         self.pause_all.setEnabled(any(not spec.paused for spec in specs))
         self.resume_all.setEnabled(any(spec.paused for spec in specs))
         self.export.setEnabled(bool(specs))
-
-    # --- placement ----------------------------------------------------------------------------
-
-    def build_menus(self, window: MainWindow) -> None:
-        """The Job, View and Help menus of `window`."""
-        a = self
-        bar = window.menuBar()
-        job = bar.addMenu("&Job")
-        job.setObjectName("jobMenu")
-        for item in (a.new, a.edit, a.duplicate, a.delete, None, a.run_now, a.pause, a.resume, None,
-                     a.pause_all, a.resume_all, None, a.import_, a.export, None, a.settings, None, a.quit):  # fmt: skip
-            job.addSeparator() if item is None else job.addAction(item)
-        view = bar.addMenu("&View")
-        view.setObjectName("viewMenu")
-        view.addAction(a.find)
-        view.addSeparator()
-        for index, (name, key) in enumerate((("Jobs", "Ctrl+1"), ("Upcoming", "Ctrl+2"), ("Timeline", "Ctrl+3"), ("History", "Ctrl+4"))):
-            action = view.addAction(name)
-            action.setObjectName(f"show{name}Action")
-            action.setShortcut(QKeySequence(key))
-            action.setData(index)
-            action.triggered.connect(window.show_tab_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.setObjectName("helpMenu")
-        folder = help_menu.addAction(icon("folder"), "Open data folder")
-        folder.setObjectName("openDataFolderAction")
-        folder.triggered.connect(window.open_data_folder)
-        about = help_menu.addAction("About Jobdesk")
-        about.setObjectName("aboutAction")
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(window.show_about)
-        for action in (a.find, *view.actions()):
-            window.addAction(action)  # shortcuts work with the menu bar hidden too
-
-    def build_toolbar(self, window: MainWindow) -> QToolBar:
-        a = self
-        bar = QToolBar("Main toolbar", window)
-        bar.setObjectName("mainToolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for item in (a.new, a.edit, a.delete, None, a.run_now, a.pause, a.resume, None, a.pause_all, a.resume_all,
-                     None, a.import_, a.export):  # fmt: skip
-            bar.addSeparator() if item is None else bar.addAction(item)
-        window.addToolBar(bar)
-        return bar
-
-    @Slot(QPoint)
-    def show_context_menu(self, pos: QPoint) -> None:
-        """The jobs table's context menu at `pos` (viewport coordinates)."""
-        a, window = self, self._window
-        menu = QMenu(window)
-        menu.setObjectName("jobsContextMenu")
-        if window.jobs_table.indexAt(pos).isValid():
-            for item in (a.run_now, None, a.edit, a.duplicate, a.pause, a.resume, None, a.delete):
-                menu.addSeparator() if item is None else menu.addAction(item)
-            history = menu.addAction("Show history")
-            history.triggered.connect(window.show_job_history)
-        else:
-            menu.addAction(a.new)
-            menu.addAction(a.import_)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(window.jobs_table.viewport().mapToGlobal(pos))
 
     # --- editing -------------------------------------------------------------------------------
 
@@ -198,15 +170,24 @@ class JobActions(QObject):
 
     @Slot()
     def edit_job(self) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is not None:
             self._open_editor(spec)
 
     @Slot()
     def duplicate_job(self) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is not None:
             self._open_editor(spec, duplicate=True)
+
+    @Slot()
+    def run_again_at(self) -> None:
+        """A finished one-off job: the editor on its Date tab, with a new time to confirm."""
+        spec = self._host.current_spec()
+        if spec is not None and isinstance(spec.trigger, DateSpec):
+            self._open_editor(spec)
+            if self.editor is not None:
+                self.editor.choose_new_date()
 
     def _open_editor(self, spec: JobSpec | None, *, duplicate: bool = False) -> None:
         if self.editor is not None:
@@ -215,7 +196,7 @@ class JobActions(QObject):
             return
         from desktop.editor.job_editor import JobEditorDialog  # ~15 modules: not needed to start
 
-        dialog = JobEditorDialog(spec, self._window, duplicate=duplicate)
+        dialog = JobEditorDialog(spec, self._parent, duplicate=duplicate)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.run_requested.connect(self._run_from_editor)
         dialog.accepted.connect(self._editor_accepted)
@@ -236,8 +217,8 @@ class JobActions(QObject):
             return
         except JobNotFound:
             saved = self._service.add_job(replace(spec, id=""))  # deleted meanwhile: save it anew
-        self._window.select_job(saved.id)
-        self._window.say(f"Saved “{saved.name}”")
+        self._host.select_job(saved.id)
+        self._host.say(f"Saved “{saved.name}”")
 
     @Slot()
     def _editor_closed(self) -> None:
@@ -246,40 +227,53 @@ class JobActions(QObject):
     @Slot(object)
     def _run_from_editor(self, spec: JobSpec) -> None:
         """The editor's "Run now": a saved job runs its saved definition; a new one must be saved first."""
-        saved = self._window.jobs_model.spec(spec.id) if spec.id else None
+        saved = self._host.spec_of(spec.id) if spec.id else None
         if saved is None:
             QMessageBox.information(
-                self.editor or self._window, "Save the job first",
+                self.editor or self._parent, "Save the job first",
                 "This job is not saved yet. Press OK to save it, then run it with Run now (Ctrl+R) "
                 "in the jobs list.",
             )  # fmt: skip
             return
         self.run_job(saved.id)
         if replace(saved, paused=spec.paused) != spec:
-            self._window.say(f"Ran the saved version of “{saved.name}”; press OK to save your changes")
+            self._host.say(f"Ran the saved version of “{saved.name}”; press OK to save your changes")
 
     # --- running and pausing --------------------------------------------------------------------
 
     @Slot()
     def run_selected(self) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is not None:
             self.run_job(spec.id)
 
     @Slot(str)
     def run_job(self, job_id: str) -> int | None:
-        spec = self._window.jobs_model.spec(job_id)
+        spec = self._host.spec_of(job_id)
         name = spec.name if spec is not None else job_id
         try:
             run_id = self._service.run_now(job_id)
         except JobNotFound:
-            self._window.say(f"“{name}” no longer exists")
+            self._host.say(f"“{name}” no longer exists")
             return None
         if run_id is None:
-            self._window.say(f"“{name}” was not started: its previous run is still going (overlap policy)")
+            self._host.say(f"“{name}” was not started: its previous run is still going (overlap policy)")
         else:
-            self._window.say(f"Started “{name}” (run #{run_id})")
+            self._host.say(f"Started “{name}” (run #{run_id})")
         return run_id
+
+    @Slot()
+    def stop_selected(self) -> None:
+        """Stop every run of the selected job going on now (queued ones are dropped)."""
+        spec = self._host.current_spec()
+        if spec is None:
+            return
+        stopped = [record.id for record in self._host.active_runs_of(spec.id) if self._service.cancel_run(record.id)]
+        if stopped:
+            runs = ", ".join(f"#{run_id}" for run_id in stopped)
+            self._host.say(f"Stopping “{spec.name}” (run{'s' if len(stopped) != 1 else ''} {runs})")
+        else:
+            self._host.say(f"“{spec.name}” has no run going on")
 
     @Slot()
     def pause_job(self) -> None:
@@ -291,39 +285,39 @@ class JobActions(QObject):
 
     @Slot()
     def toggle_selected(self) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is not None:
             self._set_paused(not spec.paused)
 
     def _set_paused(self, paused: bool) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is None:
             return
         try:
             self._service.set_paused(spec.id, paused)
         except JobNotFound:
-            self._window.say(f"“{spec.name}” no longer exists")
+            self._host.say(f"“{spec.name}” no longer exists")
             return
-        self._window.note_paused(spec.id, paused)
-        self._window.say(f"{'Paused' if paused else 'Resumed'} “{spec.name}”")
+        self._host.note_paused(spec.id, paused)
+        self._host.say(f"{'Paused' if paused else 'Resumed'} “{spec.name}”")
 
     @Slot()
     def pause_all_jobs(self) -> None:
         count = self._service.set_all_paused(True)
-        self._window.say(f"Paused {count} job{'s' if count != 1 else ''}")
+        self._host.say(f"Paused {count} job{'s' if count != 1 else ''}")
 
     @Slot()
     def resume_all_jobs(self) -> None:
         count = self._service.set_all_paused(False)
-        self._window.say(f"Resumed {count} job{'s' if count != 1 else ''}")
+        self._host.say(f"Resumed {count} job{'s' if count != 1 else ''}")
 
     @Slot()
     def delete_job(self) -> None:
-        spec = self._window.current_spec()
+        spec = self._host.current_spec()
         if spec is None:
             return
         answer = QMessageBox.question(
-            self._window, "Delete job",
+            self._parent, "Delete job",
             f"Delete the job “{spec.name}”?\n\nIts history and logs are kept. This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
         )  # fmt: skip
@@ -333,13 +327,13 @@ class JobActions(QObject):
             self._service.remove_job(spec.id)
         except JobNotFound:
             pass
-        self._window.say(f"Deleted “{spec.name}”")
+        self._host.say(f"Deleted “{spec.name}”")
 
     # --- files ---------------------------------------------------------------------------------
 
     @Slot()
     def import_jobs(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self._window, "Import jobs", str(Path.home()), TOML_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self._parent, "Import jobs", str(Path.home()), TOML_FILTER)
         if path:
             self.import_file(Path(path))
 
@@ -353,23 +347,23 @@ class JobActions(QObject):
             return []
         self.last_import_error = None
         saved = self._service.import_jobs(specs)
-        self._window.say(f"Imported {len(saved)} job{'s' if len(saved) != 1 else ''} from {path.name}")
+        self._host.say(f"Imported {len(saved)} job{'s' if len(saved) != 1 else ''} from {path.name}")
         return saved
 
     @Slot()
     def export_jobs(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self._window, "Export jobs", str(Path.home() / "jobdesk-jobs.toml"), TOML_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Export jobs", str(Path.home() / "jobdesk-jobs.toml"), TOML_FILTER)
         if path:
             self.export_file(Path(path))
 
     def export_file(self, path: Path) -> None:
-        specs = self._service.jobs.all()
+        specs = self._service.list_jobs()
         try:
             write_atomically(path, export_text(specs))
         except OSError as exc:
             self._error("The jobs were not exported", f"{path}: {exc.strerror or exc}")
             return
-        self._window.say(f"Exported {len(specs)} job{'s' if len(specs) != 1 else ''} to {path}")
+        self._host.say(f"Exported {len(specs)} job{'s' if len(specs) != 1 else ''} to {path}")
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -378,7 +372,7 @@ class JobActions(QObject):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return
-        dialog = SettingsDialog(self._service.settings, self._window)
+        dialog = SettingsDialog(self._service.settings, close_choice(), self._parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_accepted)
         dialog.finished.connect(self._settings_closed)
@@ -390,6 +384,7 @@ class JobActions(QObject):
         dialog = self.settings_dialog
         if dialog is None:
             return
+        remember_close_choice(dialog.close_choice())
         current = self._service.settings
         for name, value in dialog.values().items():
             if getattr(current, name) != value:
@@ -398,7 +393,7 @@ class JobActions(QObject):
                 except ValueError as exc:
                     self._error("Setting not saved", str(exc))
                     return
-        self._window.say("Settings saved")
+        self._host.say("Settings saved")
 
     @Slot()
     def _settings_closed(self) -> None:
@@ -406,41 +401,5 @@ class JobActions(QObject):
 
     def _error(self, title: str, text: str) -> None:
         log.warning("%s: %s", title, text)
-        QMessageBox.warning(self._window, title, text)
+        QMessageBox.warning(self._parent, title, text)
 
-
-class SettingsDialog(QDialog):
-    """The core settings a person may want to change from the window."""
-
-    FIELDS = (
-        ("max_concurrent", "Runs at once (all jobs)", 1, 256, "More runs wait as “queued”"),
-        ("retention_days", "Keep history for (days)", 0, 36500, "0 keeps it forever"),
-        ("retention_runs", "Keep runs per job", 0, 10_000_000, "0 keeps every run"),
-        ("log_cap_mb", "Output kept per run (MiB)", 1, 10_240, "Longer output is cut at the start"),
-    )
-
-    def __init__(self, settings: object, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="settingsDialog")
-        self.setWindowTitle("Jobdesk settings")
-        form = QFormLayout()
-        self.spins: dict[str, QSpinBox] = {}
-        for name, label, low, high, tip in self.FIELDS:
-            spin = QSpinBox(self, objectName=f"{name}Spin")
-            spin.setRange(low, high)
-            spin.setValue(int(getattr(settings, name)))
-            spin.setToolTip(tip)
-            spin.setAccessibleName(label)
-            self.spins[name] = spin
-            form.addRow(label, spin)
-        note = QLabel("History retention is applied when Jobdesk starts.", self)
-        note.setEnabled(False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(buttons)
-
-    def values(self) -> dict[str, int]:
-        return {name: spin.value() for name, spin in self.spins.items()}

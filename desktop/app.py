@@ -135,7 +135,8 @@ def run_window(args: argparse.Namespace) -> int:
     from jobs.ipc import SocketUnavailable
     from jobs.serve import add_file_log
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Jobdesk")
@@ -224,7 +225,7 @@ def _loop_exception(_loop: Any, context: dict[str, Any]) -> None:
     log.error("asyncio: %s", context.get("message", "error"), exc_info=error if error is not None else None)
 
 
-def _quit_on_signals(window: Any) -> Any:
+def _quit_on_signals(window: Any) -> tuple[object, ...] | None:
     """Ctrl+C / SIGTERM quit cleanly, woken through a socket so no polling timer is needed."""
     from PySide6.QtCore import QSocketNotifier
 
@@ -247,8 +248,7 @@ def _quit_on_signals(window: Any) -> Any:
         window.quit_app(ask=False)
 
     notifier.activated.connect(woken)
-    notifier.sockets = (reader, writer)  # kept alive with the notifier
-    return notifier
+    return notifier, reader, writer  # the caller keeps all three alive
 
 
 def _freeze_once(snapshot: Any) -> None:

@@ -4,14 +4,17 @@ Every widget that shows a time or a status uses these, so the window reads the s
 "Mon 30 Nov 07:30" (local time, English names so screenshots and tests do not depend on the
 machine's locale), "in 3 min" / "2 h ago", "1h 30m", "48.3 MiB", and one icon name and one
 colour per `RunStatus`. Qt is imported lazily, only by the functions that return Qt objects.
+
+A job in another time zone gets its own wall time as a label wherever its times are shown:
+"Mon 7 Dec 07:00 (08:00 CET)". Without it, "At 08:00 (Europe/Paris)" next to an unlabelled
+07:00 reads as a bug.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from jobs.durations import format_duration as _core_format_duration
 from jobs.model import RunStatus
@@ -37,15 +40,44 @@ def _now_like(moment: datetime) -> datetime:
 # --- times ------------------------------------------------------------------------------------
 
 
-def format_time(moment: datetime | None, *, now: datetime | None = None, seconds: bool = False) -> str:
-    """"Mon 30 Nov 07:30" in local time; the year is added when it is not the current one."""
+def format_time(moment: datetime | None, *, now: datetime | None = None, seconds: bool = False,
+                zone: str | None = None) -> str:  # fmt: skip
+    """"Mon 30 Nov 07:30" in local time; the year is added when it is not the current one.
+    With `zone` (a job's time zone) whose clock differs from local: "Mon 30 Nov 07:30 (08:30 CET)"."""
     if moment is None:
         return NO_VALUE
     local = _local(moment)
     current_year = _local(now or _now_like(moment)).year
     clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
     year = f" {local.year}" if local.year != current_year else ""
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} {clock}"
+    text = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} {clock}"
+    note = zone_note(moment, zone, seconds=seconds)
+    return f"{text} ({note})" if note else text
+
+
+def zone_note(moment: datetime, zone: str | None, *, seconds: bool = False) -> str:
+    """`moment` on the wall clock of `zone` ("08:00 CET", "Tue 02:00 JST" on another day), or ""
+    when `zone` is unknown or shows the same time as this machine at that moment."""
+    if zone is None or moment.tzinfo is None:
+        return ""
+    try:
+        there = moment.astimezone(ZoneInfo(zone))
+    except (KeyError, ValueError, OSError):
+        return ""
+    here = moment.astimezone()
+    if there.utcoffset() == here.utcoffset():
+        return ""
+    clock = f"{there:%H:%M:%S}" if seconds else f"{there:%H:%M}"
+    day = f"{_WEEKDAYS[there.weekday()]} " if there.date() != here.date() else ""
+    return f"{day}{clock} {zone_abbreviation(there, zone)}"
+
+
+def zone_abbreviation(moment: datetime, zone: str) -> str:
+    """"CET", or the zone's city ("Kolkata") where the zone has only a numeric name ("+0530")."""
+    name = moment.tzname() or ""
+    if name and name[0] not in "+-" and not name[0].isdigit():
+        return name
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def format_clock(moment: datetime) -> str:
@@ -78,12 +110,13 @@ def _span_words(seconds: float) -> str | None:
     return f"{round(seconds / 86400)} d"
 
 
-def format_time_with_relative(moment: datetime | None, *, now: datetime | None = None) -> str:
-    """"Mon 30 Nov 07:30 (in 3 h)"."""
+def format_time_with_relative(moment: datetime | None, *, now: datetime | None = None, zone: str | None = None) -> str:
+    """"Mon 30 Nov 07:30 (in 3 h)"; with a `zone` that differs: "Mon 30 Nov 07:30 (08:30 CET, in 3 h)"."""
     if moment is None:
         return NO_VALUE
-    relative = format_relative(moment, now=now)
-    return f"{format_time(moment, now=now)} ({relative})" if relative else format_time(moment, now=now)
+    notes = [note for note in (zone_note(moment, zone), format_relative(moment, now=now)) if note]
+    text = format_time(moment, now=now)
+    return f"{text} ({', '.join(notes)})" if notes else text
 
 
 # --- amounts ----------------------------------------------------------------------------------
@@ -155,34 +188,6 @@ def status_colour(status: RunStatus, palette: QPalette | None = None) -> QColor:
 
 def status_icon(status: RunStatus) -> QIcon:
     """The status icon (an empty QIcon while the file does not exist)."""
-    return load_icon(status_icon_name(status))
+    from desktop.icons import icon  # QtGui: only for callers that draw
 
-
-def load_icon(name: str) -> QIcon:
-    """An icon from resources/icons by stem, through `desktop.icons` when that module exists."""
-    try:
-        from desktop import icons  # owned by the main window; may not exist yet
-    except ImportError:
-        icons = None  # type: ignore[assignment]
-    for attr in ("icon", "load_icon", "get_icon"):
-        loader = getattr(icons, attr, None) if icons is not None else None
-        if callable(loader):
-            return loader(name)
-    return _fallback_icon(name)
-
-
-@lru_cache(maxsize=64)
-def _fallback_icon(name: str) -> QIcon:
-    from PySide6.QtGui import QIcon as _QIcon
-
-    path = icon_path(name)
-    return _QIcon(str(path)) if path.is_file() else _QIcon()
-
-
-def icon_path(name: str) -> Path:
-    """Where icon `name` lives: the packaged resources when that helper exists, else the source tree."""
-    try:
-        from jobs.integration.resources import resource_path  # type: ignore[import-not-found]
-    except ImportError:
-        return Path(__file__).resolve().parents[1] / "resources" / "icons" / f"{name}.svg"
-    return Path(resource_path("icons", f"{name}.svg"))
+    return icon(status_icon_name(status))

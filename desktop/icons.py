@@ -1,9 +1,8 @@
-"""SVG icons from resources/icons, loaded once each.
+"""SVG icons from resources/icons, loaded once each: the one place the window gets icons from.
 
 `icon("run-now")` returns a cached QIcon, or an empty QIcon when the file does not exist (a
 missing icon must never stop the window from opening). Files are found through
-`jobs.integration.resources.resource_path` when that module exists (it knows the PyInstaller
-bundle's layout), else next to the source tree.
+`jobs.integration.resources.resource_path`, which knows the PyInstaller bundle's layout.
 """
 
 from __future__ import annotations
@@ -14,18 +13,14 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-log = logging.getLogger(__name__)
+from jobs.integration.resources import resource_path
 
-_SOURCE_ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
+log = logging.getLogger(__name__)
 
 
 def icon_path(name: str) -> Path:
     """Where the SVG file of icon `name` (a stem such as "tray-idle") lives or would live."""
-    try:
-        from jobs.integration.resources import resource_path  # type: ignore[import-not-found]
-    except ImportError:
-        return _SOURCE_ICONS / f"{name}.svg"
-    return Path(resource_path("icons", f"{name}.svg"))
+    return resource_path("icons", f"{name}.svg")
 
 
 @lru_cache(maxsize=None)

@@ -4,64 +4,55 @@ It wires objects, it does not compute: data comes from `SnapshotLoader` (a worke
 the service's events (queued onto the GUI thread because every receiver here is a QObject of
 this window). One QTimer (`clock`, 1 s) moves every countdown on: it emits dataChanged for the
 countdown cells on screen whose text changed (never a reset, never the other columns), and does
-nothing while the window is hidden. Menus, toolbar and context menu come from `JobActions`.
+nothing while the window is hidden. The actions are `JobActions` (placed by `desktop.menus`),
+the tab pages `desktop.pages`, runs in progress `ActiveRuns`.
 
-Closing: with a real system tray the window hides to it (said once); without one, closing quits
-(asking first while runs are in progress). `shutdown()` stops everything for good: window
-state saved, loader joined, IPC closed, running process trees killed, service shut down, the
-instance lock released.
+Per-job actions follow the jobs table's selection model (`selectionChanged`), never
+`currentRowChanged`, which Qt sends on mouse press before the row is selected (NOTES item 35).
+
+Closing (desktop.closing): with a real system tray the window hides to it (said once); without
+one, the first close asks whether to stop scheduling or keep running in the background, and the
+answer is remembered. `shutdown()` stops everything for good: window state saved, loader
+joined, IPC closed, running process trees killed, service shut down, the instance lock released.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
+from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
 from desktop.actions import JobActions
-from desktop.formatting import format_time_with_relative
+from desktop.active_runs import ActiveRuns
+from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
-from desktop.jobs_model import (
-    COUNTDOWN,
-    JOB_ID_ROLE,
-    LAST_RUN,
-    NAME,
-    NEXT_RUN,
-    SCHEDULE,
-    STATE,
-    EMPTY_TEXT,
-    EmptyState,
-    JobsModel,
-    JobsProxy,
-    Snapshot,
-    SnapshotLoader,
-)
+from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
+from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
+from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
+from desktop.joblist.snapshot import Snapshot, SnapshotLoader
+from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
+from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
+from desktop.pages import JobsPage, UpcomingPage
 from desktop.status_bar import StatusBar
 from desktop.style import restore_window_state, save_window_state, ui_settings
+from desktop.table_helpers import RepaintThrottle, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
-from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE, UpcomingModel
-from desktop.elided_label import ElidedLabel
+from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
+from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel, upcoming_empty_text
 from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.paths import DataDir
+from jobs.service import JobService
+
+if TYPE_CHECKING:  # imported where they are made (app.py): the window needs no QtNetwork to start
+    from jobs.instance import InstanceLock
+    from jobs.ipc import IpcServer
 
 log = logging.getLogger(__name__)
 
@@ -71,90 +62,20 @@ TIMELINE_SPAN = timedelta(hours=24)
 TRAY_NOTICE_KEY = "tray/closeNoticeShown"
 
 
-def _named(widget: QWidget, name: str, accessible: str | None = None) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible or name)
-    return widget
-
-
-def tick_visible_rows(table: QTableView, column: int, shown: dict[int, str]) -> int:
-    """dataChanged for the cells of `column` on screen whose text changed; returns how many.
-
-    Emitted on the model the view shows (the proxy for the jobs table), not on the source:
-    a source dataChanged makes QSortFilterProxyModel re-check the sort order of every row
-    (measured: 1,000 jobs -> ~20,000 calls into Python a second, 3.5 % of a core while idle).
-    `shown` remembers each row's text from the last tick: "in 3 h" repaints once an hour.
-    """
-    model = table.model()
-    rows = model.rowCount()
-    top = table.rowAt(0) if rows else -1
-    if top < 0:
-        shown.clear()
-        return 0
-    bottom = table.rowAt(table.viewport().height() - 1)
-    bottom = rows - 1 if bottom < 0 else bottom
-    changed = 0
-    for row in range(top, bottom + 1):
-        index = model.index(row, column)
-        text = index.data()
-        if shown.get(row) != text:
-            shown[row] = text
-            model.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
-            changed += 1
-    return changed
-
-
-class RepaintThrottle(QObject):
-    """At most one repaint of `view` per `interval_ms` while its model keeps changing.
-
-    A burst of runs changes the history model hundreds of times a second; each change would
-    repaint the whole visible table, ~2,000 calls into Python (measured: 40 repaints, 80,000
-    `data()` calls and 50-100 ms GUI stalls during 100 runs). The first change paints at once;
-    further changes within the interval are held back (updates disabled) and painted together
-    when it ends.
-    """
-
-    def __init__(self, view: QAbstractItemView, interval_ms: int = 150) -> None:
-        super().__init__(view)
-        self._viewport = view.viewport()
-        self._held = False
-        self._timer = QTimer(self, singleShot=True, interval=interval_ms)
-        self._timer.timeout.connect(self._release)
-        model = view.model()
-        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.layoutChanged):
-            signal.connect(self._changed)
-
-    @Slot()
-    def _changed(self, *_args: object) -> None:
-        if not self._timer.isActive():
-            self._timer.start()  # this change paints now; the interval starts
-        elif not self._held:
-            self._held = True
-            self._viewport.setUpdatesEnabled(False)
-
-    @Slot()
-    def _release(self) -> None:
-        if self._held:
-            self._held = False
-            self._viewport.setUpdatesEnabled(True)  # one repaint for all that was held back
-            self._timer.start()
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, service: object, data_dir: object, *, lock: object = None) -> None:
+    def __init__(self, service: JobService, data_dir: DataDir, *, lock: InstanceLock | None = None) -> None:
         super().__init__()
-        _named(self, "mainWindow")
+        named(self, "mainWindow", "mainWindow")
         self.setWindowTitle("Jobdesk")
         self.setWindowIcon(icon("jobdesk"))
         self.service = service
         self.data_dir = data_dir
         self.lock = lock
-        self.ipc_server: object = None
+        self.ipc_server: IpcServer | None = None
         self.quit_app_on_close = False  # run_window sets it: quitting ends the application
         self._closed_for_good = False
         self._pending_select: str | None = None
-        self._running: set[int] = set()
-        self._queued: set[int] = set()
+        self.active = ActiveRuns(service.active_runs())  # runs started before the window existed too
         self.first_snapshot: Snapshot | None = None
         self._shown_countdowns: dict[int, dict[int, str]] = {JOBS_TAB: {}, UPCOMING_TAB: {}}
 
@@ -165,17 +86,20 @@ class MainWindow(QMainWindow):
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
-        self.actions = JobActions(self)
+        self.job_actions = JobActions(service, self, self, self.jobs_table)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self.actions.build_menus(self)
-        self.toolbar = self.actions.build_toolbar(self)
-        self.empty_state = EmptyState(self.jobs_table.viewport(), self.actions.new, self.actions.import_)
-        self.tray = Tray(self, self.actions.pause_all, self.actions.resume_all, self.actions.quit)
+        build_menus(self, self.job_actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
+                    show_about=self.show_about)  # fmt: skip
+        self.toolbar = build_toolbar(self, self.job_actions)
+        self.empty_state = EmptyState(self.jobs_table, self.job_actions.new, self.job_actions.import_)
+        self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
+        for record in self.active.all():
+            self.tray.on_run_event(record)
         self.desktop_notifications = DesktopNotifications(self)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available,
                                  desktop=self.desktop_notifications, parent=self)  # fmt: skip
-        self.clock = QTimer(self, objectName="countdownClock")
+        self.clock = named(QTimer(self), "countdownClock")
         self.clock.setInterval(TICK_MS)
         self.clock.timeout.connect(self.tick)
         self._connect()
@@ -187,100 +111,27 @@ class MainWindow(QMainWindow):
     # --- building ------------------------------------------------------------------------------
 
     def _build_central(self) -> None:
-        self.filter_edit = _named(QLineEdit(self), "jobsFilter", "Filter jobs")
-        self.filter_edit.setPlaceholderText("Filter by name or tag (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.jobs_table = _named(QTableView(self), "jobsTable")
-        self._setup_table(self.jobs_table, sortable=True)
-        self.jobs_table.setModel(self.jobs_proxy)
-        self.jobs_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-
-        self.detail = QFrame(self, objectName="jobDetail")
-        self.detail.setFrameShape(QFrame.Shape.StyledPanel)
-        self.detail_label = ElidedLabel(self.detail)
-        self.detail_label.setObjectName("jobDetailText")
-        self.run_now_button = _named(QPushButton(icon("run-now"), "Run now", self.detail), "runNowButton")
-        self.run_now_button.setToolTip("Run the selected job once now (Ctrl+R)")
-        self.history_button = _named(QPushButton("Show history", self.detail), "showHistoryButton")
-        self.history_button.setToolTip("Show this job's runs in the History tab")
-        strip = QHBoxLayout(self.detail)
-        strip.setContentsMargins(8, 4, 8, 4)
-        strip.addWidget(self.detail_label, 1)
-        strip.addWidget(self.history_button)
-        strip.addWidget(self.run_now_button)
-
-        jobs_page = QWidget(self, objectName="jobsPage")
-        jobs_layout = QVBoxLayout(jobs_page)
-        jobs_layout.setContentsMargins(6, 6, 6, 6)
-        jobs_layout.addWidget(self.filter_edit)
-        jobs_layout.addWidget(self.jobs_table, 1)
-        jobs_layout.addWidget(self.detail)
-
-        self.upcoming_table = _named(QTableView(self), "upcomingTable")
-        self._setup_table(self.upcoming_table, sortable=False)
-        self.upcoming_table.setModel(self.upcoming_model)
-        upcoming_page = QWidget(self, objectName="upcomingPage")
-        upcoming_layout = QVBoxLayout(upcoming_page)
-        upcoming_layout.setContentsMargins(6, 6, 6, 6)
-        upcoming_layout.addWidget(self.upcoming_table)
-
-        self.timeline = _named(TimelineView(self), "timelineView")
+        jobs_page = JobsPage(self.jobs_proxy, self)
+        self.filter_edit, self.jobs_table, self.detail = jobs_page.filter_edit, jobs_page.table, jobs_page.detail
+        self.run_now_button = self.detail.run_now_button
+        self.history_button = self.detail.history_button
+        self.stop_button = self.detail.stop_button
+        upcoming_page = UpcomingPage(self.upcoming_model, self)
+        self.upcoming_table, self.upcoming_empty = upcoming_page.table, upcoming_page.empty
+        self.timeline = named(TimelineView(self), "timelineView", "timelineView")
         self.timeline_area = timeline_scroll_area(self.timeline, self)
-        self.history = HistoryPanel(self.service, self)
+        self.history = HistoryPanel(self.service, self, jobs=self.loader)
         self.history_throttle = RepaintThrottle(self.history.table)
 
-        self.tabs = _named(QTabWidget(self), "mainTabs")
+        self.tabs = named(QTabWidget(self), "mainTabs", "mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(jobs_page, "&Jobs")
         self.tabs.addTab(upcoming_page, "&Upcoming")
         self.tabs.addTab(self.timeline_area, "&Timeline")
         self.tabs.addTab(self.history, "&History")
 
-        self.banner = Banner(self)
-        central = QWidget(self, objectName="central")
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
-
-    def _setup_table(self, table: QTableView, *, sortable: bool) -> None:
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.setSortingEnabled(sortable)
-        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = table.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(max(22, table.fontMetrics().height() + 8))
-        header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setMinimumSectionSize(48)
-        header.setSectionsMovable(True)
-
-    def _size_columns(self) -> None:
-        metrics = self.jobs_table.fontMetrics()
-        time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 40
-        header = self.jobs_table.horizontalHeader()
-        widths = {NAME: metrics.horizontalAdvance("M") * 26, SCHEDULE: metrics.horizontalAdvance("M") * 20,
-                  NEXT_RUN: time_width, COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24,
-                  LAST_RUN: time_width + 24, STATE: metrics.horizontalAdvance("Paused") + 48}  # fmt: skip
-        for column, width in widths.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)  # names get what is left
-        self.jobs_table.sortByColumn(NEXT_RUN, Qt.SortOrder.AscendingOrder)
-        upcoming = self.upcoming_table.horizontalHeader()
-        upcoming.resizeSection(0, time_width)
-        upcoming.resizeSection(1, metrics.horizontalAdvance("in 59 min") + 24)
-        upcoming.resizeSection(UPCOMING_SCHEDULE, metrics.horizontalAdvance("M") * 24)
-        upcoming.setSectionResizeMode(UPCOMING_JOB, QHeaderView.ResizeMode.Stretch)
+        self.banner = Banner(self.tabs)  # floats over the tab bar's empty part: moves nothing
+        self.setCentralWidget(self.tabs)
 
     def _connect(self) -> None:
         events = self.service.events
@@ -291,15 +142,21 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_snapshot)
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.tabs.currentChanged.connect(self.tick)
-        self.jobs_table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        # Not currentRowChanged: Qt sends it on mouse press, before the row is selected (NOTES 35).
+        self.jobs_table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.jobs_table.doubleClicked.connect(self._on_double_clicked)
-        self.jobs_table.customContextMenuRequested.connect(self.actions.show_context_menu)
+        self.jobs_table.customContextMenuRequested.connect(self._show_context_menu)
+        self.job_actions.quit.triggered.connect(self.quit_app)
+        self.job_actions.find.triggered.connect(self.focus_filter)
+        self.job_actions.show_history.triggered.connect(self.show_job_history)
         self.upcoming_table.doubleClicked.connect(self._on_upcoming_double_clicked)
         self.timeline.job_clicked.connect(self.select_job)
-        self.run_now_button.clicked.connect(self.actions.run_selected)
+        self.run_now_button.clicked.connect(self.job_actions.run_selected)
+        self.stop_button.clicked.connect(self.job_actions.stop.trigger)
+        self.tray.stop_requested.connect(self.stop_run)
         self.history_button.clicked.connect(self.show_job_history)
         self.tray.toggle_requested.connect(self.toggle_visible)
-        self.tray.run_requested.connect(self.actions.run_job)
+        self.tray.run_requested.connect(self.job_actions.run_job)
         self.notifier.view_requested.connect(self.show_run)
         for signal in (self.jobs_proxy.rowsInserted, self.jobs_proxy.rowsRemoved, self.jobs_proxy.modelReset,
                        self.jobs_proxy.layoutChanged):  # fmt: skip
@@ -321,8 +178,9 @@ class MainWindow(QMainWindow):
             self.timeline.set_fires([(when, spec.id, spec.name) for when, spec in snapshot.upcoming if when <= end])
             self._timeline_fed_at = datetime.now(timezone.utc)
         specs = list(snapshot.specs)
+        self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
         self.tray.set_jobs(specs)
-        self.actions.update_all_state(specs)
+        self.job_actions.update_all_state(specs)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:
             job_id, self._pending_select = self._pending_select, None
             self.select_job(job_id)
@@ -341,14 +199,7 @@ class MainWindow(QMainWindow):
     def _on_run_event(self, record: RunRecord) -> None:
         self.jobs_model.on_run_event(record)
         self.tray.on_run_event(record)
-        if record.status is RunStatus.RUNNING:
-            self._queued.discard(record.id)
-            self._running.add(record.id)
-        elif record.status is RunStatus.QUEUED:
-            self._queued.add(record.id)
-        else:
-            self._queued.discard(record.id)
-            self._running.discard(record.id)
+        self.active.update(record)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
         self.refresh_status()
@@ -370,6 +221,8 @@ class MainWindow(QMainWindow):
             tick_visible_rows(self.jobs_table, COUNTDOWN, self._shown_countdowns[JOBS_TAB])
         elif tab == UPCOMING_TAB:
             tick_visible_rows(self.upcoming_table, UPCOMING_COUNTDOWN, self._shown_countdowns[UPCOMING_TAB])
+        elif tab == HISTORY_TAB:
+            self.history.model.tick_running()  # elapsed time of running rows
         if self.upcoming_model.tick(repaint=False):
             self.loader.load_now()
         self.refresh_status()
@@ -379,20 +232,25 @@ class MainWindow(QMainWindow):
         specs = self.jobs_model.specs()
         self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
                                all_paused=bool(specs) and all(spec.paused for spec in specs))  # fmt: skip
-        self.status.show_runs(len(self._running), len(self._queued))
+        self.status.show_runs(self.active.running, self.active.queued)
         self.status.show_next(self.upcoming_model.first())
 
     # --- selection -----------------------------------------------------------------------------
 
     def _current_job_id(self) -> str | None:
-        index = self.jobs_table.selectionModel().currentIndex()
-        if not index.isValid() or not self.jobs_table.selectionModel().isRowSelected(index.row(), QModelIndex()):
-            return None
-        return index.siblingAtColumn(NAME).data(JOB_ID_ROLE)
+        """The selected row's job, whatever selected it (mouse, keys, select_job, a filter)."""
+        rows = self.jobs_table.selectionModel().selectedRows(NAME)
+        return str(rows[0].data(JOB_ID_ROLE)) if rows else None
 
     def current_spec(self) -> JobSpec | None:
         job_id = self._current_job_id()
         return self.jobs_model.spec(job_id) if job_id else None
+
+    def spec_of(self, job_id: str) -> JobSpec | None:
+        return self.jobs_model.spec(job_id)
+
+    def active_runs_of(self, job_id: str) -> list[RunRecord]:
+        return self.active.of_job(job_id)
 
     @Slot(str)
     def select_job(self, job_id: str) -> bool:
@@ -412,28 +270,22 @@ class MainWindow(QMainWindow):
         self.jobs_table.scrollTo(proxy_index)
         return True
 
-    @Slot(QModelIndex, QModelIndex)
-    def _on_current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_selection_state()
 
     def _update_selection_state(self) -> None:
         spec = self.current_spec()
-        self.actions.update_for(spec)
-        self.run_now_button.setEnabled(spec is not None)
-        self.history_button.setEnabled(spec is not None)
+        finished = spec is not None and self.jobs_model.state(spec.id) == FINISHED
+        self.job_actions.update_for(spec, finished=finished, active=len(self.active.of_job(spec.id)) if spec else 0)
         self._update_detail()
 
     def _update_detail(self) -> None:
         spec = self.current_spec()
         if spec is None:
-            self.detail_label.set_full_text("Select a job to run it now or see its history")
-            self.detail_label.setEnabled(False)
-            return
-        self.detail_label.setEnabled(True)
-        next_run = self.jobs_model.next_run(spec.id)
-        when = "paused" if spec.paused else f"next {format_time_with_relative(next_run)}" if next_run else "no more runs"
-        command = " ".join(spec.command)
-        self.detail_label.set_full_text(f"{spec.name} — {when} — {command}")
+            self.detail.show_job(None, None)
+        else:
+            self.detail.show_job(spec, self.jobs_model.next_run(spec.id), len(self.active.of_job(spec.id)))
 
     def note_paused(self, job_id: str, paused: bool) -> None:
         """Pause/resume just happened: update the buttons before the reload arrives."""
@@ -459,9 +311,13 @@ class MainWindow(QMainWindow):
         else:
             self.empty_state.hide()
 
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        show_jobs_context_menu(self.jobs_table, self.job_actions, pos)
+
     @Slot(QModelIndex)
     def _on_double_clicked(self, _index: QModelIndex) -> None:
-        self.actions.edit_job()
+        self.job_actions.edit_job()
 
     @Slot(QModelIndex)
     def _on_upcoming_double_clicked(self, index: QModelIndex) -> None:
@@ -497,6 +353,16 @@ class MainWindow(QMainWindow):
 
     def say(self, text: str) -> None:
         self.status.say(text)
+
+    @Slot(int)
+    def stop_run(self, run_id: int) -> None:
+        """Stop run `run_id` (the tray's Stop menu): its process tree is killed, a queued run dropped."""
+        record = self.service.get_run(run_id)
+        name = record.job_name if record is not None else f"run #{run_id}"
+        if self.service.cancel_run(run_id):
+            self.say(f"Stopping “{name}” (run #{run_id})")
+        else:
+            self.say(f"Run #{run_id} of “{name}” had already ended")
 
     @Slot()
     def open_data_folder(self) -> None:
@@ -543,7 +409,7 @@ class MainWindow(QMainWindow):
         else:
             self.show_window()
 
-    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self.tick)  # countdowns were frozen while hidden
 
@@ -551,16 +417,17 @@ class MainWindow(QMainWindow):
         if self._closed_for_good:
             event.accept()
             return
-        if self.tray.available:
+        action = close_action(self, has_tray=self.tray.available)
+        if action in (TRAY, BACKGROUND):
             event.ignore()
             self.hide()
+            log.info("window hidden; still scheduling (%s)", action)
             settings = ui_settings()
-            if not settings.value(TRAY_NOTICE_KEY, False, type=bool):
+            if action == TRAY and not settings.value(TRAY_NOTICE_KEY, False, type=bool):
                 self.tray.show_message("Jobdesk is still scheduling",
                                        "The window is hidden; Jobdesk keeps running in the tray. Use Quit to stop it.")  # fmt: skip
                 settings.setValue(TRAY_NOTICE_KEY, True)
-            return
-        if not self.quit_app(ask=True):
+        elif action == CANCEL or not self.quit_app(ask=True):
             event.ignore()
 
     @Slot()
@@ -568,7 +435,7 @@ class MainWindow(QMainWindow):
         """Stop for good; asks first while runs are in progress. True if it quit."""
         if self._closed_for_good:
             return True
-        busy = self.service.dispatcher.running_count()
+        busy = self.service.running_count()
         if ask and busy:
             answer = QMessageBox.question(
                 self, "Quit Jobdesk",
@@ -605,7 +472,7 @@ class MainWindow(QMainWindow):
 
     # --- window state --------------------------------------------------------------------------
 
-    def _state_targets(self) -> dict[str, object]:
+    def _state_targets(self) -> dict[str, QHeaderView | QSplitter]:
         return {"jobsHeader": self.jobs_table.horizontalHeader(), "upcomingHeader": self.upcoming_table.horizontalHeader(),
                 "historyHeader": self.history.table.horizontalHeader(), "historySplitter": self.history.splitter}  # fmt: skip
 
@@ -614,5 +481,8 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         self.resize(1180, 760)
-        self._size_columns()
+        self.column_fitter = ColumnFitter(self.jobs_table)
+        self.jobs_table.sortByColumn(NEXT_RUN, Qt.SortOrder.AscendingOrder)
+        size_upcoming_columns(self.upcoming_table, UPCOMING_TIME, UPCOMING_COUNTDOWN, UPCOMING_JOB, UPCOMING_SCHEDULE)
         restore_window_state(self, self.tabs, self._state_targets())
+        self.column_fitter.adopt_current_widths()

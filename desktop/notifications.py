@@ -7,8 +7,9 @@
    ended" and never notify);
 2. channel: the tray's balloon when a tray really exists (clicking it opens the run's output);
    else the desktop's notification service (freedesktop, over the D-Bus session bus) when the bus
-   is connected and the service is registered; else a banner at the top of the window with a
-   "View output" button.
+   is connected and the service is registered; else a banner in the window with a "View output"
+   button. The banner floats in the empty part of the tab bar's row: it covers no control and
+   moves nothing (one that pushed the window down made a user click the wrong job's Pause).
 
 Nothing here blocks: the D-Bus presence check is an asynchronous `NameHasOwner` call made once.
 WORKAROUND: PySide6 marshals every Python int as int32, so a `Notify` call built with QtDBus has
@@ -23,11 +24,13 @@ import logging
 import shutil
 from typing import Callable
 
-from PySide6.QtCore import QObject, QProcess, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QProcess, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QToolButton
 
+from desktop.elided_label import ElidedLabel
 from desktop.formatting import format_duration, status_icon
+from desktop.naming import named
 from jobs.model import JobSpec, Notify, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -122,46 +125,66 @@ class DesktopNotifications(QObject):
 
 
 class Banner(QFrame):
-    """A dismissible strip at the top of the window: icon, message, "View output", close.
+    """A dismissible notice over the empty right part of `tabs`' tab bar: icon, message, "View
+    output", close. It is no part of any layout, so showing it moves nothing.
 
     Signals:
         view_requested(int): "View output" was pressed for this run id.
     """
 
     view_requested = Signal(int)
+    GAP = 16  # px between the last tab and the banner
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="notificationBanner")
+    def __init__(self, tabs: QTabWidget) -> None:
+        super().__init__(tabs)
+        self.setObjectName("notificationBanner")
+        self._tabs = tabs
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.run_id: int | None = None
-        self.icon_label = QLabel(self, objectName="bannerIcon")
-        self.text_label = QLabel(self, objectName="bannerText")
+        self.icon_label = named(QLabel(self), "bannerIcon")
+        self.text_label = named(ElidedLabel(self), "bannerText")
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.view_button = QPushButton("View output", self, objectName="bannerViewOutput")
-        self.close_button = QToolButton(self, objectName="bannerClose")
+        self.view_button = named(QPushButton("View output", self), "bannerViewOutput")
+        self.close_button = named(QToolButton(self), "bannerClose")
         self.close_button.setText("✕")
         self.close_button.setToolTip("Dismiss")
         self.close_button.setAutoRaise(True)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.setSpacing(6)
         layout.addWidget(self.icon_label)
         layout.addWidget(self.text_label, 1)
         layout.addWidget(self.view_button)
         layout.addWidget(self.close_button)
         self.view_button.clicked.connect(self._view)
         self.close_button.clicked.connect(self.hide)
+        tabs.installEventFilter(self)  # its resizes (the tab bar gets far more events: not watched)
         self.hide()
 
     def show_message(self, title: str, body: str, record: RunRecord) -> None:
         self.run_id = record.id
         self.icon_label.setPixmap(status_icon(record.status).pixmap(16, 16))
-        self.text_label.setText(f"{title} — {body}")
-        self.text_label.setToolTip(f"{title}\n{body}")
+        self.text_label.set_full_text(f"{title} — {body}", f"{title}\n{body}")
+        self.place()
         self.show()
+        self.raise_()
+
+    def place(self) -> None:
+        """Fill the tab bar's row right of the last tab (the tab bar spans the whole width)."""
+        bar = self._tabs.tabBar()
+        last = bar.tabRect(bar.count() - 1) if bar.count() else QRect()
+        left = bar.x() + last.right() + self.GAP
+        height = bar.height()
+        for button in (self.view_button, self.close_button):
+            button.setFixedHeight(max(16, height - 4))
+        self.setGeometry(QRect(left, bar.y(), max(0, self._tabs.width() - left - 2), height))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest, QEvent.Type.Move) and self.isVisible():
+            self.place()
+        return False
 
     @Slot()
     def _view(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from desktop.formatting import format_relative, format_time_with_relative
+from desktop.naming import named
 from jobs.model import JobSpec
 
 MESSAGE_MS = 10_000
@@ -31,7 +32,7 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
 
     def _label(self, name: str, tip: str) -> QLabel:
-        label = QLabel(self, objectName=name)
+        label = named(QLabel(self), name)
         label.setToolTip(tip)
         label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         label.setContentsMargins(8, 0, 8, 0)

@@ -11,9 +11,11 @@ application "Jobdesk"), never in the database: they belong to this desktop, not 
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QSplitter, QTabWidget
 
 ORGANISATION = "Jobdesk"
 APPLICATION = "Jobdesk"
@@ -96,18 +98,18 @@ def follow_color_scheme(app: QApplication) -> SchemeFollower:
     return SchemeFollower(app)
 
 
-def save_window_state(window: QMainWindow, tabs: QTabWidget, targets: dict[str, object]) -> None:
+def save_window_state(window: QMainWindow, tabs: QTabWidget, targets: Mapping[str, QHeaderView | QSplitter]) -> None:
     """Geometry, toolbars, the current tab and each target's `saveState()` (headers, splitters)."""
     settings = ui_settings()
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/state", window.saveState())
     settings.setValue("window/tab", tabs.currentIndex())
     for key, target in targets.items():
-        settings.setValue(f"window/{key}", target.saveState())  # type: ignore[attr-defined]
+        settings.setValue(f"window/{key}", target.saveState())
     settings.sync()
 
 
-def restore_window_state(window: QMainWindow, tabs: QTabWidget, targets: dict[str, object]) -> None:
+def restore_window_state(window: QMainWindow, tabs: QTabWidget, targets: Mapping[str, QHeaderView | QSplitter]) -> None:
     settings = ui_settings()
     for key, restore in (("window/geometry", window.restoreGeometry), ("window/state", window.restoreState)):
         value = settings.value(key)
@@ -116,6 +118,6 @@ def restore_window_state(window: QMainWindow, tabs: QTabWidget, targets: dict[st
     for key, target in targets.items():
         value = settings.value(f"window/{key}")
         if isinstance(value, QByteArray) and not value.isEmpty():
-            target.restoreState(value)  # type: ignore[attr-defined]
+            target.restoreState(value)
     tab = settings.value("window/tab", 0, type=int)
-    tabs.setCurrentIndex(tab if 0 <= tab < tabs.count() else 0)
+    tabs.setCurrentIndex(tab if isinstance(tab, int) and 0 <= tab < tabs.count() else 0)

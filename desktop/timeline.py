@@ -2,7 +2,9 @@
 
 Lanes are sorted by each job's first fire time; the job's name sits at the left (elided), hour
 grid lines with labels run along the top, each fire is a tick and a line marks "now" (moved
-every 30 s). Ticks closer than a few pixels merge into one mark whose tooltip lists every fire.
+every 30 s). Ticks closer than a few pixels merge into one mark. The tooltip is made when it
+shows, from the clock at that moment, and describes the runs under the pointer: one run by its
+time and countdown, a few by a line each, many (a dense lane) as "N runs from 14:02 to 14:18".
 Clicking a mark or a lane's name emits `job_clicked(job_id)`. All colours come from the palette,
 so the view follows dark mode. The view's minimum height covers all lanes: put it in a
 QScrollArea (`timeline_scroll_area`) when there can be many.
@@ -19,6 +21,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
 
 from desktop.formatting import format_clock, format_time_with_relative, status_colour
+from desktop.naming import named
 from jobs.model import RunStatus
 
 Fire = tuple[datetime, str, str]  # (when, job id, job name)
@@ -27,7 +30,7 @@ SPAN = timedelta(hours=24)
 NOW_INTERVAL_MS = 30_000
 HIT_TOLERANCE = 4  # px either side of a mark
 MERGE_PX = 3.0  # ticks closer than this draw as one mark
-TOOLTIP_LINES = 12
+TOOLTIP_LINES = 3  # more runs under the pointer than this are summed up in one line
 EMPTY_TEXT = "Nothing runs in the next 24 hours"
 
 
@@ -60,7 +63,8 @@ class TimelineView(QWidget):
     job_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
-        super().__init__(parent, objectName="timelineView")
+        super().__init__(parent)
+        self.setObjectName("timelineView")
         self.setAccessibleName("Timeline of the next 24 hours")
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -192,13 +196,24 @@ class TimelineView(QWidget):
         index = self.lane_jobs.index(job_id)
         return QPoint(round(self.x_of(when)), self._lane_top(index) + self.lane_height // 2)
 
-    def tooltip_text(self, pos: QPoint) -> str:
+    def fires_near(self, pos: QPoint) -> list[Fire]:
+        """The fires of the mark under `pos` drawn within HIT_TOLERANCE px of it (else the
+        nearest one): a merged mark of a dense lane can span the whole axis."""
         fires = self.fires_at(pos)
+        near = [fire for fire in fires if abs(self.x_of(fire[0]) - pos.x()) <= HIT_TOLERANCE]
+        if near or not fires:
+            return near
+        return [min(fires, key=lambda fire: abs(self.x_of(fire[0]) - pos.x()))]
+
+    def tooltip_text(self, pos: QPoint) -> str:
+        now = _utc(self._clock())  # when shown: the now line moves only every 30 s
+        fires = self.fires_near(pos)
+        if len(fires) > TOOLTIP_LINES:
+            name, first, last = fires[0][2], fires[0][0], fires[-1][0]
+            return (f"{name} — {len(fires)} runs from {format_clock(first)} to {format_clock(last)}\n"
+                    f"the first {format_time_with_relative(first, now=now)}")  # fmt: skip
         if fires:
-            lines = [f"{name} — {format_time_with_relative(when, now=self._now)}" for when, _, name in fires]
-            if len(lines) > TOOLTIP_LINES:
-                lines = [*lines[: TOOLTIP_LINES - 1], f"… and {len(lines) - TOOLTIP_LINES + 1} more"]
-            return "\n".join(lines)
+            return "\n".join(f"{name} — {format_time_with_relative(when, now=now)}" for when, _, name in fires)
         index = self.lane_at(pos)
         if index is not None and pos.x() < self._label_width() + 6:
             lane = self._lanes[index]
@@ -320,7 +335,7 @@ class TimelineView(QWidget):
 
 def timeline_scroll_area(view: TimelineView, parent: QWidget | None = None) -> QScrollArea:
     """`view` in a frameless, vertically scrolling area that gives it the full width."""
-    area = QScrollArea(parent, objectName="timelineScroll")
+    area = named(QScrollArea(parent), "timelineScroll")
     area.setWidget(view)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)

@@ -6,7 +6,8 @@ The QSystemTrayIcon (objectName ``trayIcon``) is always created, so tests can dr
 
 The icon says idle, running (a run is going on) or failed (the newest finished run failed). The
 "Run now" submenu lists jobs by name; it is rebuilt only when it is about to open after the jobs
-changed, and lists at most `RUN_MENU_LIMIT` jobs (the window lists them all).
+changed, and lists at most `RUN_MENU_LIMIT` jobs (the window lists them all). The "Stop"
+submenu lists the runs going on (or waiting) now; it is disabled when there are none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from desktop.icons import icon
+from desktop.naming import named
 from jobs.model import JobSpec, RunRecord, RunStatus
 
 RUN_MENU_LIMIT = 40
@@ -30,16 +32,18 @@ class Tray(QObject):
     """Signals:
         toggle_requested(): show the window if hidden, else hide it.
         run_requested(str): run this job id now.
+        stop_requested(int): stop this run id.
     """
 
     toggle_requested = Signal()
     run_requested = Signal(str)
+    stop_requested = Signal(int)
 
     def __init__(self, window: QWidget, pause_all: QAction, resume_all: QAction, quit_action: QAction) -> None:
         super().__init__(window)
         self.setObjectName("trayController")
         self._window = window
-        self._active: set[int] = set()  # run ids queued or running
+        self._active: dict[int, RunRecord] = {}  # runs queued or running, by id
         self._last_failed = False
         self._specs: list[JobSpec] = []
         self._menu_dirty = True
@@ -47,15 +51,20 @@ class Tray(QObject):
 
         self.menu = QMenu(window)
         self.menu.setObjectName("trayMenu")
-        self.show_hide_action = QAction("Show Jobdesk", self, objectName="trayShowHideAction")
+        self.show_hide_action = named(QAction("Show Jobdesk", self), "trayShowHideAction")
         self.show_hide_action.triggered.connect(self.toggle_requested)
         self.run_menu = QMenu("Run now", self.menu)
         self.run_menu.setObjectName("trayRunMenu")
         self.run_menu.setIcon(icon("run-now"))
         self.run_menu.aboutToShow.connect(self.rebuild_run_menu)
+        self.stop_menu = QMenu("Stop", self.menu)
+        self.stop_menu.setObjectName("trayStopMenu")
+        self.stop_menu.setIcon(icon("stop"))
+        self.stop_menu.aboutToShow.connect(self.rebuild_stop_menu)
         self.menu.addAction(self.show_hide_action)
         self.menu.addSeparator()
         self.menu.addMenu(self.run_menu)
+        self.menu.addMenu(self.stop_menu)
         self.menu.addAction(pause_all)
         self.menu.addAction(resume_all)
         self.menu.addSeparator()
@@ -79,9 +88,9 @@ class Tray(QObject):
     @Slot(object)
     def on_run_event(self, record: RunRecord) -> None:
         if record.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-            self._active.add(record.id)
+            self._active[record.id] = record
         else:
-            self._active.discard(record.id)
+            self._active.pop(record.id, None)
             if record.status not in (RunStatus.MISSED, RunStatus.SKIPPED):
                 self._last_failed = record.status.is_failure
         self._apply_state()
@@ -93,6 +102,7 @@ class Tray(QObject):
 
     def _apply_state(self) -> None:
         state = RUNNING if self._active else FAILED if self._last_failed else IDLE
+        self.stop_menu.setEnabled(bool(self._active))
         if state != self.state or self.icon.icon().isNull():
             self.icon.setIcon(self.state_icon(state))  # SVG rendering: only when it changes
         self.state = state
@@ -135,6 +145,23 @@ class Tray(QObject):
         if len(self._specs) > RUN_MENU_LIMIT:
             more = self.run_menu.addAction(f"{len(self._specs) - RUN_MENU_LIMIT} more in the window…")
             more.triggered.connect(self.toggle_requested)
+
+    @Slot()
+    def rebuild_stop_menu(self) -> None:
+        """One entry per run going on or waiting, oldest first (built as the submenu opens)."""
+        self.stop_menu.clear()
+        for record in sorted(self._active.values(), key=lambda r: r.id)[:RUN_MENU_LIMIT]:
+            name = record.job_name if len(record.job_name) <= 50 else record.job_name[:49] + "…"
+            waiting = ", waiting" if record.status is RunStatus.QUEUED else ""
+            action = self.stop_menu.addAction(f"{name} (run #{record.id}{waiting})")
+            action.setData(record.id)
+            action.triggered.connect(self._stop_triggered)
+
+    @Slot()
+    def _stop_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and action.data() is not None:
+            self.stop_requested.emit(int(action.data()))
 
     def run_actions(self) -> list[QAction]:
         """The submenu's job entries (built now if needed)."""

@@ -23,6 +23,15 @@ HEADERS = ("Time", "Countdown", "Job", "Schedule")
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+def upcoming_empty_text(specs: list[JobSpec]) -> str:
+    """Why the Upcoming table is empty, for the line shown over it."""
+    if not specs:
+        return "Nothing scheduled: there are no jobs yet (Job ▸ New job…)"
+    if all(spec.paused for spec in specs):
+        return "Nothing scheduled in the next 7 days: every job is paused"
+    return "Nothing scheduled in the next 7 days"
+
+
 class UpcomingModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -87,7 +96,7 @@ class UpcomingModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TIME:
-                return format_time(when)
+                return format_time(when, zone=spec.trigger.timezone)
             if column == COUNTDOWN:
                 return format_relative(when) or "now"
             if column == JOB:
@@ -96,7 +105,7 @@ class UpcomingModel(QAbstractTableModel):
                 return self._schedules.get(spec.id, "")
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column in (TIME, COUNTDOWN):
-                return format_time_with_relative(when)
+                return format_time_with_relative(when, zone=spec.trigger.timezone)
             if column == JOB:
                 return spec.name if not spec.description else f"{spec.name}\n{spec.description}"
             if column == SCHEDULE:

@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
@@ -28,7 +28,7 @@ from jobs.names import check_new_name, plan_import
 from jobs.model import DateSpec, JobSpec, RunCause, RunRecord
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
-from jobs.repository import JobNotFound, JobRepository
+from jobs.repository import BrokenRow, JobNotFound, JobRepository
 from jobs.settings import CoreSettings, load_settings, save_setting
 from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
 
@@ -218,6 +218,33 @@ class JobService:
         self.settings = load_settings(self.engine)
         self.dispatcher.settings = self._runner_settings()
         return self.settings
+
+    # --- reads for the window (typed, so it never reaches past the service) ---------------
+
+    def read_jobs(self) -> tuple[list[JobSpec], list[BrokenRow]]:
+        """Every readable definition (by name) and the stored rows that cannot be read."""
+        specs = self.jobs.all()
+        return specs, list(self.jobs.broken)
+
+    def list_jobs(self) -> list[JobSpec]:
+        """Every readable definition, by name."""
+        return self.jobs.all()
+
+    def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """The newest run of each of `job_ids` that has one."""
+        return self.history.last_runs(job_ids)
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        return self.history.get(run_id)
+
+    def running_count(self) -> int:
+        """Runs whose process is going now (queued runs not counted)."""
+        return self.dispatcher.running_count()
+
+    def active_runs(self) -> list[RunRecord]:
+        """Runs queued or running now, oldest first (a run whose row is not written yet is left out)."""
+        records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
+        return [record for record in records if record is not None and not record.status.is_final]
 
     # --- next runs ------------------------------------------------------------------------
 

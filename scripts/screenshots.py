@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def main(argv: list[str]) -> int:
-    from desktop.screens import save_screenshots
+    from scripts.shots.window import save_screenshots
 
     out_dir = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
     for path in save_screenshots(out_dir):

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -193,7 +194,7 @@ class CommandField(QWidget):
 
     def _interpreter_chosen(self) -> None:
         action = self.sender()
-        if action is not None:
+        if isinstance(action, QAction):
             self.use_interpreter(str(action.data()))
 
     def _start_dir(self, fallback: str) -> str:

@@ -76,7 +76,7 @@ class CronFieldCombo(QComboBox):
         self.setAccessibleName(object_name)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.setCompleter(None)  # inline completion would turn "1" into "1st and 15th"
+        self.setCompleter(None)  # type: ignore[arg-type]  # None is allowed (stubs say no); inline completion would turn "1" into "1st and 15th"
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(5)
         self.setMaxVisibleItems(14)
@@ -84,7 +84,9 @@ class CronFieldCombo(QComboBox):
             self.addItem(f"{text}  ({value})", value)
         self.view().setMinimumWidth(self.view().sizeHintForColumn(0) + 24)
         self.setCurrentIndex(-1)
-        self.lineEdit().textEdited.connect(self._typed)
+        line = self.lineEdit()
+        assert line is not None  # editable
+        line.textEdited.connect(self._typed)
         self.activated.connect(self._chosen)
 
     def value(self) -> str:
@@ -156,7 +158,10 @@ class CronEditor(QWidget):
         layout.addWidget(syntax)
         layout.addStretch(1)
         self._blank_field: str | None = None
-        self.expression_edit.textEdited.connect(self._expression_edited)
+        self._from_fields = False  # the line is being rewritten from the pickers
+        # textChanged, not textEdited: text set without typing (accessibility tools, scripts)
+        # must be checked too, or a stale error stays and OK stays disabled.
+        self.expression_edit.textChanged.connect(self._expression_changed)
         self.set_expression(DEFAULT_EXPRESSION)
 
     # --- public API ---------------------------------------------------------------------------
@@ -165,8 +170,9 @@ class CronEditor(QWidget):
 
     def set_expression(self, expression: str) -> None:
         self._blank_field = None
+        if self.expression_edit.text() == expression:
+            self._split_into_fields(expression)  # setText would not signal a change
         self.expression_edit.setText(expression)
-        self._split_into_fields(expression)
         self._sync_preset_time()
 
     def problem(self) -> tuple[str, str] | None:
@@ -294,7 +300,9 @@ class CronEditor(QWidget):
         for name, part in zip(FIELD_NAMES, parts):
             self.field_combos[name].set_value(part)
 
-    def _expression_edited(self, text: str) -> None:
+    def _expression_changed(self, text: str) -> None:
+        if self._from_fields:
+            return  # the pickers wrote it: they already show it (and one is being typed in)
         self._blank_field = None
         self._split_into_fields(text)
         self.edited.emit()
@@ -305,5 +313,9 @@ class CronEditor(QWidget):
         values = [self.field_combos[name].value() for name in FIELD_NAMES]
         self._blank_field = next((name for name, value in zip(FIELD_NAMES, values) if not value), None)
         if self._blank_field is None:
-            self.expression_edit.setText(" ".join(values))
+            self._from_fields = True
+            try:
+                self.expression_edit.setText(" ".join(values))
+            finally:
+                self._from_fields = False
         self.edited.emit()

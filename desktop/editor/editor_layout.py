@@ -1,4 +1,5 @@
-"""The job editor's widgets and layout, built onto the dialog (like Designer's `setupUi`).
+"""The job editor's widgets and layout: `EditorLayout(dialog)`, kept by the dialog as `ui` (like a
+Designer form's `setupUi`, but a typed object instead of attributes stuck onto the dialog).
 
 Left column: the job (name, description, tags), its command (line, working folder,
 environment) and its behaviour (timeout, overlap, missed runs, notifications, pause). Right
@@ -8,15 +9,17 @@ problems and notes, "Run now", OK and Cancel. Tab order follows that reading ord
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -37,111 +40,124 @@ from desktop.editor.timezone_combo import TimezoneCombo
 from jobs import triggers
 
 
-def build_editor(dialog: Any) -> None:
-    """Create the editor's widgets as attributes of `dialog` and lay them out."""
-    labels: list[QLabel] = []
-    dialog.name_edit = named(QLineEdit(dialog), "nameEdit")
-    dialog.name_edit.setPlaceholderText("Daily sales report")
-    dialog.description_edit = named(QPlainTextEdit(dialog), "descriptionEdit")
-    dialog.description_edit.setTabChangesFocus(True)
-    dialog.description_edit.setPlaceholderText("What the job does, for whoever reads this later")
-    dialog.description_edit.setFixedHeight(dialog.fontMetrics().lineSpacing() * 2 + 12)
-    dialog.tags_edit = named(QLineEdit(dialog), "tagsEdit")
-    dialog.tags_edit.setPlaceholderText("reports, finance (comma-separated)")
-    job_form = QFormLayout()
-    job_form.addRow(label(dialog, labels, "&Name", dialog.name_edit), dialog.name_edit)
-    job_form.addRow(label(dialog, labels, "&Description", dialog.description_edit), dialog.description_edit)
-    job_form.addRow(label(dialog, labels, "Ta&gs", dialog.tags_edit), dialog.tags_edit)
+class EditorLayout:
+    """The editor's widgets, built onto `dialog` and laid out (the dialog keeps it as `ui`)."""
 
-    dialog.command_field = CommandField(dialog)
-    dialog.cwd_edit = named(QLineEdit(dialog), "cwdEdit")
-    dialog.cwd_edit.setPlaceholderText("Jobdesk's own folder")
-    dialog.cwd_edit.setToolTip("The folder the command starts in")
-    dialog.cwd_button = named(QToolButton(dialog), "cwdButton")
-    dialog.cwd_button.setText("Folder…")
-    dialog.cwd_button.setToolTip("Choose the working folder")
-    cwd_row = QHBoxLayout()
-    cwd_row.addWidget(dialog.cwd_edit, 1)
-    cwd_row.addWidget(dialog.cwd_button)
-    dialog.env_table = EnvTable(dialog)
-    command_form = QFormLayout()
-    command_form.addRow(label(dialog, labels, "&Command", dialog.command_field.line_edit), dialog.command_field)
-    command_form.addRow(label(dialog, labels, "&Working folder", dialog.cwd_edit), cwd_row)
-    command_form.addRow(label(dialog, labels, "&Environment", dialog.env_table.view), dialog.env_table)
+    def __init__(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+        self._build(dialog)
 
-    dialog.policy_form = PolicyForm(dialog)
+    def _build(self, dialog: QDialog) -> None:
+        labels: list[QLabel] = []
+        self.name_edit = named(QLineEdit(dialog), "nameEdit")
+        self.name_edit.setPlaceholderText("Daily sales report")
+        self.description_edit = named(QPlainTextEdit(dialog), "descriptionEdit")
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setPlaceholderText("What the job does, for whoever reads this later")
+        self.description_edit.setFixedHeight(dialog.fontMetrics().lineSpacing() * 2 + 12)
+        self.tags_edit = named(QLineEdit(dialog), "tagsEdit")
+        self.tags_edit.setPlaceholderText("reports, finance (comma-separated)")
+        job_form = QFormLayout()
+        job_form.addRow(label(dialog, labels, "&Name", self.name_edit), self.name_edit)
+        job_form.addRow(label(dialog, labels, "&Description", self.description_edit), self.description_edit)
+        job_form.addRow(label(dialog, labels, "Ta&gs", self.tags_edit), self.tags_edit)
 
-    dialog.timezone_combo = TimezoneCombo(triggers.local_timezone_name(), dialog)
-    dialog.trigger_tabs = named(QTabWidget(dialog), "triggerTabs")
-    dialog.cron_editor = CronEditor(dialog)
-    dialog.interval_editor = IntervalEditor(dialog)
-    dialog.date_editor = DateEditor(dialog)
-    dialog.trigger_tabs.addTab(dialog.cron_editor, "Cr&on")
-    dialog.trigger_tabs.addTab(dialog.interval_editor, "&Interval")
-    dialog.trigger_tabs.addTab(dialog.date_editor, "D&ate")
-    dialog.preview = SchedulePreview(dialog)
-    zone_row = QFormLayout()
-    zone_label = QLabel("Time &zone", dialog)
-    zone_label.setBuddy(dialog.timezone_combo)
-    zone_row.addRow(zone_label, dialog.timezone_combo)
+        self.command_field = CommandField(dialog)
+        self.cwd_edit = named(QLineEdit(dialog), "cwdEdit")
+        self.cwd_edit.setPlaceholderText("Jobdesk's own folder")
+        self.cwd_edit.setToolTip("The folder the command starts in")
+        self.cwd_button = named(QToolButton(dialog), "cwdButton")
+        self.cwd_button.setText("Folder…")
+        self.cwd_button.setToolTip("Choose the working folder")
+        cwd_row = QHBoxLayout()
+        cwd_row.addWidget(self.cwd_edit, 1)
+        cwd_row.addWidget(self.cwd_button)
+        self.env_table = EnvTable(dialog)
+        command_form = QFormLayout()
+        command_form.addRow(label(dialog, labels, "&Command", self.command_field.line_edit), self.command_field)
+        command_form.addRow(label(dialog, labels, "&Working folder", self.cwd_edit), cwd_row)
+        command_form.addRow(label(dialog, labels, "&Environment", self.env_table.view), self.env_table)
 
-    dialog.validation_label = named(QLabel(dialog), "validationMessage")
-    dialog.validation_label.setWordWrap(True)
-    dialog.validation_label.setTextFormat(Qt.TextFormat.RichText)
-    dialog.validation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    dialog.validation_label.setMinimumHeight(dialog.fontMetrics().lineSpacing() * 2 + 4)
-    dialog.validation_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.policy_form = PolicyForm(dialog)
 
-    dialog.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
-    dialog.ok_button = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
-    named(dialog.ok_button, "okButton")
-    dialog.ok_button.setDefault(True)
-    cancel = named(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), "cancelButton")
-    cancel.setAutoDefault(False)
-    dialog.run_button = named(QPushButton("R&un now", dialog), "runNowButton")
-    dialog.run_button.setAutoDefault(False)
-    dialog.run_button.setToolTip("Run the job once now, as the scheduler would, with these settings")
+        self.timezone_combo = TimezoneCombo(triggers.local_timezone_name(), dialog)
+        self.trigger_tabs = named(QTabWidget(dialog), "triggerTabs")
+        self.cron_editor = CronEditor(dialog)
+        self.interval_editor = IntervalEditor(dialog)
+        self.date_editor = DateEditor(dialog)
+        self.trigger_tabs.addTab(self.cron_editor, "Cr&on")
+        self.trigger_tabs.addTab(self.interval_editor, "&Interval")
+        self.trigger_tabs.addTab(self.date_editor, "D&ate")
+        self.preview = SchedulePreview(dialog)
+        zone_row = QFormLayout()
+        zone_label = QLabel("Time &zone", dialog)
+        zone_label.setBuddy(self.timezone_combo)
+        zone_row.addRow(zone_label, self.timezone_combo)
 
-    left = QVBoxLayout()
-    left.addWidget(group(dialog, "Job", job_form, "jobGroup"))
-    left.addWidget(group(dialog, "Command", command_form, "commandGroup"))
-    left.addWidget(group(dialog, "Behaviour", dialog.policy_form, "behaviourGroup"))
-    left.addStretch(1)
-    schedule = QVBoxLayout()
-    schedule.addLayout(zone_row)
-    schedule.addWidget(dialog.trigger_tabs)
-    schedule.addWidget(dialog.preview, 1)
-    right = QVBoxLayout()
-    right.addWidget(group(dialog, "Schedule", schedule, "scheduleGroup"), 1)
-    columns = QHBoxLayout()
-    columns.addLayout(left, 11)
-    columns.addLayout(right, 10)
-    layout = QVBoxLayout(dialog)
-    layout.addLayout(columns, 1)
-    layout.addWidget(dialog.validation_label)
-    bottom = QHBoxLayout()
-    bottom.addWidget(dialog.run_button)
-    bottom.addStretch(1)
-    bottom.addWidget(dialog.buttons)
-    layout.addLayout(bottom)
-    align_labels([*labels, *dialog.policy_form.labels()])
-    set_tab_order(dialog)
-    dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()).width() + 40, dialog.sizeHint().height())
+        self.validation_label = named(QLabel(dialog), "validationMessage")
+        self.validation_label.setWordWrap(True)
+        self.validation_label.setTextFormat(Qt.TextFormat.RichText)
+        self.validation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.validation_label.setMinimumHeight(dialog.fontMetrics().lineSpacing() * 2 + 4)
+        self.validation_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+        self.ok_button = named(self.buttons.button(QDialogButtonBox.StandardButton.Ok), "okButton")
+        self.ok_button.setDefault(True)
+        self.cancel_button = named(self.buttons.button(QDialogButtonBox.StandardButton.Cancel), "cancelButton")
+        self.cancel_button.setAutoDefault(False)
+        self.run_button = named(QPushButton("R&un now", dialog), "runNowButton")
+        self.run_button.setAutoDefault(False)
+        self.run_button.setToolTip("Run the job once now, as the scheduler would, with these settings")
 
-def set_tab_order(dialog: Any) -> None:
-    chain: list[QWidget] = [dialog.name_edit, dialog.description_edit, dialog.tags_edit,
-                            *dialog.command_field.focus_widgets(), dialog.cwd_edit, dialog.cwd_button,
-                            dialog.env_table.view, dialog.env_table.add_button, dialog.env_table.remove_button,
-                            *dialog.policy_form.focus_widgets(), dialog.timezone_combo, dialog.trigger_tabs,
-                            *dialog.cron_editor.focus_widgets(), *dialog.interval_editor.focus_widgets(),
-                            *dialog.date_editor.focus_widgets(), dialog.ok_button,
-                            dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), dialog.run_button]  # fmt: skip
-    for first, second in zip(chain, chain[1:]):
-        QWidget.setTabOrder(first, second)
+        left = QVBoxLayout()
+        left.addWidget(group(dialog, "Job", job_form, "jobGroup"))
+        left.addWidget(group(dialog, "Command", command_form, "commandGroup"))
+        left.addWidget(group(dialog, "Behaviour", self.policy_form, "behaviourGroup"))
+        left.addStretch(1)
+        schedule = QVBoxLayout()
+        schedule.addLayout(zone_row)
+        schedule.addWidget(self.trigger_tabs)
+        schedule.addWidget(self.preview, 1)
+        right = QVBoxLayout()
+        right.addWidget(group(dialog, "Schedule", schedule, "scheduleGroup"), 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 11)
+        columns.addLayout(right, 10)
+        layout = QVBoxLayout(dialog)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.validation_label)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.run_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
+        align_labels([*labels, *self.policy_form.labels()])
+        self._set_tab_order()
+        dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()).width() + 40, dialog.sizeHint().height())
 
 
-def named(widget: Any, name: str) -> Any:
+    def trigger_editor(self) -> CronEditor | IntervalEditor | DateEditor:
+        """The schedule tab shown now."""
+        editors = (self.cron_editor, self.interval_editor, self.date_editor)
+        return editors[max(0, self.trigger_tabs.currentIndex())]
+
+    def _set_tab_order(self) -> None:
+        chain: list[QWidget] = [self.name_edit, self.description_edit, self.tags_edit,
+                                *self.command_field.focus_widgets(), self.cwd_edit, self.cwd_button,
+                                self.env_table.view, self.env_table.add_button, self.env_table.remove_button,
+                                *self.policy_form.focus_widgets(), self.timezone_combo, self.trigger_tabs,
+                                *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
+                                *self.date_editor.focus_widgets(), self.ok_button, self.cancel_button,
+                                self.run_button]  # fmt: skip
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+def named(widget: W, name: str) -> W:
     widget.setObjectName(name)
     widget.setAccessibleName(name)
     return widget
@@ -162,7 +178,7 @@ def align_labels(labels: list[QLabel]) -> None:
         caption.setMinimumWidth(width)
 
 
-def group(dialog: QWidget, title: str, content: Any, name: str) -> QGroupBox:
+def group(dialog: QWidget, title: str, content: QWidget | QLayout, name: str) -> QGroupBox:
     box = QGroupBox(title, dialog)
     box.setObjectName(name)
     if isinstance(content, QWidget):

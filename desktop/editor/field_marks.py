@@ -49,10 +49,11 @@ class InvalidFrame(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setGeometry(target.rect())
         target.installEventFilter(self)
+        self._target = target
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+        if watched is self._target and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self._target.rect())
             self.raise_()
         return False
 
@@ -77,8 +78,8 @@ def set_invalid(widget: QWidget, message: str | None) -> None:
         frame.setVisible(invalid)
         if invalid:
             frame.raise_()
-    base = widget.property(_BASE_TOOLTIP) or ""
-    widget.setToolTip(message if invalid else base)
+    base = str(widget.property(_BASE_TOOLTIP) or "")
+    widget.setToolTip(message if message is not None else base)
 
 
 def is_marked(widget: QWidget) -> bool:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from desktop.editor.command_field import program_caution
-from desktop.editor.editor_layout import build_editor
+from desktop.editor.editor_layout import EditorLayout
 from desktop.editor.field_marks import lines_html, set_invalid
 from desktop.editor.schedule_preview import PREVIEW_COUNT
 from jobs import triggers
@@ -79,15 +79,15 @@ class JobEditorDialog(QDialog):
         self._clock.setInterval(CLOCK_REFRESH_MS)
         self._clock.timeout.connect(self.revalidate)
 
-        build_editor(self)
-        zone = spec.trigger.timezone if spec is not None else self.timezone_combo.timezone()
-        self.date_editor.set_default_time(zone)
-        self.interval_editor.set_default_times(zone)
+        self.ui = EditorLayout(self)
+        zone = spec.trigger.timezone if spec is not None else self.ui.timezone_combo.timezone()
+        self.ui.date_editor.set_default_time(zone)
+        self.ui.interval_editor.set_default_times(zone)
         if spec is not None:
             self._load(spec)
             self._loaded = self._states()
             if duplicate:
-                self.name_edit.setText(f"{spec.name} (copy)")
+                self.ui.name_edit.setText(f"{spec.name} (copy)")
         if spec is None:
             self.setWindowTitle("New job")
         elif duplicate:
@@ -97,7 +97,7 @@ class JobEditorDialog(QDialog):
             self.setWindowTitle(f"Edit job — {name}")
         self._connect()
         self.revalidate()
-        self.name_edit.setFocus()
+        self.ui.name_edit.setFocus()
 
     # --- public API ---------------------------------------------------------------------------
     def result_spec(self) -> JobSpec:
@@ -113,6 +113,14 @@ class JobEditorDialog(QDialog):
             errors = [p.message for p in self._problems if p.kind != "caution"]
             raise ValueError(errors[0] if errors else "the job is not valid")
         return self._current
+
+    def choose_new_date(self) -> None:
+        """Show the Date tab with a new time (the next full hour of the job's zone), ready to
+        confirm or change: "Run again at…" for a one-off job that has run."""
+        self.ui.trigger_tabs.setCurrentWidget(self.ui.date_editor)
+        self.ui.date_editor.set_default_time(self.ui.timezone_combo.timezone())
+        self.ui.date_editor.date_edit.setFocus()
+        self.revalidate()
 
     def is_valid(self) -> bool:
         return self._current is not None
@@ -147,63 +155,62 @@ class JobEditorDialog(QDialog):
         self._show_problems()
 
     def _connect(self) -> None:
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.run_button.clicked.connect(self._run_clicked)
-        self.cwd_button.clicked.connect(self._choose_cwd)
-        self.name_edit.textEdited.connect(self._name_edited)
-        self.command_field.line_edit.textEdited.connect(self._command_edited)
+        self.ui.buttons.accepted.connect(self.accept)
+        self.ui.buttons.rejected.connect(self.reject)
+        self.ui.run_button.clicked.connect(self._run_clicked)
+        self.ui.cwd_button.clicked.connect(self._choose_cwd)
+        self.ui.name_edit.textEdited.connect(self._name_edited)
+        self.ui.command_field.line_edit.textEdited.connect(self._command_edited)
         for signal in (
-            self.name_edit.textChanged, self.description_edit.textChanged, self.tags_edit.textChanged,
-            self.command_field.edited, self.cwd_edit.textChanged, self.env_table.changed,
-            self.policy_form.edited, self.timezone_combo.timezone_edited, self.timezone_combo.currentIndexChanged,
-            self.trigger_tabs.currentChanged, self.cron_editor.edited, self.interval_editor.edited,
-            self.date_editor.edited,
+            self.ui.name_edit.textChanged, self.ui.description_edit.textChanged, self.ui.tags_edit.textChanged,
+            self.ui.command_field.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
+            self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
+            self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
+            self.ui.date_editor.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
     # --- loading and reading --------------------------------------------------------------------
     def _load(self, spec: JobSpec) -> None:
-        self.name_edit.setText(spec.name)
-        self.description_edit.setPlainText(spec.description)
-        self.tags_edit.setText(", ".join(spec.tags))
-        self.command_field.load(spec.command, spec.shell)
-        self.cwd_edit.setText(spec.cwd or "")
-        self.env_table.set_pairs(spec.env)
-        self.policy_form.load(spec)
+        self.ui.name_edit.setText(spec.name)
+        self.ui.description_edit.setPlainText(spec.description)
+        self.ui.tags_edit.setText(", ".join(spec.tags))
+        self.ui.command_field.load(spec.command, spec.shell)
+        self.ui.cwd_edit.setText(spec.cwd or "")
+        self.ui.env_table.set_pairs(spec.env)
+        self.ui.policy_form.load(spec)
         trigger = spec.trigger
-        self.timezone_combo.set_timezone(trigger.timezone)
+        self.ui.timezone_combo.set_timezone(trigger.timezone)
         if isinstance(trigger, CronSpec):
-            self.cron_editor.set_expression(trigger.expression)
-            self.trigger_tabs.setCurrentWidget(self.cron_editor)
+            self.ui.cron_editor.set_expression(trigger.expression)
+            self.ui.trigger_tabs.setCurrentWidget(self.ui.cron_editor)
         elif isinstance(trigger, IntervalSpec):
-            self.interval_editor.load(trigger)
-            self.trigger_tabs.setCurrentWidget(self.interval_editor)
+            self.ui.interval_editor.load(trigger)
+            self.ui.trigger_tabs.setCurrentWidget(self.ui.interval_editor)
         elif isinstance(trigger, DateSpec):
-            self.date_editor.load(trigger)
-            self.trigger_tabs.setCurrentWidget(self.date_editor)
-        for edit in (self.name_edit, self.tags_edit, self.command_field.line_edit, self.cwd_edit):
+            self.ui.date_editor.load(trigger)
+            self.ui.trigger_tabs.setCurrentWidget(self.ui.date_editor)
+        for edit in (self.ui.name_edit, self.ui.tags_edit, self.ui.command_field.line_edit, self.ui.cwd_edit):
             edit.setCursorPosition(0)  # show the start of long texts, not their end
 
     def _states(self) -> dict[str, Any]:
         """What each group of widgets shows; unchanged groups give back the loaded values."""
-        policy = self.policy_form
+        policy = self.ui.policy_form
         return {
-            "name": self.name_edit.text(),
-            "description": self.description_edit.toPlainText(),
-            "tags": self.tags_edit.text(),
-            "command": self.command_field.state(),
-            "cwd": self.cwd_edit.text(),
-            "env": self.env_table.pairs(),
+            "name": self.ui.name_edit.text(),
+            "description": self.ui.description_edit.toPlainText(),
+            "tags": self.ui.tags_edit.text(),
+            "command": self.ui.command_field.state(),
+            "cwd": self.ui.cwd_edit.text(),
+            "env": self.ui.env_table.pairs(),
             "timeout": policy.timeout_edit.text(),
             "overlap": (policy.overlap_combo.currentIndex(), policy.max_parallel_spin.value()),
             "grace": policy.grace_edit.text(),
-            "trigger": (self.trigger_tabs.currentIndex(), self.timezone_combo.timezone(), self._editor_state()),
+            "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
 
-    def _editor_state(self) -> Any:
-        editor = self.trigger_tabs.currentWidget()
-        return editor.state() if editor is not None else None
+    def _editor_state(self) -> str | tuple[object, ...]:
+        return self.ui.trigger_editor().state()
 
     def _unchanged(self, key: str, states: dict[str, Any]) -> bool:
         return self._original is not None and key in self._loaded and self._loaded[key] == states[key]
@@ -222,20 +229,20 @@ class JobEditorDialog(QDialog):
                 problems.append(Problem(key, str(exc), "hint" if isinstance(exc, _Hint) else kind))
                 return tuple(getattr(JobSpec, field, None) for field in fields)
 
-        (name,) = read("name", ("name",), lambda: (self.name_edit.text().strip(),))
+        (name,) = read("name", ("name",), lambda: (self.ui.name_edit.text().strip(),))
         if not name:
             quiet = "name" not in self._touched and not self._editing
             problems.append(Problem("name", "Give the job a name" if quiet else "name: must not be empty",
                                     "hint" if quiet else "error"))  # fmt: skip
         command, shell = read("command", ("command", "shell"), self._read_command)
-        (description,) = read("description", ("description",), lambda: (self.description_edit.toPlainText().strip(),))
+        (description,) = read("description", ("description",), lambda: (self.ui.description_edit.toPlainText().strip(),))
         (tags,) = read("tags", ("tags",), self._read_tags)
         (cwd,) = read("cwd", ("cwd",), self._read_cwd)
         (env,) = read("env", ("env",), self._read_env)
-        (timeout,) = read("timeout", ("timeout",), lambda: (self.policy_form.timeout(),))
+        (timeout,) = read("timeout", ("timeout",), lambda: (self.ui.policy_form.timeout(),))
         overlap, max_parallel = read("overlap", ("overlap", "max_parallel"),
-                                     lambda: (self.policy_form.overlap(), self.policy_form.max_parallel()))  # fmt: skip
-        (grace,) = read("grace", ("misfire_grace",), lambda: (self.policy_form.misfire_grace(),))
+                                     lambda: (self.ui.policy_form.overlap(), self.ui.policy_form.max_parallel()))  # fmt: skip
+        (grace,) = read("grace", ("misfire_grace",), lambda: (self.ui.policy_form.misfire_grace(),))
         caution = program_caution(command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
@@ -257,40 +264,40 @@ class JobEditorDialog(QDialog):
             "overlap": overlap,
             "max_parallel": max_parallel,
             "misfire_grace": grace,
-            "coalesce": self.policy_form.coalesce(),
-            "notify": self.policy_form.notify(),
-            "paused": self.policy_form.paused(),
+            "coalesce": self.ui.policy_form.coalesce(),
+            "notify": self.ui.policy_form.notify(),
+            "paused": self.ui.policy_form.paused(),
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:
         try:
-            return self.command_field.command(), self.command_field.shell()
+            return self.ui.command_field.command(), self.ui.command_field.shell()
         except ValueError as exc:
-            if "command" not in self._touched and not self._editing and not self.command_field.line_edit.text().strip():
+            if "command" not in self._touched and not self._editing and not self.ui.command_field.line_edit.text().strip():
                 raise _Hint("Type the command to run") from None
             raise exc
 
     def _read_tags(self) -> tuple[tuple[str, ...]]:
-        tags = [tag.strip() for tag in self.tags_edit.text().split(",")]
+        tags = [tag.strip() for tag in self.ui.tags_edit.text().split(",")]
         return (tuple(dict.fromkeys(tag for tag in tags if tag)),)
 
     def _read_cwd(self) -> tuple[str | None]:
-        text = self.cwd_edit.text().strip()
+        text = self.ui.cwd_edit.text().strip()
         return (str(Path(text).expanduser()) if text else None,)
 
     def _read_env(self) -> tuple[tuple[tuple[str, str], ...]]:
-        problems = self.env_table.problems()
+        problems = self.ui.env_table.problems()
         if problems:
             raise ValueError(problems[0])
-        return (self.env_table.pairs(),)
+        return (self.ui.env_table.pairs(),)
 
     def _read_trigger(self, problems: list[Problem], now: datetime) -> TriggerSpec | None:
-        zone_problem = self.timezone_combo.problem()
+        zone_problem = self.ui.timezone_combo.problem()
         if zone_problem:
             problems.append(Problem("trigger", zone_problem, field="timezone"))
-            self.preview.show_nothing("Choose a known time zone to see the next runs.")
+            self.ui.preview.show_nothing("Choose a known time zone to see the next runs.")
             return None
-        blank = self.cron_editor.problem() if self.trigger_tabs.currentWidget() is self.cron_editor else None
+        blank = self.ui.cron_editor.problem() if self.ui.trigger_tabs.currentWidget() is self.ui.cron_editor else None
         if blank is not None:
             return self._trigger_failed(problems, triggers.TriggerError(*blank))
         original = self._original
@@ -300,9 +307,8 @@ class JobEditorDialog(QDialog):
             # Like JobService.update_job: an edited one-off job that already ran keeps its date
             self._kept_past_date = self._editing and isinstance(trigger, DateSpec) and trigger.run_at <= now
         else:
-            editor = self.trigger_tabs.currentWidget()
             try:
-                trigger = editor.spec(self.timezone_combo.timezone())  # type: ignore[union-attr]
+                trigger = self.ui.trigger_editor().spec(self.ui.timezone_combo.timezone())
             except triggers.TriggerError as exc:
                 return self._trigger_failed(problems, exc)
         try:
@@ -316,42 +322,43 @@ class JobEditorDialog(QDialog):
         empty = "No more runs: the end has passed." if isinstance(trigger, IntervalSpec) else "No upcoming runs."
         if not times:
             problems.append(Problem("trigger", f"schedule: {empty[:-1].lower()}; the job will not run", "caution"))
-        self.preview.show_runs(description, times, now.astimezone(times[0].tzinfo) if times else now, empty)
-        if self.policy_form.paused():
+        self.ui.preview.show_runs(description, times, now.astimezone(times[0].tzinfo) if times else now, empty)
+        if self.ui.policy_form.paused():
             self._notes.insert(0, "Paused: none of these runs happens until the job is resumed")
         return trigger
 
-    def _trigger_failed(self, problems: list[Problem], exc: triggers.TriggerError) -> None:
+    def _trigger_failed(self, problems: list[Problem], exc: triggers.TriggerError) -> TriggerSpec | None:
+        """Record a schedule problem; returns None (no trigger) for `return self._trigger_failed(...)`."""
         label = _TRIGGER_LABELS.get(exc.field or "", exc.field)
         message = f"{label}: {exc.message}" if label else exc.message
         problems.append(Problem("trigger", message, field=exc.field))
-        self.preview.show_nothing("Fix the schedule to see its next runs.")
+        self.ui.preview.show_nothing("Fix the schedule to see its next runs.")
         return None
 
     # --- showing problems -----------------------------------------------------------------------
     def _show_problems(self) -> None:
         loud = {p.key: p for p in reversed(self._problems) if p.kind == "error"}  # first problem per key
-        set_invalid(self.name_edit, loud["name"].message if "name" in loud else None)
-        self.command_field.mark(loud["command"].message if "command" in loud else None)
-        self.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
+        set_invalid(self.ui.name_edit, loud["name"].message if "name" in loud else None)
+        self.ui.command_field.mark(loud["command"].message if "command" in loud else None)
+        self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
-        set_invalid(self.timezone_combo, trigger_problem.message if field == "timezone" else None)
-        for editor in (self.cron_editor, self.interval_editor, self.date_editor):
-            active = editor is self.trigger_tabs.currentWidget() and field != "timezone"
-            editor.mark(field, trigger_problem.message if trigger_problem and active else None)
+        set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)
+        for editor in (self.ui.cron_editor, self.ui.interval_editor, self.ui.date_editor):
+            active = editor is self.ui.trigger_tabs.currentWidget() and field != "timezone"
+            editor.mark(field, trigger_problem.message if trigger_problem is not None and active else None)
         order = {"error": 0, "hint": 1, "caution": 2}
         lines = [(p.kind, p.message) for p in sorted(self._problems, key=lambda p: order[p.kind])]
         lines += [("note", note) for note in self._notes]
-        self.validation_label.setText(lines_html(lines, self.palette()))
-        self.validation_label.setAccessibleDescription("\n".join(text for _, text in lines))
+        self.ui.validation_label.setText(lines_html(lines, self.palette()))
+        self.ui.validation_label.setAccessibleDescription("\n".join(text for _, text in lines))
         valid = self._current is not None
-        self.ok_button.setEnabled(valid)
-        self.run_button.setEnabled(valid)
+        self.ui.ok_button.setEnabled(valid)
+        self.ui.run_button.setEnabled(valid)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "validation_label"):
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "ui"):
             self._show_problems()
 
     # --- slots ----------------------------------------------------------------------------------
@@ -365,10 +372,10 @@ class JobEditorDialog(QDialog):
         self._touched.add("command")
 
     def _choose_cwd(self) -> None:
-        start = self.cwd_edit.text().strip() or str(Path.home())
+        start = self.ui.cwd_edit.text().strip() or str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Choose the working folder", start)
         if folder:
-            self.cwd_edit.setText(folder)
+            self.ui.cwd_edit.setText(folder)
 
     def _run_clicked(self) -> None:
         self.revalidate()
@@ -387,17 +394,17 @@ class JobEditorDialog(QDialog):
             self.revalidate()  # Enter right after typing: do not wait for the debounce
         super().keyPressEvent(event)
 
-    def showEvent(self, event: QEvent) -> None:  # type: ignore[override]
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._clock.start()
         QTimer.singleShot(0, self._show_name_start)  # after QDialog has given the name its focus
 
     def _show_name_start(self) -> None:
         """Keep the name selected (typing replaces it) but scrolled to its start, not its end."""
-        text = self.name_edit.text()
-        if text and self.name_edit.selectedText() == text:
-            self.name_edit.setSelection(len(text), -len(text))
+        text = self.ui.name_edit.text()
+        if text and self.ui.name_edit.selectedText() == text:
+            self.ui.name_edit.setSelection(len(text), -len(text))
 
-    def hideEvent(self, event: QEvent) -> None:  # type: ignore[override]
+    def hideEvent(self, event: QHideEvent) -> None:
         self._clock.stop()
         super().hideEvent(event)

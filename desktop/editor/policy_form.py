@@ -73,8 +73,8 @@ class PolicyForm(QWidget):
         self._name(self.coalesce_check, "coalesceCheck")
         self.notify_combo = QComboBox(self)
         self._name(self.notify_combo, "notifyCombo")
-        for value, text in NOTIFY_CHOICES:
-            self.notify_combo.addItem(text, value)
+        for notify, text in NOTIFY_CHOICES:
+            self.notify_combo.addItem(text, notify)
         self.notify_combo.setCurrentIndex(1)
         self.paused_check = QCheckBox("Paused (no scheduled runs until resumed)", self)
         self._name(self.paused_check, "pausedCheck")

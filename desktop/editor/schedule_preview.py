@@ -26,11 +26,18 @@ PREVIEW_COUNT = 10
 
 
 def format_fire_time(moment: datetime, *, seconds: bool = False) -> str:
-    """"Mon 30 Nov 2026 07:30 CET", in English whatever the C locale says."""
+    """"Mon 30 Nov 2026 07:30 CET", in English whatever the C locale says; when this machine's
+    clock shows another time then: "Mon 30 Nov 2026 07:30 CET (06:30 local)"."""
     clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
     zone = moment.tzname() or ""
     text = f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year} {clock}"
-    return f"{text} {zone}".rstrip()
+    text = f"{text} {zone}".rstrip()
+    here = moment.astimezone()
+    if here.utcoffset() == moment.utcoffset():
+        return text
+    local_clock = f"{here:%H:%M:%S}" if seconds else f"{here:%H:%M}"
+    day = f"{_DAYS[here.weekday()]} " if here.date() != moment.date() else ""
+    return f"{text} ({day}{local_clock} local)"
 
 
 def format_relative(seconds: float) -> str:

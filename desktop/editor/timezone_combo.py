@@ -45,11 +45,13 @@ class TimezoneCombo(QComboBox):
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         completer.setMaxVisibleItems(12)
         self.setCompleter(completer)
-        self.lineEdit().setPlaceholderText("Time zone, like Europe/Paris")
+        line = self.lineEdit()
+        assert line is not None  # editable
+        line.setPlaceholderText("Time zone, like Europe/Paris")
         self.set_timezone(timezone)
-        self.lineEdit().textEdited.connect(self._text_edited)
+        line.textEdited.connect(self._text_edited)
         self.activated.connect(self._activated)
-        completer.activated[str].connect(self._completed)
+        completer.activated.connect(self._completed)  # the str overload (the only one in Qt 6)
 
     def timezone(self) -> str:
         return self.currentText().strip()

@@ -17,6 +17,7 @@ from PySide6.QtCore import QDate, QEvent, QObject, QSignalBlocker, Qt, QTimer, S
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.formatting import FAILURE_STATUSES, status_icon, status_text
+from desktop.naming import named
 from jobs.history import HistoryQuery
 from jobs.model import RunRecord, RunStatus
 
@@ -61,10 +62,10 @@ class HistoryFilter:
             return False
         if self.statuses and record.status not in self.statuses:
             return False
-        queued = record.queued_at
-        if self.since is not None and (queued is None or queued < self.since_moment):
+        queued, since, until = record.queued_at, self.since_moment, self.until_moment
+        if since is not None and (queued is None or queued < since):
             return False
-        if self.until is not None and (queued is None or queued >= self.until_moment):
+        if until is not None and (queued is None or queued >= until):
             return False
         text = self.text.strip().casefold()
         return not text or text in record.job_name.casefold()
@@ -78,18 +79,19 @@ class HistoryFilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filter = HistoryFilter()
-        self.job_combo = QComboBox(self, objectName="historyJobFilter", accessibleName="Job")
+        self._jobs: list[tuple[str, str]] = []
+        self.job_combo = named(QComboBox(self), "historyJobFilter", "Job")
         self.job_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.job_combo.setMinimumContentsLength(22)
         self.job_combo.addItem(ALL_JOBS, None)
-        self.status_combo = QComboBox(self, objectName="historyStatusFilter", accessibleName="Status")
+        self.status_combo = named(QComboBox(self), "historyStatusFilter", "Status")
         self._fill_statuses()
         self.since_edit = self._date_edit("historySinceFilter", "From date")
         self.until_edit = self._date_edit("historyUntilFilter", "To date")
-        self.search_edit = QLineEdit(self, objectName="historySearch", accessibleName="Search job names")
+        self.search_edit = named(QLineEdit(self), "historySearch", "Search job names")
         self.search_edit.setPlaceholderText("Search job names")
         self.search_edit.setClearButtonEnabled(True)
-        self.message = QLabel(self, objectName="historyFilterMessage")
+        self.message = named(QLabel(self), "historyFilterMessage")
         self.message.setVisible(False)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
 
@@ -101,9 +103,9 @@ class HistoryFilterBar(QWidget):
         outer.addWidget(self.message)
         layout.addWidget(self.job_combo)
         layout.addWidget(self.status_combo)
-        layout.addWidget(QLabel("From", self, buddy=self.since_edit))
+        layout.addWidget(_buddy_label("From", self.since_edit))
         layout.addWidget(self.since_edit)
-        layout.addWidget(QLabel("To", self, buddy=self.until_edit))
+        layout.addWidget(_buddy_label("To", self.until_edit))
         layout.addWidget(self.until_edit)
         layout.addWidget(self.search_edit, 1)
 
@@ -123,7 +125,8 @@ class HistoryFilterBar(QWidget):
         combo.setItemData(1, "Failed, timed out, killed or interrupted", Qt.ItemDataRole.ToolTipRole)
 
     def _date_edit(self, name: str, accessible: str) -> QDateEdit:
-        edit = QDateEdit(self, objectName=name, accessibleName=accessible, calendarPopup=True)
+        edit = named(QDateEdit(self), name, accessible)
+        edit.setCalendarPopup(True)
         edit.setDisplayFormat("ddd d MMM yyyy")
         edit.setMinimumDate(_ANY_DATE)
         edit.setSpecialValueText("Any")
@@ -147,12 +150,17 @@ class HistoryFilterBar(QWidget):
         return self._filter
 
     def set_jobs(self, jobs: list[tuple[str, str]]) -> None:
-        """Fill the job combo with (id, name) pairs, keeping the selection when it still exists."""
+        """Fill the job combo with (id, name) pairs, keeping the selection when it still exists.
+        Nothing happens when the pairs did not change (snapshots come after every fire)."""
+        jobs = sorted(jobs, key=lambda pair: (pair[1].casefold(), pair[0]))
+        if jobs == self._jobs:
+            return
+        self._jobs = jobs
         selected = self.job_combo.currentData()
         with QSignalBlocker(self.job_combo):
             self.job_combo.clear()
             self.job_combo.addItem(ALL_JOBS, None)
-            for job_id, name in sorted(jobs, key=lambda pair: pair[1].casefold()):
+            for job_id, name in jobs:
                 self.job_combo.addItem(name, job_id)
                 self.job_combo.setItemData(self.job_combo.count() - 1, f"{name} ({job_id})", Qt.ItemDataRole.ToolTipRole)
             if selected is not None and self.job_combo.findData(selected) < 0:
@@ -162,7 +170,7 @@ class HistoryFilterBar(QWidget):
     def set_job(self, job_id: str | None) -> None:
         """Select `job_id` (None: all jobs) and apply at once."""
         index = self.job_combo.findData(job_id)
-        if index < 0:
+        if index < 0 and job_id is not None:
             self.job_combo.addItem(job_id, job_id)
             index = self.job_combo.count() - 1
         with QSignalBlocker(self.job_combo):
@@ -184,12 +192,12 @@ class HistoryFilterBar(QWidget):
     def set_dates(self, since: date | None, until: date | None) -> None:
         for edit, value in ((self.since_edit, since), (self.until_edit, until)):
             with QSignalBlocker(edit):
-                edit.setDate(QDate(value) if value is not None else _ANY_DATE)
+                edit.setDate(QDate(value.year, value.month, value.day) if value is not None else _ANY_DATE)
         self._apply()
 
     def _read_date(self, edit: QDateEdit) -> date | None:
         value = edit.date()
-        return None if value == edit.minimumDate() else value.toPython()
+        return None if value == edit.minimumDate() else date(value.year(), value.month(), value.day())
 
     def _apply(self) -> None:
         self._search_timer.stop()
@@ -214,3 +222,9 @@ class HistoryFilterBar(QWidget):
         self.message.setText(text)
         self.message.setToolTip(text)
         self.message.setVisible(bool(text))
+
+
+def _buddy_label(text: str, buddy: QWidget) -> QLabel:
+    label = QLabel(text, buddy.parentWidget())
+    label.setBuddy(buddy)
+    return label

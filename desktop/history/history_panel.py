@@ -3,13 +3,16 @@
 The table (objectName ``historyTable``) shows `HistoryModel`, which loads pages as the user
 scrolls; live events from the service update it and the output viewer (all connected to methods
 of QObjects parented here, so the connections die with the panel; the service emits from worker
-threads and Qt queues the calls onto the GUI thread).
+threads and Qt queues the calls onto the GUI thread). The job filter's names come from the
+window's jobs snapshots (loaded on a worker thread), never from the store on the GUI thread:
+every fire changes the jobs, and re-reading every definition each time stalled the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.history.history_filter import HistoryFilter, HistoryFilterBar
 from desktop.history.history_model import (
@@ -24,6 +27,10 @@ from desktop.history.history_model import (
     HistoryModel,
 )
 from desktop.history.output_view import RunOutputPanel
+from desktop.table_helpers import cover_viewport
+from desktop.icons import icon
+from desktop.joblist.snapshot import Snapshot, SnapshotLoader
+from desktop.naming import named
 from jobs.model import RunRecord
 from jobs.service import JobService
 
@@ -35,22 +42,25 @@ class HistoryPanel(QWidget):
 
     run_selected = Signal(object)
 
-    def __init__(self, service: JobService, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="historyPanel")
+    def __init__(self, service: JobService, parent: QWidget | None = None, *, jobs: SnapshotLoader | None = None) -> None:
+        """`jobs` (the window's loader) keeps the job filter's names current; without it the
+        combo lists only what `set_jobs` is given."""
+        super().__init__(parent)
+        self.setObjectName("historyPanel")
         self._service = service
         self._reselect: int | None = None
         self._load_error = ""
         self.filter_bar = HistoryFilterBar(self)
-        self.model = HistoryModel(service.history, self)
-        self.table = QTableView(self, objectName="historyTable", accessibleName="Run history")
+        self.model = HistoryModel(service.query_history, self)
+        self.table = named(QTableView(self), "historyTable", "Run history")
         self.table.setModel(self.model)
         self.output = RunOutputPanel(service.data_dir, self)
-        self.empty_label = QLabel(self.table.viewport(), objectName="historyEmpty")
+        self.empty_label = named(QLabel(self.table.viewport()), "historyEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)  # drawn in the palette's disabled (dimmed) text colour
         self._setup_table()
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self, objectName="historySplitter")
+        self.splitter = named(QSplitter(Qt.Orientation.Vertical, self), "historySplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.output)
         self.splitter.setStretchFactor(0, 3)
@@ -65,16 +75,23 @@ class HistoryPanel(QWidget):
             signal.connect(self.model.on_run_changed)
             signal.connect(self.output.update_record)
         events.run_output.connect(self.output.on_output)
-        events.jobs_changed.connect(self.refresh_jobs)
+        if jobs is not None:
+            jobs.loaded.connect(self._on_jobs_loaded)
         self.filter_bar.filter_changed.connect(self._on_filter_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved, self.model.loading_changed):
             signal.connect(self._update_empty_state)
         self.model.page_loaded.connect(self._after_page)
         self.model.load_failed.connect(self._on_load_failed)
-        self.table.viewport().installEventFilter(self)
+        cover_viewport(self.table, self.empty_label)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
+        self.stop_action = named(QAction(icon("stop"), "Stop run", self), "stopRunAction")
+        self.stop_action.setToolTip("Stop this run: its whole process tree is killed (a waiting run is dropped)")
+        self.stop_action.triggered.connect(self.stop_current_run)
+        self.copy_action = named(QAction(icon("copy"), "Copy command", self), "copyCommandAction")
+        self.copy_action.triggered.connect(self.output.copy_command)
 
-        self.refresh_jobs()
         self.model.set_palette(self.palette())
         self.model.set_filter(self.filter_bar.current)
 
@@ -94,6 +111,7 @@ class HistoryPanel(QWidget):
         rows.setDefaultSectionSize(table.fontMetrics().height() + 6)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # as the other tables
         header.setStretchLastSection(True)
         metrics = table.fontMetrics()
         time_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 16
@@ -125,7 +143,7 @@ class HistoryPanel(QWidget):
         """
         row = self.model.row_of(run_id)
         if row is None:
-            record = self._service.history.get(run_id)
+            record = self._service.get_run(run_id)
             if record is not None and self.model.filter.matches(record):
                 pages = 0
                 while row is None and not self.model.exhausted and pages < SHOW_RUN_MAX_PAGES:
@@ -143,11 +161,38 @@ class HistoryPanel(QWidget):
         self.table.scrollTo(index)
         return True
 
-    @Slot()
+    def set_jobs(self, jobs: list[tuple[str, str]]) -> None:
+        """The job filter's choices: (id, name) pairs."""
+        self.filter_bar.set_jobs(jobs)
+
     @Slot(object)
-    def refresh_jobs(self, _changed: object = None) -> None:
-        """Refill the job filter from the definitions."""
-        self.filter_bar.set_jobs([(spec.id, spec.name) for spec in self._service.jobs.all()])
+    def _on_jobs_loaded(self, snapshot: Snapshot) -> None:
+        self.set_jobs([(spec.id, spec.name) for spec in snapshot.specs])
+
+    @Slot()
+    def stop_current_run(self) -> bool:
+        """Stop the run shown (selected), if it is running or waiting; True if it was."""
+        record = self.output.record
+        if record is None or record.status.is_final:
+            return False
+        return self._service.cancel_run(record.id)
+
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        """Stop and Copy command for the run under `pos` (which a right-click selected)."""
+        record = self.model.record_at(self.table.indexAt(pos).row())
+        if record is None:
+            return
+        if self.output.record is None or self.output.record.id != record.id:
+            self.show_run(record.id)
+        menu = QMenu(self.table)
+        menu.setObjectName("historyContextMenu")
+        self.stop_action.setEnabled(not record.status.is_final)
+        self.copy_action.setEnabled(bool(record.command))
+        menu.addAction(self.stop_action)
+        menu.addAction(self.copy_action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # --- reactions ---------------------------------------------------------------------------
 
@@ -188,7 +233,6 @@ class HistoryPanel(QWidget):
                 self.empty_label.setText(self._load_error)
             else:
                 self.empty_label.setText("No runs match these filters" if filtered else "No runs yet")
-            self.empty_label.resize(self.table.viewport().size())
         self.empty_label.setVisible(empty)
 
     @Slot(str)
@@ -196,11 +240,6 @@ class HistoryPanel(QWidget):
         self._load_error = message
         self._update_empty_state()
         self._load_error = ""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self.empty_label.resize(self.table.viewport().size())
-        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

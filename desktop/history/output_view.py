@@ -20,12 +20,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from desktop.formatting import format_size, load_icon, status_colour, status_icon
+from desktop.formatting import format_size, status_colour, status_icon
+from desktop.icons import icon
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
 from desktop.history.run_text import copyable_command, error_text, never_started, summary
 from desktop.elided_label import ElidedLabel
+from desktop.naming import named
 from jobs.events import OutputChunk
 from jobs.model import RunRecord, RunStatus
 from jobs.paths import DataDir
@@ -40,7 +42,9 @@ class OutputView(QPlainTextEdit):
     """Read-only, monospace, at most MAX_LINES lines; new text goes at the end."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="runOutput", accessibleName="Run output")
+        super().__init__(parent)
+        self.setObjectName("runOutput")
+        self.setAccessibleName("Run output")
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -73,7 +77,8 @@ class RunOutputPanel(QWidget):
     """Summary, error, header and buttons over an `OutputView`, for one run at a time."""
 
     def __init__(self, data_dir: DataDir | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="runOutputPanel")
+        super().__init__(parent)
+        self.setObjectName("runOutputPanel")
         self._data_dir = data_dir
         self._record: RunRecord | None = None
         self._log_path: Path | None = None
@@ -85,14 +90,14 @@ class RunOutputPanel(QWidget):
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
 
-        self.status_icon = QLabel(self, objectName="runStatusIcon")
+        self.status_icon = named(QLabel(self), "runStatusIcon")
         self.summary_label = ElidedLabel(self, selectable=True, objectName="runSummary")
-        self.copy_button = QPushButton(load_icon("copy"), "Copy command", self, objectName="copyCommand")
+        self.copy_button = named(QPushButton(icon("copy"), "Copy command", self), "copyCommand")
         self.copy_button.setToolTip("Copy the command line, with its directory and environment, to the clipboard")
-        self.open_button = QPushButton(load_icon("open-log"), "Open log file", self, objectName="openLogFile")
-        self.error_label = QLabel(self, objectName="runError", wordWrap=True)
+        self.open_button = named(QPushButton(icon("open-log"), "Open log file", self), "openLogFile")
+        self.error_label = named(QLabel(self, wordWrap=True), "runError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.header_label = QLabel(self, objectName="runOutputHeader", wordWrap=True)
+        self.header_label = named(QLabel(self, wordWrap=True), "runOutputHeader")
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.view = OutputView(self)
 
@@ -291,6 +296,26 @@ class RunOutputPanel(QWidget):
             QGuiApplication.clipboard().setText(copyable_command(self._record))
 
     @Slot()
+    def copy_log_path(self) -> None:
+        if self._log_path is not None:
+            QGuiApplication.clipboard().setText(str(self._log_path))
+
+    @Slot()
     def open_log_file(self) -> None:
-        if self._log_path is not None and self._log_path.is_file():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_path)))
+        """Open the log in the desktop's viewer; when nothing opens it, say so and offer its path."""
+        path = self._log_path
+        if path is None or not path.is_file():
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self._cannot_open(path)
+
+    def _cannot_open(self, path: Path) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "Cannot open the log file",
+                          "No application on this desktop opened the log file.", QMessageBox.StandardButton.Close, self)  # fmt: skip
+        box.setObjectName("cannotOpenLog")
+        box.setInformativeText(f"It is here:\n{path}\n\nCopy the path to open it in an editor or a terminal.")
+        copy = box.addButton("Copy path", QMessageBox.ButtonRole.ActionRole)
+        copy.clicked.connect(self.copy_log_path)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.cannot_open_box = box
+        box.open()  # window-modal, no nested event loop

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from jobs.history import HistoryQuery, HistoryRepository
+from jobs.history import HistoryQuery
+from jobs.model import RunRecord
 
 log = logging.getLogger(__name__)
+
+# One page of history: `JobService.query_history` (or a repository's `query` in tests).
+PageQuery = Callable[[HistoryQuery], list[RunRecord]]
 
 
 class PageLoader(QObject):
@@ -24,9 +29,9 @@ class PageLoader(QObject):
 
     loaded = Signal(object, object)
 
-    def __init__(self, history: HistoryRepository, parent: QObject | None = None) -> None:
+    def __init__(self, query: PageQuery, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._history = history
+        self._query = query
 
     def load(self, ticket: object, query: HistoryQuery) -> None:
         """Query on a new daemon thread; `loaded(ticket, result)` follows on the GUI thread."""
@@ -35,7 +40,7 @@ class PageLoader(QObject):
     def _run(self, ticket: object, query: HistoryQuery) -> None:
         result: object
         try:
-            result = self._history.query(query)
+            result = self._query(query)
         except Exception as exc:  # the database closed under us (quit) or a real error: the GUI decides
             result = exc
         try:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from desktop.editor import JobEditorDialog
 from desktop.editor.field_marks import is_marked, warning_color
-from desktop.editor.screens import save_editor_screenshots
+from scripts.shots.editor import save_editor_screenshots
 from desktop.style import dark_palette
 from jobs.history import HistoryQuery
 from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, Notify, Overlap, RunStatus
@@ -54,12 +54,12 @@ def wait_checked(qtbot, editor: JobEditorDialog, predicate) -> None:
 
 
 def message(editor: JobEditorDialog) -> str:
-    return editor.validation_label.text()
+    return editor.ui.validation_label.text()
 
 
 def fill_basics(qtbot, editor: JobEditorDialog, name: str = "Sales report", command: str = "python3 report.py") -> None:
-    type_text(qtbot, editor.name_edit, name)
-    type_text(qtbot, editor.command_field.line_edit, command)
+    type_text(qtbot, editor.ui.name_edit, name)
+    type_text(qtbot, editor.ui.command_field.line_edit, command)
 
 
 def future_spec(**changes) -> JobSpec:
@@ -88,16 +88,16 @@ def future_spec(**changes) -> JobSpec:
 
 def test_a_new_job_typed_in_gives_the_spec_and_the_service_saves_it(qtbot, dialog, data_dir):
     assert dialog.windowTitle() == "New job"
-    assert not dialog.ok_button.isEnabled()
+    assert not dialog.ui.ok_button.isEnabled()
     assert "Give the job a name" in message(dialog)
     fill_basics(qtbot, dialog, "Sales report", "python3 'my report.py' --send")
-    type_text(qtbot, dialog.timezone_combo, PARIS)
-    type_text(qtbot, dialog.cron_editor.expression_edit, "30 7 * * 1-5")
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
-    assert dialog.command_field.argv_label.full_text() == "Runs as: ['python3', 'my report.py', '--send']"
-    assert dialog.preview.description_label.text().startswith("At 07:30, Monday through Friday")
+    type_text(qtbot, dialog.ui.timezone_combo, PARIS)
+    type_text(qtbot, dialog.ui.cron_editor.expression_edit, "30 7 * * 1-5")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    assert dialog.ui.command_field.argv_label.full_text() == "Runs as: ['python3', 'my report.py', '--send']"
+    assert dialog.ui.preview.description_label.text().startswith("At 07:30, Monday through Friday")
 
-    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ui.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.result() == QDialog.DialogCode.Accepted
     spec = dialog.result_spec()
     assert spec.id == ""
@@ -117,19 +117,19 @@ def test_a_new_job_typed_in_gives_the_spec_and_the_service_saves_it(qtbot, dialo
 
 def test_shell_mode_keeps_the_line_whole(qtbot, dialog):
     fill_basics(qtbot, dialog, "Count", "ls -1 | wc -l > count.txt")
-    qtbot.mouseClick(dialog.command_field.shell_check, Qt.MouseButton.LeftButton)
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    qtbot.mouseClick(dialog.ui.command_field.shell_check, Qt.MouseButton.LeftButton)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     spec = dialog.current_spec()
     assert spec.shell is True
     assert spec.command == ("ls -1 | wc -l > count.txt",)
-    assert "shell" in dialog.command_field.argv_label.full_text()
+    assert "shell" in dialog.ui.command_field.argv_label.full_text()
 
 
 def test_an_unclosed_quote_is_an_error_on_the_command(qtbot, dialog):
     fill_basics(qtbot, dialog, "Quote", "python3 'report.py")
     wait_checked(qtbot, dialog, lambda: "command: a quote is not closed" in message(dialog))
-    assert is_marked(dialog.command_field.line_edit)
-    assert not dialog.ok_button.isEnabled()
+    assert is_marked(dialog.ui.command_field.line_edit)
+    assert not dialog.ui.ok_button.isEnabled()
 
 
 # --- cron ------------------------------------------------------------------------------------
@@ -137,40 +137,41 @@ def test_an_unclosed_quote_is_an_error_on_the_command(qtbot, dialog):
 
 def test_an_invalid_cron_disables_ok_and_says_exactly_why(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.cron_editor.expression_edit, "61 * * * *")
+    type_text(qtbot, dialog.ui.cron_editor.expression_edit, "61 * * * *")
     wait_checked(qtbot, dialog, lambda: "minute: 61 is out of range 0-59" in message(dialog))
-    assert not dialog.ok_button.isEnabled()
-    assert not dialog.run_button.isEnabled()
+    assert not dialog.ui.ok_button.isEnabled()
+    assert not dialog.ui.run_button.isEnabled()
     assert dialog.problems() == ["minute: 61 is out of range 0-59"]
-    assert is_marked(dialog.cron_editor.expression_edit)
-    assert is_marked(dialog.cron_editor.field_combos["minute"])
-    assert not is_marked(dialog.cron_editor.field_combos["hour"])
-    assert dialog.preview.model.rowCount() == 0
+    assert is_marked(dialog.ui.cron_editor.expression_edit)
+    assert is_marked(dialog.ui.cron_editor.field_combos["minute"])
+    assert not is_marked(dialog.ui.cron_editor.field_combos["hour"])
+    assert dialog.ui.preview.model.rowCount() == 0
 
-    type_text(qtbot, dialog.cron_editor.expression_edit, "1 * * * *")
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
-    assert not is_marked(dialog.cron_editor.field_combos["minute"])
+    type_text(qtbot, dialog.ui.cron_editor.expression_edit, "1 * * * *")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    assert not is_marked(dialog.ui.cron_editor.field_combos["minute"])
     assert "out of range" not in message(dialog)
 
 
 def test_weekday_preview_shows_only_monday_to_friday_in_the_chosen_zone(qtbot, dialog):
-    type_text(qtbot, dialog.timezone_combo, "America/New_York")
-    type_text(qtbot, dialog.cron_editor.expression_edit, "30 7 * * 1-5")
-    wait_checked(qtbot, dialog, lambda: "07:30" in dialog.preview.description_label.text())
-    assert dialog.timezone_combo.timezone() == "America/New_York"
-    assert dialog.preview.model.rowCount() == 10
-    times = dialog.preview.model.times()
+    type_text(qtbot, dialog.ui.timezone_combo, "America/New_York")
+    type_text(qtbot, dialog.ui.cron_editor.expression_edit, "30 7 * * 1-5")
+    wait_checked(qtbot, dialog, lambda: "07:30" in dialog.ui.preview.description_label.text())
+    assert dialog.ui.timezone_combo.timezone() == "America/New_York"
+    assert dialog.ui.preview.model.rowCount() == 10
+    times = dialog.ui.preview.model.times()
     assert all(t.weekday() < 5 and (t.hour, t.minute) == (7, 30) for t in times)
     assert all(t.tzinfo.key == "America/New_York" for t in times)  # type: ignore[union-attr]
-    texts = dialog.preview.model.texts()
+    texts = dialog.ui.preview.model.texts()
     assert all(text.split()[0] in {"Mon", "Tue", "Wed", "Thu", "Fri"} for text in texts)
-    assert all(text.endswith(("07:30 EST", "07:30 EDT")) for text in texts)
-    relative = dialog.preview.model.index(0, 1).data()
+    assert all(text.split(" (")[0].endswith(("07:30 EST", "07:30 EDT")) for text in texts)
+    assert all(text.endswith("local)") for text in texts) == (datetime.now().astimezone().utcoffset() != times[0].utcoffset())
+    relative = dialog.ui.preview.model.index(0, 1).data()
     assert relative.startswith("in ")
 
 
 def test_field_pickers_and_the_expression_rewrite_each_other(qtbot, dialog):
-    cron = dialog.cron_editor
+    cron = dialog.ui.cron_editor
     type_text(qtbot, cron.expression_edit, "0 9 * * *")
     assert [cron.field_combos[f].value() for f in ("minute", "hour", "day of month", "month", "day of week")] == [
         "0", "9", "*", "*", "*",
@@ -180,7 +181,7 @@ def test_field_pickers_and_the_expression_rewrite_each_other(qtbot, dialog):
     assert weekday.currentText() == "1-5"
     type_text(qtbot, cron.field_combos["minute"], "*/15")
     assert cron.expression() == "*/15 9 * * 1-5"
-    wait_checked(qtbot, dialog, lambda: "Every 15 minutes" in dialog.preview.description_label.text())
+    wait_checked(qtbot, dialog, lambda: "Every 15 minutes" in dialog.ui.preview.description_label.text())
 
     type_text(qtbot, cron.field_combos["hour"], "")  # emptied: an error, never "every hour"
     wait_checked(qtbot, dialog, lambda: "hour: is empty" in message(dialog))
@@ -191,7 +192,7 @@ def test_field_pickers_and_the_expression_rewrite_each_other(qtbot, dialog):
 
 
 def test_presets_rewrite_the_expression(qtbot, dialog):
-    cron = dialog.cron_editor
+    cron = dialog.ui.cron_editor
     cron.preset_time.setTime(QTime(7, 45))
     actions = cron.preset_actions()
     assert actions["preset_daily"].text() == "Daily at 07:45"
@@ -204,15 +205,15 @@ def test_presets_rewrite_the_expression(qtbot, dialog):
     assert cron.expression() == "45 7 15 * *"
     actions["preset_hourly"].trigger()
     assert cron.expression() == "45 * * * *"
-    wait_checked(qtbot, dialog, lambda: dialog.preview.description_label.text().startswith("At 45 minutes past"))
+    wait_checked(qtbot, dialog, lambda: dialog.ui.preview.description_label.text().startswith("At 45 minutes past"))
     assert cron.findChild(QAction, "preset_weekly_3").text() == "Wednesday at 07:45"
 
 
 def test_dst_notes_are_shown_as_information(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.timezone_combo, PARIS)
-    type_text(qtbot, dialog.cron_editor.expression_edit, "30 2 * * *")
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    type_text(qtbot, dialog.ui.timezone_combo, PARIS)
+    type_text(qtbot, dialog.ui.cron_editor.expression_edit, "30 2 * * *")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     notes = dialog.notes()
     assert any("02:30 does not exist" in note for note in notes)
     assert any("02:30 happens twice" in note for note in notes)
@@ -221,11 +222,11 @@ def test_dst_notes_are_shown_as_information(qtbot, dialog):
 
 def test_an_unknown_time_zone_is_refused_and_the_list_is_searchable(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.timezone_combo, "Mars/Olympus")
+    type_text(qtbot, dialog.ui.timezone_combo, "Mars/Olympus")
     wait_checked(qtbot, dialog, lambda: "'Mars/Olympus' is not a known time zone" in message(dialog))
-    assert is_marked(dialog.timezone_combo)
-    assert not dialog.ok_button.isEnabled()
-    completer = dialog.timezone_combo.completer()
+    assert is_marked(dialog.ui.timezone_combo)
+    assert not dialog.ui.ok_button.isEnabled()
+    completer = dialog.ui.timezone_combo.completer()
     completer.setCompletionPrefix("paris")
     found = [completer.completionModel().index(row, 0).data() for row in range(completer.completionCount())]
     assert found == [PARIS]
@@ -236,57 +237,57 @@ def test_an_unknown_time_zone_is_refused_and_the_list_is_searchable(qtbot, dialo
 
 def test_the_interval_tab_gives_an_interval_spec(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.timezone_combo, PARIS)
-    dialog.trigger_tabs.setCurrentWidget(dialog.interval_editor)
-    interval = dialog.interval_editor
+    type_text(qtbot, dialog.ui.timezone_combo, PARIS)
+    dialog.ui.trigger_tabs.setCurrentWidget(dialog.ui.interval_editor)
+    interval = dialog.ui.interval_editor
     type_text(qtbot, interval.amount_spin, "15")
     interval.unit_combo.setCurrentIndex(interval.unit_combo.findData("minutes"))
     start = datetime.now(ZoneInfo(PARIS)).replace(second=0, microsecond=0, tzinfo=None) + timedelta(days=1)
     interval.start_check.setChecked(True)
     interval.start_edit.setDateTime(_utc_qdatetime(start))
     interval.jitter_spin.setValue(5)
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     spec = dialog.current_spec()
     assert spec.trigger == IntervalSpec(15, "minutes", PARIS, start=start.replace(tzinfo=ZoneInfo(PARIS)), jitter=5)
-    times = dialog.preview.model.times()
+    times = dialog.ui.preview.model.times()
     assert len(times) == 10 and times[1] - times[0] == timedelta(minutes=15)
-    assert "Every 15 minutes" in dialog.preview.description_label.text()
+    assert "Every 15 minutes" in dialog.ui.preview.description_label.text()
 
     interval.end_check.setChecked(True)
     interval.end_edit.setDateTime(_utc_qdatetime(start - timedelta(hours=1)))
     wait_checked(qtbot, dialog, lambda: "end:" in message(dialog) and "is not after the start" in message(dialog))
     assert is_marked(interval.end_edit)
-    assert not dialog.ok_button.isEnabled()
+    assert not dialog.ui.ok_button.isEnabled()
 
 
 def test_a_date_in_the_past_is_refused(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.timezone_combo, PARIS)
-    dialog.trigger_tabs.setCurrentWidget(dialog.date_editor)
+    type_text(qtbot, dialog.ui.timezone_combo, PARIS)
+    dialog.ui.trigger_tabs.setCurrentWidget(dialog.ui.date_editor)
     yesterday = datetime.now(ZoneInfo(PARIS)).replace(second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
-    dialog.date_editor.date_edit.setDateTime(_utc_qdatetime(yesterday))
+    dialog.ui.date_editor.date_edit.setDateTime(_utc_qdatetime(yesterday))
     wait_checked(qtbot, dialog, lambda: "is in the past" in message(dialog))
     assert f"run at: {yesterday:%Y-%m-%d %H:%M} is in the past" in dialog.problems()
-    assert is_marked(dialog.date_editor.date_edit)
-    assert not dialog.ok_button.isEnabled()
+    assert is_marked(dialog.ui.date_editor.date_edit)
+    assert not dialog.ui.ok_button.isEnabled()
 
     tomorrow = yesterday + timedelta(days=2)
-    dialog.date_editor.date_edit.setDateTime(_utc_qdatetime(tomorrow))
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    dialog.ui.date_editor.date_edit.setDateTime(_utc_qdatetime(tomorrow))
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     assert dialog.current_spec().trigger == DateSpec(tomorrow.replace(tzinfo=ZoneInfo(PARIS)), PARIS)
-    assert dialog.preview.model.rowCount() == 1
+    assert dialog.ui.preview.model.rowCount() == 1
 
 
 def test_an_edited_one_off_job_that_already_ran_keeps_its_date(qtbot):
     past = DateSpec(datetime(2025, 1, 6, 9, 0, tzinfo=ZoneInfo(PARIS)), PARIS)
     editor = open_editor(qtbot, future_spec(trigger=past))
-    type_text(qtbot, editor.name_edit, "Renamed")
-    wait_checked(qtbot, editor, editor.ok_button.isEnabled)  # as JobService.update_job allows
+    type_text(qtbot, editor.ui.name_edit, "Renamed")
+    wait_checked(qtbot, editor, editor.ui.ok_button.isEnabled)  # as JobService.update_job allows
     assert editor.result_spec().trigger == past
     assert any("no upcoming runs" in note for note in editor.notes())
-    editor.date_editor.date_edit.setDateTime(_utc_qdatetime(datetime(2025, 1, 7, 9, 0)))
+    editor.ui.date_editor.date_edit.setDateTime(_utc_qdatetime(datetime(2025, 1, 7, 9, 0)))
     wait_checked(qtbot, editor, lambda: "is in the past" in message(editor))  # a new past date is not
-    assert not editor.ok_button.isEnabled()
+    assert not editor.ui.ok_button.isEnabled()
 
 
 def _utc_qdatetime(moment: datetime) -> QDateTime:
@@ -318,8 +319,8 @@ def test_editing_and_touching_nothing_gives_back_the_same_spec(qtbot, trigger):
     spec = future_spec(trigger=trigger)
     editor = open_editor(qtbot, spec)
     assert editor.windowTitle() == "Edit job — Nightly backup"
-    wait_checked(qtbot, editor, editor.ok_button.isEnabled)
-    qtbot.keyClick(editor.name_edit, Qt.Key.Key_Return)
+    wait_checked(qtbot, editor, editor.ui.ok_button.isEnabled)
+    qtbot.keyClick(editor.ui.name_edit, Qt.Key.Key_Return)
     assert editor.result() == QDialog.DialogCode.Accepted
     assert editor.result_spec() == spec
 
@@ -327,9 +328,9 @@ def test_editing_and_touching_nothing_gives_back_the_same_spec(qtbot, trigger):
 def test_an_edit_keeps_the_id_and_changes_only_what_was_typed(qtbot):
     spec = future_spec()
     editor = open_editor(qtbot, spec)
-    type_text(qtbot, editor.name_edit, "Nightly backup v2")
-    type_text(qtbot, editor.policy_form.timeout_edit, "2h")
-    wait_checked(qtbot, editor, editor.ok_button.isEnabled)
+    type_text(qtbot, editor.ui.name_edit, "Nightly backup v2")
+    type_text(qtbot, editor.ui.policy_form.timeout_edit, "2h")
+    wait_checked(qtbot, editor, editor.ui.ok_button.isEnabled)
     assert editor.result_spec() == replace(spec, name="Nightly backup v2", timeout=7200.0)
 
 
@@ -337,7 +338,7 @@ def test_duplicate_clears_the_id_and_renames(qtbot):
     spec = future_spec()
     editor = open_editor(qtbot, spec, duplicate=True)
     assert editor.windowTitle() == "Duplicate job"
-    wait_checked(qtbot, editor, editor.ok_button.isEnabled)
+    wait_checked(qtbot, editor, editor.ui.ok_button.isEnabled)
     result = editor.result_spec()
     assert result == replace(spec, id="", name="Nightly backup (copy)")
 
@@ -352,13 +353,13 @@ def test_a_long_name_is_shortened_in_the_title(qtbot):
 
 def test_the_environment_table_rejects_a_name_with_equals(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    model = dialog.env_table.model
+    model = dialog.ui.env_table.model
     row = model.append_row()
     assert model.setData(model.index(row, 0), "A=B")
     assert model.setData(model.index(row, 1), "1")
     wait_checked(qtbot, dialog, lambda: "'A=B' is not a valid variable name" in message(dialog))
-    assert not dialog.ok_button.isEnabled()
-    assert is_marked(dialog.env_table.view)
+    assert not dialog.ui.ok_button.isEnabled()
+    assert is_marked(dialog.ui.env_table.view)
     assert model.index(row, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert "must not contain '='" in model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
 
@@ -366,14 +367,14 @@ def test_the_environment_table_rejects_a_name_with_equals(qtbot, dialog):
     second = model.append_row("A", "2")
     wait_checked(qtbot, dialog, lambda: "'A' is given twice" in message(dialog))
     model.remove_rows([second])
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
-    assert not is_marked(dialog.env_table.view)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    assert not is_marked(dialog.ui.env_table.view)
     assert dialog.current_spec().env == (("A", "1"),)
 
 
 def test_durations_are_read_and_checked(qtbot, dialog):
     fill_basics(qtbot, dialog)
-    policy = dialog.policy_form
+    policy = dialog.ui.policy_form
     type_text(qtbot, policy.timeout_edit, "15 minutes")
     wait_checked(qtbot, dialog, lambda: "timeout: '15 minutes' is not a duration" in message(dialog))
     assert is_marked(policy.timeout_edit)
@@ -381,7 +382,7 @@ def test_durations_are_read_and_checked(qtbot, dialog):
     wait_checked(qtbot, dialog, lambda: "timeout: 0 must be more than 0 seconds" in message(dialog))
     type_text(qtbot, policy.timeout_edit, "1h30m")
     type_text(qtbot, policy.grace_edit, "any")
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     spec = dialog.current_spec()
     assert (spec.timeout, spec.misfire_grace) == (5400.0, None)
     type_text(qtbot, policy.grace_edit, "10m")
@@ -389,26 +390,26 @@ def test_durations_are_read_and_checked(qtbot, dialog):
 
 
 def test_max_parallel_is_enabled_only_for_parallel(qtbot, dialog):
-    policy = dialog.policy_form
+    policy = dialog.ui.policy_form
     assert not policy.max_parallel_spin.isEnabled()
     policy.overlap_combo.setCurrentIndex(policy.overlap_combo.findData(Overlap.PARALLEL))
     assert policy.max_parallel_spin.isEnabled()
     policy.max_parallel_spin.setValue(4)
     fill_basics(qtbot, dialog)
-    wait_checked(qtbot, dialog, dialog.ok_button.isEnabled)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
     assert (dialog.current_spec().overlap, dialog.current_spec().max_parallel) == (Overlap.PARALLEL, 4)
 
 
 def test_a_missing_working_folder_warns_without_blocking(qtbot, dialog, tmp_path):
     fill_basics(qtbot, dialog)
-    type_text(qtbot, dialog.cwd_edit, str(tmp_path / "not-there"))
+    type_text(qtbot, dialog.ui.cwd_edit, str(tmp_path / "not-there"))
     wait_checked(qtbot, dialog, lambda: "does not exist; runs will fail" in message(dialog))
-    assert dialog.ok_button.isEnabled()
+    assert dialog.ui.ok_button.isEnabled()
     assert dialog.current_spec().cwd == str(tmp_path / "not-there")
 
 
 def test_interpreters_and_scripts_are_put_in_place(qtbot, dialog):
-    command = dialog.command_field
+    command = dialog.ui.command_field
     type_text(qtbot, command.line_edit, "report.py --send")
     command.use_interpreter("/usr/bin/python3")
     assert command.line_edit.text() == "/usr/bin/python3 report.py --send"
@@ -426,10 +427,10 @@ def test_interpreters_and_scripts_are_put_in_place(qtbot, dialog):
 
 
 def test_run_now_emits_the_current_spec_and_the_service_runs_it(qtbot, dialog, data_dir, qapp):
-    assert not dialog.run_button.isEnabled()  # a new job: disabled until valid
-    type_text(qtbot, dialog.name_edit, "Hello")
-    dialog.command_field.load(py("print('hello from the editor')"), False)
-    wait_checked(qtbot, dialog, dialog.run_button.isEnabled)
+    assert not dialog.ui.run_button.isEnabled()  # a new job: disabled until valid
+    type_text(qtbot, dialog.ui.name_edit, "Hello")
+    dialog.ui.command_field.load(py("print('hello from the editor')"), False)
+    wait_checked(qtbot, dialog, dialog.ui.run_button.isEnabled)
 
     service = JobService(data_dir)
     service.start()
@@ -444,7 +445,7 @@ def test_run_now_emits_the_current_spec_and_the_service_runs_it(qtbot, dialog, d
     dialog.run_requested.connect(runner.run)
     try:
         with qtbot.waitSignal(dialog.run_requested, timeout=1000) as blocker:
-            qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(dialog.ui.run_button, Qt.MouseButton.LeftButton)
         assert blocker.args[0] == dialog.current_spec()
         assert runs and runs[0] is not None
         record = service.wait_for_run(runs[0], timeout=10)
@@ -456,22 +457,22 @@ def test_run_now_emits_the_current_spec_and_the_service_runs_it(qtbot, dialog, d
 
 
 def test_enter_accepts_only_when_valid_and_escape_cancels(qtbot, dialog):
-    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.ui.name_edit, Qt.Key.Key_Return)
     assert dialog.isVisible() and dialog.result() == 0
     fill_basics(qtbot, dialog)
-    qtbot.keyClick(dialog.command_field.line_edit, Qt.Key.Key_Return)  # at once: no wait for the debounce
+    qtbot.keyClick(dialog.ui.command_field.line_edit, Qt.Key.Key_Return)  # at once: no wait for the debounce
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.result_spec().command == ("python3", "report.py")
 
     other = open_editor(qtbot, future_spec())
-    qtbot.keyClick(other.name_edit, Qt.Key.Key_Escape)
+    qtbot.keyClick(other.ui.name_edit, Qt.Key.Key_Escape)
     assert other.result() == QDialog.DialogCode.Rejected
 
 
 def test_tab_order_and_accessible_names(qtbot, dialog):
     dialog.activateWindow()
-    dialog.name_edit.setFocus()
-    chain = [dialog.name_edit]
+    dialog.ui.name_edit.setFocus()
+    chain = [dialog.ui.name_edit]
     for _ in range(4):
         chain.append(chain[-1].nextInFocusChain())
         while not (chain[-1].focusPolicy() & Qt.FocusPolicy.TabFocus):
@@ -488,7 +489,7 @@ def test_tab_order_and_accessible_names(qtbot, dialog):
 def test_warning_colour_follows_a_dark_palette(qtbot):
     editor = open_editor(qtbot)
     editor.setPalette(dark_palette())
-    type_text(qtbot, editor.cron_editor.expression_edit, "61 * * * *")
+    type_text(qtbot, editor.ui.cron_editor.expression_edit, "61 * * * *")
     wait_checked(qtbot, editor, lambda: "minute: 61" in message(editor))
     light_red, dark_red = warning_color(editor.style().standardPalette()), warning_color(dark_palette())
     assert light_red != dark_red
@@ -512,7 +513,35 @@ def test_debounce_coalesces_typing_into_one_check(qtbot, dialog):
 
     dialog._debounce.timeout.disconnect()
     dialog._debounce.timeout.connect(counting)
-    qtbot.keyClicks(dialog.name_edit, "several keys typed quickly")
+    qtbot.keyClicks(dialog.ui.name_edit, "several keys typed quickly")
     qtbot.waitUntil(lambda: len(checks) >= 1, timeout=2000)
     qtbot.wait(200)
     assert len(checks) == 1
+
+
+def test_text_set_without_typing_is_checked_too(qtbot, dialog):
+    """Accessibility tools and scripts set the text without key presses: no stale error."""
+    fill_basics(qtbot, dialog)
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    qtbot.wait(400)  # the typing's own check is over: nothing else is pending
+    cron = dialog.ui.cron_editor
+    cron.expression_edit.setText("61 * * * *")
+    wait_checked(qtbot, dialog, lambda: "minute" in message(dialog) and "61" in message(dialog))
+    assert not dialog.ui.ok_button.isEnabled()
+    assert cron.field_combos["minute"].value() == "61"  # the pickers follow
+    cron.expression_edit.setText("30 7 * * 1-5")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    assert "61" not in message(dialog)
+    assert [cron.field_combos[f].value() for f in ("minute", "hour", "day of week")] == ["30", "7", "1-5"]
+    assert dialog.current_spec().trigger == CronSpec("30 7 * * 1-5", dialog.ui.timezone_combo.timezone())
+
+
+def test_typing_in_a_picker_keeps_its_cursor(qtbot, dialog):
+    """The line follows the pickers, and the pickers follow the line: no loop moving the cursor."""
+    cron = dialog.ui.cron_editor
+    weekday = cron.field_combos["day of week"]
+    type_text(qtbot, weekday, "1-")
+    line = weekday.lineEdit()
+    line.setCursorPosition(1)
+    qtbot.keyClicks(line, "0")  # "10-" with the cursor after the 0
+    assert weekday.value() == "10-" and line.cursorPosition() == 2

@@ -22,11 +22,13 @@ from desktop.formatting import (
 )
 from desktop.history import HistoryFilter, HistoryModel, HistoryPanel, RunOutputPanel
 from desktop.history.history_filter import SEARCH_DELAY_MS, HistoryFilterBar
-from desktop.history.history_model import COLUMNS, ERROR, RECORD_ROLE, STATUS, elide_error
+from desktop.history.history_model import COLUMNS, ERROR, RUN_ID_ROLE, SCHEDULED, STATUS, elide_error
 from desktop.history.log_tail import TAIL_BYTES, read_tail
 from desktop.history.output_view import MAX_LINES, NO_OUTPUT_TEXT, NO_RUN_TEXT
+from desktop.joblist.snapshot import SnapshotLoader
 from desktop.history.run_text import copyable_command
-from desktop.history.screens import dark_palette, save_history_screenshots
+from desktop.style import dark_palette
+from scripts.shots.history import save_history_screenshots
 from jobs.db import open_database
 from jobs.history import HistoryRepository
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
@@ -102,7 +104,7 @@ def test_formatting_words():
 
 def test_model_loads_newest_page_first_then_more(qtbot, repo):
     fill(repo)
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter())
     assert model.rowCount() == 200
     assert ids(model) == list(range(1000, 800, -1))
@@ -114,12 +116,12 @@ def test_model_loads_newest_page_first_then_more(qtbot, repo):
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
     assert model.rowCount() == 1000 and len(set(ids(model))) == 1000
-    assert model.index(0, 0).data(RECORD_ROLE).id == 1000
+    assert model.index(0, 0).data(RUN_ID_ROLE) == 1000
 
 
 def test_model_filters_by_job_status_text_and_date(qtbot, repo):
     fill(repo)
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter(job_id="alpha"))
     assert model.rowCount() == 200 and {model.record_at(r).job_id for r in range(200)} == {"alpha"}
     model.set_filter(HistoryFilter(statuses=FAILURE_STATUSES))
@@ -146,7 +148,7 @@ def test_model_filters_by_job_status_text_and_date(qtbot, repo):
 
 def test_model_display_roles(qtbot, repo):
     repo.create(ALPHA, RunCause.MANUAL, RunStatus.FAILED, error="program not found: 'nope'\nsecond line")
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter())
     assert model.index(0, 0).data() == "Alpha backup"
     assert model.index(0, STATUS).data() == "Failed"
@@ -158,7 +160,7 @@ def test_model_display_roles(qtbot, repo):
 
 def test_live_events_insert_update_and_ignore_stale(qtbot, repo):
     fill(repo, 10)
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter())
     with qtbot.waitSignal(model.rowsInserted):  # "finished" seen before "queued"
         model.on_run_changed(record(11, RunStatus.SUCCEEDED, exit_code=0))
@@ -175,7 +177,7 @@ def test_live_events_insert_update_and_ignore_stale(qtbot, repo):
 
 def test_live_events_respect_the_filter_and_paging(qtbot, repo):
     fill(repo, 500)
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter(statuses=(RunStatus.RUNNING,)))
     assert model.rowCount() == 0
     model.on_run_changed(record(600))
@@ -224,7 +226,9 @@ def add_job(service: JobService, name: str, code: str, **kw) -> JobSpec:
 
 def test_panel_follows_a_real_run(qtbot, service):
     service.start()
-    panel = HistoryPanel(service)
+    loader = SnapshotLoader(service)
+    service.events.jobs_changed.connect(loader.request)
+    panel = HistoryPanel(service, jobs=loader)
     qtbot.addWidget(panel)
     assert panel.table.objectName() == "historyTable" and not panel.table.isSortingEnabled()
     assert panel.output.view.objectName() == "runOutput"
@@ -240,6 +244,7 @@ def test_panel_follows_a_real_run(qtbot, service):
     assert panel.table.currentIndex().row() == panel.model.row_of(run_id)
     assert "hello" in panel.output.view.toPlainText()
     assert panel.output.open_button.isEnabled() and "Succeeded" in panel.output.summary_label.full_text()
+    loader.close()
 
 
 def test_live_output_of_the_selected_run_has_no_gaps_or_repeats(qtbot, service):
@@ -438,7 +443,7 @@ def test_first_page_of_a_million_rows_is_one_indexed_query(qtbot, repo):
     )
     with repo._engine.begin() as conn:  # bulk insert (executemany) for the test only
         conn.exec_driver_sql(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 14)})", list(rows))
-    model = HistoryModel(repo)
+    model = HistoryModel(repo.query)
     timings = {}
     for name, flt in {
         "no filter": HistoryFilter(), "one job": HistoryFilter(job_id="job7"),
@@ -466,3 +471,15 @@ def test_first_page_of_a_million_rows_is_one_indexed_query(qtbot, repo):
     assert model.record_at(0).id == count and model.record_at(399).id == count - 399
     print("first page over 1,000,000 rows (ms): " + ", ".join(
         f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in timings.items()))
+
+
+def test_a_run_started_by_hand_has_no_scheduled_time(qtbot, repo):
+    model = HistoryModel(repo.query)
+    model.set_filter(HistoryFilter())
+    now = datetime.now(timezone.utc)
+    model.on_run_changed(record(5, RunStatus.RUNNING, scheduled_at=now, started_at=now))  # run now: the core says "now"
+    index = model.index(model.row_of(5), SCHEDULED)
+    assert index.data() == "—" and index.data(Qt.ItemDataRole.ToolTipRole) == "Started by hand"
+    scheduled = record(6, RunStatus.RUNNING, cause=RunCause.SCHEDULED, scheduled_at=now, started_at=now)
+    model.on_run_changed(scheduled)
+    assert model.index(model.row_of(6), SCHEDULED).data() != "—"

@@ -17,8 +17,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop.app import InstanceBusy, create_window, display_available, run_window
+from desktop.closing import STOP, remember_close_choice
 from desktop.history.history_model import HistoryModel
-from desktop.jobs_model import COUNTDOWN, LAST_RUN, NAME, STATE
+from desktop.joblist.model import COUNTDOWN, LAST_RUN, NAME, STATE
 from jobs import triggers
 from jobs.model import CronSpec, JobSpec, Overlap, RunStatus
 from jobs.transfer import export_text
@@ -74,7 +75,7 @@ def test_empty_state_and_disabled_run_now(window, qtbot):
     assert window.empty_state.label.text() == "No jobs yet — New job… or import a file"
     assert window.empty_state.new_button.isVisible() and window.empty_state.import_button.isVisible()
     assert not window.run_now_button.isEnabled()
-    assert not window.actions.edit.isEnabled() and not window.actions.delete.isEnabled()
+    assert not window.job_actions.edit.isEnabled() and not window.job_actions.delete.isEnabled()
     assert window.status.state_label.text() == "Scheduling"
     assert window.status.next_label.text() == "Next: nothing scheduled"
 
@@ -83,8 +84,8 @@ def test_empty_state_and_disabled_run_now(window, qtbot):
 
 
 def open_new_editor(window, qtbot):
-    window.actions.new.trigger()
-    dialog = window.actions.editor
+    window.job_actions.new.trigger()
+    dialog = window.job_actions.editor
     assert dialog is not None and dialog.isVisible()
     return dialog
 
@@ -92,12 +93,12 @@ def open_new_editor(window, qtbot):
 def test_create_job_through_editor(window, qtbot):
     window.show()
     dialog = open_new_editor(window, qtbot)
-    qtbot.keyClicks(dialog.name_edit, "Nightly report")
-    qtbot.keyClicks(dialog.command_field.line_edit, shlex.join(py("print('hello')")))
-    dialog.cron_editor.expression_edit.clear()
-    qtbot.keyClicks(dialog.cron_editor.expression_edit, "*/10 * * * *")
-    qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=3000)
-    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.ui.name_edit, "Nightly report")
+    qtbot.keyClicks(dialog.ui.command_field.line_edit, shlex.join(py("print('hello')")))
+    dialog.ui.cron_editor.expression_edit.clear()
+    qtbot.keyClicks(dialog.ui.cron_editor.expression_edit, "*/10 * * * *")
+    qtbot.waitUntil(dialog.ui.ok_button.isEnabled, timeout=3000)
+    qtbot.mouseClick(dialog.ui.ok_button, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: table_names(window) == ["Nightly report"], timeout=5000)
     job_id = window.service.jobs.all()[0].id
@@ -108,31 +109,31 @@ def test_create_job_through_editor(window, qtbot):
     assert window.run_now_button.isEnabled()
     assert not window.empty_state.isVisible()
     assert window.status.next_label.text().startswith("Next: Nightly report in")
-    assert window.actions.editor is None
+    assert window.job_actions.editor is None
 
 
 def test_invalid_cron_disables_ok(window, qtbot):
     dialog = open_new_editor(window, qtbot)
-    qtbot.keyClicks(dialog.name_edit, "Broken")
-    qtbot.keyClicks(dialog.command_field.line_edit, shlex.join(py("pass")))
-    dialog.cron_editor.expression_edit.clear()
-    qtbot.keyClicks(dialog.cron_editor.expression_edit, "61 * * * *")
+    qtbot.keyClicks(dialog.ui.name_edit, "Broken")
+    qtbot.keyClicks(dialog.ui.command_field.line_edit, shlex.join(py("pass")))
+    dialog.ui.cron_editor.expression_edit.clear()
+    qtbot.keyClicks(dialog.ui.cron_editor.expression_edit, "61 * * * *")
     qtbot.waitUntil(lambda: any("61" in problem for problem in dialog.problems()), timeout=3000)
-    assert not dialog.ok_button.isEnabled()
+    assert not dialog.ui.ok_button.isEnabled()
     dialog.reject()
-    qtbot.waitUntil(lambda: window.actions.editor is None, timeout=2000)
+    qtbot.waitUntil(lambda: window.job_actions.editor is None, timeout=2000)
     assert window.service.jobs.all() == []
 
 
 def test_double_click_and_edit_saves_changes(window, qtbot):
     spec = add_job(window, qtbot, name="Old name")
     select(window, qtbot, spec.id)
-    window.actions.edit.trigger()
-    dialog = window.actions.editor
-    assert dialog.name_edit.text() == "Old name"
-    dialog.name_edit.clear()
-    qtbot.keyClicks(dialog.name_edit, "New name")
-    qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=3000)
+    window.job_actions.edit.trigger()
+    dialog = window.job_actions.editor
+    assert dialog.ui.name_edit.text() == "Old name"
+    dialog.ui.name_edit.clear()
+    qtbot.keyClicks(dialog.ui.name_edit, "New name")
+    qtbot.waitUntil(dialog.ui.ok_button.isEnabled, timeout=3000)
     dialog.accept()
     qtbot.waitUntil(lambda: table_names(window) == ["New name"], timeout=5000)
     assert window.service.jobs.get(spec.id).name == "New name"
@@ -164,9 +165,9 @@ def test_run_now_shows_live_history_and_output(window, qtbot):
 def test_run_now_skipped_by_overlap_says_so(window, qtbot):
     spec = add_job(window, qtbot, name="Slow", code="import time; time.sleep(30)", overlap=Overlap.SKIP)
     select(window, qtbot, spec.id)
-    window.actions.run_now.trigger()
+    window.job_actions.run_now.trigger()
     qtbot.waitUntil(lambda: window.status.runs_label.text() == "1 run in progress", timeout=5000)
-    window.actions.run_now.trigger()
+    window.job_actions.run_now.trigger()
     assert "was not started" in window.status.currentMessage()
     assert "Slow" in window.status.currentMessage()
     # the teardown's shutdown kills the sleeping process tree (checked by the fixture)
@@ -181,19 +182,19 @@ def test_pause_and_resume_update_upcoming_and_state(window, qtbot):
     qtbot.waitUntil(lambda: spec.id in window.upcoming_model.job_ids(), timeout=5000)
     row = window.jobs_model.row_of(spec.id)
     assert window.jobs_model.index(row, STATE).data() == "Active"
-    assert window.actions.pause.isEnabled() and not window.actions.resume.isEnabled()
+    assert window.job_actions.pause.isEnabled() and not window.job_actions.resume.isEnabled()
 
-    window.actions.pause.trigger()
+    window.job_actions.pause.trigger()
     qtbot.waitUntil(lambda: spec.id not in window.upcoming_model.job_ids(), timeout=5000)
     assert window.jobs_model.index(window.jobs_model.row_of(spec.id), STATE).data() == "Paused"
-    assert window.actions.resume.isEnabled() and not window.actions.pause.isEnabled()
+    assert window.job_actions.resume.isEnabled() and not window.job_actions.pause.isEnabled()
     assert window.service.jobs.get(spec.id).paused
     qtbot.waitUntil(lambda: window.status.state_label.text() == "Paused all", timeout=3000)
 
-    window.actions.resume.trigger()
+    window.job_actions.resume.trigger()
     qtbot.waitUntil(lambda: spec.id in window.upcoming_model.job_ids(), timeout=5000)
     assert window.jobs_model.index(window.jobs_model.row_of(spec.id), STATE).data() == "Active"
-    assert window.actions.pause.isEnabled()
+    assert window.job_actions.pause.isEnabled()
 
 
 def test_space_toggles_pause_and_delete_key_asks(window, qtbot, monkeypatch):
@@ -222,7 +223,7 @@ def test_delete_asks_naming_the_job(window, qtbot, monkeypatch):
     select(window, qtbot, doomed.id)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kw: asked.append(args[2]) or QMessageBox.StandardButton.Yes)
-    window.actions.delete.trigger()
+    window.job_actions.delete.trigger()
     assert len(asked) == 1 and "“Delete me”" in asked[0]
     qtbot.waitUntil(lambda: table_names(window) == ["Keep me"], timeout=5000)
     assert window.service.jobs.ids() == {keep.id}
@@ -237,7 +238,7 @@ def test_import_malformed_toml_shows_error_and_adds_nothing(window, qtbot, monke
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kw: (str(bad), ""))
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *rest: shown.append((title, text)))
-    window.actions.import_.trigger()
+    window.job_actions.import_.trigger()
     assert len(shown) == 1
     title, text = shown[0]
     assert title == "Nothing was imported"
@@ -246,7 +247,7 @@ def test_import_malformed_toml_shows_error_and_adds_nothing(window, qtbot, monke
 
     shown.clear()
     bad.write_text("this is not [toml")
-    window.actions.import_.trigger()
+    window.job_actions.import_.trigger()
     assert shown and "not valid TOML" in shown[0][1]
     assert window.service.jobs.all() == []
 
@@ -257,13 +258,13 @@ def test_import_then_export_round_trip(window, qtbot, monkeypatch, tmp_path):
     source = tmp_path / "in.toml"
     source.write_text(export_text(specs))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kw: (str(source), ""))
-    window.actions.import_.trigger()
+    window.job_actions.import_.trigger()
     qtbot.waitUntil(lambda: len(table_names(window)) == 3, timeout=5000)
     assert "Imported 3 jobs" in window.status.currentMessage()
 
     target = tmp_path / "out.toml"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(target), ""))
-    window.actions.export.trigger()
+    window.job_actions.export.trigger()
     text = target.read_text()
     assert all(f'"Report {n}"' in text for n in range(3))
 
@@ -272,7 +273,7 @@ def test_filter_by_name_or_tag(window, qtbot):
     add_job(window, qtbot, name="Sales report", tags=("finance",))
     add_job(window, qtbot, name="Backup photos", tags=("home",))
     qtbot.waitUntil(lambda: len(table_names(window)) == 2, timeout=5000)
-    window.actions.find.trigger()
+    window.job_actions.find.trigger()
     qtbot.keyClicks(window.filter_edit, "FIN")
     assert table_names(window) == ["Sales report"]
     window.filter_edit.setText("backup")
@@ -326,9 +327,10 @@ def test_window_state_is_saved_in_qsettings(window, qtbot, isolated_qsettings):
 
 
 def test_close_without_tray_asks_when_runs_are_going(window, qtbot, monkeypatch):
+    remember_close_choice(STOP)  # answered "Stop scheduling" before (tests/desktop/test_closing.py)
     spec = add_job(window, qtbot, name="Slow", code="import time; time.sleep(30)")
     window.service.run_now(spec.id)
-    qtbot.waitUntil(lambda: window.service.dispatcher.running_count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.service.running_count() == 1, timeout=5000)
     window.show()
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kw: asked.append(args[2]) or QMessageBox.StandardButton.Cancel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,7 +10,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from desktop.formatting import format_time_with_relative
+from desktop.formatting import format_clock, format_time_with_relative
 from desktop.style import dark_palette
 from desktop.timeline import EMPTY_TEXT, HIT_TOLERANCE, TimelineView, timeline_scroll_area
 
@@ -115,3 +116,32 @@ def test_empty_state_and_dark_palette(qtbot, clock):
     assert view.minimumHeight() >= 40 * view.lane_height
     assert area.verticalScrollBar().maximum() > 0 or not area.isVisible()
     assert QColor(dark_palette().color(QPalette.ColorRole.Text)).lightness() > 128
+
+
+def hover(qtbot, view: TimelineView, pos: QPoint) -> str:
+    """What the tooltip says when the pointer rests at `pos`."""
+    QToolTip.hideText()
+    QApplication.sendEvent(view, QHelpEvent(QEvent.Type.ToolTip, pos, view.mapToGlobal(pos)))
+    return QToolTip.text()
+
+
+def test_a_dense_lane_tooltip_describes_the_runs_under_the_pointer(qtbot, clock):
+    view = TimelineView(clock=clock)
+    qtbot.addWidget(view)
+    view.resize(900, 200)
+    view.show()
+    view.set_fires([(NOW + timedelta(minutes=m), "minutely", "Every minute") for m in range(1, 24 * 60)])
+    soon = hover(qtbot, view, view.mark_position("minutely", NOW + timedelta(hours=1)))
+    later = hover(qtbot, view, view.mark_position("minutely", NOW + timedelta(hours=6)))
+    assert soon and later and soon != later
+    first, last = re.search(r"runs from (\d\d:\d\d) to (\d\d:\d\d)", later).groups()
+    assert first <= format_clock(NOW + timedelta(hours=6)) <= last, later  # the runs under the pointer
+    assert format_clock(NOW + timedelta(minutes=1)) not in later  # not the first runs of the lane
+    assert later.startswith("Every minute") and len(later.splitlines()) <= 3
+
+
+def test_the_tooltip_countdown_is_computed_when_it_shows(view, qtbot, clock):
+    pos = view.mark_position("backup", NOW + timedelta(hours=1))
+    assert hover(qtbot, view, pos).endswith("(in 1 h)")
+    clock.now = NOW + timedelta(minutes=50)  # the now line has not moved yet (it moves every 30 s)
+    assert hover(qtbot, view, pos).endswith("(in 10 min)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QSystemTrayIcon, QTabWidget
 
 from desktop.icons import icon
 from desktop.notifications import BANNER, TRAY, Banner, Notifier, message_for, wants_notification
@@ -139,14 +139,15 @@ def test_message_text():
 
 
 def test_notifier_falls_back_to_the_banner_offscreen(qtbot):
-    banner = Banner()
-    qtbot.addWidget(banner)
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    banner = Banner(tabs)
     notifier = Notifier(banner)
     assert notifier.channel() == BANNER
     assert notifier.notify(record(RunStatus.SUCCEEDED, exit_code=0), spec(Notify.FAILURE)) is None
     assert not banner.isVisibleTo(banner.parentWidget() or banner) or banner.isHidden()
     assert notifier.notify(record(RunStatus.FAILED, exit_code=2), spec(Notify.FAILURE)) == BANNER
-    assert banner.text_label.text() == "Nightly report failed — exit code 2 after 12.3 s"
+    assert banner.text_label.full_text() == "Nightly report failed — exit code 2 after 12.3 s"
     with qtbot.waitSignal(notifier.view_requested) as blocker:
         banner.view_button.click()
     assert blocker.args == [7]
@@ -172,7 +173,7 @@ def test_failed_run_shows_banner_and_view_output_opens_it(window, qtbot):
     assert window.banner.isHidden()  # success with the failure policy: nothing said
     run_id = window.service.run_now(job.id)
     qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
-    assert window.banner.text_label.text().startswith("Nightly report failed — exit code 2 after")
+    assert window.banner.text_label.full_text().startswith("Nightly report failed — exit code 2 after")
     window.banner.view_button.click()
     assert window.tabs.currentWidget() is window.history
     assert window.history.current_record is not None and window.history.current_record.id == run_id

@@ -50,8 +50,8 @@ def editor_with_cron_error(palette: QPalette | None = None) -> JobEditorDialog:
     dialog = JobEditorDialog(sample_spec())
     if palette is not None:
         dialog.setPalette(palette)
-    dialog.cron_editor.expression_edit.setText("")
-    dialog.cron_editor.expression_edit.insert("61 7 * * 1-5")  # as if typed: the fields follow
+    dialog.ui.cron_editor.expression_edit.setText("")
+    dialog.ui.cron_editor.expression_edit.insert("61 7 * * 1-5")  # as if typed: the fields follow
     dialog.revalidate()
     return dialog
 
@@ -59,8 +59,8 @@ def editor_with_cron_error(palette: QPalette | None = None) -> JobEditorDialog:
 def editor_valid() -> JobEditorDialog:
     # An existing folder (no caution line) and a 02:30 cron (its DST notes show)
     dialog = JobEditorDialog(replace(sample_spec(), cwd=str(Path.home())))
-    dialog.cron_editor.expression_edit.setText("")
-    dialog.cron_editor.expression_edit.insert("30 2 * * *")
+    dialog.ui.cron_editor.expression_edit.setText("")
+    dialog.ui.cron_editor.expression_edit.insert("30 2 * * *")
     dialog.revalidate()
     return dialog
 
@@ -87,9 +87,3 @@ def save_editor_screenshots(out_dir: Path) -> list[Path]:
     QApplication.processEvents()
     return saved
 
-
-if __name__ == "__main__":  # pragma: no cover - manual use
-    import sys
-
-    for path in save_editor_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/editor-screens")):
-        print(path)

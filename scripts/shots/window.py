@@ -1,20 +1,26 @@
 """Screenshots of the whole window for the README, in the light and the dark palette.
 
-`save_screenshots(out_dir)` builds a throw-away data directory with eight realistic jobs (one
-with a very long name, one paused) and a history with successes, a failure with its output, a
-missed and a skipped slot; then it grabs the real main window offscreen at a fixed size:
-main-light/dark.png (Jobs tab), history-output-light/dark.png (History tab with the failed
-run's output) and, through the editor's own helper, editor-cron-error-light/dark.png.
-Window state goes to a temporary QSettings folder, never to the user's settings.
+`save_screenshots(out_dir)` builds a throw-away data directory with ten realistic jobs (one
+with a very long name, one paused, one in another time zone, one that really runs while the
+pictures are taken) and a history with successes, a failure with its output, a missed and a
+skipped slot; then it grabs the real main window offscreen at a fixed size: main-light/dark.png
+(Jobs tab, the running job selected), history-output-light/dark.png (History tab with the
+failed run's output), upcoming-light.png, timeline-dark.png, main-narrow-light.png (820 px wide)
+and, through the editor's own helper, editor-cron-error-light/dark.png. Window state goes to a
+temporary QSettings folder, never to the user's settings.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -30,10 +36,11 @@ from jobs.paths import resolve_data_dir
 from jobs.service import JobService
 
 SIZE = (1280, 800)
+NARROW = (820, 560)
 _APP: QApplication | None = None
 
 
-def sample_jobs() -> list[JobSpec]:
+def sample_jobs(scripts: Path) -> list[JobSpec]:
     zone = triggers.local_timezone_name()
     py = "/usr/bin/python3"
     return [
@@ -54,7 +61,26 @@ def sample_jobs() -> list[JobSpec]:
                 trigger=CronSpec("0 9 1 * *", zone), tags=("finance",)),
         JobSpec(name="Scrape competitor prices", command=(py, "scrape/prices.py"),
                 trigger=CronSpec("*/30 9-17 * * 1-5", zone), tags=("research",), paused=True),
+        JobSpec(name="Paris office digest", command=(py, "reports/digest.py", "--office", "paris"),
+                trigger=CronSpec("0 8 * * 1-5", _foreign_zone(zone)), tags=("reports",)),
+        JobSpec(name="Rebuild search index", command=(_python(), "rebuild_index.py"), cwd=str(scripts),
+                trigger=CronSpec("0 */6 * * *", zone), tags=("ops",)),
     ]  # fmt: skip
+
+
+# A real process, so the screenshots show a run in progress (elapsed time, Stop).
+_INDEXER = "import time\nfor n in range(600):\n    print(f'indexed batch {n}', flush=True)\n    time.sleep(0.5)\n"
+
+
+def _python() -> str:
+    return "python3" if shutil.which("python3") else sys.executable
+
+
+def _foreign_zone(local: str) -> str:
+    """A zone whose clock differs from this machine's, so its times carry their zone label."""
+    now = datetime.now(timezone.utc)
+    return next(z for z in ("Europe/Paris", "America/New_York", "Asia/Tokyo")
+                if now.astimezone(ZoneInfo(z)).utcoffset() != now.astimezone().utcoffset())  # fmt: skip
 
 
 _FAILURE_OUTPUT = "".join(
@@ -72,7 +98,7 @@ _FAILURE_OUTPUT = "".join(
 
 def add_history(service: JobService, specs: list[JobSpec]) -> int:
     """Realistic rows (and logs) for `specs`; returns the id of the failed run."""
-    sales, crm, dashboards, kpi, backup, clean, close, _scrape = specs
+    sales, crm, dashboards, kpi, backup, clean, close, _scrape, digest, _indexer = specs
     now = time.time()
     plan = [  # (job, status, minutes ago, seconds taken, exit code, error, output)
         (backup, RunStatus.SUCCEEDED, 60 * 9, 312.4, 0, None, "backed up 1,204 files (3.2 GiB)\n"),
@@ -82,6 +108,7 @@ def add_history(service: JobService, specs: list[JobSpec]) -> int:
         (close, RunStatus.SUCCEEDED, 60 * 24 * 20, 95.0, 0, None, "all checks passed\n"),
         (dashboards, RunStatus.SUCCEEDED, 50, 2.1, 0, None, "refreshed 12 dashboards\n"),
         (dashboards, RunStatus.SKIPPED, 5, None, None, "skipped: a previous run was still going", None),
+        (digest, RunStatus.SUCCEEDED, 60 * 27, 12.0, 0, None, "digest mailed to 14 people\n"),
         (crm, RunStatus.FAILED, 35, 95.7, 1, None, _FAILURE_OUTPUT),
     ]
     failure = 0
@@ -137,36 +164,55 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(tmp) / "settings"))
         data_dir = resolve_data_dir(Path(tmp) / "data")
+        scripts = Path(tmp) / "scripts"
+        scripts.mkdir()
+        (scripts / "rebuild_index.py").write_text(_INDEXER)
         service = JobService(data_dir)  # the store alone, as the command line would fill it
         try:
-            specs = service.import_jobs(sample_jobs())
+            specs = service.import_jobs(sample_jobs(scripts))
             failure = add_history(service, specs)
         finally:
             service.shutdown()
         window = create_window(data_dir)
         try:
             wait_until(lambda: window.jobs_model.rowCount() == len(specs) and not window.loader.busy)
+            indexer = specs[-1]
+            running = window.service.run_now(indexer.id)
+            wait_until(lambda: running is not None and window.history.model.row_of(running) is not None)
             window.resize(*SIZE)
             window.show()
             original = app.palette()
             for mode, palette in (("light", light_palette()), ("dark", dark_palette())):
                 app.setPalette(palette)
                 window.tabs.setCurrentIndex(0)
-                window.select_job(specs[1].id)
+                window.select_job(indexer.id)
                 window.jobs_table.setFocus()
-                settle()
+                settle(1200)  # the run is seen going, its elapsed time has ticked
                 saved.append(_grab(window, out_dir / f"main-{mode}.png"))
                 window.show_run(failure)
                 window.history.table.setFocus()
                 settle(300)
                 saved.append(_grab(window, out_dir / f"history-output-{mode}.png"))
+            app.setPalette(light_palette())
+            window.tabs.setCurrentIndex(1)
+            settle()
+            saved.append(_grab(window, out_dir / "upcoming-light.png"))
+            app.setPalette(dark_palette())
+            window.tabs.setCurrentIndex(2)
+            settle()
+            saved.append(_grab(window, out_dir / "timeline-dark.png"))
+            app.setPalette(light_palette())
+            window.resize(*NARROW)
+            window.select_job(specs[1].id)  # the long name
+            settle(300)
+            saved.append(_grab(window, out_dir / "main-narrow-light.png"))
             app.setPalette(original)
         finally:
             window.shutdown()
             window.close()
             window.deleteLater()
     if editor:
-        from desktop.editor.screens import save_editor_screenshots
+        from scripts.shots.editor import save_editor_screenshots
 
         saved.extend(save_editor_screenshots(out_dir))
     return saved

@@ -170,9 +170,3 @@ def save_history_screenshots(out_dir: Path) -> list[Path]:
             service.shutdown()
     return saved
 
-
-if __name__ == "__main__":
-    import sys
-
-    for shot in save_history_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/jobdesk-history-shots")):
-        print(shot)

@@ -1,0 +1,61 @@
+"""The strip under the jobs table: the selected job in one line, and buttons that are always in
+reach for it ("Show history", "Stop" while it runs, "Run now").
+
+It shows what it is given (`show_job`); the window decides what is selected and wires the
+buttons to its actions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
+
+from desktop.elided_label import ElidedLabel
+from desktop.formatting import format_time_with_relative
+from desktop.icons import icon
+from desktop.naming import named
+from jobs.model import JobSpec
+
+NO_SELECTION_TEXT = "Select a job to run it now or see its history"
+
+
+class JobDetailBar(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobDetail")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = named(ElidedLabel(self), "jobDetailText")
+        self.run_now_button = named(QPushButton(icon("run-now"), "Run now", self), "runNowButton", "runNowButton")
+        self.run_now_button.setToolTip("Run the selected job once now (Ctrl+R)")
+        self.history_button = named(QPushButton("Show history", self), "showHistoryButton", "showHistoryButton")
+        self.history_button.setToolTip("Show this job's runs in the History tab")
+        self.stop_button = named(QPushButton(icon("stop"), "Stop", self), "stopRunButton", "stopRunButton")
+        strip = QHBoxLayout(self)
+        strip.setContentsMargins(8, 4, 8, 4)
+        strip.addWidget(self.label, 1)
+        strip.addWidget(self.history_button)
+        strip.addWidget(self.stop_button)
+        strip.addWidget(self.run_now_button)
+        self.show_job(None, None)
+
+    def show_job(self, spec: JobSpec | None, next_run: datetime | None, active: int = 0) -> None:
+        """`spec` in one line (None: nothing selected) and its buttons enabled or not; `active`:
+        how many of its runs are going on (or waiting) now."""
+        for button in (self.run_now_button, self.history_button):
+            button.setEnabled(spec is not None)
+        self.stop_button.setEnabled(spec is not None and active > 0)
+        self.stop_button.setToolTip(
+            f"Stop the {active} runs of this job going on now" if active > 1
+            else "Stop this job's run (its whole process tree)" if active else "Nothing of this job is running"
+        )  # fmt: skip
+        if spec is None:
+            self.label.set_full_text(NO_SELECTION_TEXT)
+            self.label.setEnabled(False)
+            return
+        self.label.setEnabled(True)
+        zone = spec.trigger.timezone
+        when = "paused" if spec.paused else f"next {format_time_with_relative(next_run, zone=zone)}" if next_run else "no more runs"
+        command = " ".join(spec.command)
+        # One line whatever the command holds (a `python -c` script has newlines); as written on hover.
+        self.label.set_full_text(f"{spec.name} — {when} — {' '.join(command.split())}", f"{spec.name}\n{command}")

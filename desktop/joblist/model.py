@@ -1,0 +1,327 @@
+"""The jobs table's model and proxy over a `Snapshot`.
+
+`JobsModel` is a QAbstractTableModel over the snapshot. Run events update one row in place
+(the last-run column) without touching the database. Countdowns are refreshed by the window's
+one clock, which emits dataChanged for the countdown cells on screen only. Sorting and
+filtering use dedicated roles (`SORT_ROLE`, `FILTER_ROLE`) so that a tick (DisplayRole) never
+makes the proxy re-sort or re-filter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Slot
+from PySide6.QtGui import QGuiApplication, QPalette
+
+from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
+from desktop.icons import icon
+from desktop.joblist.snapshot import Snapshot
+from jobs.model import DateSpec, IntervalSpec, JobSpec, RunRecord
+
+Index = QModelIndex | QPersistentModelIndex
+
+NAME, SCHEDULE, NEXT_RUN, COUNTDOWN, LAST_RUN, STATE = range(6)
+HEADERS = ("Name", "Schedule", "Next run", "Countdown", "Last run", "State")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
+ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
+_STATE_WORDS = {ACTIVE: "Active", PAUSED: "Paused", FINISHED: "Finished"}
+_STATE_TIPS = {
+    ACTIVE: "Active: runs on schedule",
+    PAUSED: "Paused: scheduled runs do not happen",
+    FINISHED: "Finished: it has no more runs (Run again at… gives a one-off job a new time)",
+}
+
+
+def job_state(spec: JobSpec, next_run: datetime | None) -> str:
+    """ACTIVE, PAUSED or FINISHED, by the rule of `jobdesk list` (jobs.control.job_json): a job
+    that is not paused and has no next run is finished. Only a one-off job or an interval with
+    an end can finish; any other job without a next run is between a resume and the reload."""
+    if spec.paused:
+        return PAUSED
+    can_end = isinstance(spec.trigger, DateSpec) or (isinstance(spec.trigger, IntervalSpec) and spec.trigger.end is not None)
+    return FINISHED if next_run is None and can_end else ACTIVE
+
+
+@dataclass
+class _Row:
+    spec: JobSpec
+    schedule: str
+    next_run: datetime | None
+    last_run: RunRecord | None
+
+    @property
+    def state(self) -> str:
+        return job_state(self.spec, self.next_run)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for row in rows:
+        if out and out[-1][1] == row - 1:
+            out[-1] = (out[-1][0], row)
+        else:
+            out.append((row, row))
+    return out
+
+
+def last_run_time(record: RunRecord | None) -> datetime | None:
+    if record is None:
+        return None
+    return record.ended_at or record.started_at or record.queued_at or record.scheduled_at
+
+
+class JobsModel(QAbstractTableModel):
+    """One row per job, in load order (the proxy sorts)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[_Row] = []
+        self._by_id: dict[str, int] = {}
+        self.loaded = False  # a first snapshot arrived (the empty state waits for it)
+
+    # --- feeding -------------------------------------------------------------------------------
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Take a new snapshot, keeping rows (and so the selection) of jobs that still exist."""
+        self.loaded = True
+        fresh: dict[str, _Row] = {}
+        for spec in snapshot.specs:
+            last = snapshot.last_runs.get(spec.id)
+            old = self._row_for(spec.id)
+            if old is not None and old.last_run is not None and (last is None or old.last_run.id > last.id):
+                last = old.last_run  # a live event newer than what the worker read
+            schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
+            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last)
+        gone = [row for row, item in enumerate(self._rows) if item.spec.id not in fresh]
+        if len(gone) > 50:
+            self.beginResetModel()
+            self._rows = list(fresh.values())
+            self._reindex()
+            self.endResetModel()
+            return
+        for row in reversed(gone):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+        self._reindex()
+        changed = []
+        for row, item in enumerate(self._rows):
+            new = fresh.pop(item.spec.id)
+            if new != item:
+                self._rows[row] = new
+                changed.append(row)
+        for top, bottom in _runs(changed):  # only what changed: every dataChanged costs a re-sort
+            self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
+        if fresh:
+            end = len(self._rows)
+            self.beginInsertRows(QModelIndex(), end, end + len(fresh) - 1)
+            self._rows.extend(fresh.values())
+            self._reindex()
+            self.endInsertRows()
+
+    @Slot(object)
+    def on_run_event(self, record: RunRecord) -> None:
+        """A run was queued, started, finished or recorded: it may be its job's newest run."""
+        row = self._by_id.get(record.job_id)
+        if row is None:
+            return
+        item = self._rows[row]
+        if item.last_run is None or record.id >= item.last_run.id:
+            item.last_run = record
+            self.dataChanged.emit(self.index(row, LAST_RUN), self.index(row, LAST_RUN))
+
+    def set_paused(self, job_id: str, paused: bool) -> None:
+        """Show a pause/resume at once; the next snapshot brings the new next run time."""
+        row = self._by_id.get(job_id)
+        if row is not None and self._rows[row].spec.paused != paused:
+            item = self._rows[row]
+            item.spec = replace(item.spec, paused=paused)
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+    def tick(self) -> None:
+        """Countdowns moved on: repaint that column only (no sort, no filter)."""
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, COUNTDOWN), self.index(len(self._rows) - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole]
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def spec(self, job_id: str) -> JobSpec | None:
+        item = self._row_for(job_id)
+        return item.spec if item is not None else None
+
+    def specs(self) -> list[JobSpec]:
+        return [item.spec for item in self._rows]
+
+    def row_of(self, job_id: str) -> int | None:
+        return self._by_id.get(job_id)
+
+    def job_id_at(self, row: int) -> str | None:
+        return self._rows[row].spec.id if 0 <= row < len(self._rows) else None
+
+    def last_run(self, job_id: str) -> RunRecord | None:
+        item = self._row_for(job_id)
+        return item.last_run if item is not None else None
+
+    def next_run(self, job_id: str) -> datetime | None:
+        item = self._row_for(job_id)
+        return item.next_run if item is not None else None
+
+    def state(self, job_id: str) -> str | None:
+        """ACTIVE, PAUSED or FINISHED (None: not listed)."""
+        item = self._row_for(job_id)
+        return item.state if item is not None else None
+
+    def sort_key(self, row: int, column: int) -> Any:
+        return _sort_key(self._rows[row], column)
+
+    def _row_for(self, job_id: str) -> _Row | None:
+        row = self._by_id.get(job_id)
+        return self._rows[row] if row is not None else None
+
+    def _reindex(self) -> None:
+        self._by_id = {item.spec.id: row for row, item in enumerate(self._rows)}
+
+    # --- QAbstractTableModel -------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(item, column)
+        if role == SORT_ROLE:
+            return _sort_key(item, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(item, column)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == LAST_RUN and item.last_run is not None:
+                return status_icon(item.last_run.status)
+            if column == STATE and item.spec.paused:
+                return icon("pause")
+            return None
+        if role == FILTER_ROLE:
+            return " ".join((item.spec.name, *item.spec.tags))
+        if role == JOB_ID_ROLE:
+            return item.spec.id
+        if role == Qt.ItemDataRole.ForegroundRole and item.state != ACTIVE and column in (NEXT_RUN, COUNTDOWN, STATE):
+            return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        return None
+
+
+def _display(item: _Row, column: int) -> str:
+    spec = item.spec
+    if column == NAME:
+        return spec.name
+    if column == SCHEDULE:
+        return item.schedule
+    if column == NEXT_RUN:
+        return NO_VALUE if spec.paused or item.next_run is None else format_time(item.next_run, zone=spec.trigger.timezone)
+    if column == COUNTDOWN:
+        if spec.paused:
+            return "paused"
+        return format_relative(item.next_run) if item.next_run is not None else NO_VALUE
+    if column == LAST_RUN:
+        return format_time(last_run_time(item.last_run)) if item.last_run is not None else "never"
+    if column == STATE:
+        return _STATE_WORDS[item.state]
+    return ""
+
+
+def _sort_key(item: _Row, column: int) -> Any:
+    if column == NAME:
+        return item.spec.name.casefold()
+    if column == SCHEDULE:
+        return item.schedule.casefold()
+    if column in (NEXT_RUN, COUNTDOWN):
+        return math.inf if item.spec.paused or item.next_run is None else item.next_run.timestamp()
+    if column == LAST_RUN:
+        moment = last_run_time(item.last_run)
+        return moment.timestamp() if moment is not None else -math.inf
+    if column == STATE:
+        return (ACTIVE, PAUSED, FINISHED).index(item.state)
+    return None
+
+
+def _tooltip(item: _Row, column: int) -> str | None:
+    spec = item.spec
+    if column == NAME:
+        lines = [spec.name]
+        if spec.description:
+            lines.append(spec.description)
+        if spec.tags:
+            lines.append("Tags: " + ", ".join(spec.tags))
+        return "\n".join(lines)
+    if column == SCHEDULE:
+        return item.schedule
+    if column in (NEXT_RUN, COUNTDOWN):
+        if spec.paused:
+            return "Paused: no runs until it is resumed"
+        if item.next_run is None:
+            return "No more runs"
+        text = format_time_with_relative(item.next_run, zone=spec.trigger.timezone)
+        return f"{text}\nSchedule in {spec.trigger.timezone}" if zone_note(item.next_run, spec.trigger.timezone) else text
+    if column == LAST_RUN:
+        record = item.last_run
+        if record is None:
+            return "Has not run yet"
+        parts = [f"Run #{record.id}: {status_text(record.status)}", format_time(last_run_time(record), seconds=True)]
+        if record.exit_code is not None:
+            parts.append(f"exit code {record.exit_code}")
+        if record.error:
+            parts.append(record.error.splitlines()[0][:200])
+        return "\n".join(parts)
+    if column == STATE:
+        return _STATE_TIPS[item.state]
+    return None
+
+
+class JobsProxy(QSortFilterProxyModel):
+    """Sorts by `SORT_ROLE` and filters on name or tag (case-insensitive substring).
+
+    `lessThan` reads the sort keys straight from the source rows: one call into Python per
+    comparison instead of two `data()` calls through QVariant (sorting 1,000 jobs is ~10,000
+    comparisons).
+    """
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        source = self.sourceModel()
+        if isinstance(source, JobsModel):
+            a, b = source.sort_key(left.row(), left.column()), source.sort_key(right.row(), right.column())
+            if a != b:
+                return bool(a < b)
+            return source.sort_key(left.row(), NAME) < source.sort_key(right.row(), NAME)
+        return super().lessThan(left, right)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(NAME)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setDynamicSortFilter(True)
+
+    def set_filter_text(self, text: str) -> None:
+        self.setFilterFixedString(text.strip())

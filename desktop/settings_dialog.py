@@ -1,0 +1,61 @@
+"""The Settings dialog: the core settings a person may want to change from the window, and what
+closing the window does.
+
+Core settings (runs at once, history retention, output cap) live in the database, shared with
+`serve` and the command line; the caller saves what `values()` returns through the service.
+The close behaviour is this desktop's own (QSettings, `desktop.closing`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from desktop.naming import named
+from desktop.closing import CHOICES
+from jobs.settings import CoreSettings
+
+
+class SettingsDialog(QDialog):
+    FIELDS = (
+        ("max_concurrent", "Runs at once (all jobs)", 1, 256, "More runs wait as “queued”"),
+        ("retention_days", "Keep history for (days)", 0, 36500, "0 keeps it forever"),
+        ("retention_runs", "Keep runs per job", 0, 10_000_000, "0 keeps every run"),
+        ("log_cap_mb", "Output kept per run (MiB)", 1, 10_240, "Longer output is cut at the start"),
+    )
+
+    def __init__(self, settings: CoreSettings, close_choice: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Jobdesk settings")
+        self.form = QFormLayout()
+        self.spins: dict[str, QSpinBox] = {}
+        for name, label, low, high, tip in self.FIELDS:
+            spin = named(QSpinBox(self), f"{name}Spin")
+            spin.setRange(low, high)
+            spin.setValue(int(getattr(settings, name)))
+            spin.setToolTip(tip)
+            spin.setAccessibleName(label)
+            self.spins[name] = spin
+            self.form.addRow(label, spin)
+        self.close_combo = named(QComboBox(self), "closeChoiceCombo", "When the window is closed")
+        for value, text in CHOICES.items():
+            self.close_combo.addItem(text, value)
+        self.close_combo.setCurrentIndex(max(0, self.close_combo.findData(close_choice)))
+        self.close_combo.setToolTip("Without a system tray: what closing the window does (with a tray it hides there)")
+        self.form.addRow("Closing the window", self.close_combo)
+        note = QLabel("History retention is applied when Jobdesk starts.", self)
+        note.setEnabled(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+
+    def values(self) -> dict[str, int]:
+        """The core settings as shown, by name."""
+        return {name: spin.value() for name, spin in self.spins.items()}
+
+    def close_choice(self) -> str:
+        return str(self.close_combo.currentData())
