@@ -31,17 +31,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from subprocess import Popen
-from types import MappingProxyType
 from typing import IO, Any, BinaryIO
 
 import psutil
 
-from jobs.model import RunStatus
+from jobs import proctree
+from jobs.model import RunOutcome, RunRequest, RunStatus
+
+__all__ = ["ProcessRun", "RunOutcome", "RunRequest"]
 
 log = logging.getLogger(__name__)
 
@@ -49,36 +49,6 @@ _CHUNK = 64 * 1024
 _POLL = 0.02  # seconds between checks while waiting; a cancel() wakes the wait at once
 _DRAIN_BOUND = 2.0  # how long to wait for the pipe to close once the tree is gone
 _NOTE = "[jobdesk]"
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What to run and how; a snapshot, so later edits of the job do not touch a running run."""
-
-    command: tuple[str, ...]
-    log_path: Path
-    shell: bool = False  # command[0] through the system shell; further items joined with spaces
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # overrides on top of os.environ
-    timeout: float | None = None  # seconds
-    log_cap_bytes: int = 10 * 1024 * 1024
-    kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
-
-    def __post_init__(self) -> None:
-        # A read-only copy: the caller's dict may change while the run is on another thread.
-        object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    status: RunStatus  # SUCCEEDED, FAILED, TIMED_OUT or KILLED
-    exit_code: int | None  # negative signal number when killed by a signal; None if never started
-    started_at: datetime  # aware UTC
-    ended_at: datetime  # aware UTC
-    output_bytes: int  # everything the process wrote, including what was cut
-    truncated: bool
-    error: str | None  # one line, e.g. "program not found: 'pyhton3'"
-    pid: int | None
 
 
 class _CannotStart(Exception):
@@ -99,8 +69,10 @@ class ProcessRun:
         on_started: Callable[[int], None] | None = None,
         on_output: Callable[[str], None] | None = None,
         output_interval: float = 0.1,
+        marker: str | None = None,
     ) -> None:
         self._request = request
+        self._marker = marker  # put in the child's environment: finds its escaped descendants
         self._on_started = on_started
         self.started_at: datetime | None = None  # when the process was created
         self._on_output = on_output
@@ -110,11 +82,17 @@ class ProcessRun:
         self._cancelled = threading.Event()
         self._cancel_reason: str | None = None
         self._pid: int | None = None
+        self._process_started_at: float | None = None
         self._sink: _LogSink | None = None
 
     @property
     def pid(self) -> int | None:
         return self._pid
+
+    @property
+    def process_started_at(self) -> float | None:
+        """The OS's start time of the process (epoch seconds): with the pid, its identity."""
+        return self._process_started_at
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Terminate the run's whole tree (KILL after the grace period). Thread-safe, idempotent."""
@@ -125,28 +103,29 @@ class ProcessRun:
 
     def run(self) -> RunOutcome:
         """Run the job to its end and return what happened. Blocks; raises only for bugs of ours."""
-        started_at = _utcnow()
         if self._cancelled.is_set():
-            return self._not_started(RunStatus.KILLED, started_at, self._kill_message())
+            return self._not_started(RunStatus.KILLED, self._kill_message())
         request = self._request
         try:
             self._sink = _LogSink(_open_log(request.log_path), request.log_cap_bytes, self._on_output is not None)
         except OSError as exc:
             error = f"cannot write the log {request.log_path}: {exc.strerror}"
-            return self._not_started(RunStatus.FAILED, started_at, error)
+            return self._not_started(RunStatus.FAILED, error)
         try:
-            proc = _start(request)
+            proc = _start(request, self._marker)
         except _CannotStart as exc:
             self._sink.close([str(exc)])
-            return self._not_started(RunStatus.FAILED, started_at, str(exc))
+            return self._not_started(RunStatus.FAILED, str(exc))
         self._pid = proc.pid
         started_at = self.started_at = _utcnow()  # the process exists from here on
-        leader = _psutil_process(proc.pid)
+        leader = proctree.process(proc.pid)
         roots = [leader] if leader is not None else []
+        if leader is not None:
+            self._process_started_at = proctree.identity(leader)
         try:
             return self._supervise(proc, roots, started_at)
-        except BaseException:
-            _signal_tree(proc.pid, roots, hard=True)  # a bug of ours must not leave the tree running
+        except BaseException:  # a bug of ours must not leave the tree running
+            proctree.signal_tree(proc.pid, proctree.run_tree(proc.pid, roots), hard=True)
             raise
 
     # --- the run ---------------------------------------------------------------------------
@@ -198,12 +177,8 @@ class ProcessRun:
         return RunStatus.TIMED_OUT, f"timed out after {self._request.timeout:g}s; process tree terminated", []
 
     def _terminate(self, pid: int, roots: list[psutil.Process]) -> int:
-        """TERM the tree, wait up to kill_grace, KILL whatever is left. Returns how many got TERM."""
-        victims = _signal_tree(pid, roots, hard=False)
-        if victims:
-            self._wait(lambda: not any(_alive(p) for p in victims), self._request.kill_grace)
-            # Rescan: survivors may have forked (or left the group) during the grace period.
-            _signal_tree(pid, [*roots, *(p for p in victims if _alive(p))], hard=True)
+        """TERM the tree, wait up to kill_grace, KILL whatever is left. Returns how many got a signal."""
+        victims = proctree.terminate(lambda: proctree.run_tree(pid, roots), pid, self._request.kill_grace, self._wait)
         return len(victims)
 
     def _wait(self, done: Callable[[], bool], seconds: float | None) -> bool:
@@ -250,8 +225,8 @@ class ProcessRun:
         with self._lock:
             return f"killed: {self._cancel_reason}"
 
-    def _not_started(self, status: RunStatus, started_at: datetime, error: str) -> RunOutcome:
-        return RunOutcome(status, None, started_at, _utcnow(), 0, False, error, None)
+    def _not_started(self, status: RunStatus, error: str) -> RunOutcome:
+        return RunOutcome(status, None, None, _utcnow(), 0, False, error, None)
 
 
 class _LogSink:
@@ -343,9 +318,13 @@ def _open_log(path: Path) -> BinaryIO:
     return os.fdopen(fd, "wb")
 
 
-def _start(request: RunRequest) -> Popen[bytes]:
+def _start(request: RunRequest, marker: str | None) -> Popen[bytes]:
     """Start the process in its own session/group with one pipe for stdout and stderr."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **request.env}
+    if request.run_id is not None:
+        env[proctree.RUN_ID_ENV] = str(request.run_id)
+    if marker:
+        env[proctree.MARKER_ENV] = marker
     if request.cwd is not None and not os.path.isdir(request.cwd):
         missing = not os.path.exists(request.cwd)
         raise _CannotStart(f"working directory {'does not exist' if missing else 'is not a directory'}: {request.cwd}")
@@ -420,60 +399,6 @@ def _spawn_options() -> dict[str, Any]:
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW}
     # Session leader: its pid is the id of the group and session every child starts in.
     return {"start_new_session": True}
-
-
-def _signal_tree(pid: int, roots: Iterable[psutil.Process], hard: bool) -> list[psutil.Process]:
-    """TERM (or KILL when `hard`) the run's tree; returns the processes found and signalled.
-
-    The tree: `roots` and their descendants (also those that left the group with setsid, while
-    their parent lives) and, on POSIX, every process still in the run's session (also those the
-    leader left behind when it exited).
-    """
-    members = _descendants(roots)
-    if sys.platform == "win32":
-        # No process groups or catchable signals without a console: TerminateProcess for all,
-        # so `hard` changes nothing. Not run here; a Job Object would also catch escaped children.
-        for process in members.values():
-            with suppress(psutil.Error):
-                process.kill()
-        return list(members.values())
-    for member in psutil.pids():  # the session: also what the leader left behind when it exited
-        with suppress(OSError, psutil.Error):
-            if os.getsid(member) == pid:
-                members[member] = psutil.Process(member)
-    sig = signal.SIGKILL if hard else signal.SIGTERM
-    # The group first, in one call, to catch processes forked a moment ago. A group id is not
-    # reused while any member lives; when none does this fails with ESRCH.
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-    for process in members.values():
-        with suppress(psutil.Error):
-            process.send_signal(sig)  # psutil checks the pid was not reused
-    return list(members.values())
-
-
-def _descendants(roots: Iterable[psutil.Process]) -> dict[int, psutil.Process]:
-    found: dict[int, psutil.Process] = {}
-    for root in roots:
-        with suppress(psutil.Error):  # already gone: nothing below it can be found any more
-            for process in [root, *root.children(recursive=True)]:
-                found[process.pid] = process
-    return found
-
-
-def _psutil_process(pid: int) -> psutil.Process | None:
-    """A handle that remembers the start time, so later signals never hit a reused pid."""
-    try:
-        return psutil.Process(pid)
-    except psutil.Error:
-        return None
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
 
 
 def _utcnow() -> datetime:

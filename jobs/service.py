@@ -26,10 +26,11 @@ from jobs.entry import set_handler
 from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
-from jobs.model import DateSpec, IntervalSpec, JobSpec, RunCause, RunRecord
+from jobs.model import DateSpec, IntervalSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import JobNotFound, JobRepository
+from jobs.runners import LocalRunner
 from jobs.settings import CoreSettings, load_settings, save_setting
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class JobService:
         self.settings = load_settings(self.engine)
         self.events = JobEvents()
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
         # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
@@ -59,13 +61,19 @@ class JobService:
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
 
+    def _apply_runner_settings(self) -> None:
+        self.dispatcher.settings = settings = self._runner_settings()
+        runner = self.dispatcher.runner
+        if isinstance(runner, LocalRunner):
+            runner.kill_grace = settings.kill_grace
+
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start scheduling. Needs a Q(Core)Application; call on its thread."""
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
 
-        self.history.interrupt_leftovers()
+        self.recover_leftovers()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -83,6 +91,27 @@ class JobService:
         self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
         self.watchdog.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
+
+    def recover_leftovers(self) -> None:
+        """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner
+        can find again is handed back to it (a local one: what it left running is terminated
+        and the run says so); every other becomes interrupted. Call before scheduling, so no
+        run of a job starts while its predecessor is still being dealt with."""
+        recovered = []
+        for record in self.history.active():
+            if record.status is RunStatus.RUNNING and record.runner is not None:
+                if self.dispatcher.recover(record, self._spec_of(record)):
+                    recovered.append(record.id)
+        self.history.interrupt_leftovers(keep=recovered)
+
+    def _spec_of(self, record: RunRecord) -> JobSpec:
+        """The definition a leftover run belongs to; a stand-in when it was deleted since."""
+        try:
+            return self.jobs.get(record.job_id)
+        except JobNotFound:
+            at = record.queued_at or datetime.now(timezone.utc)
+            return JobSpec(id=record.job_id, name=record.job_name, command=record.command, shell=record.shell,
+                           trigger=DateSpec(at, "UTC"))
 
     def shutdown(self) -> None:
         """Stop scheduling, kill running process trees, close the database."""
@@ -207,7 +236,7 @@ class JobService:
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
-        self.dispatcher.settings = self._runner_settings()
+        self._apply_runner_settings()
         return self.settings
 
     # --- next runs ------------------------------------------------------------------------

@@ -73,3 +73,43 @@ def test_reopening_keeps_data(data_dir):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM jobdesk_meta WHERE key='probe'")).scalar() == "kept"
     engine.dispose()
+
+
+# The runs table as schema 1 made it (before the columns of the runner seam).
+V1_RUNS = """CREATE TABLE runs (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, job_id VARCHAR NOT NULL,
+    job_name VARCHAR NOT NULL, cause VARCHAR NOT NULL, status VARCHAR NOT NULL, scheduled_at FLOAT,
+    queued_at FLOAT, started_at FLOAT, ended_at FLOAT, exit_code INTEGER, log_path VARCHAR,
+    output_bytes INTEGER NOT NULL, truncated BOOLEAN NOT NULL, error TEXT, command TEXT NOT NULL,
+    shell BOOLEAN NOT NULL, cwd VARCHAR, env TEXT NOT NULL)"""
+
+
+def test_schema_1_is_migrated_with_a_backup_and_keeps_its_runs(data_dir):
+    import sqlite3
+
+    from jobs.history import HistoryRepository
+
+    ensure_private_dir(data_dir.root)
+    conn = sqlite3.connect(data_dir.database)
+    conn.execute("CREATE TABLE jobdesk_meta (key VARCHAR NOT NULL PRIMARY KEY, value VARCHAR NOT NULL)")
+    conn.execute("INSERT INTO jobdesk_meta VALUES ('schema_version', '1')")
+    conn.execute("CREATE TABLE job_definitions (id VARCHAR NOT NULL PRIMARY KEY, name VARCHAR NOT NULL, "
+                 "paused BOOLEAN NOT NULL, spec TEXT NOT NULL, created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL)")
+    conn.execute(V1_RUNS)
+    conn.execute("INSERT INTO runs (job_id, job_name, cause, status, queued_at, exit_code, output_bytes, truncated, "
+                 "command, shell, env) VALUES ('a', 'Old', 'manual', 'failed', 1.0, 3, 12, 0, '[\"x\"]', 0, '{}')")
+    conn.commit()
+    conn.close()
+
+    engine = open_database(data_dir.database)
+    try:
+        [old] = HistoryRepository(engine).query()
+        assert (old.job_name, old.exit_code, old.output_bytes) == ("Old", 3, 12)
+        assert (old.runner, old.pid, old.process_started_at, old.ran_on, old.handle) == (None,) * 5
+        with engine.connect() as conn2:
+            assert conn2.execute(text("SELECT value FROM jobdesk_meta WHERE key='schema_version'")).scalar() == "2"
+    finally:
+        engine.dispose()
+    backup = sqlite3.connect(data_dir.database.with_name("jobdesk.sqlite3.v1.bak"))
+    assert backup.execute("SELECT value FROM jobdesk_meta").fetchall() == [("1",)]
+    assert [row[1] for row in backup.execute("PRAGMA table_info(runs)")][-1] == "env"  # as it was
+    backup.close()
