@@ -157,6 +157,7 @@ class HistoryRepository:
         values: dict[str, Any] = dict(
             status=outcome.status.value, ended_at=outcome.ended_at.timestamp(), exit_code=outcome.exit_code,
             output_bytes=outcome.output_bytes, truncated=outcome.truncated, error=outcome.error,
+            left_processes=outcome.left_processes,
         )
         if outcome.started_at is not None:
             values["started_at"] = outcome.started_at.timestamp()
@@ -292,4 +293,5 @@ def _record(row: Any) -> RunRecord:
         pid=row.pid,
         process_started_at=row.process_started_at,
         handle=row.handle,
+        left_processes=row.left_processes or 0,
     )

@@ -156,6 +156,7 @@ class RunRecord:
     pid: int | None = None
     process_started_at: float | None = None
     handle: str | None = None
+    left_processes: int = 0  # processes a run left running after it exited (terminated by Jobdesk)
 
     @property
     def duration(self) -> float | None:
@@ -203,3 +204,4 @@ class RunOutcome:
     truncated: bool = False
     error: str | None = None  # one line, e.g. "program not found: 'pyhton3'"
     pid: int | None = None
+    left_processes: int = 0  # processes still running after the job exited, then terminated

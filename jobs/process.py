@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import IO, Any, BinaryIO
 
 import psutil
 
-from jobs import proctree
+from jobs import proctree, subreaper
 from jobs.model import RunOutcome, RunRequest, RunStatus
 
 __all__ = ["ProcessRun", "RunOutcome", "RunRequest"]
@@ -72,7 +73,8 @@ class ProcessRun:
         marker: str | None = None,
     ) -> None:
         self._request = request
-        self._marker = marker  # put in the child's environment: finds its escaped descendants
+        # Put in the child's environment: how its descendants are found after they escape.
+        self._marker = marker or uuid.uuid4().hex
         self._on_started = on_started
         self.started_at: datetime | None = None  # when the process was created
         self._on_output = on_output
@@ -125,8 +127,11 @@ class ProcessRun:
         try:
             return self._supervise(proc, roots, started_at)
         except BaseException:  # a bug of ours must not leave the tree running
-            proctree.signal_tree(proc.pid, proctree.run_tree(proc.pid, roots), hard=True)
+            proctree.signal_tree(proc.pid, self._tree(proc.pid, roots), hard=True)
             raise
+        finally:
+            subreaper.release(proc)
+            subreaper.reap()  # what the run left and we terminated is a zombie child by now
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -139,7 +144,7 @@ class ProcessRun:
         self._call_started(proc.pid)
 
         self._wait(lambda: proc.poll() is not None or self._cancelled.is_set(), self._request.timeout)
-        status, error, notes = self._end_tree(proc, roots)
+        status, error, notes, left = self._end_tree(proc, roots)
         if not self._wait(lambda: not reader.is_alive(), _DRAIN_BOUND):
             # An escaped process (its own session, parent gone) keeps the pipe open: stop waiting;
             # the reader thread closes the pipe itself whenever that process ends.
@@ -158,28 +163,38 @@ class ProcessRun:
             truncated=self._sink.truncated,
             error=error,
             pid=proc.pid,
+            left_processes=left,
         )
 
-    def _end_tree(self, proc: Popen[bytes], roots: list[psutil.Process]) -> tuple[RunStatus, str | None, list[str]]:
+    def _end_tree(
+        self, proc: Popen[bytes], roots: list[psutil.Process]
+    ) -> tuple[RunStatus, str | None, list[str], int]:
         """Kill the tree of a run that timed out or was cancelled, or clean up after one that
-        exited; returns status, error and notes for the log."""
+        exited; returns status, error, notes for the log and how many processes an exited run
+        left running."""
         if proc.returncode is not None:
             status, error = _exit_status(proc.returncode)
-            # Background children would run on unnoticed, and they hold the pipe open.
-            leftovers = self._terminate(proc.pid, roots)
-            plural = "es" if leftovers > 1 else ""
-            return status, error, [f"terminated {leftovers} leftover process{plural}"] if leftovers else []
+            # Background children and daemons would run on unnoticed (and hold the pipe open).
+            left = self._terminate(proc.pid, roots)
+            plural = "es" if left > 1 else ""
+            return status, error, [f"terminated {left} leftover process{plural}"] if left else [], left
         cancelled = self._cancelled.is_set()
         self._terminate(proc.pid, roots)
         self._wait(lambda: proc.poll() is not None, _DRAIN_BOUND)
         if cancelled:
-            return RunStatus.KILLED, self._kill_message(), []
-        return RunStatus.TIMED_OUT, f"timed out after {self._request.timeout:g}s; process tree terminated", []
+            return RunStatus.KILLED, self._kill_message(), [], 0
+        return RunStatus.TIMED_OUT, f"timed out after {self._request.timeout:g}s; process tree terminated", [], 0
 
     def _terminate(self, pid: int, roots: list[psutil.Process]) -> int:
         """TERM the tree, wait up to kill_grace, KILL whatever is left. Returns how many got a signal."""
-        victims = proctree.terminate(lambda: proctree.run_tree(pid, roots), pid, self._request.kill_grace, self._wait)
+        victims = proctree.terminate(lambda: self._tree(pid, roots), pid, self._request.kill_grace, self._wait)
         return len(victims)
+
+    def _tree(self, pid: int, roots: list[psutil.Process]) -> proctree.Tree:
+        """The run's processes, with escaped ones found by the marker: among the orphans
+        re-parented to us when we are a subreaper, else among all processes."""
+        candidates = subreaper.adopted() if subreaper.active() else None
+        return proctree.run_tree(pid, roots, self._marker, candidates)
 
     def _wait(self, done: Callable[[], bool], seconds: float | None) -> bool:
         """Wait until `done()` or `seconds` have passed (None: no limit), passing output on meanwhile."""
@@ -318,19 +333,18 @@ def _open_log(path: Path) -> BinaryIO:
     return os.fdopen(fd, "wb")
 
 
-def _start(request: RunRequest, marker: str | None) -> Popen[bytes]:
+def _start(request: RunRequest, marker: str) -> Popen[bytes]:
     """Start the process in its own session/group with one pipe for stdout and stderr."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **request.env}
     if request.run_id is not None:
         env[proctree.RUN_ID_ENV] = str(request.run_id)
-    if marker:
-        env[proctree.MARKER_ENV] = marker
+    env[proctree.MARKER_ENV] = marker
     if request.cwd is not None and not os.path.isdir(request.cwd):
         missing = not os.path.exists(request.cwd)
         raise _CannotStart(f"working directory {'does not exist' if missing else 'is not a directory'}: {request.cwd}")
     args, executable = _program(request, env)
     try:
-        return Popen(
+        return subreaper.spawn(lambda: Popen(
             args,
             executable=executable,
             shell=request.shell,
@@ -340,7 +354,7 @@ def _start(request: RunRequest, marker: str | None) -> Popen[bytes]:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr in order
             **_spawn_options(),
-        )
+        ))
     except OSError as exc:
         raise _CannotStart(_start_error(exc, request)) from None
 

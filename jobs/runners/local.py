@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jobs import proctree
+from jobs import proctree, subreaper
 from jobs.model import RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.process import ProcessRun
 from jobs.runners.base import Execution, RunHandle, RunListener, RunStarted
@@ -34,6 +34,7 @@ class LocalRunner:
     def __init__(self, output_interval: float = 0.1, kill_grace: float = 5.0) -> None:
         self.output_interval = output_interval
         self.kill_grace = kill_grace  # for leftovers found by `recover`; a run's own is in its request
+        subreaper.enable()  # orphans of job processes become ours to find (Linux)
 
     def start(self, request: RunRequest, listener: RunListener) -> Execution:
         marker = uuid.uuid4().hex
@@ -69,7 +70,8 @@ class LocalRunner:
         if count:
             log.warning("run #%d (%s): %s", record.id, record.job_id, error)
         output_bytes = _note_in_log(record.log_path, error)
-        _finish(listener, RunOutcome(RunStatus.INTERRUPTED, None, None, _utcnow(), output_bytes, error=error))
+        _finish(listener, RunOutcome(RunStatus.INTERRUPTED, None, None, _utcnow(), output_bytes, error=error,
+                                     left_processes=count))
 
     def close(self) -> None:
         pass

@@ -374,11 +374,11 @@ def test_leftover_background_process_is_terminated(tmp_path: Path, reap_strays: 
 
 @posix_only
 def test_escaped_process_holding_the_pipe_does_not_hang_the_run(tmp_path: Path, reap_strays: list[int]) -> None:
-    # Its own session and an exited parent: nothing links it to the run any more.
+    # Its own session, an exited parent and a cleared environment: nothing links it to the run.
     script = """
         import subprocess, sys
         code = "import os, time; print(f'pid={os.getpid()}', flush=True); time.sleep(60)"
-        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env={})
     """
     recorder = Recorder()
     outcome, log_text = run(request(tmp_path, py(script)), on_output=recorder)
@@ -387,6 +387,64 @@ def test_escaped_process_holding_the_pipe_does_not_hang_the_run(tmp_path: Path, 
     assert outcome.status is RunStatus.SUCCEEDED
     assert "[jobdesk] stopped reading output after 2s: a process outside the job still holds it\n" in log_text
     assert 2 <= took < 4
+
+
+# Double fork with setsid, as a daemon does: the daemon's parent exits, it has its own session
+# and its stdio on /dev/null; it writes its pid to argv[1]. The job then exits 0 or sleeps.
+DAEMONIZE = """
+    import os, sys, time
+    pid_file = sys.argv[1]
+    first = os.fork()
+    if first == 0:
+        os.setsid()
+        if os.fork() == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            with open(pid_file + ".tmp", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename(pid_file + ".tmp", pid_file)
+            time.sleep(60)
+        os._exit(0)
+    os.waitpid(first, 0)
+    while not os.path.exists(pid_file):
+        time.sleep(0.01)
+    print("daemon started", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def daemonizing(pid_file: Path, then_sleep: float) -> tuple[str, ...]:
+    return (*py(DAEMONIZE), str(pid_file), str(then_sleep))
+
+
+@posix_only
+def test_a_job_that_daemonizes_and_exits_0_leaves_nothing_running_and_says_so(tmp_path: Path, reap_strays: list[int]) -> None:
+    pid_file = tmp_path / "daemon.pid"
+    outcome, log_text = run(request(tmp_path, daemonizing(pid_file, 0)))
+    daemon = int(pid_file.read_text())
+    reap_strays.append(daemon)
+    assert (outcome.status, outcome.exit_code, outcome.left_processes) == (RunStatus.SUCCEEDED, 0, 1)
+    assert log_text == "daemon started\n[jobdesk] terminated 1 leftover process\n"
+    assert wait_until(lambda: gone(daemon)), "the daemon outlived its run"
+
+
+@posix_only
+@pytest.mark.parametrize("how", ["timeout", "stop"])
+def test_timeout_and_stop_kill_a_double_forked_daemon(tmp_path: Path, how: str, reap_strays: list[int]) -> None:
+    pid_file = tmp_path / "daemon.pid"
+    process = ProcessRun(request(tmp_path, daemonizing(pid_file, 60), timeout=1.5 if how == "timeout" else None))
+    result: list[RunOutcome] = []
+    worker = threading.Thread(target=lambda: result.append(process.run()))
+    worker.start()
+    assert wait_until(pid_file.exists, 10)
+    daemon = int(pid_file.read_text())
+    reap_strays.append(daemon)
+    if how == "stop":
+        process.cancel("stopped by the user")
+    worker.join(15)
+    assert result[0].status is (RunStatus.TIMED_OUT if how == "timeout" else RunStatus.KILLED)
+    assert wait_until(lambda: gone(daemon)), "the daemon escaped the kill"
 
 
 def session_members(sid: int) -> list[int]:
