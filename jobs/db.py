@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
+from jobs import dbcheck
 from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
@@ -153,12 +154,25 @@ MIGRATIONS: dict[int, Migration] = {
 }
 
 
-def open_database(path: Path) -> Engine:
+def open_database(path: Path, *, check_budget: float | None = None) -> Engine:
     """Open (creating or migrating) the Jobdesk database at `path`.
 
-    A file that is not SQLite, is damaged, or comes from a newer Jobdesk raises DatabaseError and
-    is left exactly as it was.
+    A file that is not SQLite, is damaged (jobs.dbcheck, at most `check_budget` seconds,
+    default `dbcheck.DEFAULT_BUDGET`), truncated to nothing, or comes from a newer Jobdesk raises DatabaseError and is left
+    exactly as it was.
     """
+    return open_checked_database(path, check_budget=check_budget)[0]
+
+
+def open_checked_database(path: Path, *, check_budget: float | None = None) -> tuple[Engine, dbcheck.CheckResult]:
+    """`open_database`, also saying whether the check covered the whole file in its budget
+    (else the caller may finish it with `dbcheck.full_check` in the background)."""
+    try:
+        checked = dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget)
+    except dbcheck.DamagedDatabase as exc:
+        raise DatabaseError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: cannot be checked: {exc}") from None
     existed = path.exists() and path.stat().st_size > 0
     engine = create_sqlite_engine(path)
     try:
@@ -182,7 +196,7 @@ def open_database(path: Path) -> Engine:
         engine.dispose()
         raise
     make_private_file(path)
-    return engine
+    return engine, checked
 
 
 def _read_version(conn: Any) -> int:

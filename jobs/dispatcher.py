@@ -96,12 +96,20 @@ class Dispatcher:
         self._running: dict[int, _Pending] = {}
         self._all: dict[int, _Pending] = {}
         self._closed = False
+        self._refusal: str | None = None
+
+    def refuse(self, reason: str) -> None:
+        """Start no new run from now on (e.g. the database turned out damaged)."""
+        with self._lock:
+            self._refusal = reason
 
     # --- submitting ------------------------------------------------------------------------
 
     def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None) -> int | None:
         """Start, queue or skip a run of `job`; returns the run id, or None when skipped."""
         with self._lock:
+            if self._refusal is not None:
+                raise RuntimeError(f"not starting a run of {job.id}: {self._refusal}")
             if self._closed:
                 log.info("not starting %s: Jobdesk is stopping", job.id)
                 return None

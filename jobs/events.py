@@ -29,6 +29,8 @@ class JobEvents(QObject):
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
+    database_damaged(str): the background check found the database damaged (the message says
+        which file and how to recover); no new run starts from then on.
     """
 
     run_queued = Signal(object)
@@ -37,3 +39,4 @@ class JobEvents(QObject):
     run_finished = Signal(object)
     run_recorded = Signal(object)
     jobs_changed = Signal(object)
+    database_damaged = Signal(str)

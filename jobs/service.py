@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -20,7 +21,8 @@ from tzlocal import get_localzone
 
 from jobs import triggers
 from jobs.codec import validate_job
-from jobs.db import open_database
+from jobs import dbcheck
+from jobs.db import open_checked_database
 from jobs.dispatcher import Dispatcher, RunnerSettings
 from jobs.entry import set_handler
 from jobs.events import JobEvents
@@ -43,7 +45,7 @@ class JobService:
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
-        self.engine = open_database(data_dir.database)
+        self.engine, self._db_check = open_checked_database(data_dir.database)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
@@ -91,6 +93,21 @@ class JobService:
         self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
         self.watchdog.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
+        if not self._db_check.complete:  # a big file: the open checked what its budget allowed
+            threading.Thread(target=self._finish_database_check, name="database-check", daemon=True).start()
+
+    def _finish_database_check(self) -> None:
+        begun = time.monotonic()
+        try:
+            problem = dbcheck.full_check(self.data_dir.database)
+        except Exception as exc:
+            problem = f"{self.data_dir.database} cannot be checked: {exc}"
+        if problem is None:
+            log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
+            return
+        log.error("%s; no new run will start", problem)
+        self.dispatcher.refuse(problem)
+        self.events.database_damaged.emit(problem)
 
     def recover_leftovers(self) -> None:
         """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner

@@ -113,3 +113,79 @@ def test_schema_1_is_migrated_with_a_backup_and_keeps_its_runs(data_dir):
     assert backup.execute("SELECT value FROM jobdesk_meta").fetchall() == [("1",)]
     assert [row[1] for row in backup.execute("PRAGMA table_info(runs)")][-1] == "env"  # as it was
     backup.close()
+
+
+# --- damage (issue 9 item 3) -------------------------------------------------------------------
+
+
+def filled_store(data_dir, runs: int = 3000):
+    """A store with enough history that its indexes span several pages."""
+    from datetime import datetime, timezone
+
+    from jobs.history import HistoryRepository
+    from jobs.model import CronSpec, JobSpec, RunCause, RunStatus
+
+    ensure_private_dir(data_dir.root)
+    engine = open_database(data_dir.database)
+    history = HistoryRepository(engine)
+    job = JobSpec(id="j1", name="Nightly", command=("true",), trigger=CronSpec("0 0 * * *", "UTC"))
+    history.create_many([(job, RunCause.SCHEDULED, RunStatus.MISSED, datetime.now(timezone.utc), "m")] * runs)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+
+
+def corrupt_index(database, index: str = "ix_runs_job_id_id") -> None:
+    """4 KiB of noise over the index's root page, as a bad disk sector would leave it."""
+    import random
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    root, = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (index,)).fetchone()
+    page_size, = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    with open(database, "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(random.Random(7).randbytes(page_size))
+
+
+def test_a_damaged_index_is_refused_naming_the_file_and_how_to_recover(data_dir):
+    filled_store(data_dir)
+    corrupt_index(data_dir.database)
+    before = data_dir.database.read_bytes()
+    with pytest.raises(DatabaseError) as caught:
+        open_database(data_dir.database)
+    message = str(caught.value)
+    assert message.startswith(f"{data_dir.database} is damaged (quick_check: ")
+    assert ".recover" in message and "\n" not in message
+    assert data_dir.database.read_bytes() == before
+    assert sorted(p.name for p in data_dir.root.iterdir()) == ["jobdesk.sqlite3"]  # no -wal/-shm made
+
+
+def test_a_check_past_its_budget_is_finished_later_and_finds_the_damage(data_dir):
+    from jobs import dbcheck
+    from jobs.db import open_checked_database
+
+    filled_store(data_dir, runs=20000)
+    engine, checked = open_checked_database(data_dir.database, check_budget=0.0)
+    engine.dispose()
+    assert not checked.complete
+    assert dbcheck.full_check(data_dir.database) is None
+    corrupt_index(data_dir.database, "ix_runs_queued_at")
+    open_checked_database(data_dir.database, check_budget=0.0)[0].dispose()  # not reached in budget
+    assert "is damaged (quick_check: " in dbcheck.full_check(data_dir.database)
+
+
+def test_a_truncated_database_is_not_taken_for_a_new_one(data_dir):
+    filled_store(data_dir)
+    (data_dir.logs / "j1").mkdir(parents=True)  # a run's log: the store was used
+    data_dir.database.write_bytes(b"")
+    with pytest.raises(DatabaseError, match=r"is empty \(0 bytes\), but this data directory was used before "
+                                            r"\(run logs in logs/\)"):
+        open_database(data_dir.database)
+    assert data_dir.database.stat().st_size == 0
+
+
+def test_an_empty_file_in_an_unused_directory_is_a_new_store(data_dir):
+    ensure_private_dir(data_dir.root)
+    data_dir.database.write_bytes(b"")
+    open_database(data_dir.database).dispose()
+    assert data_dir.database.stat().st_size > 0
