@@ -67,6 +67,7 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "cwd": run.cwd,
         "env": dict(run.env),
         "left_processes": run.left_processes,
+        "stderr_tail": run.stderr_tail,
     }
 
 

@@ -91,6 +91,7 @@ run_table = Table(
     Column("process_started_at", Float),  # epoch seconds, as the OS reports the process's start
     Column("handle", String),  # the runner's own reference (e.g. a task id)
     Column("left_processes", Integer, nullable=False, default=0),  # left running by an exited run
+    Column("stderr_tail", Text),  # the run's last lines of stderr
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -150,7 +151,7 @@ def _add_missing_columns(table: Table) -> Migration:
 # an empty file; creating the tables is the first step.
 MIGRATIONS: dict[int, Migration] = {
     0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
-    1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes
+    1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
 }
 
 

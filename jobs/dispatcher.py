@@ -295,11 +295,12 @@ class Dispatcher:
             error="; ".join(part for part in (outcome.error, reason) if part),
             command=job.command, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
             pid=outcome.pid, process_started_at=info.handle.process_started_at if info else None,
+            left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
         )
 
     def _on_output(self, pending: _Pending, text: str, stream: Stream) -> None:
         if self._events is not None:
-            self._events.run_output.emit(OutputChunk(pending.run_id, pending.job.id, text))
+            self._events.run_output.emit(OutputChunk(pending.run_id, pending.job.id, text, stream))
 
     def _release(self, pending: _Pending) -> None:
         job_id = pending.job.id

@@ -18,6 +18,7 @@ class OutputChunk:
     run_id: int
     job_id: str
     text: str
+    stream: str = "stdout"  # or "stderr": show it apart
 
 
 class JobEvents(QObject):
@@ -25,7 +26,8 @@ class JobEvents(QObject):
 
     run_queued(RunRecord): a run is waiting for a free slot.
     run_started(RunRecord): its process started.
-    run_output(OutputChunk): a batch of its output (about every 100 ms while it writes).
+    run_output(OutputChunk): a batch of its output (about every 100 ms while it writes), one
+        chunk per stretch of stdout or stderr.
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).

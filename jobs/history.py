@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, selec
 
 from jobs.db import run_table
 from jobs.model import JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.runlog import ranges_path
 from jobs.runners.base import RunStarted
 from jobs.workdir import resolved_cwd
 
@@ -157,7 +158,7 @@ class HistoryRepository:
         values: dict[str, Any] = dict(
             status=outcome.status.value, ended_at=outcome.ended_at.timestamp(), exit_code=outcome.exit_code,
             output_bytes=outcome.output_bytes, truncated=outcome.truncated, error=outcome.error,
-            left_processes=outcome.left_processes,
+            left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
         )
         if outcome.started_at is not None:
             values["started_at"] = outcome.started_at.timestamp()
@@ -212,6 +213,7 @@ class HistoryRepository:
         for row in doomed:
             if row.log_path:
                 Path(row.log_path).unlink(missing_ok=True)
+                ranges_path(Path(row.log_path)).unlink(missing_ok=True)
         return len(ids)
 
     # --- reading ---------------------------------------------------------------------------
@@ -294,4 +296,5 @@ def _record(row: Any) -> RunRecord:
         process_started_at=row.process_started_at,
         handle=row.handle,
         left_processes=row.left_processes or 0,
+        stderr_tail=row.stderr_tail,
     )

@@ -157,6 +157,7 @@ class RunRecord:
     process_started_at: float | None = None
     handle: str | None = None
     left_processes: int = 0  # processes a run left running after it exited (terminated by Jobdesk)
+    stderr_tail: str | None = None  # its last lines of stderr (up to 20), for notifications
 
     @property
     def duration(self) -> float | None:
@@ -205,3 +206,4 @@ class RunOutcome:
     error: str | None = None  # one line, e.g. "program not found: 'pyhton3'"
     pid: int | None = None
     left_processes: int = 0  # processes still running after the job exited, then terminated
+    stderr_tail: str | None = None  # the last lines (up to 20) the job wrote to stderr

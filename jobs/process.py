@@ -6,21 +6,23 @@ it never touches Qt and reports live output through a plain callback. What it gu
 - the process tree never outlives the run (item 18): each run gets its own session (POSIX) or
   process group (Windows); a timeout or `cancel()` terminates the group plus every descendant,
   then kills what is left after a grace period; processes left behind after a normal exit are
-  terminated too;
-- the child never blocks on a full pipe: stdout and stderr share one pipe, drained in 64 KiB
-  chunks by a reader thread; the log file keeps the first `log_cap_bytes`, the rest is counted
-  and dropped (items 20, 31);
-- Python children stream live (`PYTHONUNBUFFERED=1`), and `on_output` gets decoded text in
-  batches at most every `output_interval` seconds;
+  terminated too, and counted; descendants that escape the tree (a double-forked daemon) are
+  found by the run's environment marker among the orphans re-parented to us (jobs.subreaper);
+- the child never blocks on a full pipe: stdout and stderr have a pipe each, drained in 64 KiB
+  chunks by a reader thread into one log in arrival order, with stderr's byte ranges and
+  last lines kept apart (jobs.runlog); the log keeps the first `log_cap_bytes`, the rest is
+  counted and dropped (items 20, 31);
+- Python children stream live (`PYTHONUNBUFFERED=1`), and `on_output(text, stream)` gets
+  decoded text in batches at most every `output_interval` seconds;
 - a job that cannot start (missing program, bad directory, no permission) is an outcome with a
-  one-line error, also written to the log, never an exception.
+  one-line error, also written to the log, never an exception; every failure has an error
+  text ("exit code 3").
 
 Runner notes (truncation, leftovers, errors) go at the end of the log, prefixed `[jobdesk]`.
 """
 
 from __future__ import annotations
 
-import codecs
 import errno
 import logging
 import os
@@ -35,21 +37,20 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from subprocess import Popen
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import psutil
 
 from jobs import proctree, subreaper
 from jobs.model import RunOutcome, RunRequest, RunStatus
+from jobs.runlog import LogSink, Stream, drain
 
 __all__ = ["ProcessRun", "RunOutcome", "RunRequest"]
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 64 * 1024
 _POLL = 0.02  # seconds between checks while waiting; a cancel() wakes the wait at once
 _DRAIN_BOUND = 2.0  # how long to wait for the pipe to close once the tree is gone
-_NOTE = "[jobdesk]"
 
 
 class _CannotStart(Exception):
@@ -60,7 +61,8 @@ class ProcessRun:
     """One run of one job. `run()` once, on a worker thread; `cancel()` from any thread.
 
     Both callbacks are called on the thread that calls `run()`: `on_started(pid)` right after
-    the process started, `on_output(text)` with the text written since its last call.
+    the process started, `on_output(text, stream)` with the text written since its last call,
+    one call per stretch of one stream ("stdout" or "stderr"), in arrival order.
     """
 
     def __init__(
@@ -68,7 +70,7 @@ class ProcessRun:
         request: RunRequest,
         *,
         on_started: Callable[[int], None] | None = None,
-        on_output: Callable[[str], None] | None = None,
+        on_output: Callable[[str, Stream], None] | None = None,
         output_interval: float = 0.1,
         marker: str | None = None,
     ) -> None:
@@ -85,7 +87,7 @@ class ProcessRun:
         self._cancel_reason: str | None = None
         self._pid: int | None = None
         self._process_started_at: float | None = None
-        self._sink: _LogSink | None = None
+        self._sink: LogSink | None = None
 
     @property
     def pid(self) -> int | None:
@@ -109,7 +111,7 @@ class ProcessRun:
             return self._not_started(RunStatus.KILLED, self._kill_message())
         request = self._request
         try:
-            self._sink = _LogSink(_open_log(request.log_path), request.log_cap_bytes, self._on_output is not None)
+            self._sink = LogSink(request.log_path, request.log_cap_bytes, self._on_output is not None)
         except OSError as exc:
             error = f"cannot write the log {request.log_path}: {exc.strerror}"
             return self._not_started(RunStatus.FAILED, error)
@@ -137,9 +139,10 @@ class ProcessRun:
 
     def _supervise(self, proc: Popen[bytes], roots: list[psutil.Process], started_at: datetime) -> RunOutcome:
         """Wait for the end (exit, timeout or cancel), clean up the tree, finish the log."""
-        assert self._sink is not None and proc.stdout is not None
+        assert self._sink is not None and proc.stdout is not None and proc.stderr is not None
         # Daemon: a reader left behind on a pipe held by an escaped process must not stop app exit.
-        reader = threading.Thread(target=_drain, args=(proc.stdout, self._sink), name=f"output-{proc.pid}", daemon=True)
+        pipes: dict[Stream, IO[bytes]] = {"stdout": proc.stdout, "stderr": proc.stderr}
+        reader = threading.Thread(target=drain, args=(pipes, self._sink), name=f"output-{proc.pid}", daemon=True)
         reader.start()
         self._call_started(proc.pid)
 
@@ -164,6 +167,7 @@ class ProcessRun:
             error=error,
             pid=proc.pid,
             left_processes=left,
+            stderr_tail=self._sink.stderr_tail(),
         )
 
     def _end_tree(
@@ -225,12 +229,13 @@ class ProcessRun:
         now = time.monotonic()
         if self._on_output is None or self._sink is None or (not force and now < self._next_output):
             return
-        text = self._sink.take_text()
-        if not text:
+        pieces = self._sink.take_text()
+        if not pieces:
             return
         self._next_output = now + self._output_interval
         try:
-            self._on_output(text)
+            for stream, text in pieces:
+                self._on_output(text, stream)
         except Exception:
             log.exception("on_output callback failed for %s", self._request.log_path)
 
@@ -244,93 +249,7 @@ class ProcessRun:
         return RunOutcome(status, None, None, _utcnow(), 0, False, error, None)
 
 
-class _LogSink:
-    """The run's log file (capped) and the decoded text waiting for on_output.
-
-    Fed by the reader thread, read and closed by the run thread.
-    """
-
-    def __init__(self, file: BinaryIO, cap: int, decode: bool) -> None:
-        self._file = file
-        self._cap = cap
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace") if decode else None
-        self._lock = threading.Lock()
-        self._pending: list[str] = []
-        self._at_line_start = True
-        self._closed = False
-        self._write_failed = False
-        self.total = 0  # bytes the process wrote, kept or not
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > self._cap
-
-    def feed(self, chunk: bytes) -> None:
-        with self._lock:
-            if self._closed:  # the run gave up waiting for the pipe: drain and drop
-                return
-            before = self.total
-            self.total += len(chunk)
-            kept = chunk[: max(0, self._cap - before)]
-            if kept:
-                self._write(kept)
-                self._at_line_start = kept.endswith(b"\n")
-                if self._decoder is not None:
-                    self._pending.append(self._decoder.decode(kept))
-            if self.truncated and before <= self._cap:
-                # The byte count of the discarded rest is appended to this line by close().
-                self._write(f"\n{_NOTE} output truncated after {self._cap} bytes".encode())
-
-    def take_text(self) -> str:
-        with self._lock:
-            text = "".join(self._pending)
-            self._pending.clear()
-            return text
-
-    def close(self, notes: Iterable[str]) -> None:
-        """Finish the log with the runner's notes; later output is ignored."""
-        with self._lock:
-            self._closed = True
-            if self._decoder is not None:
-                self._pending.append(self._decoder.decode(b"", final=True))
-            lines = [f"{_NOTE} {note}\n" for note in notes]
-            if self.truncated:
-                lines.insert(0, f"; {self.total - self._cap} more bytes were discarded\n")
-            elif lines and not self._at_line_start:
-                lines.insert(0, "\n")
-            self._write("".join(lines).encode())
-            try:
-                self._file.close()
-            except OSError as exc:
-                log.warning("cannot write run log %s: %s", self._file.name, exc)
-
-    def _write(self, data: bytes) -> None:
-        if self._write_failed or not data:
-            return
-        try:
-            self._file.write(data)
-            self._file.flush()  # the log viewer tails the file while the run goes on
-        except OSError as exc:  # e.g. disk full: keep draining the pipe, stop logging
-            self._write_failed = True
-            log.warning("cannot write run log %s: %s", self._file.name, exc)
-
-
-def _drain(pipe: IO[bytes], sink: _LogSink) -> None:
-    """Reader thread: move everything from the pipe into the sink until end of file."""
-    try:
-        while chunk := os.read(pipe.fileno(), _CHUNK):
-            sink.feed(chunk)
-    finally:
-        pipe.close()
-
-
 # --- starting ---------------------------------------------------------------------------------
-
-
-def _open_log(path: Path) -> BinaryIO:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    return os.fdopen(fd, "wb")
 
 
 def _start(request: RunRequest, marker: str) -> Popen[bytes]:
@@ -352,7 +271,7 @@ def _start(request: RunRequest, marker: str) -> Popen[bytes]:
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr in order
+            stderr=subprocess.PIPE,  # apart, to show and keep stderr on its own (jobs.runlog)
             **_spawn_options(),
         ))
     except OSError as exc:
@@ -394,13 +313,13 @@ def _start_error(exc: OSError, request: RunRequest) -> str:
 def _exit_status(code: int) -> tuple[RunStatus, str | None]:
     if code == 0:
         return RunStatus.SUCCEEDED, None
-    if code < 0:  # POSIX: killed by a signal we did not send
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = str(-code)
-        return RunStatus.FAILED, f"terminated by signal {name}"
-    return RunStatus.FAILED, None
+    if code > 0:  # every failure has an error text (the History table's Error column)
+        return RunStatus.FAILED, f"exit code {code}"
+    try:  # POSIX: killed by a signal we did not send
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = str(-code)
+    return RunStatus.FAILED, f"terminated by signal {name}"
 
 
 # --- process trees: the two platform-specific functions ----------------------------------------

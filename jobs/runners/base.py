@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from jobs.model import RunOutcome, RunRecord, RunRequest
+from jobs.runlog import Stream
 
-Stream = Literal["stdout", "stderr"]
+__all__ = ["Execution", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class LocalRunner:
         process = ProcessRun(
             request,
             on_started=lambda pid: _report_started(process, pid, marker, listener),  # after the process exists
-            on_output=lambda text: listener.output(text, "stdout"),
+            on_output=listener.output,
             output_interval=self.output_interval,
             marker=marker,
         )

@@ -9,6 +9,7 @@ from jobs.model import CronSpec, JobSpec, RunRecord, RunRequest, RunStatus
 from jobs.runners import Execution, LocalRunner, RunListener
 from jobs.service import JobService
 from tests.conftest import py
+from tests.jobs.test_process import merge_stretches
 
 YEARLY = CronSpec("0 0 1 1 *", "UTC")
 
@@ -64,5 +65,22 @@ def test_the_end_of_a_run_the_database_refuses_still_reaches_waiters(data_dir, q
         log_text = data_dir.run_log(saved.id, run_id).read_text()
         assert log_text.startswith("out\n") and log_text.endswith("[jobdesk] not recorded in the database (its end): disk I/O error\n")
         assert service.history.count(HistoryQuery(job_id=saved.id)) == 0
+    finally:
+        service.shutdown()
+
+
+def test_live_output_says_which_stream_each_chunk_came_from(data_dir, qapp, qtbot):
+    from jobs.events import OutputChunk
+
+    service = JobService(data_dir)
+    try:
+        script = "import sys, time; print('out'); time.sleep(0.3); print('err', file=sys.stderr)"
+        saved = service.add_job(job(command=py(script)))
+        chunks: list[OutputChunk] = []
+        service.events.run_output.connect(chunks.append)
+        record = service.wait_for_run(service.run_now(saved.id), timeout=20)
+        qtbot.waitUntil(lambda: "".join(c.text for c in chunks) == "out\nerr\n", timeout=5000)
+        assert merge_stretches([(c.stream, c.text) for c in chunks]) == [("stdout", "out\n"), ("stderr", "err\n")]
+        assert record.stderr_tail == "err" and record.error is None
     finally:
         service.shutdown()
