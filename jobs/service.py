@@ -58,6 +58,7 @@ class JobService:
         # decode. Kept current by this object's own writes; only the lock holder writes.
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
+        self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
 
     def _runner_settings(self) -> RunnerSettings:
         s = self.settings
@@ -114,12 +115,15 @@ class JobService:
         can find again is handed back to it (a local one: what it left running is terminated
         and the run says so); every other becomes interrupted. Call before scheduling, so no
         run of a job starts while its predecessor is still being dealt with."""
+        if self._recovered is not None:
+            return
         recovered = []
         for record in self.history.active():
             if record.status is RunStatus.RUNNING and record.runner is not None:
                 if self.dispatcher.recover(record, self._spec_of(record)):
                     recovered.append(record.id)
         self.history.interrupt_leftovers(keep=recovered)
+        self._recovered = recovered
 
     def _spec_of(self, record: RunRecord) -> JobSpec:
         """The definition a leftover run belongs to; a stand-in when it was deleted since."""
@@ -226,7 +230,15 @@ class JobService:
 
     def run_now(self, job_id: str) -> int | None:
         """Run a job at once without moving its schedule; None when its overlap policy skips it."""
-        return self.dispatcher.submit(self.jobs.get(job_id), RunCause.MANUAL, datetime.now(timezone.utc))
+        spec = self.jobs.get(job_id)
+        if not self.scheduling and self._recovered is None:
+            # The command line running a job itself (no instance holds the data directory):
+            # first end what a crashed instance left running, so the job does not run twice.
+            self.recover_leftovers()
+            recovered: list[int] = self._recovered or []
+            for run_id in recovered:
+                self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
+        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)

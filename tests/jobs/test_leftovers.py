@@ -5,6 +5,7 @@ Real `serve` processes (main.py), real jobs, one SIGKILL to the serve pid only (
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -127,3 +128,35 @@ def test_a_reused_pid_is_not_taken_for_the_leftover(data_dir, tmp_path):
         if bystander is not None:
             bystander.kill()
             bystander.wait()
+
+
+def test_the_command_line_running_a_job_itself_first_ends_what_a_killed_serve_left(data_dir, tmp_path):
+    data_dir.root.mkdir(parents=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    serve = start_serve(data_dir)
+    strays: list[int] = []
+    try:
+        job_id = jobdesk(data_dir, "add", "--name", "exclusive", "--every", "1d", "--timeout", "6s", "--",
+                         sys.executable, "-c", textwrap.dedent(JOB), str(work)).stdout.strip()
+        assert jobdesk(data_dir, "run", job_id).returncode == 0
+        [child] = wait_for(lambda: pids(work))
+        strays.append(child)
+        run_id = history(data_dir)[0]["id"]
+        os.kill(serve.pid, signal.SIGKILL)
+        serve.wait(10)
+        stop(serve)
+        assert live(child)
+        # No serve now: the command line runs the job in the foreground (it times out after 6 s).
+        waited = jobdesk(data_dir, "run", job_id, "--wait", "--json")
+        strays.extend(pids(work))
+        assert not (work / "overlaps").exists(), "the job ran beside what the killed serve left running"
+        assert len(pids(work)) == 2 and json.loads(waited.stdout)["status"] == "timed out"
+        assert not live(child)
+        [row] = [r for r in history(data_dir) if r["id"] == run_id]
+        assert row["status"] == "interrupted" and row["error"].endswith("; 1 leftover process terminated")
+    finally:
+        stop(serve)
+        for pid in strays:
+            if live(pid):
+                os.kill(pid, signal.SIGKILL)
