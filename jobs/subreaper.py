@@ -84,40 +84,26 @@ def release(proc: Popen[bytes]) -> None:
 
 def adopted() -> list[psutil.Process]:
     """Live children of ours that we did not start: orphans re-parented to us."""
-    if not active():
-        return []
-    own_session = os.getsid(0)
     found = []
-    for child in _children():
-        if child.pid in _managed:
-            continue
-        with suppress(psutil.Error, OSError):
-            if os.getsid(child.pid) != own_session and child.status() != psutil.STATUS_ZOMBIE:
-                found.append(child)
+    for pid, zombie in _foreign_children():
+        if not zombie:
+            handle = _process(pid)
+            if handle is not None:
+                found.append(handle)
     return found
 
 
 def reap() -> int:
     """Wait for adopted orphans that have exited; returns how many live orphans remain."""
-    if not active():
-        return 0
-    own_session = os.getsid(0)
     remaining = 0
-    for child in _children():
-        try:
-            if os.getsid(child.pid) == own_session:
-                continue
-            zombie = child.status() == psutil.STATUS_ZOMBIE
-        except (psutil.Error, OSError):
-            continue
+    for pid, zombie in _foreign_children():
         if not zombie:
-            remaining += child.pid not in _managed
+            remaining += 1
             continue
         with _lock:
-            if child.pid in _managed:
-                continue
-            with suppress(ChildProcessError):
-                os.waitpid(child.pid, os.WNOHANG)
+            if pid not in _managed:
+                with suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
     return remaining
 
 
@@ -126,11 +112,56 @@ def wake() -> None:
     _wake.set()
 
 
-def _children() -> list[psutil.Process]:
+def _foreign_children() -> list[tuple[int, bool]]:
+    """(pid, is a zombie) of our children that we did not start, outside our own session."""
+    if not active():
+        return []
+    own_session = os.getsid(0)
+    found = []
+    for pid in _child_pids():
+        if pid in _managed:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as file:
+                fields = file.read().rpartition(b")")[2].split()
+            # After the command: state, ppid, pgrp, session (proc(5)).
+            if int(fields[3]) != own_session and int(fields[1]) == os.getpid():
+                found.append((pid, fields[0] == b"Z"))
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            continue
+    return found
+
+
+def _child_pids() -> list[int]:
+    """Our children's pids. /proc/self/task/*/children costs ~0.1 ms here against ~2.5 ms for a
+    scan of every process (this runs at the end of every run); the scan is the fallback for
+    kernels without CONFIG_PROC_CHILDREN."""
+    pids: list[int] = []
     try:
-        return list(psutil.Process().children())
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        tasks = []
+    seen_file = False
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/children", "rb") as file:
+                pids += [int(pid) for pid in file.read().split()]
+            seen_file = True
+        except OSError:  # the thread ended meanwhile, or no such file on this kernel
+            continue
+    if seen_file:
+        return pids
+    try:
+        return [child.pid for child in psutil.Process().children()]
     except psutil.Error:
         return []
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
 
 
 def _sweep_forever() -> None:
