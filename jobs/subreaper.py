@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from subprocess import Popen
@@ -35,12 +36,11 @@ import psutil
 log = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
-SWEEP_INTERVAL = 5.0  # seconds between looks for exited orphans while there are any
+SWEEP_INTERVAL = 5.0  # seconds between looks for exited orphans
 
 _lock = threading.Lock()  # held while starting a job process and while reaping
 _managed: set[int] = set()  # pids of job processes we started: their Popen waits for them
 _state: dict[str, bool] = {}
-_wake = threading.Event()
 
 
 def enable() -> bool:
@@ -107,11 +107,6 @@ def reap() -> int:
     return remaining
 
 
-def wake() -> None:
-    """Ask the reaper to look now (a run ended: it may have left orphans)."""
-    _wake.set()
-
-
 def _foreign_children() -> list[tuple[int, bool]]:
     """(pid, is a zombie) of our children that we did not start, outside our own session."""
     if not active():
@@ -165,13 +160,11 @@ def _process(pid: int) -> psutil.Process | None:
 
 
 def _sweep_forever() -> None:
-    # Sleeps until woken while there is nothing to reap; every few seconds while orphans live.
-    remaining = 0
+    # Every few seconds (0.05 ms a look): orphans of anything we started, e.g. the processes
+    # QProcess.startDetached leaves (they re-parent to us too), are reaped when they exit.
     while True:
-        _wake.wait(SWEEP_INTERVAL if remaining else None)
-        _wake.clear()
+        time.sleep(SWEEP_INTERVAL)
         try:
-            remaining = reap()
+            reap()
         except Exception:  # never let the reaper die: zombies would pile up
             log.exception("reaping orphaned processes failed")
-            remaining = 1

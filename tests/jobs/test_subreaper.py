@@ -89,3 +89,17 @@ def test_history_says_how_many_processes_a_run_left_behind(data_dir, qapp, tmp_p
         assert wait_until(lambda: not psutil.pid_exists(orphan) or psutil.Process(orphan).status() == psutil.STATUS_ZOMBIE)
     finally:
         service.shutdown()
+
+
+def test_what_qprocess_start_detached_leaves_is_reaped_not_left_a_zombie(qapp) -> None:
+    """The window's notifications start gdbus detached: as subreaper we inherit it."""
+    from PySide6.QtCore import QProcess
+
+    assert subreaper.enable()
+    started, pid = QProcess.startDetached(sys.executable, ["-c", "pass"])
+    assert started
+    zombie = psutil.Process(pid)
+    assert wait_until(lambda: zombie.status() == psutil.STATUS_ZOMBIE)  # exited ...
+    assert zombie.ppid() == os.getpid()  # ... as our child, so ours to wait for
+    subreaper.reap()
+    assert not psutil.pid_exists(pid)
