@@ -90,7 +90,7 @@ run_table = Table(
     Column("pid", Integer),
     Column("process_started_at", Float),  # epoch seconds, as the OS reports the process's start
     Column("handle", String),  # the runner's own reference (e.g. a task id)
-    Column("left_processes", Integer, nullable=False, default=0),  # left running by an exited run
+    Column("left_processes", Integer, nullable=False, default=0, server_default="0"),  # left running by an exited run
     Column("stderr_tail", Text),  # the run's last lines of stderr
     sqlite_autoincrement=True,
 )
