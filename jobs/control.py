@@ -70,6 +70,8 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "shell": run.shell,
         "cwd": run.cwd,
         "env": dict(run.env),
+        "left_processes": run.left_processes,
+        "stderr_tail": run.stderr_tail,
     }
 
 

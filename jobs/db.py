@@ -32,11 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
+from jobs import dbcheck
 from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -81,6 +82,16 @@ run_table = Table(
     Column("shell", Boolean, nullable=False, default=False),
     Column("cwd", String),
     Column("env", Text, nullable=False, default="{}"),  # JSON object of overrides, as run
+    # Schema 2: where the run went and which process it was (jobs.runners), so a later start
+    # can find what a crash left running (pid plus the OS's start time: a reused pid never
+    # matches) or re-attach to a remote run by its handle.
+    Column("runner", String),  # "local"; NULL in rows from before schema 2
+    Column("ran_on", String),  # host name; NULL: this computer
+    Column("pid", Integer),
+    Column("process_started_at", Float),  # epoch seconds, as the OS reports the process's start
+    Column("handle", String),  # the runner's own reference (e.g. a task id)
+    Column("left_processes", Integer, nullable=False, default=0, server_default="0"),  # left running by an exited run
+    Column("stderr_tail", Text),  # the run's last lines of stderr
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -117,19 +128,52 @@ def create_sqlite_engine(path: Path) -> Engine:
 
 Migration = Callable[[Any], None]
 
+
+def _add_missing_columns(table: Table) -> Migration:
+    """A migration that adds the columns of `table` the file lacks (step 0 creates tables with
+    every column of today, so later steps must not add them twice)."""
+
+    def migrate(conn: Any) -> None:
+        present = {row[1] for row in conn.execute(text(f"PRAGMA table_info({table.name})"))}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            ddl = f"{column.type.compile(dialect=conn.dialect)}"
+            default = column.default.arg if column.default is not None else None  # type: ignore[attr-defined]
+            if not column.nullable:
+                ddl += f" NOT NULL DEFAULT {int(default) if isinstance(default, bool) else default!r}"
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl}'))
+
+    return migrate
+
+
 # Forward migrations: MIGRATIONS[n] takes a connection from version n to n + 1. Version 0 is
 # an empty file; creating the tables is the first step.
 MIGRATIONS: dict[int, Migration] = {
     0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
+    1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
 }
 
 
-def open_database(path: Path) -> Engine:
+def open_database(path: Path, *, check_budget: float | None = None) -> Engine:
     """Open (creating or migrating) the Jobdesk database at `path`.
 
-    A file that is not SQLite, is damaged, or comes from a newer Jobdesk raises DatabaseError and
-    is left exactly as it was.
+    A file that is not SQLite, is damaged (jobs.dbcheck, at most `check_budget` seconds,
+    default `dbcheck.DEFAULT_BUDGET`), truncated to nothing, or comes from a newer Jobdesk raises DatabaseError and is left
+    exactly as it was.
     """
+    return open_checked_database(path, check_budget=check_budget)[0]
+
+
+def open_checked_database(path: Path, *, check_budget: float | None = None) -> tuple[Engine, dbcheck.CheckResult]:
+    """`open_database`, also saying whether the check covered the whole file in its budget
+    (else the caller may finish it with `dbcheck.full_check` in the background)."""
+    try:
+        checked = dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget)
+    except dbcheck.DamagedDatabase as exc:
+        raise DatabaseError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: cannot be checked: {exc}") from None
     existed = path.exists() and path.stat().st_size > 0
     engine = create_sqlite_engine(path)
     try:
@@ -153,7 +197,7 @@ def open_database(path: Path) -> Engine:
         engine.dispose()
         raise
     make_private_file(path)
-    return engine
+    return engine, checked
 
 
 def _read_version(conn: Any) -> int:

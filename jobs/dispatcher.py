@@ -1,12 +1,15 @@
-"""Decides when a due or manual run starts, runs it on a worker thread, and records it.
+"""Decides when a due or manual run starts, hands it to a runner, and records what happened.
 
 Policies that APScheduler cannot express live here (NOTES items 15, 17):
 - overlap, per job: skip the new run, queue one, or allow N at once; skips are history rows;
 - a global limit of concurrent runs: runs beyond it wait their turn as "queued", never "missed".
 
-`submit` is called on the GUI thread by the scheduler's executor and must stay quick: it writes
-one row and hands the process to a worker thread. Everything a worker learns reaches listeners
-through `JobEvents` signals.
+Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
+history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
+executor and must stay quick: it writes at most one row and hands the run over. Everything the
+runner reports reaches listeners through `JobEvents` signals. When the database refuses a run's
+record, the run's end still reaches whoever waits for it (`wait`, `run_finished`) from memory,
+and the refusal is written to the run's log and to jobdesk.log.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict, deque
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs.events import JobEvents, OutputChunk
 from jobs.history import HistoryRepository
-from jobs.model import JobSpec, Overlap, RunCause, RunRecord, RunStatus
+from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
-from jobs.process import ProcessRun, RunRequest
+from jobs.runners import Execution, LocalRunner, Runner, RunStarted, Stream
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
+
+_UNRECORDED_KEPT = 200  # final records the database refused, kept for wait() and late askers
 
 
 @dataclass
@@ -37,8 +43,27 @@ class _Pending:
     queued_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     row_written: bool = False  # a run that starts at once gets its row after its process exists
     done: threading.Event = field(default_factory=threading.Event)
-    process: ProcessRun | None = None
+    execution: Execution | None = None
     cancel_reason: str | None = None
+    log_path: Path | None = None
+    started: RunStarted | None = None
+
+
+class _Reports:
+    """The `RunListener` of one run: passes the runner's reports to the dispatcher."""
+
+    def __init__(self, dispatcher: Dispatcher, pending: _Pending) -> None:
+        self._dispatcher = dispatcher
+        self._pending = pending
+
+    def started(self, info: RunStarted) -> None:
+        self._dispatcher._on_started(self._pending, info)
+
+    def output(self, text: str, stream: Stream) -> None:
+        self._dispatcher._on_output(self._pending, text, stream)
+
+    def finished(self, outcome: RunOutcome) -> None:
+        self._dispatcher._on_finished(self._pending, outcome)
 
 
 @dataclass(frozen=True)
@@ -56,11 +81,14 @@ class Dispatcher:
         history: HistoryRepository,
         events: JobEvents | None = None,
         settings: RunnerSettings = RunnerSettings(),
+        runner: Runner | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._history = history
         self._events = events
         self.settings = settings
+        self.runner: Runner = runner if runner is not None else LocalRunner(settings.output_interval)
+        self._unrecorded: dict[int, RunRecord] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = defaultdict(int)  # per job: running + waiting for a global slot
         self._job_queue: dict[str, deque[_Pending]] = defaultdict(deque)  # overlap=queue: one waits here
@@ -68,12 +96,20 @@ class Dispatcher:
         self._running: dict[int, _Pending] = {}
         self._all: dict[int, _Pending] = {}
         self._closed = False
+        self._refusal: str | None = None
+
+    def refuse(self, reason: str) -> None:
+        """Start no new run from now on (e.g. the database turned out damaged)."""
+        with self._lock:
+            self._refusal = reason
 
     # --- submitting ------------------------------------------------------------------------
 
     def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None) -> int | None:
         """Start, queue or skip a run of `job`; returns the run id, or None when skipped."""
         with self._lock:
+            if self._refusal is not None:
+                raise RuntimeError(f"not starting a run of {job.id}: {self._refusal}")
             if self._closed:
                 log.info("not starting %s: Jobdesk is stopping", job.id)
                 return None
@@ -99,7 +135,7 @@ class Dispatcher:
             self.record(job, cause, RunStatus.SKIPPED, scheduled_at, f"skipped: {reason}")
             return None
         for item in to_start:
-            self._start_thread(item)
+            self._start_run(item)
         if must_wait:  # visible as "queued" until a slot frees
             self._write_queued_row(pending)
         return pending.run_id
@@ -108,12 +144,40 @@ class Dispatcher:
         with self._lock:
             if pending.row_written:
                 return
+            try:
+                self._history.create(
+                    pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at, run_id=pending.run_id
+                )
+            except Exception as exc:  # the run still goes ahead; its start writes the row
+                self._write_failed(pending, "while queued", exc)
+                return
             pending.row_written = True
-            self._history.create(
-                pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at, run_id=pending.run_id
-            )
         log.info("job %s: %s run #%d queued", pending.job.id, pending.cause.value, pending.run_id)
         self._emit("run_queued", pending.run_id)
+
+    def recover(self, record: RunRecord, job: JobSpec) -> bool:
+        """Take over a run a previous Jobdesk left running (its row says which runner and how to
+        find it). Until its runner reports the end it holds its slots, so an overlap policy
+        sees it as still going. False if no runner here knows it."""
+        if record.runner != self.runner.name:
+            return False
+        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
+        if record.queued_at is not None:
+            pending.queued_at = record.queued_at
+        pending.log_path = record.log_path
+        with self._lock:
+            self._all[record.id] = pending
+            self._running[record.id] = pending
+            self._in_flight[job.id] += 1
+        log.info("job %s: run #%d was left running by the last session; handing it to the %s runner",
+                 job.id, record.id, self.runner.name)
+        execution = self.runner.recover(record, _Reports(self, pending))
+        with self._lock:
+            pending.execution = execution
+            reason = pending.cancel_reason
+        if reason is not None:
+            execution.cancel(reason)
+        return True
 
     def record(self, job: JobSpec, cause: RunCause, status: RunStatus, scheduled_at: datetime | None, error: str) -> int:
         """Write a row for a run that never ran (missed or skipped) and announce it."""
@@ -135,74 +199,108 @@ class Dispatcher:
             started.append(pending)
         return started
 
-    def _start_thread(self, pending: _Pending) -> None:
-        # A fresh thread per run measured faster to first instruction than a pool's idle worker
-        # (p50 fire latency 1.35 ms against 3.1-3.9 ms here).
-        threading.Thread(target=self._execute, args=(pending,), name=f"run-{pending.run_id}", daemon=True).start()
-
     # --- running ---------------------------------------------------------------------------
 
-    def _execute(self, pending: _Pending) -> None:
+    def _start_run(self, pending: _Pending) -> None:
+        """Hand an admitted run to the runner; its reports come back through `_Reports`."""
         job = pending.job
-        log_path = self._data_dir.run_log(job.id, pending.run_id)
+        pending.log_path = self._data_dir.run_log(job.id, pending.run_id)
+        s = self.settings
+        request = RunRequest(
+            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=resolved_cwd(job), env=job.env_dict,
+            timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
+            run_id=pending.run_id, job_id=job.id,
+        )
+        reports = _Reports(self, pending)
         try:
-            process = ProcessRun(
-                RunRequest(
-                    command=job.command, log_path=log_path, shell=job.shell, cwd=resolved_cwd(job), env=job.env_dict,
-                    timeout=job.timeout, log_cap_bytes=self.settings.log_cap_bytes, kill_grace=self.settings.kill_grace,
-                ),
-                on_started=lambda pid: self._on_started(pending, log_path),  # after the process exists
-                on_output=lambda text: self._on_output(pending, text),
-                output_interval=self.settings.output_interval,
-            )
-            with self._lock:
-                pending.process = process
-                reason = pending.cancel_reason
-            if reason is not None:
-                process.cancel(reason)
-            outcome = process.run()
-            # A process that never started has no start time; its log holds the reason.
-            self._ensure_row(pending, process.started_at, log_path if log_path.exists() else None)
-            self._history.finish(
-                pending.run_id, outcome.status, started_at=process.started_at, ended_at=outcome.ended_at,
-                exit_code=outcome.exit_code, output_bytes=outcome.output_bytes, truncated=outcome.truncated,
-                error=outcome.error,
-            )
-            log.info("job %s: run #%d %s (exit %s)", job.id, pending.run_id, outcome.status.value, outcome.exit_code)
-        except Exception as exc:  # a bug of ours must not leave the row "running" or stall the queue
-            log.exception("job %s: run #%d failed inside Jobdesk", job.id, pending.run_id)
-            now = datetime.now(timezone.utc)
-            try:
-                self._ensure_row(pending, None, None)
-                self._history.finish(pending.run_id, RunStatus.FAILED, ended_at=now, error=f"internal error: {exc}")
-            except Exception:
-                log.exception("could not record the failure of run #%d", pending.run_id)
-        finally:
-            self._release(pending)
-            self._emit("run_finished", pending.run_id)
-            pending.done.set()
+            execution = self.runner.start(request, reports)
+        except Exception as exc:  # the runner's bug: the run still ends, and its slot frees
+            log.exception("job %s: run #%d could not be handed to the %s runner", job.id, pending.run_id, self.runner.name)
+            reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=f"internal error: {exc}"))
+            return
+        with self._lock:
+            pending.execution = execution
+            reason = pending.cancel_reason
+        if reason is not None:  # cancelled while being handed over
+            execution.cancel(reason)
 
-    def _on_started(self, pending: _Pending, log_path: Path) -> None:
-        started_at = (pending.process.started_at if pending.process else None) or datetime.now(timezone.utc)
-        if not self._ensure_row(pending, started_at, log_path):
-            self._history.mark_started(pending.run_id, started_at, log_path)
+    def _on_started(self, pending: _Pending, info: RunStarted) -> None:
+        pending.started = info
+        try:
+            if not self._ensure_row(pending):
+                self._history.mark_started(pending.run_id, info.started_at, pending.log_path, info, self.runner.name)
+        except Exception as exc:  # e.g. a damaged or full disk: the final write tries again
+            self._write_failed(pending, "its start", exc)
         self._emit("run_started", pending.run_id)
 
-    def _ensure_row(self, pending: _Pending, started_at: datetime | None, log_path: Path | None) -> bool:
+    def _on_finished(self, pending: _Pending, outcome: RunOutcome) -> None:
+        job = pending.job
+        fallback = None
+        try:
+            self._ensure_row(pending)
+            self._history.finish(pending.run_id, outcome)
+            log.info("job %s: run #%d %s (exit %s)", job.id, pending.run_id, outcome.status.value, outcome.exit_code)
+        except Exception as exc:
+            # Whoever waits for this run (run --wait, the window) still gets its end, from memory.
+            reason = self._write_failed(pending, "its end", exc, ended=True)
+            fallback = self._memory_record(pending, outcome, reason)
+            with self._lock:
+                self._unrecorded[pending.run_id] = fallback
+                while len(self._unrecorded) > _UNRECORDED_KEPT:
+                    self._unrecorded.pop(next(iter(self._unrecorded)))
+        finally:
+            self._release(pending)
+            self._emit("run_finished", pending.run_id, fallback)
+            pending.done.set()
+
+    def _ensure_row(self, pending: _Pending) -> bool:
         """Write the row of a run that started without waiting. True if it wrote it now."""
         with self._lock:
             if pending.row_written:
                 return False
             pending.row_written = True
-        self._history.create_started(
-            pending.run_id, pending.job, pending.cause, scheduled_at=pending.scheduled_at,
-            queued_at=pending.queued_at, started_at=started_at, log_path=log_path,
-        )
+        info = pending.started
+        log_path = pending.log_path if pending.log_path is not None and (info or pending.log_path.exists()) else None
+        try:
+            self._history.create_started(
+                pending.run_id, pending.job, pending.cause, scheduled_at=pending.scheduled_at,
+                queued_at=pending.queued_at, log_path=log_path, started=info, runner=self.runner.name,
+            )
+        except BaseException:
+            with self._lock:
+                pending.row_written = False
+            raise
         return True
 
-    def _on_output(self, pending: _Pending, text: str) -> None:
+    def _write_failed(self, pending: _Pending, what: str, exc: Exception, *, ended: bool = False) -> str:
+        """Say where it can still be seen that the database did not take a run's record: in
+        jobdesk.log, and once the run is over (its log closed by the runner) in its log."""
+        reason = f"not recorded in the database ({what}): {getattr(exc, 'orig', None) or exc}"
+        log.error("job %s: run #%d %s", pending.job.id, pending.run_id, reason)
+        if ended and pending.log_path is not None and pending.log_path.exists():
+            with suppress(OSError), open(pending.log_path, "a", encoding="utf-8") as file:
+                file.write(f"[jobdesk] {reason}\n")
+        return reason
+
+    @staticmethod
+    def _memory_record(pending: _Pending, outcome: RunOutcome, reason: str) -> RunRecord:
+        job = pending.job
+        info = pending.started
+        return RunRecord(
+            id=pending.run_id, job_id=job.id, job_name=job.name, cause=pending.cause, status=outcome.status,
+            scheduled_at=pending.scheduled_at, queued_at=pending.queued_at, started_at=outcome.started_at,
+            ended_at=outcome.ended_at, exit_code=outcome.exit_code,
+            log_path=pending.log_path if pending.log_path is not None and pending.log_path.exists() else None,
+            output_bytes=outcome.output_bytes, truncated=outcome.truncated,
+            error="; ".join(part for part in (outcome.error, reason) if part),
+            command=job.command, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
+            pid=outcome.pid, process_started_at=info.handle.process_started_at if info else None,
+            left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
+        )
+
+    def _on_output(self, pending: _Pending, text: str, stream: Stream) -> None:
         if self._events is not None:
-            self._events.run_output.emit(OutputChunk(pending.run_id, pending.job.id, text))
+            self._events.run_output.emit(OutputChunk(pending.run_id, pending.job.id, text, stream))
 
     def _release(self, pending: _Pending) -> None:
         job_id = pending.job.id
@@ -219,12 +317,16 @@ class Dispatcher:
                 del self._job_queue[job_id]
             to_start = [] if self._closed else self._take_startable()
         for item in to_start:
-            self._start_thread(item)
+            self._start_run(item)
 
-    def _emit(self, signal_name: str, run_id: int) -> None:
+    def _emit(self, signal_name: str, run_id: int, fallback: RunRecord | None = None) -> None:
         if self._events is None:
             return
-        record = self._history.get(run_id)
+        try:
+            record = self._history.get(run_id) if fallback is None else fallback
+        except Exception:
+            log.exception("cannot read run #%d back to announce it", run_id)
+            return
         if record is not None:
             getattr(self._events, signal_name).emit(record)
 
@@ -239,18 +341,29 @@ class Dispatcher:
             was_running = run_id in self._running
             if was_running:
                 pending.cancel_reason = reason
-                process = pending.process
+                execution = pending.execution
             else:
                 self._drop_queued(pending)
         if was_running:
-            if process is not None:  # else _execute sees cancel_reason before it starts
-                process.cancel(reason)
+            if execution is not None:  # else _start_run sees cancel_reason once it has one
+                execution.cancel(reason)
         else:
-            self._write_queued_row(pending)
-            self._history.finish(run_id, RunStatus.KILLED, ended_at=datetime.now(timezone.utc), error=f"killed: {reason}")
-            self._emit("run_finished", run_id)
-            pending.done.set()
+            self._end_unstarted(pending, RunStatus.KILLED, f"killed: {reason}")
         return True
+
+    def _end_unstarted(self, pending: _Pending, status: RunStatus, error: str) -> None:
+        """Finish a run that was dropped from a queue before it started."""
+        outcome = RunOutcome(status, None, None, _utcnow(), error=error)
+        fallback = None
+        try:
+            self._write_queued_row(pending)
+            self._history.finish(pending.run_id, outcome)
+        except Exception as exc:
+            fallback = self._memory_record(pending, outcome, self._write_failed(pending, "its end", exc))
+            with self._lock:
+                self._unrecorded[pending.run_id] = fallback
+        self._emit("run_finished", pending.run_id, fallback)
+        pending.done.set()
 
     def _drop_queued(self, pending: _Pending) -> None:
         """Remove a run that has not started. Caller holds the lock."""
@@ -263,12 +376,16 @@ class Dispatcher:
             self._in_flight[job_id] -= 1
 
     def wait(self, run_id: int, timeout: float | None = None) -> RunRecord | None:
-        """Block until run `run_id` ends (for `run --wait`); returns its final row."""
+        """Block until run `run_id` ends (for `run --wait`); returns its final row (None after
+        `timeout`). A run whose record the database refused is returned from memory, its error
+        saying so; a database that cannot be read raises."""
         with self._lock:
             pending = self._all.get(run_id)
         if pending is not None and not pending.done.wait(timeout):
             return None
-        return self._history.get(run_id)
+        with self._lock:
+            unrecorded = self._unrecorded.get(run_id)
+        return unrecorded if unrecorded is not None else self._history.get(run_id)
 
     def active_runs(self) -> list[int]:
         with self._lock:
@@ -289,15 +406,15 @@ class Dispatcher:
             for pending in running:
                 pending.cancel_reason = reason
         for pending in queued:
-            self._write_queued_row(pending)
-            self._history.finish(
-                pending.run_id, RunStatus.INTERRUPTED, ended_at=datetime.now(timezone.utc),
-                error=f"{reason} before the run could start",
-            )
-            pending.done.set()
+            self._end_unstarted(pending, RunStatus.INTERRUPTED, f"{reason} before the run could start")
         for pending in running:
-            if pending.process is not None:
-                pending.process.cancel(reason)
+            if pending.execution is not None:
+                pending.execution.cancel(reason)
         for pending in running:
             pending.done.wait(timeout)
+        self.runner.close()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 

@@ -18,6 +18,7 @@ class OutputChunk:
     run_id: int
     job_id: str
     text: str
+    stream: str = "stdout"  # or "stderr": show it apart
 
 
 class JobEvents(QObject):
@@ -25,10 +26,13 @@ class JobEvents(QObject):
 
     run_queued(RunRecord): a run is waiting for a free slot.
     run_started(RunRecord): its process started.
-    run_output(OutputChunk): a batch of its output (about every 100 ms while it writes).
+    run_output(OutputChunk): a batch of its output (about every 100 ms while it writes), one
+        chunk per stretch of stdout or stderr.
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
+    database_damaged(str): the background check found the database damaged (the message says
+        which file and how to recover); no new run starts from then on.
     """
 
     run_queued = Signal(object)
@@ -37,3 +41,4 @@ class JobEvents(QObject):
     run_finished = Signal(object)
     run_recorded = Signal(object)
     jobs_changed = Signal(object)
+    database_damaged = Signal(str)

@@ -19,7 +19,9 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, text, update
 
 from jobs.db import run_table
-from jobs.model import JobSpec, RunCause, RunRecord, RunStatus
+from jobs.model import JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.runlog import ranges_path
+from jobs.runners.base import RunStarted
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
@@ -115,14 +117,14 @@ class HistoryRepository:
 
     def create_started(
         self, run_id: int, job: JobSpec, cause: RunCause, *, scheduled_at: datetime | None,
-        queued_at: datetime, started_at: datetime | None, log_path: Path | None,
+        queued_at: datetime, log_path: Path | None, started: RunStarted | None, runner: str | None = None,
     ) -> None:
-        """Write the row of a run that did not wait for a slot (see `allocate_id`); `started_at`
+        """Write the row of a run that did not wait for a slot (see `allocate_id`); `started`
         is None when its process could not be started."""
         values = dict(
             id=run_id, cause=cause.value, status=RunStatus.RUNNING.value, scheduled_at=to_epoch(scheduled_at),
-            queued_at=queued_at.timestamp(), started_at=to_epoch(started_at),
-            log_path=str(log_path) if log_path else None, **_what_was_run(job),
+            queued_at=queued_at.timestamp(), log_path=str(log_path) if log_path else None,
+            **_what_was_run(job), **_where_it_runs(started, runner),
         )
         with self._engine.begin() as conn:
             conn.execute(insert(run_table).values(**values))
@@ -139,48 +141,47 @@ class HistoryRepository:
             with self._engine.begin() as conn:
                 conn.execute(insert(run_table), values)
 
-    def mark_started(self, run_id: int, started_at: datetime, log_path: Path) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(run_table)
-                .where(T.id == run_id)
-                .values(status=RunStatus.RUNNING.value, started_at=started_at.timestamp(), log_path=str(log_path))
-            )
-
-    def finish(
-        self,
-        run_id: int,
-        status: RunStatus,
-        *,
-        ended_at: datetime,
-        started_at: datetime | None = None,
-        exit_code: int | None = None,
-        output_bytes: int = 0,
-        truncated: bool = False,
-        error: str | None = None,
+    def mark_started(
+        self, run_id: int, started_at: datetime, log_path: Path | None,
+        started: RunStarted | None = None, runner: str | None = None,
     ) -> None:
-        values: dict[str, Any] = dict(
-            status=status.value, ended_at=ended_at.timestamp(), exit_code=exit_code,
-            output_bytes=output_bytes, truncated=truncated, error=error,
-        )
-        if started_at is not None:
-            values["started_at"] = started_at.timestamp()
+        """A queued run's process exists (`started` says where, when a runner reported it)."""
+        values = dict(status=RunStatus.RUNNING.value, log_path=str(log_path) if log_path else None,
+                      **_where_it_runs(started, runner))
+        values["started_at"] = started_at.timestamp()
         with self._engine.begin() as conn:
             conn.execute(update(run_table).where(T.id == run_id).values(**values))
 
-    def interrupt_leftovers(self) -> int:
-        """Rows left queued or running by a crash (app, machine) become interrupted. Returns the count."""
+    def finish(self, run_id: int, outcome: RunOutcome) -> None:
+        """Store how a run ended, as the runner reported it. Raises when no row was changed:
+        a run whose end is not recorded must not pass for recorded."""
+        values: dict[str, Any] = dict(
+            status=outcome.status.value, ended_at=outcome.ended_at.timestamp(), exit_code=outcome.exit_code,
+            output_bytes=outcome.output_bytes, truncated=outcome.truncated, error=outcome.error,
+            left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
+        )
+        if outcome.started_at is not None:
+            values["started_at"] = outcome.started_at.timestamp()
+        with self._engine.begin() as conn:
+            changed = conn.execute(update(run_table).where(T.id == run_id).values(**values)).rowcount
+        if not changed:
+            raise LookupError(f"run #{run_id} has no row to finish")
+
+    def interrupt_leftovers(self, keep: Iterable[int] = ()) -> int:
+        """Rows left queued or running by a crash (app, machine) become interrupted, except the
+        runs in `keep` (handed to their runner to recover). Returns the count."""
         now = time.time()
+        kept = sorted(set(keep))
         with self._engine.begin() as conn:
             running = conn.execute(
                 update(run_table)
-                .where(T.status == RunStatus.RUNNING.value)
+                .where(T.status == RunStatus.RUNNING.value, T.id.not_in(kept))
                 .values(status=RunStatus.INTERRUPTED.value, ended_at=now,
                         error="Jobdesk stopped during the run (crash, kill or power loss)")
             ).rowcount
             queued = conn.execute(
                 update(run_table)
-                .where(T.status == RunStatus.QUEUED.value)
+                .where(T.status == RunStatus.QUEUED.value, T.id.not_in(kept))
                 .values(status=RunStatus.INTERRUPTED.value, ended_at=now,
                         error="Jobdesk stopped before the run could start")
             ).rowcount
@@ -212,6 +213,7 @@ class HistoryRepository:
         for row in doomed:
             if row.log_path:
                 Path(row.log_path).unlink(missing_ok=True)
+                ranges_path(Path(row.log_path)).unlink(missing_ok=True)
         return len(ids)
 
     # --- reading ---------------------------------------------------------------------------
@@ -257,6 +259,17 @@ def _what_was_run(job: JobSpec) -> dict[str, Any]:
     )
 
 
+def _where_it_runs(started: RunStarted | None, runner: str | None) -> dict[str, Any]:
+    """The run's process identity and runner handle (jobs.runners), for finding it again."""
+    if started is None:
+        return {"runner": runner} if runner else {}
+    handle = started.handle
+    return dict(
+        started_at=started.started_at.timestamp(), runner=handle.runner or runner, ran_on=started.host,
+        pid=handle.pid, process_started_at=handle.process_started_at, handle=handle.ref,
+    )
+
+
 def _record(row: Any) -> RunRecord:
     return RunRecord(
         id=row.id,
@@ -277,4 +290,11 @@ def _record(row: Any) -> RunRecord:
         shell=bool(row.shell),
         cwd=row.cwd,
         env=tuple(sorted(json.loads(row.env or "{}").items())),
+        runner=row.runner,
+        ran_on=row.ran_on,
+        pid=row.pid,
+        process_started_at=row.process_started_at,
+        handle=row.handle,
+        left_processes=row.left_processes or 0,
+        stderr_tail=row.stderr_tail,
     )

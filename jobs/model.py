@@ -7,9 +7,11 @@ compare, and free of Qt, SQLAlchemy and APScheduler so every layer can share it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Union
 
 
@@ -146,9 +148,62 @@ class RunRecord:
     shell: bool = False
     cwd: str | None = None
     env: tuple[tuple[str, str], ...] = field(default=())
+    # Where and as what the run went (jobs.runners): which runner, the host (None: this
+    # computer), the process id and the OS's start time of that process (epoch seconds, so a
+    # reused pid is never taken for the run), and the runner's own handle (e.g. a task id).
+    runner: str | None = None
+    ran_on: str | None = None
+    pid: int | None = None
+    process_started_at: float | None = None
+    handle: str | None = None
+    left_processes: int = 0  # processes a run left running after it exited (terminated by Jobdesk)
+    stderr_tail: str | None = None  # its last lines of stderr (up to 20), for notifications
 
     @property
     def duration(self) -> float | None:
         if self.started_at is None or self.ended_at is None:
             return None
         return (self.ended_at - self.started_at).total_seconds()
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run and how: a snapshot, so later edits of the job do not touch a running run.
+
+    Everything but `log_path` (where this computer keeps the output) can travel to another
+    machine as JSON.
+    """
+
+    command: tuple[str, ...]
+    log_path: Path
+    shell: bool = False  # command[0] through the system shell; further items joined with spaces
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # overrides on top of the runner's environment
+    timeout: float | None = None  # seconds
+    log_cap_bytes: int = 10 * 1024 * 1024
+    kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
+    run_id: int | None = None  # the history row; given to the job as JOBDESK_RUN_ID
+    job_id: str = ""
+
+    def __post_init__(self) -> None:
+        # A read-only copy: the caller's dict may change while the run is on another thread.
+        object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended; history stores it whole (`HistoryRepository.finish`)."""
+
+    status: RunStatus  # a final status: SUCCEEDED, FAILED, TIMED_OUT, KILLED or INTERRUPTED
+    exit_code: int | None  # negative signal number when killed by a signal; None if never started
+    started_at: datetime | None  # aware UTC; None when no process ever existed
+    ended_at: datetime  # aware UTC
+    output_bytes: int = 0  # everything the process wrote, including what was cut
+    truncated: bool = False
+    error: str | None = None  # one line, e.g. "program not found: 'pyhton3'"
+    pid: int | None = None
+    left_processes: int = 0  # processes still running after the job exited, then terminated
+    stderr_tail: str | None = None  # the last lines (up to 20) the job wrote to stderr

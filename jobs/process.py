@@ -6,21 +6,23 @@ it never touches Qt and reports live output through a plain callback. What it gu
 - the process tree never outlives the run (item 18): each run gets its own session (POSIX) or
   process group (Windows); a timeout or `cancel()` terminates the group plus every descendant,
   then kills what is left after a grace period; processes left behind after a normal exit are
-  terminated too;
-- the child never blocks on a full pipe: stdout and stderr share one pipe, drained in 64 KiB
-  chunks by a reader thread; the log file keeps the first `log_cap_bytes`, the rest is counted
-  and dropped (items 20, 31);
-- Python children stream live (`PYTHONUNBUFFERED=1`), and `on_output` gets decoded text in
-  batches at most every `output_interval` seconds;
+  terminated too, and counted; descendants that escape the tree (a double-forked daemon) are
+  found by the run's environment marker among the orphans re-parented to us (jobs.subreaper);
+- the child never blocks on a full pipe: stdout and stderr have a pipe each, drained in 64 KiB
+  chunks by a reader thread into one log in arrival order, with stderr's byte ranges and
+  last lines kept apart (jobs.runlog); the log keeps the first `log_cap_bytes`, the rest is
+  counted and dropped (items 20, 31);
+- Python children stream live (`PYTHONUNBUFFERED=1`), and `on_output(text, stream)` gets
+  decoded text in batches at most every `output_interval` seconds;
 - a job that cannot start (missing program, bad directory, no permission) is an outcome with a
-  one-line error, also written to the log, never an exception.
+  one-line error, also written to the log, never an exception; every failure has an error
+  text ("exit code 3").
 
 Runner notes (truncation, leftovers, errors) go at the end of the log, prefixed `[jobdesk]`.
 """
 
 from __future__ import annotations
 
-import codecs
 import errno
 import logging
 import os
@@ -30,55 +32,25 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from subprocess import Popen
-from types import MappingProxyType
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import psutil
 
-from jobs.model import RunStatus
+from jobs import proctree, subreaper
+from jobs.model import RunOutcome, RunRequest, RunStatus
+from jobs.runlog import LogSink, Stream, drain
+
+__all__ = ["ProcessRun", "RunOutcome", "RunRequest"]
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 64 * 1024
 _POLL = 0.02  # seconds between checks while waiting; a cancel() wakes the wait at once
 _DRAIN_BOUND = 2.0  # how long to wait for the pipe to close once the tree is gone
-_NOTE = "[jobdesk]"
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What to run and how; a snapshot, so later edits of the job do not touch a running run."""
-
-    command: tuple[str, ...]
-    log_path: Path
-    shell: bool = False  # command[0] through the system shell; further items joined with spaces
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # overrides on top of os.environ
-    timeout: float | None = None  # seconds
-    log_cap_bytes: int = 10 * 1024 * 1024
-    kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
-
-    def __post_init__(self) -> None:
-        # A read-only copy: the caller's dict may change while the run is on another thread.
-        object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    status: RunStatus  # SUCCEEDED, FAILED, TIMED_OUT or KILLED
-    exit_code: int | None  # negative signal number when killed by a signal; None if never started
-    started_at: datetime  # aware UTC
-    ended_at: datetime  # aware UTC
-    output_bytes: int  # everything the process wrote, including what was cut
-    truncated: bool
-    error: str | None  # one line, e.g. "program not found: 'pyhton3'"
-    pid: int | None
 
 
 class _CannotStart(Exception):
@@ -89,7 +61,8 @@ class ProcessRun:
     """One run of one job. `run()` once, on a worker thread; `cancel()` from any thread.
 
     Both callbacks are called on the thread that calls `run()`: `on_started(pid)` right after
-    the process started, `on_output(text)` with the text written since its last call.
+    the process started, `on_output(text, stream)` with the text written since its last call,
+    one call per stretch of one stream ("stdout" or "stderr"), in arrival order.
     """
 
     def __init__(
@@ -97,10 +70,13 @@ class ProcessRun:
         request: RunRequest,
         *,
         on_started: Callable[[int], None] | None = None,
-        on_output: Callable[[str], None] | None = None,
+        on_output: Callable[[str, Stream], None] | None = None,
         output_interval: float = 0.1,
+        marker: str | None = None,
     ) -> None:
         self._request = request
+        # Put in the child's environment: how its descendants are found after they escape.
+        self._marker = marker or uuid.uuid4().hex
         self._on_started = on_started
         self.started_at: datetime | None = None  # when the process was created
         self._on_output = on_output
@@ -110,11 +86,17 @@ class ProcessRun:
         self._cancelled = threading.Event()
         self._cancel_reason: str | None = None
         self._pid: int | None = None
-        self._sink: _LogSink | None = None
+        self._process_started_at: float | None = None
+        self._sink: LogSink | None = None
 
     @property
     def pid(self) -> int | None:
         return self._pid
+
+    @property
+    def process_started_at(self) -> float | None:
+        """The OS's start time of the process (epoch seconds): with the pid, its identity."""
+        return self._process_started_at
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Terminate the run's whole tree (KILL after the grace period). Thread-safe, idempotent."""
@@ -125,42 +107,47 @@ class ProcessRun:
 
     def run(self) -> RunOutcome:
         """Run the job to its end and return what happened. Blocks; raises only for bugs of ours."""
-        started_at = _utcnow()
         if self._cancelled.is_set():
-            return self._not_started(RunStatus.KILLED, started_at, self._kill_message())
+            return self._not_started(RunStatus.KILLED, self._kill_message())
         request = self._request
         try:
-            self._sink = _LogSink(_open_log(request.log_path), request.log_cap_bytes, self._on_output is not None)
+            self._sink = LogSink(request.log_path, request.log_cap_bytes, self._on_output is not None)
         except OSError as exc:
             error = f"cannot write the log {request.log_path}: {exc.strerror}"
-            return self._not_started(RunStatus.FAILED, started_at, error)
+            return self._not_started(RunStatus.FAILED, error)
         try:
-            proc = _start(request)
+            proc = _start(request, self._marker)
         except _CannotStart as exc:
             self._sink.close([str(exc)])
-            return self._not_started(RunStatus.FAILED, started_at, str(exc))
+            return self._not_started(RunStatus.FAILED, str(exc))
         self._pid = proc.pid
         started_at = self.started_at = _utcnow()  # the process exists from here on
-        leader = _psutil_process(proc.pid)
+        leader = proctree.process(proc.pid)
         roots = [leader] if leader is not None else []
+        if leader is not None:
+            self._process_started_at = proctree.identity(leader)
         try:
             return self._supervise(proc, roots, started_at)
-        except BaseException:
-            _signal_tree(proc.pid, roots, hard=True)  # a bug of ours must not leave the tree running
+        except BaseException:  # a bug of ours must not leave the tree running
+            proctree.signal_tree(proc.pid, self._tree(proc.pid, roots), hard=True)
             raise
+        finally:
+            subreaper.release(proc)
+            subreaper.reap()  # what the run left and we terminated is a zombie child by now
 
     # --- the run ---------------------------------------------------------------------------
 
     def _supervise(self, proc: Popen[bytes], roots: list[psutil.Process], started_at: datetime) -> RunOutcome:
         """Wait for the end (exit, timeout or cancel), clean up the tree, finish the log."""
-        assert self._sink is not None and proc.stdout is not None
+        assert self._sink is not None and proc.stdout is not None and proc.stderr is not None
         # Daemon: a reader left behind on a pipe held by an escaped process must not stop app exit.
-        reader = threading.Thread(target=_drain, args=(proc.stdout, self._sink), name=f"output-{proc.pid}", daemon=True)
+        pipes: dict[Stream, IO[bytes]] = {"stdout": proc.stdout, "stderr": proc.stderr}
+        reader = threading.Thread(target=drain, args=(pipes, self._sink), name=f"output-{proc.pid}", daemon=True)
         reader.start()
         self._call_started(proc.pid)
 
         self._wait(lambda: proc.poll() is not None or self._cancelled.is_set(), self._request.timeout)
-        status, error, notes = self._end_tree(proc, roots)
+        status, error, notes, left = self._end_tree(proc, roots)
         if not self._wait(lambda: not reader.is_alive(), _DRAIN_BOUND):
             # An escaped process (its own session, parent gone) keeps the pipe open: stop waiting;
             # the reader thread closes the pipe itself whenever that process ends.
@@ -179,32 +166,39 @@ class ProcessRun:
             truncated=self._sink.truncated,
             error=error,
             pid=proc.pid,
+            left_processes=left,
+            stderr_tail=self._sink.stderr_tail(),
         )
 
-    def _end_tree(self, proc: Popen[bytes], roots: list[psutil.Process]) -> tuple[RunStatus, str | None, list[str]]:
+    def _end_tree(
+        self, proc: Popen[bytes], roots: list[psutil.Process]
+    ) -> tuple[RunStatus, str | None, list[str], int]:
         """Kill the tree of a run that timed out or was cancelled, or clean up after one that
-        exited; returns status, error and notes for the log."""
+        exited; returns status, error, notes for the log and how many processes an exited run
+        left running."""
         if proc.returncode is not None:
             status, error = _exit_status(proc.returncode)
-            # Background children would run on unnoticed, and they hold the pipe open.
-            leftovers = self._terminate(proc.pid, roots)
-            plural = "es" if leftovers > 1 else ""
-            return status, error, [f"terminated {leftovers} leftover process{plural}"] if leftovers else []
+            # Background children and daemons would run on unnoticed (and hold the pipe open).
+            left = self._terminate(proc.pid, roots)
+            plural = "es" if left > 1 else ""
+            return status, error, [f"terminated {left} leftover process{plural}"] if left else [], left
         cancelled = self._cancelled.is_set()
         self._terminate(proc.pid, roots)
         self._wait(lambda: proc.poll() is not None, _DRAIN_BOUND)
         if cancelled:
-            return RunStatus.KILLED, self._kill_message(), []
-        return RunStatus.TIMED_OUT, f"timed out after {self._request.timeout:g}s; process tree terminated", []
+            return RunStatus.KILLED, self._kill_message(), [], 0
+        return RunStatus.TIMED_OUT, f"timed out after {self._request.timeout:g}s; process tree terminated", [], 0
 
     def _terminate(self, pid: int, roots: list[psutil.Process]) -> int:
-        """TERM the tree, wait up to kill_grace, KILL whatever is left. Returns how many got TERM."""
-        victims = _signal_tree(pid, roots, hard=False)
-        if victims:
-            self._wait(lambda: not any(_alive(p) for p in victims), self._request.kill_grace)
-            # Rescan: survivors may have forked (or left the group) during the grace period.
-            _signal_tree(pid, [*roots, *(p for p in victims if _alive(p))], hard=True)
+        """TERM the tree, wait up to kill_grace, KILL whatever is left. Returns how many got a signal."""
+        victims = proctree.terminate(lambda: self._tree(pid, roots), pid, self._request.kill_grace, self._wait)
         return len(victims)
+
+    def _tree(self, pid: int, roots: list[psutil.Process]) -> proctree.Tree:
+        """The run's processes, with escaped ones found by the marker: among the orphans
+        re-parented to us when we are a subreaper, else among all processes."""
+        candidates = subreaper.adopted() if subreaper.active() else None
+        return proctree.run_tree(pid, roots, self._marker, candidates)
 
     def _wait(self, done: Callable[[], bool], seconds: float | None) -> bool:
         """Wait until `done()` or `seconds` have passed (None: no limit), passing output on meanwhile."""
@@ -235,12 +229,13 @@ class ProcessRun:
         now = time.monotonic()
         if self._on_output is None or self._sink is None or (not force and now < self._next_output):
             return
-        text = self._sink.take_text()
-        if not text:
+        pieces = self._sink.take_text()
+        if not pieces:
             return
         self._next_output = now + self._output_interval
         try:
-            self._on_output(text)
+            for stream, text in pieces:
+                self._on_output(text, stream)
         except Exception:
             log.exception("on_output callback failed for %s", self._request.log_path)
 
@@ -250,108 +245,25 @@ class ProcessRun:
         with self._lock:
             return f"killed: {self._cancel_reason}"
 
-    def _not_started(self, status: RunStatus, started_at: datetime, error: str) -> RunOutcome:
-        return RunOutcome(status, None, started_at, _utcnow(), 0, False, error, None)
-
-
-class _LogSink:
-    """The run's log file (capped) and the decoded text waiting for on_output.
-
-    Fed by the reader thread, read and closed by the run thread.
-    """
-
-    def __init__(self, file: BinaryIO, cap: int, decode: bool) -> None:
-        self._file = file
-        self._cap = cap
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace") if decode else None
-        self._lock = threading.Lock()
-        self._pending: list[str] = []
-        self._at_line_start = True
-        self._closed = False
-        self._write_failed = False
-        self.total = 0  # bytes the process wrote, kept or not
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > self._cap
-
-    def feed(self, chunk: bytes) -> None:
-        with self._lock:
-            if self._closed:  # the run gave up waiting for the pipe: drain and drop
-                return
-            before = self.total
-            self.total += len(chunk)
-            kept = chunk[: max(0, self._cap - before)]
-            if kept:
-                self._write(kept)
-                self._at_line_start = kept.endswith(b"\n")
-                if self._decoder is not None:
-                    self._pending.append(self._decoder.decode(kept))
-            if self.truncated and before <= self._cap:
-                # The byte count of the discarded rest is appended to this line by close().
-                self._write(f"\n{_NOTE} output truncated after {self._cap} bytes".encode())
-
-    def take_text(self) -> str:
-        with self._lock:
-            text = "".join(self._pending)
-            self._pending.clear()
-            return text
-
-    def close(self, notes: Iterable[str]) -> None:
-        """Finish the log with the runner's notes; later output is ignored."""
-        with self._lock:
-            self._closed = True
-            if self._decoder is not None:
-                self._pending.append(self._decoder.decode(b"", final=True))
-            lines = [f"{_NOTE} {note}\n" for note in notes]
-            if self.truncated:
-                lines.insert(0, f"; {self.total - self._cap} more bytes were discarded\n")
-            elif lines and not self._at_line_start:
-                lines.insert(0, "\n")
-            self._write("".join(lines).encode())
-            try:
-                self._file.close()
-            except OSError as exc:
-                log.warning("cannot write run log %s: %s", self._file.name, exc)
-
-    def _write(self, data: bytes) -> None:
-        if self._write_failed or not data:
-            return
-        try:
-            self._file.write(data)
-            self._file.flush()  # the log viewer tails the file while the run goes on
-        except OSError as exc:  # e.g. disk full: keep draining the pipe, stop logging
-            self._write_failed = True
-            log.warning("cannot write run log %s: %s", self._file.name, exc)
-
-
-def _drain(pipe: IO[bytes], sink: _LogSink) -> None:
-    """Reader thread: move everything from the pipe into the sink until end of file."""
-    try:
-        while chunk := os.read(pipe.fileno(), _CHUNK):
-            sink.feed(chunk)
-    finally:
-        pipe.close()
+    def _not_started(self, status: RunStatus, error: str) -> RunOutcome:
+        return RunOutcome(status, None, None, _utcnow(), 0, False, error, None)
 
 
 # --- starting ---------------------------------------------------------------------------------
 
 
-def _open_log(path: Path) -> BinaryIO:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    return os.fdopen(fd, "wb")
-
-
-def _start(request: RunRequest) -> Popen[bytes]:
+def _start(request: RunRequest, marker: str) -> Popen[bytes]:
     """Start the process in its own session/group with one pipe for stdout and stderr."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **request.env}
+    if request.run_id is not None:
+        env[proctree.RUN_ID_ENV] = str(request.run_id)
+    env[proctree.MARKER_ENV] = marker
     if request.cwd is not None and not os.path.isdir(request.cwd):
         missing = not os.path.exists(request.cwd)
         raise _CannotStart(f"working directory {'does not exist' if missing else 'is not a directory'}: {request.cwd}")
     args, executable = _program(request, env)
     try:
-        return Popen(
+        return subreaper.spawn(lambda: Popen(
             args,
             executable=executable,
             shell=request.shell,
@@ -359,9 +271,9 @@ def _start(request: RunRequest) -> Popen[bytes]:
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr in order
+            stderr=subprocess.PIPE,  # apart, to show and keep stderr on its own (jobs.runlog)
             **_spawn_options(),
-        )
+        ))
     except OSError as exc:
         raise _CannotStart(_start_error(exc, request)) from None
 
@@ -401,13 +313,13 @@ def _start_error(exc: OSError, request: RunRequest) -> str:
 def _exit_status(code: int) -> tuple[RunStatus, str | None]:
     if code == 0:
         return RunStatus.SUCCEEDED, None
-    if code < 0:  # POSIX: killed by a signal we did not send
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = str(-code)
-        return RunStatus.FAILED, f"terminated by signal {name}"
-    return RunStatus.FAILED, None
+    if code > 0:  # every failure has an error text (the History table's Error column)
+        return RunStatus.FAILED, f"exit code {code}"
+    try:  # POSIX: killed by a signal we did not send
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = str(-code)
+    return RunStatus.FAILED, f"terminated by signal {name}"
 
 
 # --- process trees: the two platform-specific functions ----------------------------------------
@@ -420,60 +332,6 @@ def _spawn_options() -> dict[str, Any]:
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW}
     # Session leader: its pid is the id of the group and session every child starts in.
     return {"start_new_session": True}
-
-
-def _signal_tree(pid: int, roots: Iterable[psutil.Process], hard: bool) -> list[psutil.Process]:
-    """TERM (or KILL when `hard`) the run's tree; returns the processes found and signalled.
-
-    The tree: `roots` and their descendants (also those that left the group with setsid, while
-    their parent lives) and, on POSIX, every process still in the run's session (also those the
-    leader left behind when it exited).
-    """
-    members = _descendants(roots)
-    if sys.platform == "win32":
-        # No process groups or catchable signals without a console: TerminateProcess for all,
-        # so `hard` changes nothing. Not run here; a Job Object would also catch escaped children.
-        for process in members.values():
-            with suppress(psutil.Error):
-                process.kill()
-        return list(members.values())
-    for member in psutil.pids():  # the session: also what the leader left behind when it exited
-        with suppress(OSError, psutil.Error):
-            if os.getsid(member) == pid:
-                members[member] = psutil.Process(member)
-    sig = signal.SIGKILL if hard else signal.SIGTERM
-    # The group first, in one call, to catch processes forked a moment ago. A group id is not
-    # reused while any member lives; when none does this fails with ESRCH.
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-    for process in members.values():
-        with suppress(psutil.Error):
-            process.send_signal(sig)  # psutil checks the pid was not reused
-    return list(members.values())
-
-
-def _descendants(roots: Iterable[psutil.Process]) -> dict[int, psutil.Process]:
-    found: dict[int, psutil.Process] = {}
-    for root in roots:
-        with suppress(psutil.Error):  # already gone: nothing below it can be found any more
-            for process in [root, *root.children(recursive=True)]:
-                found[process.pid] = process
-    return found
-
-
-def _psutil_process(pid: int) -> psutil.Process | None:
-    """A handle that remembers the start time, so later signals never hit a reused pid."""
-    try:
-        return psutil.Process(pid)
-    except psutil.Error:
-        return None
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
 
 
 def _utcnow() -> datetime:

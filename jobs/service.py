@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
@@ -18,17 +19,19 @@ from sqlalchemy import text
 from tzlocal import get_localzone
 
 from jobs.codec import validate_job
-from jobs.db import open_database
+from jobs import dbcheck
+from jobs.db import open_checked_database
 from jobs.dispatcher import Dispatcher, RunnerSettings
 from jobs.entry import set_handler
 from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
 from jobs.names import check_new_name, plan_import
-from jobs.model import DateSpec, JobSpec, RunCause, RunRecord
+from jobs.model import DateSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository
+from jobs.runners import LocalRunner
 from jobs.settings import CoreSettings, load_settings, save_setting
 from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
 
@@ -42,12 +45,13 @@ class JobService:
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
-        self.engine = open_database(data_dir.database)
+        self.engine, self._db_check = open_checked_database(data_dir.database)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
         self.events = JobEvents()
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
         # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
@@ -55,10 +59,17 @@ class JobService:
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
         self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
+        self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
 
     def _runner_settings(self) -> RunnerSettings:
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
+
+    def _apply_runner_settings(self) -> None:
+        self.dispatcher.settings = settings = self._runner_settings()
+        runner = self.dispatcher.runner
+        if isinstance(runner, LocalRunner):
+            runner.kill_grace = settings.kill_grace
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -66,7 +77,7 @@ class JobService:
         """Start scheduling. Needs a Q(Core)Application; call on its thread."""
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
 
-        self.history.interrupt_leftovers()
+        self.recover_leftovers()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -84,6 +95,45 @@ class JobService:
         self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
         self.watchdog.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
+        if not self._db_check.complete:  # a big file: the open checked what its budget allowed
+            threading.Thread(target=self._finish_database_check, name="database-check", daemon=True).start()
+
+    def _finish_database_check(self) -> None:
+        begun = time.monotonic()
+        try:
+            problem = dbcheck.full_check(self.data_dir.database)
+        except Exception as exc:
+            problem = f"{self.data_dir.database} cannot be checked: {exc}"
+        if problem is None:
+            log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
+            return
+        log.error("%s; no new run will start", problem)
+        self.dispatcher.refuse(problem)
+        self.events.database_damaged.emit(problem)
+
+    def recover_leftovers(self) -> None:
+        """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner
+        can find again is handed back to it (a local one: what it left running is terminated
+        and the run says so); every other becomes interrupted. Call before scheduling, so no
+        run of a job starts while its predecessor is still being dealt with."""
+        if self._recovered is not None:
+            return
+        recovered = []
+        for record in self.history.active():
+            if record.status is RunStatus.RUNNING and record.runner is not None:
+                if self.dispatcher.recover(record, self._spec_of(record)):
+                    recovered.append(record.id)
+        self.history.interrupt_leftovers(keep=recovered)
+        self._recovered = recovered
+
+    def _spec_of(self, record: RunRecord) -> JobSpec:
+        """The definition a leftover run belongs to; a stand-in when it was deleted since."""
+        try:
+            return self.jobs.get(record.job_id)
+        except JobNotFound:
+            at = record.queued_at or datetime.now(timezone.utc)
+            return JobSpec(id=record.job_id, name=record.job_name, command=record.command, shell=record.shell,
+                           trigger=DateSpec(at, "UTC"))
 
     def shutdown(self) -> None:
         """Stop scheduling, kill running process trees, close the database."""
@@ -189,7 +239,15 @@ class JobService:
 
     def run_now(self, job_id: str) -> int | None:
         """Run a job at once without moving its schedule; None when its overlap policy skips it."""
-        return self.dispatcher.submit(self.jobs.get(job_id), RunCause.MANUAL, datetime.now(timezone.utc))
+        spec = self.jobs.get(job_id)
+        if not self.scheduling and self._recovered is None:
+            # The command line running a job itself (no instance holds the data directory):
+            # first end what a crashed instance left running, so the job does not run twice.
+            self.recover_leftovers()
+            recovered: list[int] = self._recovered or []
+            for run_id in recovered:
+                self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
+        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)
@@ -216,7 +274,7 @@ class JobService:
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
-        self.dispatcher.settings = self._runner_settings()
+        self._apply_runner_settings()
         return self.settings
 
     # --- reads for the window (typed, so it never reaches past the service) ---------------

@@ -31,7 +31,7 @@ from desktop.style import dark_palette
 from scripts.shots.history import save_history_screenshots
 from jobs.db import open_database
 from jobs.history import HistoryRepository
-from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
+from jobs.model import CronSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.service import JobService
 from tests.conftest import py
@@ -318,7 +318,7 @@ def logged_run(repo: HistoryRepository, data_dir: DataDir, content: bytes, **fin
     path.write_bytes(content)
     now = datetime.now(timezone.utc)
     repo.mark_started(run_id, now, path)
-    repo.finish(run_id, RunStatus.SUCCEEDED, ended_at=now, exit_code=0, output_bytes=len(content), **finish)
+    repo.finish(run_id, RunOutcome(RunStatus.SUCCEEDED, 0, now, now, output_bytes=len(content), **finish))
     return repo.get(run_id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from jobs.db import open_database, run_table
 from jobs.history import HistoryQuery, HistoryRepository
-from jobs.model import CronSpec, JobSpec, RunCause, RunStatus
+from jobs.model import CronSpec, JobSpec, RunCause, RunOutcome, RunStatus
 from jobs.paths import ensure_private_dir
 
 
@@ -42,7 +42,7 @@ def test_filters_by_job_status_and_name_text(history):
     history.create(a, RunCause.SCHEDULED, RunStatus.MISSED, error="missed")
     history.create(b, RunCause.MANUAL, RunStatus.SKIPPED, error="skipped")
     run_id = history.create(a, RunCause.MANUAL, RunStatus.QUEUED)
-    history.finish(run_id, RunStatus.FAILED, ended_at=datetime.now(timezone.utc), exit_code=3)
+    history.finish(run_id, RunOutcome(RunStatus.FAILED, 3, None, datetime.now(timezone.utc)))
     assert [r.job_id for r in history.query(HistoryQuery(job_id="b"))] == ["b"]
     assert [r.id for r in history.query(HistoryQuery(statuses=(RunStatus.FAILED,)))] == [run_id]
     assert {r.job_id for r in history.query(HistoryQuery(text="100%"))} == {"a"}

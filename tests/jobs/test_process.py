@@ -22,6 +22,7 @@ import pytest
 
 from jobs.model import RunStatus
 from jobs.process import ProcessRun, RunOutcome, RunRequest
+from jobs.runlog import split_streams, stderr_ranges
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and sessions")
 
@@ -33,17 +34,34 @@ def py(script: str) -> tuple[str, ...]:
 
 
 class Recorder:
-    """Collects on_output calls with their arrival times."""
+    """Collects on_output calls with their arrival times (and streams, in `streams`)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[float, str]] = []
+        self.streams: list[tuple[str, str]] = []
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, stream: str = "stdout") -> None:
         self.calls.append((time.time(), text))
+        self.streams.append((stream, text))
 
     @property
     def text(self) -> str:
         return "".join(text for _, text in self.calls)
+
+    @property
+    def stretches(self) -> list[tuple[str, str]]:
+        """(stream, text) with neighbours of one stream joined (batches may cut anywhere)."""
+        return merge_stretches(self.streams)
+
+
+def merge_stretches(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    merged: list[tuple[str, str]] = []
+    for stream, text in pieces:
+        if merged and merged[-1][0] == stream:
+            merged[-1] = (stream, merged[-1][1] + text)
+        else:
+            merged.append((stream, text))
+    return merged
 
 
 def request(tmp_path: Path, command: tuple[str, ...], **kwargs: Any) -> RunRequest:
@@ -107,8 +125,9 @@ def test_success_writes_output_to_log(tmp_path: Path) -> None:
 
 
 def test_non_zero_exit_is_failed_with_code(tmp_path: Path) -> None:
-    outcome, _ = run(request(tmp_path, py("import sys; sys.exit(3)")))
-    assert (outcome.status, outcome.exit_code, outcome.error) == (RunStatus.FAILED, 3, None)
+    outcome, log_text = run(request(tmp_path, py("import sys; sys.exit(3)")))
+    assert (outcome.status, outcome.exit_code, outcome.error) == (RunStatus.FAILED, 3, "exit code 3")
+    assert log_text == "[jobdesk] exit code 3\n"
 
 
 @posix_only
@@ -119,13 +138,51 @@ def test_foreign_signal_is_failed_with_negative_code(tmp_path: Path) -> None:
     assert log_text == "[jobdesk] terminated by signal SIGKILL\n"
 
 
-def test_stderr_is_interleaved_in_order(tmp_path: Path) -> None:
+def test_stderr_is_interleaved_in_order_and_marked_apart(tmp_path: Path) -> None:
+    """One plain log in arrival order; the sidecar says which bytes were stderr (issue 8 item 11)."""
+    script = """
+        import sys, time
+        for text, stream in (("out 1", sys.stdout), ("err 1", sys.stderr), ("out 2", sys.stdout), ("err é", sys.stderr)):
+            print(text, file=stream)
+            time.sleep(0.05)  # arrival order is write order when Jobdesk keeps up
+    """
+    recorder = Recorder()
+    req = request(tmp_path, py(script))
+    outcome, log_text = run(req, on_output=recorder)
+    assert log_text == "out 1\nerr 1\nout 2\nerr é\n"
+    data = req.log_path.read_bytes()
+    pieces = split_streams(data, 0, stderr_ranges(req.log_path))
+    assert [(stream, text.decode()) for stream, text in pieces] == [
+        ("stdout", "out 1\n"), ("stderr", "err 1\n"), ("stdout", "out 2\n"), ("stderr", "err é\n")]
+    assert recorder.stretches == [(s, t.decode()) for s, t in pieces]
+    assert outcome.stderr_tail == "err 1\nerr é"
+
+
+def test_a_failure_keeps_the_last_twenty_lines_of_stderr(tmp_path: Path) -> None:
     script = """
         import sys
-        print("out 1"); print("err 1", file=sys.stderr); print("out 2"); print("err 2", file=sys.stderr)
+        for i in range(30):
+            print(f"progress {i}")
+            print(f"warning {i}", file=sys.stderr)
+        sys.exit(2)
     """
-    _, log_text = run(request(tmp_path, py(script)))
-    assert log_text == "out 1\nerr 1\nout 2\nerr 2\n"
+    outcome, _ = run(request(tmp_path, py(script)))
+    assert (outcome.status, outcome.error) == (RunStatus.FAILED, "exit code 2")
+    assert outcome.stderr_tail == "\n".join(f"warning {i}" for i in range(10, 30))
+
+
+def test_the_stderr_tail_survives_the_log_cap(tmp_path: Path) -> None:
+    script = """
+        import sys
+        sys.stdout.write("x" * 300000)
+        sys.stdout.flush()
+        print("Traceback: the real reason", file=sys.stderr)
+        sys.exit(1)
+    """
+    req = replace(request(tmp_path, py(script)), log_cap_bytes=1000)
+    outcome, _ = run(req)
+    assert outcome.truncated and outcome.stderr_tail == "Traceback: the real reason"
+    assert stderr_ranges(req.log_path) == []  # nothing of it fitted in the log
 
 
 def test_env_override_cwd_and_argv(tmp_path: Path) -> None:
@@ -154,8 +211,10 @@ def test_output_streams_live(tmp_path: Path) -> None:
     recorder = Recorder()
     outcome, _ = run(request(tmp_path, py(script)), on_output=recorder)
     arrivals: list[tuple[float, float]] = []  # (written, received) per line
+    pending = ""  # a batch may end inside a line (print writes the text and its newline apart)
     for received, text in recorder.calls:
-        arrivals += [(float(line.split()[0]), received) for line in text.splitlines()]
+        *lines, pending = (pending + text).split("\n")
+        arrivals += [(float(line.split()[0]), received) for line in lines]
     assert len(arrivals) == 3
     latencies = [received - written for written, received in arrivals]
     print(f"output latency per line: {[f'{lat * 1000:.0f} ms' for lat in latencies]}")
@@ -180,7 +239,7 @@ def test_output_batches_respect_interval(tmp_path: Path) -> None:
 
 
 def test_on_output_errors_do_not_stop_the_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    def broken(text: str) -> None:
+    def broken(text: str, stream: str) -> None:
         raise RuntimeError("listener bug")
 
     with caplog.at_level(logging.ERROR, logger="jobs.process"):
@@ -374,11 +433,11 @@ def test_leftover_background_process_is_terminated(tmp_path: Path, reap_strays: 
 
 @posix_only
 def test_escaped_process_holding_the_pipe_does_not_hang_the_run(tmp_path: Path, reap_strays: list[int]) -> None:
-    # Its own session and an exited parent: nothing links it to the run any more.
+    # Its own session, an exited parent and a cleared environment: nothing links it to the run.
     script = """
         import subprocess, sys
         code = "import os, time; print(f'pid={os.getpid()}', flush=True); time.sleep(60)"
-        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env={})
     """
     recorder = Recorder()
     outcome, log_text = run(request(tmp_path, py(script)), on_output=recorder)
@@ -387,6 +446,64 @@ def test_escaped_process_holding_the_pipe_does_not_hang_the_run(tmp_path: Path, 
     assert outcome.status is RunStatus.SUCCEEDED
     assert "[jobdesk] stopped reading output after 2s: a process outside the job still holds it\n" in log_text
     assert 2 <= took < 4
+
+
+# Double fork with setsid, as a daemon does: the daemon's parent exits, it has its own session
+# and its stdio on /dev/null; it writes its pid to argv[1]. The job then exits 0 or sleeps.
+DAEMONIZE = """
+    import os, sys, time
+    pid_file = sys.argv[1]
+    first = os.fork()
+    if first == 0:
+        os.setsid()
+        if os.fork() == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            with open(pid_file + ".tmp", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename(pid_file + ".tmp", pid_file)
+            time.sleep(60)
+        os._exit(0)
+    os.waitpid(first, 0)
+    while not os.path.exists(pid_file):
+        time.sleep(0.01)
+    print("daemon started", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def daemonizing(pid_file: Path, then_sleep: float) -> tuple[str, ...]:
+    return (*py(DAEMONIZE), str(pid_file), str(then_sleep))
+
+
+@posix_only
+def test_a_job_that_daemonizes_and_exits_0_leaves_nothing_running_and_says_so(tmp_path: Path, reap_strays: list[int]) -> None:
+    pid_file = tmp_path / "daemon.pid"
+    outcome, log_text = run(request(tmp_path, daemonizing(pid_file, 0)))
+    daemon = int(pid_file.read_text())
+    reap_strays.append(daemon)
+    assert (outcome.status, outcome.exit_code, outcome.left_processes) == (RunStatus.SUCCEEDED, 0, 1)
+    assert log_text == "daemon started\n[jobdesk] terminated 1 leftover process\n"
+    assert wait_until(lambda: gone(daemon)), "the daemon outlived its run"
+
+
+@posix_only
+@pytest.mark.parametrize("how", ["timeout", "stop"])
+def test_timeout_and_stop_kill_a_double_forked_daemon(tmp_path: Path, how: str, reap_strays: list[int]) -> None:
+    pid_file = tmp_path / "daemon.pid"
+    process = ProcessRun(request(tmp_path, daemonizing(pid_file, 60), timeout=1.5 if how == "timeout" else None))
+    result: list[RunOutcome] = []
+    worker = threading.Thread(target=lambda: result.append(process.run()))
+    worker.start()
+    assert wait_until(pid_file.exists, 10)
+    daemon = int(pid_file.read_text())
+    reap_strays.append(daemon)
+    if how == "stop":
+        process.cancel("stopped by the user")
+    worker.join(15)
+    assert result[0].status is (RunStatus.TIMED_OUT if how == "timeout" else RunStatus.KILLED)
+    assert wait_until(lambda: gone(daemon)), "the daemon escaped the kill"
 
 
 def session_members(sid: int) -> list[int]:

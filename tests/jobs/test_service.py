@@ -216,3 +216,22 @@ def test_scheduler_rows_are_rebuilt_from_our_definitions(data_dir, qapp):
         assert [job.id for job in second.scheduler.get_jobs()] == [saved.id]
     finally:
         second.shutdown()
+
+
+def test_damage_found_by_the_background_check_is_announced_and_stops_new_runs(data_dir, qapp, qtbot, monkeypatch):
+    from jobs import dbcheck
+    from tests.jobs.test_db import corrupt_index, filled_store
+
+    filled_store(data_dir, runs=20000)
+    corrupt_index(data_dir.database, "ix_runs_queued_at")
+    monkeypatch.setattr(dbcheck, "DEFAULT_BUDGET", 0.0)  # the open checks only the small tables
+    service = JobService(data_dir)
+    saved = service.add_job(job())
+    try:
+        with qtbot.waitSignal(service.events.database_damaged, timeout=20000) as damaged:
+            service.start()
+        assert f"{data_dir.database} is damaged" in damaged.args[0]
+        with pytest.raises(RuntimeError, match="is damaged"):
+            service.run_now(saved.id)
+    finally:
+        service.shutdown()

@@ -1,0 +1,151 @@
+"""Is the database file sound? Checked before Jobdesk uses it, without changing a byte of it.
+
+SQLite finds damage only when a query touches the bad page (NOTES item 39): 4 KiB of noise over
+an index page let `list` succeed and `serve` write on, and a run whose row could not be inserted
+left `run --wait` waiting for ever. So every open runs `PRAGMA quick_check` first, through a
+read-only connection (no journal-mode switch, no checkpoint: a damaged file stays exactly as it
+was), and refuses a damaged file with a message that says how to recover it.
+
+Bounded in time: the small tables (definitions, settings, APScheduler's) are always checked in
+full; the whole file is checked until `budget` seconds have passed (a deadline enforced with
+`sqlite3_interrupt`), so a 10-million-row history costs an open at most that. What the budget
+did not cover is checked by `full_check`, which the scheduling instance runs on a background
+thread while it works (through SQLite's locking, so its own writes cannot look like damage).
+
+A file of 0 bytes is a new store only in a data directory that shows no earlier use; otherwise
+it is a truncated database, and refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SMALL_TABLES = ("jobdesk_meta", "job_definitions", "apscheduler_jobs")
+DEFAULT_BUDGET = 1.0  # seconds of quick_check an open may cost (measured: see README)
+_PROGRESS_STEP = 1000  # SQLite virtual-machine instructions between deadline checks
+_HEADER = b"SQLite format 3\x00"
+
+
+class DamagedDatabase(Exception):
+    """The file is damaged or truncated; the message names it and how to recover."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    complete: bool  # False: the budget ran out before the whole file was checked
+    seconds: float
+
+
+def check(path: Path, budget: float = DEFAULT_BUDGET) -> CheckResult:
+    """Raise DamagedDatabase if `path` is damaged or truncated; else say how far the check got.
+
+    A missing file, and an empty one in an unused data directory, are fine (a new store). A
+    file that is not SQLite at all is left to the caller (it says "not a Jobdesk database").
+    """
+    begun = time.monotonic()
+    if not path.exists():
+        return CheckResult(True, 0.0)
+    size = path.stat().st_size
+    if size == 0:
+        traces = traces_of_use(path)
+        if traces:
+            raise DamagedDatabase(
+                f"{path} is empty (0 bytes), but this data directory was used before ({', '.join(traces)}): "
+                f"the database was probably truncated and was left as it is; {_recovery(path, empty=True)}"
+            )
+        return CheckResult(True, 0.0)
+    with path.open("rb") as file:
+        if file.read(len(_HEADER)) != _HEADER:
+            return CheckResult(True, 0.0)  # not SQLite: open_database says so
+    problems, complete = _quick_check(path, budget)
+    if problems:
+        raise DamagedDatabase(f"{path} is damaged ({_summary(problems)}) and was left as it is; {_recovery(path)}")
+    return CheckResult(complete, time.monotonic() - begun)
+
+
+def full_check(path: Path) -> str | None:
+    """The whole quick_check without a time limit; the damage message, or None if sound."""
+    problems, _ = _quick_check(path, None, shared=True)
+    return f"{path} is damaged ({_summary(problems)}); {_recovery(path)}" if problems else None
+
+
+def traces_of_use(path: Path) -> list[str]:
+    """What in the data directory shows that a database was here before."""
+    folder = path.parent
+    traces = []
+    logs = folder / "logs"
+    if logs.is_dir() and any(logs.iterdir()):
+        traces.append("run logs in logs/")
+    if (folder / "jobdesk.log").exists():
+        traces.append("jobdesk.log")
+    if _backups(path):
+        traces.append("backups")
+    return traces
+
+
+def _quick_check(path: Path, budget: float | None, shared: bool = False) -> tuple[list[str], bool]:
+    """(problems, complete). Read-only; before Jobdesk opens the file (not `shared`) and with no
+    WAL file present, also without creating one."""
+    wal = path.with_name(path.name + "-wal")
+    # immutable=1 opens the main file alone, creating no -wal/-shm: right only while nobody
+    # writes. With a WAL its frames are part of the database: the ordinary read-only path.
+    mode = "mode=ro" if shared or wal.exists() else "immutable=1"
+    begun = time.monotonic()
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True, timeout=10, check_same_thread=False)
+    try:
+        problems: list[str] = []
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in SMALL_TABLES:
+            if table in tables:
+                problems += _rows(conn.execute(f"PRAGMA quick_check({table})"))
+        if problems:
+            return problems, True
+        # A progress handler is not called inside the b-tree walk (one VM instruction for the
+        # whole file: 293 s past a 1 s deadline here); sqlite3_interrupt is honoured within it.
+        if budget is not None and budget <= 0:
+            return [], False  # no time for more than the small tables
+        timer = None if budget is None else threading.Timer(max(0.0, budget - (time.monotonic() - begun)), conn.interrupt)
+        if timer is not None:
+            timer.start()
+        try:
+            return _rows(conn.execute("PRAGMA quick_check")), True
+        except sqlite3.OperationalError as exc:
+            if timer is not None and "interrupt" in str(exc):
+                return [], False
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+    except sqlite3.DatabaseError as exc:  # "database disk image is malformed" before any row
+        return [str(exc)], True
+    finally:
+        conn.close()
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[str]:
+    return [str(row[0]) for row in cursor if row[0] != "ok"]
+
+
+def _summary(problems: list[str]) -> str:
+    """The first problem on one line ("*** in database main ***" is only a heading)."""
+    lines = [line for text in problems for line in text.splitlines() if line.strip() and not line.startswith("***")]
+    lines = lines or problems
+    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f"quick_check: {' '.join(lines[0].split())[:200]}{more}"
+
+
+def _backups(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.v*.bak"))
+
+
+def _recovery(path: Path, empty: bool = False) -> str:
+    backups = _backups(path)
+    restore = f"copy the backup {backups[-1].name} over it" if backups else "restore it from your own backup"
+    if empty:
+        return f"{restore}, or move it away to start with an empty store"
+    return (f"stop Jobdesk, then either {restore}, or rebuild it with the sqlite3 tool: "
+            f"sqlite3 '{path}' .recover | sqlite3 '{path}.recovered' and move {path.name}.recovered in its place")

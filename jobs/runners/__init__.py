@@ -1,0 +1,15 @@
+"""Where runs are carried out: the `Runner` protocol (base.py) and its implementations.
+
+- `LocalRunner` (local.py): a process on this computer, in its own session, tree killed on
+  timeout or stop.
+
+To run jobs somewhere else (another machine, a queue of workers), add a module here with a class
+that implements `Runner`: start a run from a frozen `RunRequest`, report it through the
+`RunListener`, stop it on `cancel`, and find it again after a restart with the handle it gave
+in `RunStarted`. The dispatcher, history and the window need no change.
+"""
+
+from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunStarted, Stream
+from jobs.runners.local import LocalRunner
+
+__all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
