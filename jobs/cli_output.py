@@ -91,8 +91,13 @@ def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(json.dumps(run, indent=2))
     else:
         print(outcome_line(run))
-        if run["error"] and run["started_at"] is not None:
+        plain_exit = run["error"] == f"exit code {run['exit_code']}"  # already said by the outcome line
+        if run["error"] and run["started_at"] is not None and not plain_exit:
             print(run["error"], file=sys.stderr)
+        tail = (run.get("stderr_tail") or "").rstrip("\n")
+        if tail and run["status"] != "succeeded":  # why it failed, without opening the log
+            print("last lines of stderr:", file=sys.stderr)
+            print("\n".join("  " + line for line in tail.splitlines()[-5:]), file=sys.stderr)
     return outcome_code(run)
 
 

@@ -153,7 +153,7 @@ class ProcessRun:
             # the reader thread closes the pipe itself whenever that process ends.
             log.warning("run %s: output pipe still open after the process tree ended", proc.pid)
             notes.append(f"stopped reading output after {_DRAIN_BOUND:g}s: a process outside the job still holds it")
-        if error is not None:
+        if error is not None and error != f"exit code {proc.returncode}":  # a plain exit code is no runner note
             notes.append(error)
         self._sink.close(notes)
         self._deliver_output(force=True)
