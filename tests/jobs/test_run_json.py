@@ -19,4 +19,4 @@ def test_a_failed_run_has_an_error_and_its_stderr_tail_in_history_json(data_dir)
     assert run["status"] == "failed" and run["error"] == "exit code 3"
     assert run["stderr_tail"] == "ValueError: bad row 7"
     assert run["left_processes"] == 0
-    assert Path(run["log_path"]).read_text() == "loading\nValueError: bad row 7\n[jobdesk] exit code 3\n"
+    assert Path(run["log_path"]).read_text() == "loading\nValueError: bad row 7\n"  # the exit code is in the record

@@ -157,10 +157,11 @@ def _shift_next_runs(service: JobService, hours: float) -> None:
 def test_runs_missed_while_closed_follow_each_jobs_policy(data_dir, qapp, qtbot):
     first = JobService(data_dir)
     first.start()
-    hourly = CronSpec("0 * * * *", "UTC")
-    collapse = first.add_job(job(name="collapse", trigger=hourly, command=py("pass")))
-    strict = first.add_job(job(name="strict", trigger=hourly, command=py("pass"), misfire_grace=1, coalesce=False))
-    _shift_next_runs(first, 4)
+    # Daily, 12 hours away: a slot falling due during the test would make the newest run "scheduled"
+    daily = CronSpec(f"0 {(datetime.now(timezone.utc).hour + 12) % 24} * * *", "UTC")
+    collapse = first.add_job(job(name="collapse", trigger=daily, command=py("pass")))
+    strict = first.add_job(job(name="strict", trigger=daily, command=py("pass"), misfire_grace=1, coalesce=False))
+    _shift_next_runs(first, 4 * 24)
     first.shutdown()
 
     second = JobService(data_dir)
