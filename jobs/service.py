@@ -3,6 +3,10 @@
 It opens a data directory (database, logs), and either runs the scheduler (`start()`, on the
 thread that runs the Qt event loop) or acts on the store alone (command line with no running
 instance). Changes go to our definitions table first, then to APScheduler.
+
+A command-line call that only reads (list, show, history) must not pay for what it does not
+use (issue 10): the dispatcher (psutil, subprocess plumbing), the Qt events object and the
+upcoming-fires cache are made on first use, the scheduler's modules only in `start()`.
 """
 
 from __future__ import annotations
@@ -11,17 +15,13 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
-from tzlocal import get_localzone
 
 from jobs.codec import validate_job
 from jobs.db import open_database
-from jobs.dispatcher import Dispatcher, RunnerSettings
 from jobs.entry import set_handler
-from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
 from jobs.names import check_new_name, plan_import
@@ -30,7 +30,11 @@ from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import JobNotFound, JobRepository
 from jobs.settings import CoreSettings, load_settings, save_setting
-from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
+
+if TYPE_CHECKING:
+    from jobs.dispatcher import Dispatcher, RunnerSettings
+    from jobs.events import JobEvents
+    from jobs.upcoming import FireTimes, Lane
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +50,60 @@ class JobService:
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
-        self.events = JobEvents()
-        self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self._events: JobEvents | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._fire_times: FireTimes | None = None
+        self._made_lock = threading.Lock()  # the three above are made once, on first use
         self.scheduler: Any = None
         self.watchdog: Any = None
         # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
         # decode. Kept current by this object's own writes; only the lock holder writes.
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
-        self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
+
+    @property
+    def events(self) -> JobEvents:
+        """Signals to whoever listens (jobs.events). A QObject: first asked for on the thread
+        that runs the event loop (the window, `serve` and `start()` do so before any worker)."""
+        if self._events is None:
+            from jobs.events import JobEvents
+
+            with self._made_lock:
+                if self._events is None:
+                    self._events = JobEvents()
+        return self._events
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """Runs jobs (jobs.dispatcher): made when first needed, never for a read-only call."""
+        if self._dispatcher is None:
+            from jobs.dispatcher import Dispatcher
+
+            events = self.events
+            with self._made_lock:
+                if self._dispatcher is None:
+                    self._dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings())
+        return self._dispatcher
+
+    @property
+    def fire_times(self) -> FireTimes:
+        """Triggers and fire times kept per trigger spec (jobs.upcoming)."""
+        if self._fire_times is None:
+            from jobs.upcoming import FireTimes
+
+            with self._made_lock:
+                if self._fire_times is None:
+                    self._fire_times = FireTimes()
+        return self._fire_times
+
+    def _jobs_changed(self, job_ids: tuple[str, ...]) -> None:
+        """Tell listeners; with no events object made yet, nobody listens (a command-line call)."""
+        if self._events is not None:
+            self._events.jobs_changed.emit(job_ids)
 
     def _runner_settings(self) -> RunnerSettings:
+        from jobs.dispatcher import RunnerSettings
+
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
 
@@ -64,8 +111,12 @@ class JobService:
 
     def start(self) -> None:
         """Start scheduling. Needs a Q(Core)Application; call on its thread."""
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from tzlocal import get_localzone
+
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
 
+        self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.history.interrupt_leftovers()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
@@ -92,7 +143,8 @@ class JobService:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         set_handler(None)
-        self.dispatcher.shutdown()
+        if self._dispatcher is not None:
+            self._dispatcher.shutdown()
         self.engine.dispose()
 
     @property
@@ -111,7 +163,7 @@ class JobService:
             return
         now = datetime.now(timezone.utc)
         self._apply_plan(spec, plan_due_runs(spec, run_times, now))
-        self.events.jobs_changed.emit((job_id,))  # its next run time moved
+        self._jobs_changed((job_id,))  # its next run time moved
 
     def _apply_plan(self, spec: JobSpec, plan: Any) -> None:
         self.dispatcher.record_missed(spec, list(plan.missed))
@@ -150,7 +202,7 @@ class JobService:
             self._specs[spec.id] = spec
             if self.scheduling:
                 add_to_scheduler(self.scheduler, spec)
-        self.events.jobs_changed.emit(())
+        self._jobs_changed(())
         return saved
 
     def remove_job(self, job_id: str) -> None:
@@ -158,7 +210,7 @@ class JobService:
         self._specs.pop(job_id, None)
         if self.scheduling and self.scheduler.get_job(job_id):
             self.scheduler.remove_job(job_id)
-        self.events.jobs_changed.emit((job_id,))
+        self._jobs_changed((job_id,))
 
     def set_paused(self, job_id: str, paused: bool) -> JobSpec:
         spec = self.jobs.set_paused(job_id, paused)
@@ -170,7 +222,7 @@ class JobService:
                 self.scheduler.pause_job(job_id)
             else:
                 self.scheduler.resume_job(job_id)  # next run computed from now: pausing skips runs
-        self.events.jobs_changed.emit((job_id,))
+        self._jobs_changed((job_id,))
         return spec
 
     def set_all_paused(self, paused: bool) -> int:
@@ -183,7 +235,7 @@ class JobService:
         self._specs[spec.id] = spec
         if self.scheduling:
             add_to_scheduler(self.scheduler, spec)
-        self.events.jobs_changed.emit((spec.id,))
+        self._jobs_changed((spec.id,))
 
     # --- runs -----------------------------------------------------------------------------
 
@@ -216,7 +268,8 @@ class JobService:
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
-        self.dispatcher.settings = self._runner_settings()
+        if self._dispatcher is not None:  # else it starts with the new settings
+            self._dispatcher.settings = self._runner_settings()
         return self.settings
 
     # --- next runs ------------------------------------------------------------------------
@@ -248,17 +301,23 @@ class JobService:
                     out[spec.id] = upcoming[0]
         return out
 
-    def upcoming(self, *, limit: int = UPCOMING_LIMIT, horizon: timedelta = UPCOMING_HORIZON) -> list[tuple[datetime, JobSpec]]:
+    def upcoming(self, *, limit: int | None = None, horizon: timedelta | None = None) -> list[tuple[datetime, JobSpec]]:
         """Upcoming fires, soonest first: every active job's next run, then the nearest further
         fires within `horizon` up to `limit` rows (jobs.upcoming.FireTimes.upcoming)."""
-        specs = self.jobs.all()
-        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=limit, horizon=horizon)
+        from jobs.upcoming import UPCOMING_HORIZON, UPCOMING_LIMIT
 
-    def timeline(self, *, span: timedelta = TIMELINE_SPAN, max_marks: int = MAX_MARKS) -> list[Lane]:
+        specs = self.jobs.all()
+        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=UPCOMING_LIMIT if limit is None else limit,
+                                        horizon=UPCOMING_HORIZON if horizon is None else horizon)  # fmt: skip
+
+    def timeline(self, *, span: timedelta | None = None, max_marks: int | None = None) -> list[Lane]:
         """Every active job's fires over the next `span`: listed, or summed up when dense
         (jobs.upcoming.FireTimes.timeline)."""
+        from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN
+
         specs = self.jobs.all()
-        return self.fire_times.timeline(specs, self.next_run_times(specs), span=span, max_marks=max_marks)
+        return self.fire_times.timeline(specs, self.next_run_times(specs), span=TIMELINE_SPAN if span is None else span,
+                                        max_marks=MAX_MARKS if max_marks is None else max_marks)  # fmt: skip
 
 
 def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:
