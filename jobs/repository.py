@@ -39,6 +39,16 @@ class JobNotFound(KeyError):
 
 
 @dataclass(frozen=True)
+class StoredDefinition:
+    """A definition row as stored, not yet decoded."""
+
+    id: str
+    name: str
+    paused: bool
+    spec: str  # JSON (jobs.codec's dict without id and paused)
+
+
+@dataclass(frozen=True)
 class BrokenRow:
     """A stored definition that can no longer be read. Kept in the file, reported, never deleted."""
 
@@ -111,13 +121,10 @@ class JobRepository:
 
     def all(self) -> list[JobSpec]:
         """Every readable definition, by name; unreadable rows land in `self.broken`."""
-        query = select(job_table.c.id, job_table.c.name, job_table.c.paused, job_table.c.spec)
-        with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(job_table.c.name, job_table.c.id)).all()
         known, decoded = self._decoded, {}
         broken: list[BrokenRow] = []
         specs = []
-        for row in rows:
+        for row in self.rows():
             key = _cache_key(row)
             spec = known.get(key) or self._decode(row, broken)
             if spec is not None:
@@ -126,6 +133,21 @@ class JobRepository:
         self._decoded = decoded  # only current rows: edited and removed ones drop out
         self.broken = broken
         return specs
+
+    def rows(self) -> list[StoredDefinition]:
+        """Every definition row as stored, by name, without decoding any (see `decode`)."""
+        query = select(job_table.c.id, job_table.c.name, job_table.c.paused, job_table.c.spec)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(job_table.c.name, job_table.c.id)).all()
+        return [StoredDefinition(row.id, row.name, bool(row.paused), row.spec) for row in rows]
+
+    def decode(self, row: StoredDefinition) -> JobSpec | None:
+        """The definition of one stored row (kept for `all`), or None if it cannot be read."""
+        key = _cache_key(row)
+        spec = self._decoded.get(key) or self._decode(row)
+        if spec is not None:
+            self._decoded[key] = spec
+        return spec
 
     def ids(self) -> set[str]:
         with self._engine.connect() as conn:

@@ -27,8 +27,8 @@ from jobs.misfire import plan_due_runs
 from jobs.names import check_new_name, plan_import
 from jobs.model import DateSpec, JobSpec, RunCause, RunRecord
 from jobs.paths import DataDir, ensure_private_dir
-from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
-from jobs.repository import JobNotFound, JobRepository
+from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
+from jobs.repository import JobNotFound, JobRepository, StoredDefinition
 from jobs.settings import CoreSettings, load_settings, save_setting
 
 if TYPE_CHECKING:
@@ -56,8 +56,9 @@ class JobService:
         self._made_lock = threading.Lock()  # the three above are made once, on first use
         self.scheduler: Any = None
         self.watchdog: Any = None
-        # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
-        # decode. Kept current by this object's own writes; only the lock holder writes.
+        # Definitions by id, for the fire path: a due job waits for a query and a JSON decode
+        # only on its first fire. Kept current by this object's own writes; only the lock
+        # holder writes.
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
 
@@ -125,9 +126,11 @@ class JobService:
             jobstore_retry_interval=5,
         )
         self.scheduler.start(paused=True)
-        specs = self.jobs.all()
-        self._specs = {spec.id: spec for spec in specs}
-        report = reconcile(self.scheduler, specs, datetime.now(timezone.utc))
+        # Only definitions that need work are decoded here (jobs.reconcile); the fire path
+        # decodes the others on their first fire and keeps them (`_spec`).
+        self._specs = {}
+        report = reconcile(self.scheduler, self.jobs.rows(), stored_jobs(self.engine, APS_TABLE),
+                           datetime.now(timezone.utc), self._decode_and_keep)  # fmt: skip
         for spec, plan in report.missed:
             self._apply_plan(spec, plan)
         set_handler(self._fire_by_reference)
@@ -153,10 +156,23 @@ class JobService:
 
     # --- due runs -------------------------------------------------------------------------
 
+    def _decode_and_keep(self, row: StoredDefinition) -> JobSpec | None:
+        spec = self.jobs.decode(row)
+        if spec is not None:
+            self._specs[spec.id] = spec
+        return spec
+
+    def _spec(self, job_id: str) -> JobSpec:
+        """A definition for the fire path: kept after its first read (JobNotFound if none)."""
+        spec = self._specs.get(job_id)
+        if spec is None:
+            spec = self._specs[job_id] = self.jobs.get(job_id)
+        return spec
+
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         """Called by the executor (GUI thread) with every due time of one job."""
         try:
-            spec = self._specs.get(job_id) or self.jobs.get(job_id)
+            spec = self._spec(job_id)
         except JobNotFound:
             log.warning("scheduler fired %s, which has no definition; removing it", job_id)
             self.scheduler.remove_job(job_id)
