@@ -1,13 +1,20 @@
 """Does Jobdesk stay instant at 10,000 jobs and 10 million runs? Against 1 job, 0 runs, same run.
 
     python -m tests.bench.bench_scale [--jobs 10000] [--runs 10000000] [--repeat 5] [--folder DIR]
+                                      [--soak 600] [--idle 30] [--only commands|serve]
 
 Both data directories are made once (tests/bench/scale_data.py; the big one takes minutes and
 ~2 GB) and kept in `--folder` (default: the temp folder). Each command is a whole process
 (`main.py --data-dir D ...`, no instance running), timed `--repeat` times alternating small and
 big; the table shows medians and the ratio big/small, with the issue's target. The import cost
 of a command-line call is compared with `python -c "import sqlalchemy"` in the same run.
-Prints a table and writes tests/bench/results/scale.json.
+
+`serve` at `--jobs` jobs (tests/bench/serve_load.py: 1 % every minute, the rest daily, each
+running `true`; its own data directory, also kept): launch to first scheduler pass (median of
+`--repeat` starts, against a 1-job directory in the same run), idle CPU between two minute
+boundaries (`--idle` seconds), then a `--soak`-second run: slots due against runs started,
+fire latency (started_at - scheduled_at) p50/p99, and CPU.
+Prints two tables and writes tests/bench/results/scale.json.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import serve_load
 from tests.bench.scale_data import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,24 +100,73 @@ def print_table(rows: list[dict], jobs: int, runs: int) -> None:
               f"<= {row['target']}x {ok} |")  # fmt: skip
 
 
+def measure_serve(folder: Path, jobs: int, repeat: int, idle_s: float, soak_s: float) -> dict:
+    """Start-up (1 job against `jobs` jobs, alternating), idle CPU and a soak at `jobs` jobs."""
+    small, big = serve_load.prepare(folder, 1), serve_load.prepare(folder, jobs)
+    starts: dict[str, list[float]] = {"small": [], "big": []}
+    for _ in range(repeat):
+        for which, root in (("small", small), ("big", big)):
+            serve = serve_load.start(root)
+            try:
+                starts[which].append(serve_load.wait_first_pass(serve))
+            finally:
+                serve.stop()
+    serve = serve_load.start(big)
+    try:
+        serve_load.wait_first_pass(serve)
+        idle = serve_load.idle_cpu(serve, idle_s)
+        soak = serve_load.soak(serve, soak_s)
+    finally:
+        serve.stop()
+    return {"jobs": jobs, "start_small_s": statistics.median(starts["small"]), "start_s": statistics.median(starts["big"]),
+            "starts_s": starts, "idle_cpu": idle, "idle_seconds": idle_s, "soak": soak}  # fmt: skip
+
+
+def print_serve(serve: dict) -> None:
+    soak = serve["soak"]
+    per_day = soak["expected"] * 86400 / max(soak["seconds"], 1)
+    print(f"\n| serve, {serve['jobs']:,} jobs | measured | target |")
+    print("|---|---|---|")
+    print(f"| launch to first scheduler pass | {serve['start_s']:.2f} s (1 job: {serve['start_small_s']:.2f} s) | "
+          f"<= 2 s {'ok' if serve['start_s'] <= 2 else 'MISSED'} |")  # fmt: skip
+    print(f"| idle CPU ({serve['idle_seconds']:.0f} s between minute boundaries) | {100 * serve['idle_cpu']:.2f} % of a core | "
+          f"<= 1 % {'ok' if serve['idle_cpu'] <= 0.01 else 'MISSED'} |")  # fmt: skip
+    print(f"| soak {soak['seconds']:.0f} s (~{per_day:,.0f} runs a day): slots run / due | {soak['ran']:,} / "
+          f"{soak['expected']:,}, {soak['missed']} missed | 0 missed {'ok' if soak['missed'] == 0 else 'MISSED'} |")  # fmt: skip
+    if soak["latency_p50_ms"] is not None:
+        print(f"| fire latency (due -> process started) p50 / p99 / max | {soak['latency_p50_ms']:.0f} / "
+              f"{soak['latency_p99_ms']:.0f} / {soak['latency_max_ms']:.0f} ms | |")  # fmt: skip
+    print(f"| serve CPU during the soak | {100 * soak['cpu_share']:.1f} % of a core | |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "jobdesk-bench")
+    parser.add_argument("--soak", type=float, default=600.0, help="seconds of the serve soak")
+    parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle-CPU measure")
+    parser.add_argument("--only", choices=["commands", "serve"], help="measure only one part")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     print(f"preparing data in {args.folder} (reused when present)")
-    small = prepare(args.folder, 1, 0)
-    big = prepare(args.folder, args.jobs, args.runs)
-    rows = measure_commands(small, big, args.repeat)
-    rows.append(measure_imports(small, args.repeat))
-    print_table(rows, args.jobs, args.runs)
+    rows: list[dict] = []
+    serve = None
+    if args.only != "serve":
+        small = prepare(args.folder, 1, 0)
+        big = prepare(args.folder, args.jobs, args.runs)
+        rows = measure_commands(small, big, args.repeat)
+        rows.append(measure_imports(small, args.repeat))
+        print_table(rows, args.jobs, args.runs)
+    if args.only != "commands":
+        serve = measure_serve(args.folder, args.jobs, args.repeat, args.idle, args.soak)
+        print_serve(serve)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "scale.json"
+    out = RESULTS / ("scale.json" if args.only is None else f"scale-{args.only}.json")
     out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                               "jobs": args.jobs, "runs": args.runs, "repeat": args.repeat, "rows": rows}, indent=2))  # fmt: skip
+                               "jobs": args.jobs, "runs": args.runs, "repeat": args.repeat, "rows": rows,
+                               "serve": serve}, indent=2))  # fmt: skip
     print(f"\nwrote {out}")
     sys.stdout.flush()
     os._exit(0)
