@@ -231,8 +231,7 @@ def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     job_id = req.get("job")
     if job_id is not None:
         job_id = str(job_id)
-        names = service.jobs.names()
-        if job_id not in names and job_id in names.values():  # else an id, maybe of a removed job
+        if not service.jobs.exists(job_id) and service.jobs.ids_named(job_id):  # else an id, maybe of a removed job
             job_id = _job(service, job_id).id
     runs = service.query_history(HistoryQuery(job_id=job_id, statuses=statuses, limit=limit))
     return {"runs": [run_json(run) for run in runs]}

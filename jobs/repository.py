@@ -153,6 +153,11 @@ class JobRepository:
         with self._engine.connect() as conn:
             return set(conn.execute(select(job_table.c.id)).scalars())
 
+    def exists(self, job_id: str) -> bool:
+        """Whether a definition row has this id (readable or not)."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(job_table.c.id).where(job_table.c.id == job_id)).first() is not None
+
     def names(self) -> dict[str, str]:
         """Every job's name by id, without decoding any definition."""
         with self._engine.connect() as conn:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APS_TABLE = "apscheduler_jobs"
+_FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
 class JobService:
@@ -297,11 +298,18 @@ class JobService:
         next time from now; paused and finished jobs have none. `specs`: the definitions when
         the caller has them already (else they are read).
         """
+        wanted = None if specs is None or len(specs) > _FEW else [spec.id for spec in specs]
         with self.engine.connect() as conn:
             has_table = conn.execute(
                 text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
             ).first()
-            stored: dict[str, float | None] = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
+            stored: dict[str, float | None] = {}
+            if has_table and wanted is None:
+                stored = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all())
+            elif has_table and wanted:  # a few jobs (show): their rows only, not all 10,000
+                marks = ", ".join("?" for _ in wanted)
+                sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
+                stored = dict(conn.exec_driver_sql(sql, tuple(wanted)).all())
         out = {}
         now = datetime.now(timezone.utc)
         for spec in self.jobs.all() if specs is None else specs:

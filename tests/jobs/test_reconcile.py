@@ -131,3 +131,17 @@ def test_peeking_at_rows_agrees_with_loading_them(data_dir, qapp):
         assert {spec.id for spec in saved} == set(peeked)
     finally:
         service.shutdown()
+
+
+def test_next_run_times_of_a_few_jobs_match_those_of_all(data_dir, qapp):
+    hourly = CronSpec("0 * * * *", "UTC")
+    saved = scheduled_once(data_dir, [job(f"job {n}", trigger=hourly) for n in range(5)] + [job("p", paused=True)])
+    offline = JobService(data_dir)
+    try:
+        unscheduled = offline.add_job(job("added offline"))  # no row yet: computed from its trigger
+        everything = offline.next_run_times()
+        few = [saved[1], saved[3], saved[5], unscheduled]
+        assert offline.next_run_times(few) == {s.id: everything[s.id] for s in few if s.id in everything}
+        assert set(offline.next_run_times(few)) == {saved[1].id, saved[3].id, unscheduled.id}
+    finally:
+        offline.shutdown()
