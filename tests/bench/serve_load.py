@@ -127,13 +127,13 @@ class Serve:
                 self.proc.wait()
 
 
-def start(root: Path) -> Serve:
+def start(root: Path, main: str = MAIN) -> Serve:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     log = root / "jobdesk.log"
     if log.exists():
         log.unlink()  # only this run's lines
     launched, wall = time.monotonic(), time.time()
-    proc = subprocess.Popen([sys.executable, MAIN, "--data-dir", str(root), "serve"], env=env,
+    proc = subprocess.Popen([sys.executable, main, "--data-dir", str(root), "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     return Serve(proc, root, launched, wall)
 
