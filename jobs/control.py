@@ -20,7 +20,6 @@ from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
-from jobs.transfer import ImportProblem, export_text, parse_import
 from jobs.wire import import_size_problem
 
 
@@ -238,6 +237,8 @@ def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _export(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    from jobs.transfer import export_text  # TOML: only export and import need it
+
     specs = service.jobs.all()
     for spec in specs:  # stored before such text was refused: name the job instead of failing to encode
         problems = job_problems(spec, allow_past_date=True, check_trigger=False)
@@ -248,6 +249,8 @@ def _export(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    from jobs.transfer import ImportProblem, parse_import
+
     source = str(req.get("source", "<input>"))
     try:
         specs = parse_import(req["toml"], source)

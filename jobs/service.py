@@ -24,7 +24,6 @@ from jobs.db import open_database
 from jobs.entry import set_handler
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
-from jobs.names import check_new_name, plan_import
 from jobs.model import DateSpec, JobSpec, RunCause, RunRecord
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
@@ -195,6 +194,8 @@ class JobService:
     def add_job(self, spec: JobSpec, *, allow_duplicate_name: bool = False) -> JobSpec:
         """Save a new job. A name another job has is refused (DuplicateName, a
         JobValidationError) unless allowed: names are references too (jobs.names)."""
+        from jobs.names import check_new_name  # (with jobs.transfer: TOML, which reads never need)
+
         validate_job(spec)
         if not allow_duplicate_name:
             check_new_name(self.jobs, replace(spec, id=""))
@@ -203,6 +204,8 @@ class JobService:
         return saved
 
     def update_job(self, spec: JobSpec, *, allow_duplicate_name: bool = False) -> JobSpec:
+        from jobs.names import check_new_name
+
         validate_job(spec, allow_past_date=_unchanged_date(self.jobs.get(spec.id), spec))
         if not allow_duplicate_name:
             check_new_name(self.jobs, spec)
@@ -213,6 +216,8 @@ class JobService:
     def import_jobs(self, specs: list[JobSpec], *, allow_duplicate_name: bool = False) -> list[JobSpec]:
         """Add or update several definitions at once (all were validated by the caller). A job
         without an id replaces the one job of its name; name conflicts raise ImportProblem."""
+        from jobs.names import plan_import
+
         specs = plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:

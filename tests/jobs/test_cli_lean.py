@@ -25,7 +25,7 @@ sys.path.insert(0, {root!r})
 import main
 code = main.main(sys.argv[1:])
 sys.stdout.flush()
-heavy = ["PySide6.QtCore", "psutil", "jobs.dispatcher", "jobs.process", "jobs.events", "apscheduler.schedulers"]
+heavy = ["PySide6.QtCore", "psutil", "jobs.dispatcher", "jobs.process", "jobs.events", "apscheduler.schedulers", "tomli_w"]
 print(json.dumps({{"code": code, "loaded": [name for name in heavy if name in sys.modules]}}), file=sys.stderr)
 """
 
