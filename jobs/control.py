@@ -15,12 +15,11 @@ from typing import Any, Callable
 from jobs import triggers
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
-from jobs.history import HistoryQuery
+from jobs.history import HistoryQuery, LastRun
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
-from jobs.transfer import ImportProblem, export_text, parse_import
 from jobs.wire import import_size_problem
 
 
@@ -36,7 +35,7 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone().isoformat(timespec="seconds")
 
 
-def job_json(spec: JobSpec, next_run: datetime | None, last: RunRecord | None = None) -> dict[str, Any]:
+def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None) -> dict[str, Any]:
     state = "paused" if spec.paused else ("active" if next_run is not None else "finished")
     return {
         "id": spec.id,
@@ -45,7 +44,7 @@ def job_json(spec: JobSpec, next_run: datetime | None, last: RunRecord | None = 
         "next_run": iso(next_run),
         "state": state,
         "last_status": last.status.value if last else None,
-        "last_run": iso(last.started_at or last.queued_at) if last else None,
+        "last_run": iso(last.at) if last else None,
         "definition": job_to_dict(spec),
     }
 
@@ -125,7 +124,7 @@ def _add(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     specs = service.jobs.all()  # read once: next runs and last runs reuse it
     next_runs = service.next_run_times(specs)
-    last = service.history.last_runs(spec.id for spec in specs)
+    last = service.history.last_outcomes(spec.id for spec in specs)
     return {"jobs": [job_json(spec, next_runs.get(spec.id), last.get(spec.id)) for spec in specs]}
 
 
@@ -134,7 +133,7 @@ PREVIEW_MAX = 1000
 
 def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
-    last = service.history.last_runs([spec.id]).get(spec.id)
+    last = service.history.last_outcomes([spec.id]).get(spec.id)
     info = job_json(spec, service.next_run_times([spec]).get(spec.id), last)
     count = _whole(req, "count", 5, 1, PREVIEW_MAX, "--count")
     after = _moment(req.get("from"))
@@ -233,14 +232,15 @@ def _history(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     job_id = req.get("job")
     if job_id is not None:
         job_id = str(job_id)
-        names = service.jobs.names()
-        if job_id not in names and job_id in names.values():  # else an id, maybe of a removed job
+        if not service.jobs.exists(job_id) and service.jobs.ids_named(job_id):  # else an id, maybe of a removed job
             job_id = _job(service, job_id).id
     runs = service.query_history(HistoryQuery(job_id=job_id, statuses=statuses, limit=limit))
     return {"runs": [run_json(run) for run in runs]}
 
 
 def _export(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    from jobs.transfer import export_text  # TOML: only export and import need it
+
     specs = service.jobs.all()
     for spec in specs:  # stored before such text was refused: name the job instead of failing to encode
         problems = job_problems(spec, allow_past_date=True, check_trigger=False)
@@ -251,6 +251,8 @@ def _export(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    from jobs.transfer import ImportProblem, parse_import
+
     source = str(req.get("source", "<input>"))
     try:
         specs = parse_import(req["toml"], source)

@@ -90,12 +90,16 @@ class JobdeskScheduler(QtScheduler):
             if 0 < early <= EARLY_WAKE_MAX:
                 time.sleep(early)  # at most ~1 ms; see _WakeupTimer._arm_here
         self.process_count += 1
+        started = time.perf_counter()
         try:
             wait_seconds = BaseScheduler._process_jobs(self)
         except Exception:
             # A "database is locked" in update_job/remove_job must not end scheduling.
             log.exception("scheduler pass failed; retrying in %ss", self.jobstore_retry_interval)
             wait_seconds = self.jobstore_retry_interval
+        if self.process_count == 1:  # start-up is over: say so, with what it cost (issue 10)
+            log.info("first scheduler pass done in %.0f ms; next in %s s", 1000 * (time.perf_counter() - started),
+                     "-" if wait_seconds is None else f"{wait_seconds:.1f}")  # fmt: skip
 
         if self.running:
             self._start_timer(wait_seconds)

@@ -3,6 +3,10 @@
 It opens a data directory (database, logs), and either runs the scheduler (`start()`, on the
 thread that runs the Qt event loop) or acts on the store alone (command line with no running
 instance). Changes go to our definitions table first, then to APScheduler.
+
+A command-line call that only reads (list, show, history) must not pay for what it does not
+use (issue 10): the dispatcher (psutil, subprocess plumbing), the Qt events object and the
+upcoming-fires cache are made on first use, the scheduler's modules only in `start()`.
 """
 
 from __future__ import annotations
@@ -12,32 +16,31 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
-from tzlocal import get_localzone
 
 from jobs.codec import validate_job
 from jobs import dbcheck
 from jobs.db import open_checked_database
-from jobs.dispatcher import Dispatcher, RunnerSettings
 from jobs.entry import set_handler
-from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
-from jobs.names import check_new_name, plan_import
 from jobs.model import DateSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
-from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
-from jobs.repository import BrokenRow, JobNotFound, JobRepository
-from jobs.runners import LocalRunner
+from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
+from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
 from jobs.settings import CoreSettings, load_settings, save_setting
-from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
+
+if TYPE_CHECKING:
+    from jobs.dispatcher import Dispatcher, RunnerSettings
+    from jobs.events import JobEvents
+    from jobs.upcoming import FireTimes, Lane
 
 log = logging.getLogger(__name__)
 
 APS_TABLE = "apscheduler_jobs"
+_FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
 class JobService:
@@ -49,25 +52,71 @@ class JobService:
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
-        self.events = JobEvents()
-        self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
-        self._apply_runner_settings()
+        self._events: JobEvents | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._fire_times: FireTimes | None = None
+        self._made_lock = threading.Lock()  # the three above are made once, on first use
         self.scheduler: Any = None
         self.watchdog: Any = None
-        # Definitions by id, for the fire path: a due job must not wait for a query and a JSON
-        # decode. Kept current by this object's own writes; only the lock holder writes.
+        # Definitions by id, for the fire path: a due job waits for a query and a JSON decode
+        # only on its first fire. Kept current by this object's own writes; only the lock
+        # holder writes.
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
-        self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
 
+    @property
+    def events(self) -> JobEvents:
+        """Signals to whoever listens (jobs.events). A QObject: first asked for on the thread
+        that runs the event loop (the window, `serve` and `start()` do so before any worker)."""
+        if self._events is None:
+            from jobs.events import JobEvents
+
+            with self._made_lock:
+                if self._events is None:
+                    self._events = JobEvents()
+        return self._events
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """Runs jobs (jobs.dispatcher): made when first needed, never for a read-only call."""
+        if self._dispatcher is None:
+            from jobs.dispatcher import Dispatcher
+
+            events = self.events
+            with self._made_lock:
+                if self._dispatcher is None:
+                    self._dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings())
+                    self._apply_runner_settings(self._dispatcher)
+        return self._dispatcher
+
+    @property
+    def fire_times(self) -> FireTimes:
+        """Triggers and fire times kept per trigger spec (jobs.upcoming)."""
+        if self._fire_times is None:
+            from jobs.upcoming import FireTimes
+
+            with self._made_lock:
+                if self._fire_times is None:
+                    self._fire_times = FireTimes()
+        return self._fire_times
+
+    def _jobs_changed(self, job_ids: tuple[str, ...]) -> None:
+        """Tell listeners; with no events object made yet, nobody listens (a command-line call)."""
+        if self._events is not None:
+            self._events.jobs_changed.emit(job_ids)
+
     def _runner_settings(self) -> RunnerSettings:
+        from jobs.dispatcher import RunnerSettings
+
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
 
-    def _apply_runner_settings(self) -> None:
-        self.dispatcher.settings = settings = self._runner_settings()
-        runner = self.dispatcher.runner
+    def _apply_runner_settings(self, dispatcher: Dispatcher) -> None:
+        from jobs.runners import LocalRunner
+
+        dispatcher.settings = settings = self._runner_settings()
+        runner = dispatcher.runner
         if isinstance(runner, LocalRunner):
             runner.kill_grace = settings.kill_grace
 
@@ -75,8 +124,12 @@ class JobService:
 
     def start(self) -> None:
         """Start scheduling. Needs a Q(Core)Application; call on its thread."""
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from tzlocal import get_localzone
+
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
 
+        self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
@@ -85,9 +138,11 @@ class JobService:
             jobstore_retry_interval=5,
         )
         self.scheduler.start(paused=True)
-        specs = self.jobs.all()
-        self._specs = {spec.id: spec for spec in specs}
-        report = reconcile(self.scheduler, specs, datetime.now(timezone.utc))
+        # Only definitions that need work are decoded here (jobs.reconcile); the fire path
+        # decodes the others on their first fire and keeps them (`_spec`).
+        self._specs = {}
+        report = reconcile(self.scheduler, self.jobs.rows(), stored_jobs(self.engine, APS_TABLE),
+                           datetime.now(timezone.utc), self._decode_and_keep)  # fmt: skip
         for spec, plan in report.missed:
             self._apply_plan(spec, plan)
         set_handler(self._fire_by_reference)
@@ -142,26 +197,40 @@ class JobService:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         set_handler(None)
-        self.dispatcher.shutdown()
+        if self._dispatcher is not None:
+            self._dispatcher.shutdown()
         self.engine.dispose()
 
     @property
     def scheduling(self) -> bool:
         return self.scheduler is not None and self.scheduler.running
 
+    def _decode_and_keep(self, row: StoredDefinition) -> JobSpec | None:
+        spec = self.jobs.decode(row)
+        if spec is not None:
+            self._specs[spec.id] = spec
+        return spec
+
+    def _spec(self, job_id: str) -> JobSpec:
+        """A definition for the fire path: kept after its first read (JobNotFound if none)."""
+        spec = self._specs.get(job_id)
+        if spec is None:
+            spec = self._specs[job_id] = self.jobs.get(job_id)
+        return spec
+
     # --- due runs -------------------------------------------------------------------------
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         """Called by the executor (GUI thread) with every due time of one job."""
         try:
-            spec = self._specs.get(job_id) or self.jobs.get(job_id)
+            spec = self._spec(job_id)
         except JobNotFound:
             log.warning("scheduler fired %s, which has no definition; removing it", job_id)
             self.scheduler.remove_job(job_id)
             return
         now = datetime.now(timezone.utc)
         self._apply_plan(spec, plan_due_runs(spec, run_times, now))
-        self.events.jobs_changed.emit((job_id,))  # its next run time moved
+        self._jobs_changed((job_id,))  # its next run time moved
 
     def _apply_plan(self, spec: JobSpec, plan: Any) -> None:
         self.dispatcher.record_missed(spec, list(plan.missed))
@@ -176,6 +245,8 @@ class JobService:
     def add_job(self, spec: JobSpec, *, allow_duplicate_name: bool = False) -> JobSpec:
         """Save a new job. A name another job has is refused (DuplicateName, a
         JobValidationError) unless allowed: names are references too (jobs.names)."""
+        from jobs.names import check_new_name  # (with jobs.transfer: TOML, which reads never need)
+
         validate_job(spec)
         if not allow_duplicate_name:
             check_new_name(self.jobs, replace(spec, id=""))
@@ -184,6 +255,8 @@ class JobService:
         return saved
 
     def update_job(self, spec: JobSpec, *, allow_duplicate_name: bool = False) -> JobSpec:
+        from jobs.names import check_new_name
+
         validate_job(spec, allow_past_date=_unchanged_date(self.jobs.get(spec.id), spec))
         if not allow_duplicate_name:
             check_new_name(self.jobs, spec)
@@ -194,13 +267,15 @@ class JobService:
     def import_jobs(self, specs: list[JobSpec], *, allow_duplicate_name: bool = False) -> list[JobSpec]:
         """Add or update several definitions at once (all were validated by the caller). A job
         without an id replaces the one job of its name; name conflicts raise ImportProblem."""
+        from jobs.names import plan_import
+
         specs = plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
             self._specs[spec.id] = spec
             if self.scheduling:
                 add_to_scheduler(self.scheduler, spec)
-        self.events.jobs_changed.emit(())
+        self._jobs_changed(())
         return saved
 
     def remove_job(self, job_id: str) -> None:
@@ -208,7 +283,7 @@ class JobService:
         self._specs.pop(job_id, None)
         if self.scheduling and self.scheduler.get_job(job_id):
             self.scheduler.remove_job(job_id)
-        self.events.jobs_changed.emit((job_id,))
+        self._jobs_changed((job_id,))
 
     def set_paused(self, job_id: str, paused: bool) -> JobSpec:
         spec = self.jobs.set_paused(job_id, paused)
@@ -220,7 +295,7 @@ class JobService:
                 self.scheduler.pause_job(job_id)
             else:
                 self.scheduler.resume_job(job_id)  # next run computed from now: pausing skips runs
-        self.events.jobs_changed.emit((job_id,))
+        self._jobs_changed((job_id,))
         return spec
 
     def set_all_paused(self, paused: bool) -> int:
@@ -233,7 +308,7 @@ class JobService:
         self._specs[spec.id] = spec
         if self.scheduling:
             add_to_scheduler(self.scheduler, spec)
-        self.events.jobs_changed.emit((spec.id,))
+        self._jobs_changed((spec.id,))
 
     # --- runs -----------------------------------------------------------------------------
 
@@ -274,7 +349,8 @@ class JobService:
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
-        self._apply_runner_settings()
+        if self._dispatcher is not None:  # else it starts with the new settings
+            self._apply_runner_settings(self._dispatcher)
         return self.settings
 
     # --- reads for the window (typed, so it never reaches past the service) ---------------
@@ -313,11 +389,18 @@ class JobService:
         next time from now; paused and finished jobs have none. `specs`: the definitions when
         the caller has them already (else they are read).
         """
+        wanted = None if specs is None or len(specs) > _FEW else [spec.id for spec in specs]
         with self.engine.connect() as conn:
             has_table = conn.execute(
                 text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
             ).first()
-            stored: dict[str, float | None] = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all()) if has_table else {}
+            stored: dict[str, float | None] = {}
+            if has_table and wanted is None:
+                stored = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all())
+            elif has_table and wanted:  # a few jobs (show): their rows only, not all 10,000
+                marks = ", ".join("?" for _ in wanted)
+                sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
+                stored = dict(conn.exec_driver_sql(sql, tuple(wanted)).all())
         out = {}
         now = datetime.now(timezone.utc)
         for spec in self.jobs.all() if specs is None else specs:
@@ -333,17 +416,23 @@ class JobService:
                     out[spec.id] = upcoming[0]
         return out
 
-    def upcoming(self, *, limit: int = UPCOMING_LIMIT, horizon: timedelta = UPCOMING_HORIZON) -> list[tuple[datetime, JobSpec]]:
+    def upcoming(self, *, limit: int | None = None, horizon: timedelta | None = None) -> list[tuple[datetime, JobSpec]]:
         """Upcoming fires, soonest first: every active job's next run, then the nearest further
         fires within `horizon` up to `limit` rows (jobs.upcoming.FireTimes.upcoming)."""
-        specs = self.jobs.all()
-        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=limit, horizon=horizon)
+        from jobs.upcoming import UPCOMING_HORIZON, UPCOMING_LIMIT
 
-    def timeline(self, *, span: timedelta = TIMELINE_SPAN, max_marks: int = MAX_MARKS) -> list[Lane]:
+        specs = self.jobs.all()
+        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=UPCOMING_LIMIT if limit is None else limit,
+                                        horizon=UPCOMING_HORIZON if horizon is None else horizon)  # fmt: skip
+
+    def timeline(self, *, span: timedelta | None = None, max_marks: int | None = None) -> list[Lane]:
         """Every active job's fires over the next `span`: listed, or summed up when dense
         (jobs.upcoming.FireTimes.timeline)."""
+        from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN
+
         specs = self.jobs.all()
-        return self.fire_times.timeline(specs, self.next_run_times(specs), span=span, max_marks=max_marks)
+        return self.fire_times.timeline(specs, self.next_run_times(specs), span=TIMELINE_SPAN if span is None else span,
+                                        max_marks=MAX_MARKS if max_marks is None else max_marks)  # fmt: skip
 
 
 def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:

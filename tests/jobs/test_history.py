@@ -95,3 +95,28 @@ def test_retention_by_age_and_count_keeps_each_jobs_newest_run(history, tmp_path
     assert remaining == set(recent[-3:]) | {lonely_old_b}  # b's only run survives its age
     assert removed == 5
     assert not log.exists()
+
+
+def test_newest_rows_of_many_jobs_come_in_chunks_and_match_a_query_per_job(history):
+    """1,203 jobs (more than one statement's worth of ids), asked twice over, some with no runs."""
+    jobs = [spec(f"j{n:04d}", f"Job {n}") for n in range(1203)]
+    rows = []
+    for n, job in enumerate(jobs):
+        for status in (RunStatus.MISSED, RunStatus.SKIPPED)[: n % 3]:  # every third job never ran
+            rows.append((job, RunCause.SCHEDULED, status, None, "x"))
+    history.create_many(rows)
+    running = history.create(jobs[5], RunCause.MANUAL, RunStatus.QUEUED)
+    history.mark_started(running, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), Path("/tmp/r.log"))
+    asked = [job.id for job in jobs] * 2 + ["gone"]
+    expected = {}
+    for job in jobs:
+        newest = history.query(HistoryQuery(job_id=job.id, limit=1))
+        if newest:
+            expected[job.id] = newest[0]
+    assert history.last_runs(asked) == expected
+    outcomes = history.last_outcomes(asked)
+    assert set(outcomes) == set(expected) and len(expected) == 802
+    for job_id, record in expected.items():
+        assert outcomes[job_id].status is record.status
+        assert outcomes[job_id].at == (record.started_at or record.queued_at)
+    assert outcomes["j0005"].status is RunStatus.RUNNING and outcomes["j0005"].at.year == 2026
