@@ -24,7 +24,13 @@ def show_at(window, qtbot, width: int) -> None:
     window.resize(width, 700)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.wait(50)  # the resize reaches the table
+    table, header = window.jobs_table, window.jobs_table.horizontalHeader()
+
+    def settled() -> bool:  # the resize reached the table and its columns were fitted (slow under load)
+        shown = sum(header.sectionSize(c) for c in range(len(HEADERS)) if not header.isSectionHidden(c))
+        return shown <= table.viewport().width() and not table.horizontalScrollBar().isVisible()
+
+    qtbot.waitUntil(settled, timeout=3000)
 
 
 def test_narrow_window_keeps_names_readable_without_a_scrollbar(window, qtbot):
