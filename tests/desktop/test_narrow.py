@@ -26,10 +26,16 @@ def show_at(window, qtbot, width: int) -> None:
     qtbot.waitExposed(window)
     table, header = window.jobs_table, window.jobs_table.horizontalHeader()
 
-    def settled() -> bool:  # the resize reached the table and its columns were fitted (slow under load)
-        shown = sum(header.sectionSize(c) for c in range(len(HEADERS)) if not header.isSectionHidden(c))
-        return shown <= table.viewport().width() and not table.horizontalScrollBar().isVisible()
+    last: list[object] = [None]
 
+    def settled() -> bool:
+        """The resize reached the table and its columns were fitted: nothing moved between two
+        polls (events are processed in between). Fixed waits were too short under load."""
+        state = (table.viewport().width(), tuple((header.sectionSize(c), header.isSectionHidden(c)) for c in range(len(HEADERS))))
+        same, last[0] = state == last[0], state
+        return same
+
+    qtbot.wait(20)
     qtbot.waitUntil(settled, timeout=3000)
 
 
