@@ -9,7 +9,24 @@ that implements `Runner`: start a run from a frozen `RunRequest`, report it thro
 in `RunStarted`. The dispatcher, history and the window need no change.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunStarted, Stream
-from jobs.runners.local import LocalRunner
+
+if TYPE_CHECKING:
+    from jobs.runners.local import LocalRunner
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded when asked for: history and read-only commands import the protocol (base.py)
+    # and must not pay for psutil and the process code (issue 10).
+    if name == "LocalRunner":
+        from jobs.runners.local import LocalRunner
+
+        return LocalRunner
+    raise AttributeError(name)
+
 
 __all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
