@@ -33,7 +33,7 @@ from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
-from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
+from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.naming import named
@@ -46,6 +46,7 @@ from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
 from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel, upcoming_empty_text
+from jobs.job_state import FINISHED
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.paths import DataDir
 from jobs.service import JobService
