@@ -247,7 +247,7 @@ class JobService:
             recovered: list[int] = self._recovered or []
             for run_id in recovered:
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
-        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
+        return self.dispatcher.submit(spec, RunCause.MANUAL)  # no slot: nothing was scheduled
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)

@@ -273,7 +273,7 @@ def _display(record: RunRecord, column: int) -> str:
         return record.job_name
     if column == CAUSE:
         return record.cause.value.capitalize()
-    if column == SCHEDULED:  # a run started by hand has no slot (the core records "now")
+    if column == SCHEDULED:  # a run started by hand has no slot (older rows say when it was asked for)
         return NO_VALUE if record.cause is RunCause.MANUAL else format_time(record.scheduled_at)
     if column == STARTED:
         return NO_VALUE if never_started(record) else format_time(record.started_at)
