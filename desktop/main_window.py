@@ -19,7 +19,6 @@ joined, IPC closed, running process trees killed, service shut down, the instanc
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
@@ -59,7 +58,6 @@ log = logging.getLogger(__name__)
 
 JOBS_TAB, UPCOMING_TAB, TIMELINE_TAB, HISTORY_TAB = range(4)
 TICK_MS = 1000
-TIMELINE_SPAN = timedelta(hours=24)
 TRAY_NOTICE_KEY = "tray/closeNoticeShown"
 
 
@@ -174,10 +172,9 @@ class MainWindow(QMainWindow):
             if finished:
                 self.tray.set_last_failed(max(finished, key=lambda r: r.id).status.is_failure)
         self.jobs_model.apply_snapshot(snapshot)
-        if self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules) or self._timeline_stale():
-            end = datetime.now(timezone.utc) + TIMELINE_SPAN
-            self.timeline.set_fires([(when, spec.id, spec.name) for when, spec in snapshot.upcoming if when <= end])
-            self._timeline_fed_at = datetime.now(timezone.utc)
+        self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules)
+        if snapshot.complete:  # the quick first snapshot has no lanes yet
+            self.timeline.set_lanes(snapshot.lanes)
         specs = list(snapshot.specs)
         self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
         self.tray.set_jobs(specs)
@@ -190,11 +187,6 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if snapshot.broken:
             self.status.say(f"{len(snapshot.broken)} stored job(s) cannot be read; see jobdesk.log")
-
-    def _timeline_stale(self) -> bool:
-        """The timeline shows 24 h from when it was fed: refeed it at least every few minutes."""
-        fed = getattr(self, "_timeline_fed_at", None)
-        return fed is None or datetime.now(timezone.utc) - fed > timedelta(minutes=5)
 
     @Slot(object)
     def _on_run_event(self, record: RunRecord) -> None:

@@ -62,7 +62,7 @@ class StatusBar(QStatusBar):
 
     def show_next(self, fire: tuple[datetime, JobSpec] | None) -> None:
         if fire is None:
-            _set(self.next_label, "Next: nothing scheduled", "No active job has a run within the next 7 days")
+            _set(self.next_label, "Next: nothing scheduled", "No job has a run to come (every job is paused or finished)")
             return
         when, spec = fire
         name = spec.name if len(spec.name) <= NEXT_NAME_CHARS else spec.name[: NEXT_NAME_CHARS - 1] + "…"

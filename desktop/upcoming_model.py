@@ -1,7 +1,9 @@
 """The Upcoming table: the next fire times across all active jobs, soonest first.
 
-Fed from the jobs snapshot (`Snapshot.upcoming`, from `JobService.upcoming(limit=200,
-horizon=7 days)`; paused jobs have no next run and are not listed). The window's clock calls
+Fed from the jobs snapshot (`Snapshot.upcoming`, computed by the core's
+`FireTimes.upcoming` on the loader's thread): every active job's next run, however frequent the
+other jobs are, then the nearest further runs within 7 days, up to 200 rows. Paused and finished
+jobs have no next run and are not listed. The window's clock calls
 `tick()` once a second: the countdown column repaints, and when the first row has become due the
 caller asks for a fresh snapshot (the scheduler moved that job's next time).
 """
@@ -28,8 +30,8 @@ def upcoming_empty_text(specs: list[JobSpec]) -> str:
     if not specs:
         return "Nothing scheduled: there are no jobs yet (Job ▸ New job…)"
     if all(spec.paused for spec in specs):
-        return "Nothing scheduled in the next 7 days: every job is paused"
-    return "Nothing scheduled in the next 7 days"
+        return "Nothing scheduled: every job is paused"
+    return "Nothing scheduled: no job has a run to come (finished or paused)"
 
 
 class UpcomingModel(QAbstractTableModel):
