@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
+from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot
 from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
@@ -279,8 +280,11 @@ def _tooltip(item: _Row, column: int) -> str | None:
         parts = [f"Run #{record.id}: {status_text(record.status)}", format_time(last_run_time(record), seconds=True)]
         if record.exit_code is not None:
             parts.append(f"exit code {record.exit_code}")
-        if record.error:
-            parts.append(record.error.splitlines()[0][:200])
+        error = own_error(record)  # not "exit code 2" a second time
+        if error:
+            parts.append(error.splitlines()[0][:200])
+        if record.status.is_failure:
+            parts.extend(f"stderr: {line}" for line in stderr_last_lines(record, 1))
         return "\n".join(parts)
     if column == STATE:
         return _STATE_TIPS[item.state]
