@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
-from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
 from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
+from desktop.damage_notice import DamageNotice, tell_once
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.clock.start()
         self.loader.load_now()
+        if service.damage is not None:  # found before this window listened
+            self.show_database_damage(service.damage)
 
     # --- building ------------------------------------------------------------------------------
 
@@ -130,7 +133,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history, "&History")
 
         self.banner = Banner(self.tabs)  # floats over the tab bar's empty part: moves nothing
-        self.setCentralWidget(self.tabs)
+        central = named(QWidget(self), "centralArea")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.damage_notice = DamageNotice(central)  # hidden unless the database turns out damaged
+        layout.addWidget(self.damage_notice)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
     def _connect(self) -> None:
         events = self.service.events
@@ -138,6 +148,8 @@ class MainWindow(QMainWindow):
         for signal in (events.run_queued, events.run_started, events.run_finished, events.run_recorded):
             signal.connect(self._on_run_event)
         events.run_finished.connect(self._on_run_finished)
+        events.database_damaged.connect(self.show_database_damage)
+        self.damage_notice.open_folder_requested.connect(self.open_data_folder)
         self.loader.loaded.connect(self._on_snapshot)
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.tabs.currentChanged.connect(self.tick)
@@ -221,10 +233,23 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self._update_detail()
 
+    @Slot(str)
+    def show_database_damage(self, problem: str) -> None:
+        """The background check found the database damaged: no run starts any more. Say so for
+        good at the top of the window, once in a dialog, and in the tray's balloon."""
+        if not self.damage_notice.show_problem(problem):
+            return
+        log.error("database damaged; told the user: %s", problem)
+        self.damage_dialog = tell_once(self, problem)
+        if self.tray.available:
+            self.tray.show_message("Jobdesk has stopped starting runs", problem, failed=True)
+        self.refresh_status()
+
     def refresh_status(self) -> None:
         specs = self.jobs_model.specs()
         self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
-                               all_paused=bool(specs) and all(spec.paused for spec in specs))  # fmt: skip
+                               all_paused=bool(specs) and all(spec.paused for spec in specs),
+                               damaged=self.service.damage is not None)  # fmt: skip
         self.status.show_runs(self.active.running, self.active.queued)
         self.status.show_next(self.upcoming_model.first())
 

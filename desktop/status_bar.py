@@ -42,8 +42,10 @@ class StatusBar(QStatusBar):
         """A transient message on the left."""
         self.showMessage(text, ms)
 
-    def show_state(self, *, scheduling: bool, job_count: int, all_paused: bool) -> None:
-        if not scheduling:
+    def show_state(self, *, scheduling: bool, job_count: int, all_paused: bool, damaged: bool = False) -> None:
+        if damaged:
+            text = "Not starting runs: database damaged"
+        elif not scheduling:
             text = "Not scheduling"
         elif job_count and all_paused:
             text = "Paused all"

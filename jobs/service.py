@@ -60,6 +60,7 @@ class JobService:
         self._watchdog_interval = watchdog_interval
         self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
+        self.damage: str | None = None  # what the background database check found; no run starts then
 
     def _runner_settings(self) -> RunnerSettings:
         s = self.settings
@@ -109,6 +110,7 @@ class JobService:
             return
         log.error("%s; no new run will start", problem)
         self.dispatcher.refuse(problem)
+        self.damage = problem  # for a window made after the signal went out
         self.events.database_damaged.emit(problem)
 
     def recover_leftovers(self) -> None:
