@@ -12,6 +12,7 @@ the one shift of the layout cannot turn into a click on the wrong job.
 from __future__ import annotations
 
 import html
+import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
@@ -19,7 +20,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushBut
 
 from desktop.formatting import status_colour, status_icon
 from desktop.naming import named
+from desktop.tray import Tray
 from jobs.model import RunStatus
+
+log = logging.getLogger(__name__)
 
 TITLE = "The database is damaged: Jobdesk has stopped starting runs"
 STOPPED = ("No scheduled run and no run by hand starts until Jobdesk is restarted with a sound "
@@ -39,6 +43,7 @@ class DamageNotice(QFrame):
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.problem: str | None = None
+        self.dialog: QMessageBox | None = None
         self.icon_label = named(QLabel(self), "databaseDamagedIcon")
         self.text_label = named(QLabel(self), "databaseDamagedText")
         self.text_label.setWordWrap(True)
@@ -64,6 +69,17 @@ class DamageNotice(QFrame):
                                 f"<br>{html.escape(problem)}")  # fmt: skip
         self.setToolTip(f"{TITLE}\n{problem}")
         self.show()
+        return True
+
+    def announce(self, problem: str, window: QWidget, tray: Tray) -> bool:
+        """Show `problem` here, once in a dialog over `window` and in the tray's balloon (when
+        there is a tray). False if it was said already."""
+        if not self.show_problem(problem):
+            return False
+        log.error("database damaged; told the user: %s", problem)
+        self.dialog = tell_once(window, problem)
+        if tray.available:
+            tray.show_message("Jobdesk has stopped starting runs", problem, failed=True)
         return True
 
     def plain_text(self) -> str:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBo
 from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
 from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
-from desktop.damage_notice import DamageNotice, tell_once
+from desktop.damage_notice import DamageNotice
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
@@ -235,15 +235,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_database_damage(self, problem: str) -> None:
-        """The background check found the database damaged: no run starts any more. Say so for
-        good at the top of the window, once in a dialog, and in the tray's balloon."""
-        if not self.damage_notice.show_problem(problem):
-            return
-        log.error("database damaged; told the user: %s", problem)
-        self.damage_dialog = tell_once(self, problem)
-        if self.tray.available:
-            self.tray.show_message("Jobdesk has stopped starting runs", problem, failed=True)
-        self.refresh_status()
+        """No run starts any more: said for good (desktop.damage_notice)."""
+        if self.damage_notice.announce(problem, self, self.tray):
+            self.refresh_status()
 
     def refresh_status(self) -> None:
         specs = self.jobs_model.specs()
@@ -410,7 +404,6 @@ class MainWindow(QMainWindow):
         log.info("scheduling %d job(s)", self.jobs_model.rowCount())
         self.loader.request()
         self.refresh_status()
-
 
     @Slot()
     def show_window(self) -> None:
