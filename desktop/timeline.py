@@ -440,7 +440,7 @@ class TimelineView(QWidget):
                 if part.width() <= 0:
                     continue
                 fill = QColor(colour)
-                fill.setAlpha(90)
+                fill.setAlpha(120)
                 painter.setPen(QPen(colour, 1))
                 painter.setBrush(fill)
                 painter.drawRoundedRect(part, 2.5, 2.5)

@@ -125,8 +125,8 @@ class OutputView(QPlainTextEdit):
             start = cursor.position()
             cursor.insertText(text, self._formats.get(stream, self._formats["stdout"]))
             inserted += cursor.position() - start
-            if stream == "stderr":
-                block, last = self.document().findBlock(start), cursor.block()
+            if stream == "stderr" and cursor.position() > start:  # the lines it wrote on, not the next one
+                block, last = self.document().findBlock(start), self.document().findBlock(cursor.position() - 1)
                 while block.isValid():
                     block.setUserState(STDERR_LINE)
                     if block == last:
