@@ -118,7 +118,7 @@ class TimelineView(QWidget):
     def set_lanes(self, lanes: Sequence[Lane]) -> None:
         """Show `lanes` (the core's, for the next 24 hours); what falls outside the axis is left
         out. While the view is hidden they are only kept: with 10,000 jobs, laying out the lanes
-        costs ~10 ms, not worth paying at every load while another tab is shown."""
+        costs ~0.1 s, not worth paying at every load while another tab is shown."""
         self._source = list(lanes)
         self._stale = True
         if self.isVisible():
@@ -132,11 +132,16 @@ class TimelineView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         if self._stale:
             self._rebuild()
+        else:
+            self.refresh_now()
         super().showEvent(event)
 
     @Slot()
     def refresh_now(self) -> None:
-        """Move the now line; once it is an hour in, the axis starts at the current hour."""
+        """Move the now line; once it is an hour in, the axis starts at the current hour.
+        Nothing while hidden: showing it catches up."""
+        if not self.isVisible():
+            return
         self._now = _utc(self._clock())
         if self._stale or self._now - self._start >= timedelta(hours=1) or self._now < self._start:
             self._start = _hour_floor(self._now)
