@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontDatabase, QHelpEvent, QPainter, QPaintEvent, QPalette, QResizeEvent, QTextBlock
 from PySide6.QtGui import QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
@@ -183,18 +183,22 @@ class OutputView(QPlainTextEdit):
         else:
             self.margin.update(0, rect.y(), self.margin.width(), rect.height())
 
-    def event(self, event: QEvent) -> bool:
+    def viewportEvent(self, event: QEvent) -> bool:
+        """The pointer rests on the text (Qt sends tooltip events to the viewport)."""
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            pos = self.viewport().mapFrom(self, event.pos())
-            cursor = self.cursorForPosition(pos)
-            if not cursor.atBlockEnd():  # the character right of the pointer
-                cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
-            if cursor.charFormat().property(_STREAM_PROPERTY) == "stderr" and self.viewport().rect().contains(pos):
-                QToolTip.showText(event.globalPos(), STDERR_TIP, self)
-            else:
-                QToolTip.hideText()
+            self._tooltip_at(event.pos(), event.globalPos())
             return True
-        return super().event(event)
+        return super().viewportEvent(event)
+
+    def _tooltip_at(self, pos: QPoint, global_pos: QPoint) -> None:
+        cursor = self.cursorForPosition(pos)
+        if not cursor.atBlockEnd():  # the character right of the pointer
+            cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
+        on_text = pos.x() <= self.cursorRect(cursor).right() + self.fontMetrics().averageCharWidth()
+        if on_text and cursor.charFormat().property(_STREAM_PROPERTY) == "stderr":
+            QToolTip.showText(global_pos, STDERR_TIP, self.viewport())
+        else:
+            QToolTip.hideText()
 
 
 def _refresh_line(block: QTextBlock) -> None:

@@ -58,3 +58,21 @@ def test_a_damaged_database_is_said_for_good_and_no_run_starts(damaged, data_dir
     assert window.status.currentMessage() == "“Nightly” was not started: the database is damaged (see the notice at the top)"
     qtbot.wait(300)
     assert window.service.active_runs() == [] and window.service.last_runs([damaged]) == {}
+
+
+def test_the_signal_reaches_a_window_that_listens_before_the_check_ends(damaged, data_dir, qtbot):
+    """The window listens first, then starts scheduling: the notice comes from the real
+    `database_damaged` signal of the background check, not from what the service kept."""
+    from desktop.app import create_window
+
+    window = create_window(data_dir, start=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
+    try:
+        assert not window.damage_notice.problem and window.service.damage is None
+        with qtbot.waitSignal(window.service.events.database_damaged, timeout=20_000) as signal:
+            window.start_service()
+        qtbot.waitUntil(lambda: window.damage_notice.problem == signal.args[0], timeout=5000)
+        assert f"{data_dir.database} is damaged" in window.damage_notice.plain_text()
+        assert window.status.state_label.text() == "Not starting runs: database damaged"
+    finally:
+        window.shutdown()

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QHelpEvent, QPalette
+from PySide6.QtGui import QHelpEvent, QPalette, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -61,7 +61,7 @@ def last_run(window, spec: JobSpec):
 
 def hover_text(qtbot, widget, pos: QPoint) -> str:
     QToolTip.hideText()
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=3000)
     QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, pos, widget.mapToGlobal(pos)))
     return QToolTip.text() if QToolTip.isVisible() else ""
 
@@ -84,8 +84,15 @@ def assert_stderr_apart(qtbot, view, stderr: list[str], stdout_line: str) -> Non
     y_err = view.cursorRect(first).center().y()
     y_out = view.cursorRect(plain).center().y()
     assert image.pixelColor(3, y_err) != base and image.pixelColor(3, y_out) == base
-    pos = view.viewport().mapTo(view, view.cursorRect(first).center() + QPoint(8, 0))
-    assert hover_text(qtbot, view, pos) == STDERR_TIP
+    assert hover_text(qtbot, view.viewport(), inside(view, first)) == STDERR_TIP
+    assert hover_text(qtbot, view.viewport(), inside(view, plain)) == ""
+
+
+def inside(view, found) -> QPoint:
+    """A point on the second character of the text `found` (a QTextCursor selection)."""
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(found.selectionStart() + 1)
+    return view.cursorRect(cursor).center() + QPoint(3, 0)
 
 
 def test_a_failure_notification_adds_the_last_lines_of_stderr_and_its_output_sets_them_apart(window, qtbot):
