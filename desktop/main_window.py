@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
             if finished:
                 self.tray.set_last_failed(max(finished, key=lambda r: r.id).status.is_failure)
         self.jobs_model.apply_snapshot(snapshot)
-        self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules)
+        self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules, snapshot.upcoming_digest)
         if snapshot.complete:  # the quick first snapshot has no lanes yet
             self.timeline.set_lanes(snapshot.lanes)
         specs = list(snapshot.specs)

@@ -16,7 +16,7 @@ QScrollArea (`timeline_scroll_area`) when there can be many.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -40,15 +40,46 @@ TOOLTIP_LINES = 3  # more runs under the pointer than this are summed up in one 
 EMPTY_TEXT = "Nothing runs in the next 24 hours"
 
 
-@dataclass
 class _Lane:
-    """A lane as drawn: the listed fires, or a dense lane's stretches, within the axis."""
+    """A core lane as drawn: its fires or stretches within the axis, worked out when first
+    needed (only lanes on screen, under the pointer or being re-sorted ever are)."""
 
-    job_id: str
-    job_name: str
-    fires: list[datetime] = field(default_factory=list)
-    dense: Dense | None = None
-    spans: list[Span] = field(default_factory=list)
+    __slots__ = ("_lane", "_start", "_end", "_fires", "_spans")
+
+    def __init__(self, lane: Lane, start: datetime, end: datetime) -> None:
+        self._lane, self._start, self._end = lane, start, end
+        self._fires: list[datetime] | None = None
+        self._spans: list[Span] | None = None
+
+    @property
+    def job_id(self) -> str:
+        return self._lane.job.id
+
+    @property
+    def job_name(self) -> str:
+        return self._lane.job.name
+
+    @property
+    def dense(self) -> Dense | None:
+        return self._lane.dense
+
+    @property
+    def fires(self) -> list[datetime]:
+        if self._fires is None:
+            self._fires = [when for when in map(_utc, self._lane.fires) if self._start <= when <= self._end]
+        return self._fires
+
+    @property
+    def spans(self) -> list[Span]:
+        if self._spans is None:
+            dense, start, end = self._lane.dense, self._start, self._end
+            stretches = (dense.spans or ((dense.first, dense.last),)) if dense is not None else ()
+            self._spans = [(max(a, start), min(b, end)) for a, b in map(_utc_span, stretches) if b >= start and a <= end]
+        return self._spans
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.spans if self.dense is not None else self.fires)
 
     @property
     def first(self) -> datetime:
@@ -127,7 +158,7 @@ class TimelineView(QWidget):
     def _rebuild(self) -> None:
         self._now = _utc(self._clock())
         self._start = _hour_floor(self._now)
-        self._build_lanes()
+        self._build_lanes(fresh=True)
 
     def showEvent(self, event: QShowEvent) -> None:
         if self._stale:
@@ -148,19 +179,17 @@ class TimelineView(QWidget):
             self._build_lanes()
         self.update()
 
-    def _build_lanes(self) -> None:
+    def _build_lanes(self, *, fresh: bool = False) -> None:
+        """Lay out the lanes on the axis. `fresh` lanes come from the core just now: sorted by
+        first run, all from about now on, so only those starting past the end are left out (at
+        10,000 jobs this is the common case, at every load). When the axis has moved on, lanes
+        whose runs have all passed go and the rest are sorted by their first run still shown."""
         start, end = self._start, self._now + SPAN
-        lanes = []
-        for lane in self._source:
-            shown = _Lane(lane.job.id, lane.job.name, dense=lane.dense)
-            if lane.dense is not None:
-                stretches = lane.dense.spans or ((lane.dense.first, lane.dense.last),)
-                shown.spans = [(max(a, start), min(b, end)) for a, b in map(_utc_span, stretches) if b >= start and a <= end]
-            else:
-                shown.fires = [when for when in map(_utc, lane.fires) if start <= when <= end]
-            if shown.spans or shown.fires:
-                lanes.append(shown)
-        lanes.sort(key=lambda lane: (lane.first, lane.job_name.casefold(), lane.job_id))
+        if fresh:
+            lanes = [_Lane(lane, start, end) for lane in self._source if lane.first <= end]  # aware times
+        else:
+            lanes = [lane for lane in (_Lane(lane, start, end) for lane in self._source) if lane.shown]
+            lanes.sort(key=lambda lane: (lane.first, lane.job_name.casefold(), lane.job_id))
         self._lanes = lanes
         self._stale = False
         self._update_geometry()

@@ -155,8 +155,8 @@ class RunOutputPanel(QWidget):
             self._refresh_labels()
             return
         split = self._streams.feed(data, final=self._record.status.is_final)
-        if split.settled or split.provisional or data:
-            self.view.add(split.settled, split.provisional)
+        if split.text or split.replace or data:
+            self.view.add(split.text, split.provisional, replace=split.replace)
         self._refresh_header()
 
     def _find_log(self, record: RunRecord) -> Path | None:
@@ -189,7 +189,7 @@ class RunOutputPanel(QWidget):
             return
         self._streams = LogStreams(path, tail.end_offset - tail.shown_bytes)
         split = self._streams.feed(tail.data, final=record.status.is_final)
-        self.view.set_pieces(split.settled, split.provisional)
+        self.view.set_pieces(split.text, split.provisional)
 
     def _empty_text(self, record: RunRecord, *, missing: bool) -> str:
         if record.status is RunStatus.QUEUED:

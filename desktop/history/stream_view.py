@@ -6,7 +6,7 @@ and, so that it does not depend on seeing colours, every line with stderr text h
 left margin and the text says "Written to stderr" when the pointer rests on it.
 
 The newest text can be provisional (`jobs`' sidecar of stderr ranges lags the log a little,
-desktop.history.log_streams): `add` replaces the provisional end with the next read.
+desktop.history.log_streams): `add(..., replace=True)` shows it again as the next read splits it.
 """
 
 from __future__ import annotations
@@ -90,10 +90,11 @@ class OutputView(QPlainTextEdit):
         """Plain text (stdout), replacing everything."""
         self.set_pieces([("stdout", text)] if text else [])
 
-    def set_pieces(self, settled: Iterable[Piece], provisional: Iterable[Piece] = ()) -> None:
+    def set_pieces(self, pieces: Iterable[Piece], provisional: int = 0) -> None:
+        """Replace everything with `pieces`, whose last `provisional` characters may change."""
         self.setPlainText("")
         self._provisional = 0
-        self.add(settled, provisional)
+        self.add(pieces, provisional)
         self.moveCursor(QTextCursor.MoveOperation.End)
         self.ensureCursorVisible()
 
@@ -101,30 +102,28 @@ class OutputView(QPlainTextEdit):
         """Add `text` (not necessarily whole lines) at the end."""
         self.add([(stream, text)])
 
-    def add(self, settled: Iterable[Piece], provisional: Iterable[Piece] = ()) -> None:
-        """Replace the provisional end with `settled` text, then show `provisional` after it;
-        follow the end if the view was at the end."""
+    def add(self, pieces: Iterable[Piece], provisional: int | None = None, *, replace: bool = False) -> None:
+        """Add `pieces` at the end, first dropping the provisional end shown when `replace`;
+        afterwards the last `provisional` characters are the provisional end (None: nothing is).
+        Follows the end if the view was at the end."""
         bar = self.verticalScrollBar()
         following = bar.value() >= bar.maximum() - 2
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        if self._provisional:
+        if replace and self._provisional:
             cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor,
                                 min(self._provisional, cursor.position()))  # fmt: skip
             cursor.removeSelectedText()
             _refresh_line(cursor.block())
-            self._provisional = 0
-        self._insert(cursor, settled)
-        self._provisional = self._insert(cursor, provisional)
+        self._insert(cursor, pieces)
+        self._provisional = 0 if provisional is None else provisional
         if following:
             bar.setValue(bar.maximum())
 
-    def _insert(self, cursor: QTextCursor, pieces: Iterable[Piece]) -> int:
-        inserted = 0
+    def _insert(self, cursor: QTextCursor, pieces: Iterable[Piece]) -> None:
         for stream, text in pieces:
             start = cursor.position()
             cursor.insertText(text, self._formats.get(stream, self._formats["stdout"]))
-            inserted += cursor.position() - start
             if stream == "stderr" and cursor.position() > start:  # the lines it wrote on, not the next one
                 block, last = self.document().findBlock(start), self.document().findBlock(cursor.position() - 1)
                 while block.isValid():
@@ -132,7 +131,6 @@ class OutputView(QPlainTextEdit):
                     if block == last:
                         break
                     block = block.next()
-        return inserted
 
     @property
     def line_cap_reached(self) -> bool:

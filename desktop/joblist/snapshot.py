@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.upcoming_model import shown_digest
 from jobs import triggers
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
@@ -38,6 +39,7 @@ class Snapshot:
     next_runs: dict[str, datetime] = field(default_factory=dict)
     last_runs: dict[str, RunRecord] = field(default_factory=dict)
     upcoming: tuple[tuple[datetime, JobSpec], ...] = ()  # every active job's next run, then the nearest
+    upcoming_digest: int | None = None  # upcoming_model.shown_digest of those rows (made off the GUI thread)
     lanes: tuple[Lane, ...] = ()  # the Timeline: every job's fires over the next 24 hours
     schedules: dict[str, str] = field(default_factory=dict)  # job id -> schedule in words
     broken: tuple[BrokenRow, ...] = ()
@@ -169,14 +171,15 @@ class SnapshotLoader(QObject):
         upcoming = tuple(service.fire_times.upcoming(all_specs, next_runs, now=now))
         if quick_first and not self._closed:
             self._partial_applied.clear()
-            self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, (), {}, broken, complete=False))
+            self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
+                                        complete=False))  # fmt: skip
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
         lanes = tuple(service.fire_times.timeline(all_specs, next_runs, now=now))
         last_runs = service.last_runs([spec.id for spec in specs])
         schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
-        return Snapshot(specs, next_runs, last_runs, upcoming, lanes, schedules, broken)
+        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken)
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

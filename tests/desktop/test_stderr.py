@@ -200,6 +200,38 @@ def test_the_error_column_says_something_for_every_failed_run(old_runs, window, 
     assert words == ["", "Interrupted", "exit code 3"]
 
 
+class Screen:
+    """What a view would show, given the splits (the OutputView's bookkeeping, without Qt)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, str]] = []
+        self.provisional = 0
+        self.redrawn = 0  # characters shown again
+
+    def apply(self, split) -> None:
+        if split.replace and self.provisional:
+            self.redrawn += self.provisional
+            drop = self.provisional
+            while drop:
+                stream, t = self.pieces.pop()
+                if len(t) > drop:
+                    self.pieces.append((stream, t[:-drop]))
+                    drop = 0
+                else:
+                    drop -= len(t)
+        self.pieces += split.text
+        self.provisional = split.provisional
+
+    def streams(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for stream, text in self.pieces:
+            if out and out[-1][0] == stream:
+                out[-1] = (stream, out[-1][1] + text)
+            elif text:
+                out.append((stream, text))
+        return out
+
+
 def test_text_the_sidecar_does_not_list_yet_is_shown_again_once_it_does(tmp_path):
     """The runner lists a growing stderr stretch a little after writing it: the newest bytes are
     provisional until the sidecar covers them (or they are old enough), then shown for good."""
@@ -209,18 +241,36 @@ def test_text_the_sidecar_does_not_list_yet_is_shown_again_once_it_does(tmp_path
     now = [0.0]
     log = tmp_path / "1.log"
     sink = LogSink(log, 1 << 20, decode=True)
-    streams = LogStreams(log, 0, clock=lambda: now[0])
+    streams, screen = LogStreams(log, 0, clock=lambda: now[0]), Screen()
     sink.feed(b"step 1\n", "stdout")
     sink.feed("caf\u00e9 \u2013 ".encode()[:-2], "stderr")  # a character cut between two reads...
-    split = streams.feed(log.read_bytes(), final=False)
-    assert split.settled == []  # nothing listed yet: all of it may still turn out to be stderr
-    assert split.provisional == [("stdout", "step 1\ncaf\u00e9 ")]  # shown meanwhile (the cut character waits)
+    screen.apply(streams.feed(log.read_bytes(), final=False))
+    assert screen.streams() == [("stdout", "step 1\ncaf\u00e9 ")]  # not listed yet: shown, as stdout meanwhile
+    assert screen.provisional == len("step 1\ncaf\u00e9 ")  # all of it may still turn out to be stderr
     sink.take_text()  # the runner passes output on: the sidecar lists the stretch
     sink.feed("caf\u00e9 \u2013 ".encode()[-2:] + b"boom\n", "stderr")  # ...completed in the next one
     sink.feed(b"step 2\n", "stdout")  # ends the stretch: listed
-    split = streams.feed(log.read_bytes()[streams.end:], final=False)
-    assert split.settled == [("stdout", "step 1\n"), ("stderr", "caf\u00e9 \u2013 boom\n")]
-    assert split.provisional == [("stdout", "step 2\n")]
+    screen.apply(streams.feed(log.read_bytes()[streams.end:], final=False))
+    assert screen.streams() == [("stdout", "step 1\n"), ("stderr", "caf\u00e9 \u2013 boom\n"), ("stdout", "step 2\n")]
+    assert screen.provisional == len("step 2\n")
+    sink.feed(b"step 3\n", "stdout")  # the sidecar is as it was: only the new line is added
+    redrawn = screen.redrawn
+    screen.apply(split := streams.feed(log.read_bytes()[streams.end:], final=False))
+    assert not split.replace and split.text == [("stdout", "step 3\n")] and screen.redrawn == redrawn
     now[0] += SETTLE_S  # old enough: stdout for good
-    assert streams.feed(b"", final=False).settled == [("stdout", "step 2\n")]
+    screen.apply(streams.feed(b"", final=False))
+    assert screen.provisional == 0 and screen.streams()[-1] == ("stdout", "step 2\nstep 3\n")
     sink.close([])
+
+
+def test_a_fast_writer_leaves_little_to_show_again(tmp_path):
+    """A program writing megabytes a second: only the last 16 KiB are ever provisional."""
+    from desktop.history.log_streams import PROVISIONAL_MAX, LogStreams
+
+    log = tmp_path / "2.log"
+    streams = LogStreams(log, 0, clock=lambda: 0.0)
+    chunk = (b"y" * 63 + b"\n") * 4096  # 256 KiB in one read, none of it old enough to settle
+    split = streams.feed(chunk, final=False)
+    assert split.provisional == PROVISIONAL_MAX and sum(len(text) for _, text in split.text) == len(chunk)
+    later = streams.feed(chunk, final=False)
+    assert not later.replace and later.provisional == PROVISIONAL_MAX  # nothing shown again
