@@ -16,7 +16,6 @@ QScrollArea (`timeline_scroll_area`) when there can be many.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -27,10 +26,10 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QToolTip, QWidget
 from desktop.formatting import format_clock, format_relative, format_time, format_time_with_relative, status_colour
 from desktop.naming import named
 from jobs.model import RunStatus
-from jobs.upcoming import Dense, Lane
+from desktop.timeline_lanes import DrawnLane, Mark, Span, every_words, hour_floor, utc
+from jobs.upcoming import Lane
 
 Fire = tuple[datetime, str, str]  # (when, job id, job name)
-Span = tuple[datetime, datetime]
 
 SPAN = timedelta(hours=24)
 NOW_INTERVAL_MS = 30_000
@@ -38,88 +37,6 @@ HIT_TOLERANCE = 4  # px either side of a mark
 MERGE_PX = 3.0  # ticks closer than this draw as one mark
 TOOLTIP_LINES = 3  # more runs under the pointer than this are summed up in one line
 EMPTY_TEXT = "Nothing runs in the next 24 hours"
-
-
-class _Lane:
-    """A core lane as drawn: its fires or stretches within the axis, worked out when first
-    needed (only lanes on screen, under the pointer or being re-sorted ever are)."""
-
-    __slots__ = ("_lane", "_start", "_end", "_fires", "_spans")
-
-    def __init__(self, lane: Lane, start: datetime, end: datetime) -> None:
-        self._lane, self._start, self._end = lane, start, end
-        self._fires: list[datetime] | None = None
-        self._spans: list[Span] | None = None
-
-    @property
-    def job_id(self) -> str:
-        return self._lane.job.id
-
-    @property
-    def job_name(self) -> str:
-        return self._lane.job.name
-
-    @property
-    def dense(self) -> Dense | None:
-        return self._lane.dense
-
-    @property
-    def fires(self) -> list[datetime]:
-        if self._fires is None:
-            self._fires = [when for when in map(_utc, self._lane.fires) if self._start <= when <= self._end]
-        return self._fires
-
-    @property
-    def spans(self) -> list[Span]:
-        if self._spans is None:
-            dense, start, end = self._lane.dense, self._start, self._end
-            stretches = (dense.spans or ((dense.first, dense.last),)) if dense is not None else ()
-            self._spans = [(max(a, start), min(b, end)) for a, b in map(_utc_span, stretches) if b >= start and a <= end]
-        return self._spans
-
-    @property
-    def shown(self) -> bool:
-        return bool(self.spans if self.dense is not None else self.fires)
-
-    @property
-    def first(self) -> datetime:
-        return self.spans[0][0] if self.dense is not None else self.fires[0]
-
-    @property
-    def count(self) -> int:
-        return self.dense.count if self.dense is not None else len(self.fires)
-
-
-@dataclass(frozen=True)
-class _Mark:
-    left: float
-    right: float
-    fires: tuple[datetime, ...]
-
-
-def _utc(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo is not None else moment.astimezone()).astimezone(timezone.utc)
-
-
-def every_words(spacing: timedelta) -> str:
-    """"every 1 min", "every 30 s", "every 1 h 30 min": the typical time between two runs."""
-    seconds = round(spacing.total_seconds())
-    if seconds < 60:
-        return f"every {seconds} s"
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 60:
-        return f"every {minutes} min" + (f" {rest} s" if rest else "")
-    hours, minutes = divmod(minutes, 60)
-    return f"every {hours} h" + (f" {minutes} min" if minutes else "")
-
-
-def _utc_span(span: Span) -> Span:
-    return _utc(span[0]), _utc(span[1])
-
-
-def _hour_floor(moment: datetime) -> datetime:
-    """The start of `moment`'s local hour, in UTC (zones with half-hour offsets included)."""
-    return moment.astimezone().replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 
 class TimelineView(QWidget):
@@ -136,9 +53,9 @@ class TimelineView(QWidget):
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._source: list[Lane] = []
         self._stale = False  # lanes given while hidden, not laid out yet
-        self._lanes: list[_Lane] = []
-        self._now = _utc(self._clock())
-        self._start = _hour_floor(self._now)
+        self._lanes: list[DrawnLane] = []
+        self._now = utc(self._clock())
+        self._start = hour_floor(self._now)
         self._timer = QTimer(self, interval=NOW_INTERVAL_MS)
         self._timer.timeout.connect(self.refresh_now)
         self._timer.start()
@@ -156,8 +73,8 @@ class TimelineView(QWidget):
             self._rebuild()
 
     def _rebuild(self) -> None:
-        self._now = _utc(self._clock())
-        self._start = _hour_floor(self._now)
+        self._now = utc(self._clock())
+        self._start = hour_floor(self._now)
         self._build_lanes(fresh=True)
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -173,9 +90,9 @@ class TimelineView(QWidget):
         Nothing while hidden: showing it catches up."""
         if not self.isVisible():
             return
-        self._now = _utc(self._clock())
+        self._now = utc(self._clock())
         if self._stale or self._now - self._start >= timedelta(hours=1) or self._now < self._start:
-            self._start = _hour_floor(self._now)
+            self._start = hour_floor(self._now)
             self._build_lanes()
         self.update()
 
@@ -186,9 +103,9 @@ class TimelineView(QWidget):
         whose runs have all passed go and the rest are sorted by their first run still shown."""
         start, end = self._start, self._now + SPAN
         if fresh:
-            lanes = [_Lane(lane, start, end) for lane in self._source if lane.first <= end]  # aware times
+            lanes = [DrawnLane(lane, start, end) for lane in self._source if lane.first <= end]  # aware times
         else:
-            lanes = [lane for lane in (_Lane(lane, start, end) for lane in self._source) if lane.shown]
+            lanes = [lane for lane in (DrawnLane(lane, start, end) for lane in self._source) if lane.shown]
             lanes.sort(key=lambda lane: (lane.first, lane.job_name.casefold(), lane.job_id))
         self._lanes = lanes
         self._stale = False
@@ -223,7 +140,7 @@ class TimelineView(QWidget):
     def x_of(self, moment: datetime) -> float:
         left, right = self._axis()
         axis_span = (SPAN + timedelta(hours=1)).total_seconds()
-        return left + (right - left) * (_utc(moment) - self._start).total_seconds() / axis_span
+        return left + (right - left) * (utc(moment) - self._start).total_seconds() / axis_span
 
     def _lane_top(self, index: int) -> int:
         return self.header_height + index * self.lane_height
@@ -238,15 +155,15 @@ class TimelineView(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(320, self.minimumHeight())
 
-    def _marks(self, lane: _Lane) -> list[_Mark]:
-        marks: list[_Mark] = []
+    def _marks(self, lane: DrawnLane) -> list[Mark]:
+        marks: list[Mark] = []
         for when in lane.fires:
             x = self.x_of(when)
             if marks and x - marks[-1].right <= MERGE_PX:
                 last = marks[-1]
-                marks[-1] = _Mark(last.left, x, (*last.fires, when))
+                marks[-1] = Mark(last.left, x, (*last.fires, when))
             else:
-                marks.append(_Mark(x, x, (when,)))
+                marks.append(Mark(x, x, (when,)))
         return marks
 
     # --- hit tests ---------------------------------------------------------------------------
@@ -265,7 +182,7 @@ class TimelineView(QWidget):
         lane = self._lanes[index]
         if lane.dense is not None:
             return []
-        best: _Mark | None = None
+        best: Mark | None = None
         best_distance = float("inf")
         for mark in self._marks(lane):
             if mark.left - HIT_TOLERANCE <= pos.x() <= mark.right + HIT_TOLERANCE:
@@ -274,7 +191,7 @@ class TimelineView(QWidget):
                     best, best_distance = mark, distance
         return [] if best is None else [(when, lane.job_id, lane.job_name) for when in best.fires]
 
-    def band_at(self, pos: QPoint) -> tuple[_Lane, Span] | None:
+    def band_at(self, pos: QPoint) -> tuple[DrawnLane, Span] | None:
         """The dense lane and its stretch under `pos` (within HIT_TOLERANCE px)."""
         index = self.lane_at(pos)
         if index is None or self._lanes[index].dense is None:
@@ -313,7 +230,7 @@ class TimelineView(QWidget):
         return [min(fires, key=lambda fire: abs(self.x_of(fire[0]) - pos.x()))]
 
     def tooltip_text(self, pos: QPoint) -> str:
-        now = _utc(self._clock())  # when shown: the now line moves only every 30 s
+        now = utc(self._clock())  # when shown: the now line moves only every 30 s
         band = self.band_at(pos)
         if band is not None:
             return self._band_tooltip(*band, now=now)
@@ -331,7 +248,7 @@ class TimelineView(QWidget):
             return f"{lane.job_name}: {count:,} run{'s' if count != 1 else ''} in the next 24 hours"
         return ""
 
-    def _band_tooltip(self, lane: _Lane, span: Span, *, now: datetime) -> str:
+    def _band_tooltip(self, lane: DrawnLane, span: Span, *, now: datetime) -> str:
         """"Every minute — 1,440 runs in the next 24 hours, every 1 min", then when they are."""
         dense = lane.dense
         assert dense is not None
@@ -456,7 +373,7 @@ class TimelineView(QWidget):
                 rect = QRectF(mark.left - 1.5, top + inset, mark.right - mark.left + 3, self.lane_height - 2 * inset)
                 painter.drawRoundedRect(rect, 1.5, 1.5)
 
-    def _paint_band(self, painter: QPainter, palette: QPalette, lane: _Lane, top: int) -> None:
+    def _paint_band(self, painter: QPainter, palette: QPalette, lane: DrawnLane, top: int) -> None:
         """A dense lane: a lighter band with an outline over each stretch (grey up to now), and
         "1,440 runs · every 1 min" inside the widest stretch when it fits: a cue that is no colour."""
         assert lane.dense is not None
