@@ -256,6 +256,10 @@ class JobActions(QObject):
         except JobNotFound:
             self._host.say(f"“{name}” no longer exists")
             return None
+        except RuntimeError as exc:  # the core refuses every run: the database is damaged
+            log.warning("run of %s refused: %s", job_id, exc)
+            self._host.say(f"“{name}” was not started: the database is damaged (see the notice at the top)")
+            return None
         if run_id is None:
             self._host.say(f"“{name}” was not started: its previous run is still going (overlap policy)")
         else:

@@ -19,21 +19,21 @@ joined, IPC closed, running process trees killed, service shut down, the instanc
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QShowEvent
-from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
 from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
+from desktop.damage_notice import DamageNotice
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
-from desktop.joblist.model import COUNTDOWN, FINISHED, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
+from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
 from desktop.naming import named
@@ -46,6 +46,7 @@ from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
 from desktop.upcoming_model import TIME as UPCOMING_TIME, UpcomingModel, upcoming_empty_text
+from jobs.job_state import FINISHED
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.paths import DataDir
 from jobs.service import JobService
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 
 JOBS_TAB, UPCOMING_TAB, TIMELINE_TAB, HISTORY_TAB = range(4)
 TICK_MS = 1000
-TIMELINE_SPAN = timedelta(hours=24)
 TRAY_NOTICE_KEY = "tray/closeNoticeShown"
 
 
@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.clock.start()
         self.loader.load_now()
+        if service.damage is not None:  # found before this window listened
+            self.show_database_damage(service.damage)
 
     # --- building ------------------------------------------------------------------------------
 
@@ -131,7 +133,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history, "&History")
 
         self.banner = Banner(self.tabs)  # floats over the tab bar's empty part: moves nothing
-        self.setCentralWidget(self.tabs)
+        central = named(QWidget(self), "centralArea")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.damage_notice = DamageNotice(central)  # hidden unless the database turns out damaged
+        layout.addWidget(self.damage_notice)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
     def _connect(self) -> None:
         events = self.service.events
@@ -139,6 +148,8 @@ class MainWindow(QMainWindow):
         for signal in (events.run_queued, events.run_started, events.run_finished, events.run_recorded):
             signal.connect(self._on_run_event)
         events.run_finished.connect(self._on_run_finished)
+        events.database_damaged.connect(self.show_database_damage)
+        self.damage_notice.open_folder_requested.connect(self.open_data_folder)
         self.loader.loaded.connect(self._on_snapshot)
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.tabs.currentChanged.connect(self.tick)
@@ -173,10 +184,9 @@ class MainWindow(QMainWindow):
             if finished:
                 self.tray.set_last_failed(max(finished, key=lambda r: r.id).status.is_failure)
         self.jobs_model.apply_snapshot(snapshot)
-        if self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules) or self._timeline_stale():
-            end = datetime.now(timezone.utc) + TIMELINE_SPAN
-            self.timeline.set_fires([(when, spec.id, spec.name) for when, spec in snapshot.upcoming if when <= end])
-            self._timeline_fed_at = datetime.now(timezone.utc)
+        self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules, snapshot.upcoming_digest)
+        if snapshot.complete:  # the quick first snapshot has no lanes yet
+            self.timeline.set_lanes(snapshot.lanes)
         specs = list(snapshot.specs)
         self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
         self.tray.set_jobs(specs)
@@ -189,11 +199,6 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if snapshot.broken:
             self.status.say(f"{len(snapshot.broken)} stored job(s) cannot be read; see jobdesk.log")
-
-    def _timeline_stale(self) -> bool:
-        """The timeline shows 24 h from when it was fed: refeed it at least every few minutes."""
-        fed = getattr(self, "_timeline_fed_at", None)
-        return fed is None or datetime.now(timezone.utc) - fed > timedelta(minutes=5)
 
     @Slot(object)
     def _on_run_event(self, record: RunRecord) -> None:
@@ -228,10 +233,17 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self._update_detail()
 
+    @Slot(str)
+    def show_database_damage(self, problem: str) -> None:
+        """No run starts any more: said for good (desktop.damage_notice)."""
+        if self.damage_notice.announce(problem, self, self.tray):
+            self.refresh_status()
+
     def refresh_status(self) -> None:
         specs = self.jobs_model.specs()
         self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
-                               all_paused=bool(specs) and all(spec.paused for spec in specs))  # fmt: skip
+                               all_paused=bool(specs) and all(spec.paused for spec in specs),
+                               damaged=self.service.damage is not None)  # fmt: skip
         self.status.show_runs(self.active.running, self.active.queued)
         self.status.show_next(self.upcoming_model.first())
 
@@ -392,7 +404,6 @@ class MainWindow(QMainWindow):
         log.info("scheduling %d job(s)", self.jobs_model.rowCount())
         self.loader.request()
         self.refresh_status()
-
 
     @Slot()
     def show_window(self) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QTableView, QToolBar
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QMainWindow, QMenu, QTableView, QToolBar, QWidget
 
 from desktop.actions import JobActions
 from desktop.icons import icon
@@ -52,8 +52,40 @@ def build_menus(window: QMainWindow, a: JobActions, *, show_tab_action: Callable
         window.addAction(action)  # shortcuts work with the menu bar hidden too
 
 
+class FittingToolBar(QToolBar):
+    """A toolbar that shows its buttons' text only when all of it fits: below that width
+    (~930 px here) it shows icons only, so no button hides behind an overflow chevron. Each
+    button keeps its name as tooltip and accessible name."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self._full_width = 0  # the width with text beside the icons, measured while shown so
+
+    @property
+    def icons_only(self) -> bool:
+        return self.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit(event.size().width())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._full_width = 0  # measure again, with text
+            self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        super().changeEvent(event)
+
+    def fit(self, width: int) -> None:
+        if not self.icons_only:
+            self._full_width = self.sizeHint().width()
+        wanted = (Qt.ToolButtonStyle.ToolButtonIconOnly if self._full_width > width
+                  else Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # fmt: skip
+        if wanted != self.toolButtonStyle():
+            self.setToolButtonStyle(wanted)
+
+
 def build_toolbar(window: QMainWindow, a: JobActions) -> QToolBar:
-    bar = QToolBar("Main toolbar", window)
+    bar = FittingToolBar("Main toolbar", window)
     bar.setObjectName("mainToolbar")
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidg
 
 from desktop.elided_label import ElidedLabel
 from desktop.formatting import format_duration, status_icon
+from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.naming import named
 from jobs.model import JobSpec, Notify, RunRecord, RunStatus
 
@@ -39,6 +40,7 @@ FREEDESKTOP = "org.freedesktop.Notifications"
 FREEDESKTOP_PATH = "/org/freedesktop/Notifications"
 TRAY, DBUS, BANNER = "tray", "dbus", "banner"
 EXPIRE_MS = 10_000
+STDERR_LINES = 2  # of a failed run's stderr, in the notification
 
 
 def wants_notification(record: RunRecord, spec: JobSpec | None) -> bool:
@@ -54,7 +56,9 @@ def wants_notification(record: RunRecord, spec: JobSpec | None) -> bool:
 
 
 def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
-    """("Nightly report failed", "exit code 2 after 12.3 s")."""
+    """("Nightly report failed", "exit code 2 after 12.3 s\nValueError: bad row 7"): what ended,
+    then for a failure the last lines of stderr, which usually say why. An error text that only
+    repeats the exit code ("exit code 2") counts as none, so the duration is not lost."""
     name = spec.name if spec is not None else record.job_name
     if record.status is RunStatus.SUCCEEDED:
         title = f"{name} succeeded"
@@ -66,15 +70,17 @@ def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
     after = f" after {duration:.1f} s" if duration is not None and duration < 60 else (
         f" after {format_duration(duration)}" if duration is not None else ""
     )
-    if record.status is RunStatus.FAILED and record.exit_code is not None and not record.error:
-        body = f"exit code {record.exit_code}{after}"
-    elif record.error:
-        body = record.error.splitlines()[0][:300]
+    error = own_error(record)
+    if error:
+        head = error.splitlines()[0][:300]
     elif record.exit_code is not None:
-        body = f"exit code {record.exit_code}{after}"
+        head = f"exit code {record.exit_code}{after}"
     else:
-        body = f"run #{record.id}{after}"
-    return title, body
+        head = f"run #{record.id}{after}"
+    lines = [head]
+    if record.status.is_failure:
+        lines.extend(stderr_last_lines(record, STDERR_LINES))
+    return title, "\n".join(lines)
 
 
 class DesktopNotifications(QObject):
@@ -166,7 +172,7 @@ class Banner(QFrame):
     def show_message(self, title: str, body: str, record: RunRecord) -> None:
         self.run_id = record.id
         self.icon_label.setPixmap(status_icon(record.status).pixmap(16, 16))
-        self.text_label.set_full_text(f"{title} — {body}", f"{title}\n{body}")
+        self.text_label.set_full_text(" — ".join([title, *body.splitlines()]), f"{title}\n{body}")
         self.place()
         self.show()
         self.raise_()

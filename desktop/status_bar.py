@@ -42,8 +42,10 @@ class StatusBar(QStatusBar):
         """A transient message on the left."""
         self.showMessage(text, ms)
 
-    def show_state(self, *, scheduling: bool, job_count: int, all_paused: bool) -> None:
-        if not scheduling:
+    def show_state(self, *, scheduling: bool, job_count: int, all_paused: bool, damaged: bool = False) -> None:
+        if damaged:
+            text = "Not starting runs: database damaged"
+        elif not scheduling:
             text = "Not scheduling"
         elif job_count and all_paused:
             text = "Paused all"
@@ -62,7 +64,7 @@ class StatusBar(QStatusBar):
 
     def show_next(self, fire: tuple[datetime, JobSpec] | None) -> None:
         if fire is None:
-            _set(self.next_label, "Next: nothing scheduled", "No active job has a run within the next 7 days")
+            _set(self.next_label, "Next: nothing scheduled", "No job has a run to come (every job is paused or finished)")
             return
         when, spec = fire
         name = spec.name if len(spec.name) <= NEXT_NAME_CHARS else spec.name[: NEXT_NAME_CHARS - 1] + "…"

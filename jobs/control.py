@@ -16,6 +16,7 @@ from jobs import triggers
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
 from jobs.history import HistoryQuery, LastRun
+from jobs.job_state import job_state
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
@@ -36,7 +37,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None) -> dict[str, Any]:
-    state = "paused" if spec.paused else ("active" if next_run is not None else "finished")
+    state = job_state(spec, next_run)
     return {
         "id": spec.id,
         "name": spec.name,

@@ -64,6 +64,7 @@ class JobService:
         self._specs: dict[str, JobSpec] = {}
         self._watchdog_interval = watchdog_interval
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
+        self.damage: str | None = None  # what the background database check found; no run starts then
 
     @property
     def events(self) -> JobEvents:
@@ -164,6 +165,7 @@ class JobService:
             return
         log.error("%s; no new run will start", problem)
         self.dispatcher.refuse(problem)
+        self.damage = problem  # for a window made after the signal went out
         self.events.database_damaged.emit(problem)
 
     def recover_leftovers(self) -> None:
@@ -322,7 +324,7 @@ class JobService:
             recovered: list[int] = self._recovered or []
             for run_id in recovered:
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
-        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
+        return self.dispatcher.submit(spec, RunCause.MANUAL)  # no slot: nothing was scheduled
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)

@@ -9,8 +9,8 @@ as time moves on instead of recomputed.
 - `FireTimes.upcoming()`: the Upcoming table. Every active job's next run is in it, however
   frequent the others are; then the nearest further fires up to `limit`, within `horizon`.
 - `FireTimes.timeline()`: one `Lane` per job with a fire in the span: its fires, or for a job
-  too frequent to draw mark by mark a `Dense` summary (first, last, count, spacing) computed
-  without listing 1,440 times for an every-minute job.
+  too frequent to draw mark by mark a `Dense` summary (first, last, count, spacing, and the
+  stretches that have fires) computed without listing 1,440 times for an every-minute job.
 
 Times are aware UTC. Jitter is left out: previews show the planned slots.
 """
@@ -45,12 +45,19 @@ _PROBE = 9  # fires listed before a lane is checked for being dense
 
 @dataclass(frozen=True)
 class Dense:
-    """A lane with too many fires to list: all fires in the span are summed up."""
+    """A lane with too many fires to list: all fires in the span are summed up.
+
+    `spans` are the stretches of the lane that have fires: from `first` to `last` unless the
+    job pauses for longer than a gap (twice its spacing, and at least span / max_marks), e.g.
+    "*/5 9-17 * * 1-5" has a stretch per working day, not a band across the nights. Each
+    stretch starts and ends on a fire. Found with a probe per half gap, never fire by fire.
+    """
 
     first: datetime
     last: datetime
     count: int
     spacing: timedelta  # typical (median) time between two fires
+    spans: tuple[tuple[datetime, datetime], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -205,12 +212,12 @@ class FireTimes:
             for first, _, spec in _active(jobs, next_runs):
                 if first > end:
                     continue
-                lanes.append(self._lane(spec, first, end, max_marks))
+                lanes.append(self._lane(spec, first, end, max_marks, span / max(1, max_marks)))
             self._tidy({_key(spec.trigger) for spec in jobs})
         lanes.sort(key=lambda lane: (lane.first, lane.job.name, lane.job.id))
         return lanes
 
-    def _lane(self, spec: JobSpec, first: datetime, end: datetime, max_marks: int) -> Lane:
+    def _lane(self, spec: JobSpec, first: datetime, end: datetime, max_marks: int, gap: timedelta) -> Lane:
         fires = [first]
         for when, _, _ in self._stream(spec, first, 0, chunk=1):  # only as far as needed
             if when > end or len(fires) > max_marks:
@@ -219,11 +226,43 @@ class FireTimes:
             if len(fires) == _PROBE:  # frequent: count the rest without listing it, if it is many
                 counted = self._counted(spec.trigger, first, end)
                 if counted is not None and counted[0] > max_marks:
-                    return Lane(spec, dense=Dense(first, counted[1], counted[0], _typical_gap(fires)))
+                    return self._dense(spec, first, counted, fires, gap)
         if len(fires) <= max_marks:
             return Lane(spec, tuple(fires))
         counted = self._counted(spec.trigger, first, end) or self._walked(spec.trigger, first, end)
-        return Lane(spec, dense=Dense(first, counted[1], counted[0], _typical_gap(fires)))
+        return self._dense(spec, first, counted, fires, gap)
+
+    def _dense(self, spec: JobSpec, first: datetime, counted: tuple[int, datetime], fires: list[datetime],
+               gap: timedelta) -> Lane:  # fmt: skip
+        spacing = _typical_gap(fires)
+        spans = self._spans(spec.trigger, first, counted[1], max(gap, 2 * spacing))
+        return Lane(spec, dense=Dense(first, counted[1], counted[0], spacing, spans))
+
+    def _spans(self, spec: TriggerSpec, first: datetime, last: datetime, gap: timedelta) -> tuple[tuple[datetime, datetime], ...]:
+        """The stretches of [first, last] whose fires are at most `gap` apart. A probe half a gap
+        ahead that finds a fire within the gap extends the stretch (fires between can only make
+        the steps shorter); otherwise the very next fire decides."""
+        trigger = self.trigger(spec)
+
+        def from_(moment: datetime) -> datetime | None:  # the first fire at or after `moment`
+            fire = trigger.get_next_fire_time(None, moment)
+            return None if fire is None else fire.astimezone(UTC)
+
+        spans: list[tuple[datetime, datetime]] = []
+        start = stop = first
+        while True:
+            probe = from_(stop + gap / 2)
+            if probe is not None and probe <= last and probe - stop <= gap:
+                stop = probe
+                continue
+            nearer = from_(stop + TICK)
+            if nearer is not None and nearer <= last and nearer - stop <= gap:
+                stop = nearer
+                continue
+            spans.append((start, stop))
+            if nearer is None or nearer > last:
+                return tuple(spans)
+            start = stop = nearer
 
     def _counted(self, spec: TriggerSpec, first: datetime, end: datetime) -> tuple[int, datetime] | None:
         """(count, last) of the fires in [first, end] by arithmetic, when the trigger allows it."""

@@ -34,7 +34,7 @@ from desktop.formatting import (
 )
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
-from desktop.history.run_text import never_started
+from desktop.history.run_text import failure_words, never_started
 from jobs.history import HistoryQuery
 from jobs.model import RunCause, RunRecord, RunStatus
 
@@ -273,7 +273,7 @@ def _display(record: RunRecord, column: int) -> str:
         return record.job_name
     if column == CAUSE:
         return record.cause.value.capitalize()
-    if column == SCHEDULED:  # a run started by hand has no slot (the core records "now")
+    if column == SCHEDULED:  # a run started by hand has no slot (older rows say when it was asked for)
         return NO_VALUE if record.cause is RunCause.MANUAL else format_time(record.scheduled_at)
     if column == STARTED:
         return NO_VALUE if never_started(record) else format_time(record.started_at)
@@ -286,7 +286,7 @@ def _display(record: RunRecord, column: int) -> str:
     if column == EXIT_CODE:
         return NO_VALUE if record.exit_code is None else str(record.exit_code)
     if column == ERROR:
-        return elide_error(record.error)
+        return elide_error(failure_words(record))
     return ""
 
 
@@ -320,7 +320,7 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == DURATION and record.ended_at is not None:
         return f"Ended {format_time(record.ended_at, seconds=True)}"
     if column == ERROR:
-        return record.error or None
+        return failure_words(record) or None
     if column == STATUS and record.truncated:
         return f"{status_text(record.status)}; its output was cut at the log size limit"
     return None

@@ -33,6 +33,7 @@ class LogTail:
     end_offset: int = 0
     missing: bool = False
     error: str | None = None
+    data: bytes = b""  # the bytes `text` was decoded from (they start at end_offset - shown_bytes)
 
     @property
     def cut(self) -> bool:
@@ -62,7 +63,7 @@ def read_tail(path: Path | str | None, max_bytes: int = TAIL_BYTES) -> LogTail:
     partial = incomplete_utf8_suffix(data)  # a character still being written: read it next time
     if partial:
         data, end = data[:-partial], end - partial
-    return LogTail(data.decode("utf-8", errors="replace"), max(size, end), len(data), end)
+    return LogTail(data.decode("utf-8", errors="replace"), max(size, end), len(data), end, data=data)
 
 
 def read_more(path: Path | str, offset: int, max_bytes: int = TAIL_BYTES) -> tuple[bytes, int] | None:

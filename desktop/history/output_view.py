@@ -1,76 +1,44 @@
 """The run output viewer: the tail of a run's log, live while the run goes on.
 
-`OutputView` (objectName ``runOutput``) is a read-only monospace QPlainTextEdit capped at
-`MAX_LINES` blocks. `RunOutputPanel` puts a summary, the run's error, a "cut" header and the
+`OutputView` (desktop.history.stream_view, objectName ``runOutput``) shows the text with
+stderr set apart. `RunOutputPanel` puts a summary, the run's error, a "cut" header and the
 "Copy command" / "Open log file" buttons around it.
 
 Only the last 256 KiB of a log are ever read (`log_tail.read_tail`, NOTES item 31). While the
 selected run is running, each `run_output` chunk marks the view dirty and a 100 ms timer flushes
-once: the new bytes are read from the log file from where the last read ended. The file is the
-same stream the chunks come from (the runner writes it first), so the tail read at selection
-time and the live part join without a gap or a repeated line; the chunks' own text is used only
-when the file cannot be read.
+once: the new bytes are read from the log file from where the last read ended, and split into
+stdout and stderr by the runner's sidecar (desktop.history.log_streams). The file is the same
+stream the chunks come from (the runner writes it first), so the tail read at selection time and
+the live part join without a gap or a repeated line; the chunks' own text (with their stream) is
+used only when the file cannot be read.
 """
 
 from __future__ import annotations
 
-import codecs
 import html
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QPalette, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from desktop.formatting import format_size, status_colour, status_icon
 from desktop.icons import icon
+from desktop.history.log_streams import LogStreams
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
 from desktop.history.run_text import copyable_command, error_text, never_started, summary
+from desktop.history.stream_view import MAX_LINES, OutputView
 from desktop.elided_label import ElidedLabel
 from desktop.naming import named
 from jobs.events import OutputChunk
 from jobs.model import RunRecord, RunStatus
 from jobs.paths import DataDir
 
-MAX_LINES = 5000
+__all__ = ["MAX_LINES", "NO_OUTPUT_TEXT", "NO_RUN_TEXT", "OutputView", "RunOutputPanel"]
+
 FLUSH_MS = 100
 NO_RUN_TEXT = "Select a run to see its output"
 NO_OUTPUT_TEXT = "This run produced no output"
-
-
-class OutputView(QPlainTextEdit):
-    """Read-only, monospace, at most MAX_LINES lines; new text goes at the end."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("runOutput")
-        self.setAccessibleName("Run output")
-        self.setReadOnly(True)
-        self.setUndoRedoEnabled(False)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setMaximumBlockCount(MAX_LINES)
-        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.setPlaceholderText(NO_RUN_TEXT)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-
-    def set_content(self, text: str) -> None:
-        self.setPlainText(text)
-        self.moveCursor(QTextCursor.MoveOperation.End)
-        self.ensureCursorVisible()
-
-    def append_text(self, text: str) -> None:
-        """Add `text` (not necessarily whole lines) at the end; follow it if the view was at the end."""
-        bar = self.verticalScrollBar()
-        following = bar.value() >= bar.maximum() - 2
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        if following:
-            bar.setValue(bar.maximum())
-
-    @property
-    def line_cap_reached(self) -> bool:
-        return self.document().blockCount() >= MAX_LINES
 
 
 class RunOutputPanel(QWidget):
@@ -82,11 +50,10 @@ class RunOutputPanel(QWidget):
         self._data_dir = data_dir
         self._record: RunRecord | None = None
         self._log_path: Path | None = None
-        self._offset = 0  # bytes of the log already shown (file position)
+        self._streams: LogStreams | None = None  # the shown log, split into stdout and stderr
         self._file_size = 0
         self._cut = False  # the view starts after the beginning of the log
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._chunks: list[str] = []
+        self._chunks: list[tuple[str, str]] = []  # (stream, text) of live output not shown yet
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
 
@@ -100,6 +67,7 @@ class RunOutputPanel(QWidget):
         self.header_label = named(QLabel(self, wordWrap=True), "runOutputHeader")
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.view = OutputView(self)
+        self.view.setPlaceholderText(NO_RUN_TEXT)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -156,7 +124,7 @@ class RunOutputPanel(QWidget):
         """Live output of some run: collected for the shown one, flushed by the timer."""
         if self._record is None or chunk.run_id != self._record.id:
             return
-        self._chunks.append(chunk.text)
+        self._chunks.append((chunk.stream, chunk.text))
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
@@ -170,25 +138,25 @@ class RunOutputPanel(QWidget):
         path = self._log_path or self._find_log(self._record)
         if path is None:
             if chunks:  # no file to read (yet): the events' text is all there is
-                self.view.append_text("".join(chunks))
+                self.view.add(chunks)
             return
-        if self._log_path is None:
+        if self._log_path is None or self._streams is None:
             self._load()
             self._refresh_labels()
             return
-        more = read_more(path, self._offset)
+        more = read_more(path, self._streams.end)
         if more is None:
             if chunks:
-                self.view.append_text("".join(chunks))
+                self.view.add(chunks)
             return
         data, self._file_size = more
-        if len(data) >= TAIL_BYTES or self._file_size < self._offset:  # far behind, or a new file
+        if len(data) >= TAIL_BYTES or self._file_size < self._streams.end:  # far behind, or a new file
             self._load()
             self._refresh_labels()
             return
-        if data:
-            self._offset += len(data)
-            self.view.append_text(self._decoder.decode(data))
+        split = self._streams.feed(data, final=self._record.status.is_final)
+        if split.text or split.replace or data:
+            self.view.add(split.text, split.provisional, replace=split.replace)
         self._refresh_header()
 
     def _find_log(self, record: RunRecord) -> Path | None:
@@ -206,17 +174,22 @@ class RunOutputPanel(QWidget):
         """Read the tail of the shown run's log into the view."""
         record = self._record
         self._log_path = path = self._find_log(record) if record is not None else None
-        self._decoder.reset()
-        self._offset = self._file_size = 0
+        self._streams = None
+        self._file_size = 0
         self._cut = False
         if record is None:
             self.view.setPlaceholderText(NO_RUN_TEXT)
             self.view.set_content("")
             return
         tail = read_tail(path)
-        self._offset, self._file_size, self._cut = tail.end_offset, tail.total_bytes, tail.end_offset > tail.shown_bytes
+        self._file_size, self._cut = tail.total_bytes, tail.end_offset > tail.shown_bytes
         self.view.setPlaceholderText(tail.error or self._empty_text(record, missing=tail.missing))
-        self.view.set_content(tail.text)
+        if path is None or tail.missing or tail.error:
+            self.view.set_content(tail.text)
+            return
+        self._streams = LogStreams(path, tail.end_offset - tail.shown_bytes)
+        split = self._streams.feed(tail.data, final=record.status.is_final)
+        self.view.set_pieces(split.text, split.provisional)
 
     def _empty_text(self, record: RunRecord, *, missing: bool) -> str:
         if record.status is RunStatus.QUEUED:
@@ -286,6 +259,8 @@ class RunOutputPanel(QWidget):
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "view"):  # not while building
             self._colour_error()
             self._refresh_header()
+            if self._record is not None:  # the stderr colour follows: once the view has the palette too
+                QTimer.singleShot(0, self, self._load)
         super().changeEvent(event)
 
     # --- actions -----------------------------------------------------------------------------

@@ -82,10 +82,35 @@ def summary(record: RunRecord) -> str:
     return " · ".join(parts)
 
 
+def own_error(record: RunRecord) -> str | None:
+    """The run's error text unless it only repeats the exit code: every failed run has an error
+    text, "exit code 3" for a plain non-zero exit, which the exit code already says."""
+    if not record.error or (record.exit_code is not None and record.error == f"exit code {record.exit_code}"):
+        return None
+    return record.error
+
+
+def failure_words(record: RunRecord) -> str:
+    """What the History's Error column says: the error, or for a failed run without one (a row
+    written before every failure had an error text) its exit code or status."""
+    if record.error:
+        return record.error
+    if not record.status.is_failure:
+        return ""
+    return f"exit code {record.exit_code}" if record.exit_code is not None else status_text(record.status)
+
+
+def stderr_last_lines(record: RunRecord, count: int = 2, width: int = 200) -> list[str]:
+    """The last `count` non-blank lines of the run's stderr, each cut to `width` characters."""
+    lines = [line.rstrip() for line in (record.stderr_tail or "").splitlines() if line.strip()]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines[-count:]]
+
+
 def error_text(record: RunRecord) -> str:
     """The error to show prominently, or "" (a plain non-zero exit has no error text)."""
-    if not record.error:
+    error = own_error(record)
+    if not error:
         return ""
     if never_started(record) and record.status not in (RunStatus.MISSED, RunStatus.SKIPPED):
-        return f"Did not start: {record.error}"
-    return record.error
+        return f"Did not start: {error}"
+    return error

@@ -18,9 +18,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
+from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot
-from jobs.model import DateSpec, IntervalSpec, JobSpec, RunRecord
+from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
+from jobs.model import JobSpec, RunRecord
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,23 +33,12 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
-ACTIVE, PAUSED, FINISHED = "active", "paused", "finished"
 _STATE_WORDS = {ACTIVE: "Active", PAUSED: "Paused", FINISHED: "Finished"}
 _STATE_TIPS = {
     ACTIVE: "Active: runs on schedule",
     PAUSED: "Paused: scheduled runs do not happen",
     FINISHED: "Finished: it has no more runs (Run again at… gives a one-off job a new time)",
 }
-
-
-def job_state(spec: JobSpec, next_run: datetime | None) -> str:
-    """ACTIVE, PAUSED or FINISHED, by the rule of `jobdesk list` (jobs.control.job_json): a job
-    that is not paused and has no next run is finished. Only a one-off job or an interval with
-    an end can finish; any other job without a next run is between a resume and the reload."""
-    if spec.paused:
-        return PAUSED
-    can_end = isinstance(spec.trigger, DateSpec) or (isinstance(spec.trigger, IntervalSpec) and spec.trigger.end is not None)
-    return FINISHED if next_run is None and can_end else ACTIVE
 
 
 @dataclass
@@ -58,7 +49,7 @@ class _Row:
     last_run: RunRecord | None
 
     @property
-    def state(self) -> str:
+    def state(self) -> JobState:
         return job_state(self.spec, self.next_run)
 
 
@@ -177,7 +168,7 @@ class JobsModel(QAbstractTableModel):
         item = self._row_for(job_id)
         return item.next_run if item is not None else None
 
-    def state(self, job_id: str) -> str | None:
+    def state(self, job_id: str) -> JobState | None:
         """ACTIVE, PAUSED or FINISHED (None: not listed)."""
         item = self._row_for(job_id)
         return item.state if item is not None else None
@@ -260,7 +251,7 @@ def _sort_key(item: _Row, column: int) -> Any:
         moment = last_run_time(item.last_run)
         return moment.timestamp() if moment is not None else -math.inf
     if column == STATE:
-        return (ACTIVE, PAUSED, FINISHED).index(item.state)
+        return STATES.index(item.state)
     return None
 
 
@@ -289,8 +280,11 @@ def _tooltip(item: _Row, column: int) -> str | None:
         parts = [f"Run #{record.id}: {status_text(record.status)}", format_time(last_run_time(record), seconds=True)]
         if record.exit_code is not None:
             parts.append(f"exit code {record.exit_code}")
-        if record.error:
-            parts.append(record.error.splitlines()[0][:200])
+        error = own_error(record)  # not "exit code 2" a second time
+        if error:
+            parts.append(error.splitlines()[0][:200])
+        if record.status.is_failure:
+            parts.extend(f"stderr: {line}" for line in stderr_last_lines(record, 1))
         return "\n".join(parts)
     if column == STATE:
         return _STATE_TIPS[item.state]

@@ -1,34 +1,34 @@
 """The jobs snapshot: everything the window shows about jobs, loaded off the GUI thread.
 
-`SnapshotLoader` reads the definitions, next run times, last runs, the upcoming fire times and
-the schedules in words on a worker thread and hands a frozen `Snapshot` back through a queued
-signal. Requests are debounced (~200 ms) and coalesced: a burst of `jobs_changed` events costs
+`SnapshotLoader` reads the definitions, next run times, last runs, the upcoming fire times, the
+Timeline's lanes and the schedules in words on a worker thread and hands a frozen `Snapshot` back
+through a queued signal. Fire times come from the core (`JobService.fire_times`: one computation
+for Upcoming, the Timeline and the command line, its triggers and times kept between loads). Requests are debounced (~200 ms) and coalesced: a burst of `jobs_changed` events costs
 one load, and never more than one load runs at a time. Other views (the history's job filter,
 the tray's run menu) take job names from the snapshots instead of reading the store again.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import datetime, timezone
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.upcoming_model import shown_digest
 from jobs import triggers
-from jobs.model import IntervalSpec, JobSpec, RunRecord
+from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
+from jobs.upcoming import Lane
 
 log = logging.getLogger(__name__)
 
-UPCOMING_LIMIT = 200
-UPCOMING_HORIZON = timedelta(days=7)
 DEBOUNCE_MS = 200
 MAX_WAIT_MS = 1500
 
@@ -38,7 +38,9 @@ class Snapshot:
     specs: tuple[JobSpec, ...] = ()
     next_runs: dict[str, datetime] = field(default_factory=dict)
     last_runs: dict[str, RunRecord] = field(default_factory=dict)
-    upcoming: tuple[tuple[datetime, JobSpec], ...] = ()
+    upcoming: tuple[tuple[datetime, JobSpec], ...] = ()  # every active job's next run, then the nearest
+    upcoming_digest: int | None = None  # upcoming_model.shown_digest of those rows (made off the GUI thread)
+    lanes: tuple[Lane, ...] = ()  # the Timeline: every job's fires over the next 24 hours
     schedules: dict[str, str] = field(default_factory=dict)  # job id -> schedule in words
     broken: tuple[BrokenRow, ...] = ()
     took: float = 0.0  # seconds the load took
@@ -58,38 +60,6 @@ def describe_schedule(spec: JobSpec, cache: dict[Any, str]) -> str:
     if cacheable:
         cache[key] = words
     return words
-
-
-def upcoming_fires(specs: tuple[JobSpec, ...], next_runs: dict[str, datetime], triggers_cache: dict[Any, Any],
-                   *, limit: int = UPCOMING_LIMIT, horizon: timedelta = UPCOMING_HORIZON) -> list[tuple[datetime, JobSpec]]:
-    """What `JobService.upcoming()` returns, from data already loaded.
-
-    WORKAROUND: `JobService.upcoming()` reads every definition again (twice: once more through
-    `next_run_times()`) and builds a fresh APScheduler trigger per job on every call; here the
-    snapshot's own definitions and next run times are reused and triggers are cached by spec.
-    """
-    by_id = {spec.id: spec for spec in specs}
-    end = datetime.now(timezone.utc) + horizon
-    streams = [_fire_stream(by_id[job_id], first, triggers_cache) for job_id, first in next_runs.items() if job_id in by_id]
-    out: list[tuple[datetime, JobSpec]] = []
-    for when, job_id in heapq.merge(*streams):
-        if when > end or len(out) >= limit:
-            break
-        out.append((when, by_id[job_id]))
-    return out
-
-
-def _fire_stream(spec: JobSpec, first: datetime, cache: dict[Any, Any]) -> Iterator[tuple[datetime, str]]:
-    trigger = spec.trigger
-    if isinstance(trigger, IntervalSpec) and trigger.jitter:
-        trigger = replace(trigger, jitter=None)  # previews show the planned slots
-    aps = cache.get(trigger)
-    if aps is None:
-        aps = cache[trigger] = triggers.to_aps_trigger(trigger)
-    when: datetime | None = first
-    while when is not None:
-        yield when.astimezone(timezone.utc), spec.id
-        when = aps.get_next_fire_time(when, when)
 
 
 class SnapshotLoader(QObject):
@@ -127,7 +97,6 @@ class SnapshotLoader(QObject):
         self._again = False
         self._closed = False
         self._words: dict[Any, str] = {}
-        self._triggers: dict[Any, Any] = {}
         self._partial_applied = threading.Event()
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
@@ -197,19 +166,20 @@ class SnapshotLoader(QObject):
         service = self._service
         all_specs, broken_rows = service.read_jobs()
         specs, broken = tuple(all_specs), tuple(broken_rows)
-        next_runs = service.next_run_times()
-        if len(self._triggers) > 4 * len(specs) + 64:
-            self._triggers.clear()  # forget triggers of edited or deleted jobs
-        upcoming = tuple(upcoming_fires(specs, next_runs, self._triggers))
+        next_runs = service.next_run_times(all_specs)
+        now = datetime.now(timezone.utc)
+        upcoming = tuple(service.fire_times.upcoming(all_specs, next_runs, now=now))
         if quick_first and not self._closed:
             self._partial_applied.clear()
-            self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, {}, broken, complete=False))
+            self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
+                                        complete=False))  # fmt: skip
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
+        lanes = tuple(service.fire_times.timeline(all_specs, next_runs, now=now))
         last_runs = service.last_runs([spec.id for spec in specs])
         schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
-        return Snapshot(specs, next_runs, last_runs, upcoming, schedules, broken)
+        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken)
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

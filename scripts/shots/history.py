@@ -141,7 +141,7 @@ def save_history_screenshots(out_dir: Path) -> list[Path]:
         try:
             ids = build_history(service)
             now = datetime.now(timezone.utc)
-            fires = [(when, spec.id, spec.name) for when, spec in service.upcoming(horizon=timedelta(hours=24))]
+            lanes = service.timeline()
             light = QApplication.style().standardPalette()
             for mode, palette in (("light", light), ("dark", dark_palette())):
                 panel = HistoryPanel(service)
@@ -154,7 +154,7 @@ def save_history_screenshots(out_dir: Path) -> list[Path]:
                 panel.deleteLater()
 
                 view = TimelineView(clock=lambda: now)
-                view.set_fires(fires)
+                view.set_lanes(lanes)
                 area = timeline_scroll_area(view)
                 area.setPalette(palette)
                 saved.append(_grab(area, out_dir / f"timeline-{mode}.png", (960, 220)))

@@ -5,7 +5,8 @@ with a very long name, one paused, one in another time zone, one that really run
 pictures are taken) and a history with successes, a failure with its output, a missed and a
 skipped slot; then it grabs the real main window offscreen at a fixed size: main-light/dark.png
 (Jobs tab, the running job selected), history-output-light/dark.png (History tab with the
-failed run's output), upcoming-light.png, timeline-dark.png, main-narrow-light.png (820 px wide)
+failed run's output, its traceback from stderr set apart), upcoming-light.png, timeline-light/dark.png
+(a dense lane among them), main-narrow-light.png (820 px wide)
 and, through the editor's own helper, editor-cron-error-light/dark.png. Window state goes to a
 temporary QSettings folder, never to the user's settings.
 """
@@ -33,6 +34,7 @@ from jobs import triggers
 from jobs.db import run_table
 from jobs.model import CronSpec, IntervalSpec, JobSpec, Notify, RunCause, RunStatus
 from jobs.paths import resolve_data_dir
+from jobs.runlog import ranges_path
 from jobs.service import JobService
 
 SIZE = (1280, 800)
@@ -63,6 +65,8 @@ def sample_jobs(scripts: Path) -> list[JobSpec]:
                 trigger=CronSpec("*/30 9-17 * * 1-5", zone), tags=("research",), paused=True),
         JobSpec(name="Paris office digest", command=(py, "reports/digest.py", "--office", "paris"),
                 trigger=CronSpec("0 8 * * 1-5", _foreign_zone(zone)), tags=("reports",)),
+        JobSpec(name="Poll the order inbox", command=(py, "orders/poll_inbox.py"),
+                trigger=CronSpec("*/5 7-19 * * *", zone), tags=("ops",)),
         JobSpec(name="Rebuild search index", command=(_python(), "rebuild_index.py"), cwd=str(scripts),
                 trigger=CronSpec("0 */6 * * *", zone), tags=("ops",)),
     ]  # fmt: skip
@@ -83,9 +87,9 @@ def _foreign_zone(local: str) -> str:
                 if now.astimezone(ZoneInfo(z)).utcoffset() != now.astimezone().utcoffset())  # fmt: skip
 
 
-_FAILURE_OUTPUT = "".join(
-    [f"2026-11-30 10:00:{i:02d} INFO fetched page {i} of 40 (250 rows)\n" for i in range(1, 19)]
-    + [
+_FAILURE_STDOUT = "".join(f"2026-11-30 10:00:{i:02d} INFO fetched page {i} of 40 (250 rows)\n" for i in range(1, 19))
+_FAILURE_STDERR = "".join(
+    [
         "Traceback (most recent call last):\n",
         '  File "/home/analyst/etl/sync_crm.py", line 88, in <module>\n',
         "    upload(batch)\n",
@@ -98,7 +102,7 @@ _FAILURE_OUTPUT = "".join(
 
 def add_history(service: JobService, specs: list[JobSpec]) -> int:
     """Realistic rows (and logs) for `specs`; returns the id of the failed run."""
-    sales, crm, dashboards, kpi, backup, clean, close, _scrape, digest, _indexer = specs
+    sales, crm, dashboards, kpi, backup, clean, close, _scrape, digest, _poll, _indexer = specs
     now = time.time()
     plan = [  # (job, status, minutes ago, seconds taken, exit code, error, output)
         (backup, RunStatus.SUCCEEDED, 60 * 9, 312.4, 0, None, "backed up 1,204 files (3.2 GiB)\n"),
@@ -109,7 +113,7 @@ def add_history(service: JobService, specs: list[JobSpec]) -> int:
         (dashboards, RunStatus.SUCCEEDED, 50, 2.1, 0, None, "refreshed 12 dashboards\n"),
         (dashboards, RunStatus.SKIPPED, 5, None, None, "skipped: a previous run was still going", None),
         (digest, RunStatus.SUCCEEDED, 60 * 27, 12.0, 0, None, "digest mailed to 14 people\n"),
-        (crm, RunStatus.FAILED, 35, 95.7, 1, None, _FAILURE_OUTPUT),
+        (crm, RunStatus.FAILED, 35, 95.7, 1, "exit code 1", _FAILURE_STDOUT + _FAILURE_STDERR),
     ]
     failure = 0
     with service.engine.begin() as conn:
@@ -128,6 +132,11 @@ def add_history(service: JobService, specs: list[JobSpec]) -> int:
                 path.write_text(output, encoding="utf-8")
                 conn.execute(run_table.update().where(run_table.c.id == run_id)
                              .values(log_path=str(path), output_bytes=path.stat().st_size))  # fmt: skip
+                if output.endswith(_FAILURE_STDERR):  # the traceback came on stderr, as the runner records it
+                    start = len(output.encode()) - len(_FAILURE_STDERR.encode())
+                    ranges_path(path).write_text(f"{start} {path.stat().st_size}\n")
+                    conn.execute(run_table.update().where(run_table.c.id == run_id)
+                                 .values(stderr_tail=_FAILURE_STDERR.rstrip("\n")))  # fmt: skip
             if status is RunStatus.FAILED:
                 failure = run_id
     return failure
@@ -197,10 +206,11 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
             window.tabs.setCurrentIndex(1)
             settle()
             saved.append(_grab(window, out_dir / "upcoming-light.png"))
-            app.setPalette(dark_palette())
-            window.tabs.setCurrentIndex(2)
-            settle()
-            saved.append(_grab(window, out_dir / "timeline-dark.png"))
+            for mode, palette in (("light", light_palette()), ("dark", dark_palette())):
+                app.setPalette(palette)
+                window.tabs.setCurrentIndex(2)
+                settle()
+                saved.append(_grab(window, out_dir / f"timeline-{mode}.png"))
             app.setPalette(light_palette())
             window.resize(*NARROW)
             window.select_job(specs[1].id)  # the long name

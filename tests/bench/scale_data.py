@@ -65,8 +65,10 @@ def _insert_runs(database: Path, jobs: list[tuple[str, str]], runs: int, rng: ra
     started = time.perf_counter()
     conn = sqlite3.connect(database)
     conn.execute("PRAGMA synchronous=OFF")
-    columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
-    base = {name: None for name in columns}
+    info = list(conn.execute("PRAGMA table_info(runs)"))  # (cid, name, type, notnull, default, pk)
+    columns = [row[1] for row in info]
+    # Columns added by later schema versions take their declared default (NOT NULL ones included)
+    base = {row[1]: (None if row[4] is None else conn.execute(f"SELECT {row[4]}").fetchone()[0]) for row in info}
     now = time.time()
     span = 80 * 86400
     made = 0

@@ -30,7 +30,7 @@ def test_upcoming_says_why_it_is_empty(window, qtbot):
     assert not message.isVisible()
     window.service.set_paused(spec.id, True)
     qtbot.waitUntil(message.isVisible, timeout=5000)
-    assert message.text() == "Nothing scheduled in the next 7 days: every job is paused"
+    assert message.text() == "Nothing scheduled: every job is paused"
     assert message.geometry() == window.upcoming_table.viewport().rect()
 
 

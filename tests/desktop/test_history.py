@@ -477,9 +477,11 @@ def test_a_run_started_by_hand_has_no_scheduled_time(qtbot, repo):
     model = HistoryModel(repo.query)
     model.set_filter(HistoryFilter())
     now = datetime.now(timezone.utc)
-    model.on_run_changed(record(5, RunStatus.RUNNING, scheduled_at=now, started_at=now))  # run now: the core says "now"
+    model.on_run_changed(record(5, RunStatus.RUNNING, scheduled_at=now, started_at=now))  # a row from before manual runs had none
     index = model.index(model.row_of(5), SCHEDULED)
     assert index.data() == "—" and index.data(Qt.ItemDataRole.ToolTipRole) == "Started by hand"
+    model.on_run_changed(record(7, RunStatus.RUNNING, scheduled_at=None, started_at=now))  # as recorded now
+    assert model.index(model.row_of(7), SCHEDULED).data() == "—"
     scheduled = record(6, RunStatus.RUNNING, cause=RunCause.SCHEDULED, scheduled_at=now, started_at=now)
     model.on_run_changed(scheduled)
     assert model.index(model.row_of(6), SCHEDULED).data() != "—"

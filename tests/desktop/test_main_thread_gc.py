@@ -31,35 +31,54 @@ class _Cycle:
 
 
 def test_collections_happen_on_the_main_thread_while_a_worker_allocates(qapp, qtbot):
+    """Deterministic: the worker alone pushes the allocation count far past the threshold (it
+    keeps what it allocates, so frees cannot bring the count back), while the main thread waits
+    and so cannot collect yet; then the main thread's collector must collect, on the main
+    thread, while the worker goes on allocating. It used to pass only when the count happened to
+    be near the threshold (the worker's allocations were freed at once)."""
     collector = install_main_thread_collector()
     assert not gc.isenabled()
-    threads: list[str] = []
+    threshold = gc.get_threshold()[0]
+    starts: list[tuple[str, bool]] = []  # (thread, whether the worker was still allocating)
+    allocating = threading.Event()
+    stop = threading.Event()
+    kept: list[list[int]] = []
+    crossed: list[int] = []
 
     def record(phase: str, _info: dict) -> None:
         if phase == "start":
-            threads.append(threading.current_thread().name)
+            starts.append((threading.current_thread().name, allocating.is_set() and not stop.is_set()))
 
-    emitter = _Emitter()
-    garbage = weakref.ref(_Cycle(emitter))  # unreachable at once, freed only by a collection
-    stop = threading.Event()
-
-    def churn() -> None:
-        while not stop.is_set():
+    def allocate() -> None:
+        for i in range(10 * threshold):  # tracked containers, kept alive: the count only grows
+            kept.append([i])
+        crossed.append(gc.get_count()[0])
+        allocating.set()
+        while not stop.is_set():  # and on, while the main thread collects
             junk = [(i, [i]) for i in range(500)]
             del junk
 
-    worker = threading.Thread(target=churn, name="churn-worker", daemon=True)
+    emitter = _Emitter()
+    gc.collect()  # the counts start from 0 now: what comes next is the worker's doing
+    garbage = weakref.ref(_Cycle(emitter))  # unreachable at once, freed only by a collection
+    worker = threading.Thread(target=allocate, name="allocating-worker", daemon=True)
     gc.callbacks.append(record)
     try:
         worker.start()
-        qtbot.waitUntil(lambda: garbage() is None, timeout=5000)
+        assert allocating.wait(30)  # the main thread waits here: its collector cannot run
+        assert crossed[0] > threshold, crossed  # past the threshold by construction...
+        assert starts == []  # ...and nothing collected it, on any thread (automatic collection is off)
+        before = sum(collector.collections)
+        qtbot.waitUntil(lambda: garbage() is None, timeout=5000)  # the collector's timer, on this thread
     finally:
         stop.set()
         worker.join()
         gc.callbacks.remove(record)
-    assert threads, "nothing was collected"
-    assert set(threads) == {threading.main_thread().name}
-    assert sum(collector.collections) >= 1
+        kept.clear()
+    assert starts, "nothing was collected"
+    assert {thread for thread, _ in starts} == {threading.main_thread().name}
+    assert starts[0][1], "the first collection came after the worker had stopped allocating"
+    assert sum(collector.collections) > before
 
 
 def test_install_is_idempotent(qapp):

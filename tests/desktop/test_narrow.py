@@ -78,3 +78,28 @@ def test_columns_hidden_while_narrow_come_back_in_the_next_wide_session(window, 
     header = again.jobs_table.horizontalHeader()
     assert all(header.sectionSize(c) > 40 for c in range(len(HEADERS)))
     again.shutdown()
+
+
+def test_the_toolbar_fits_a_narrow_window_without_a_chevron(window, qtbot):
+    """At 820 px the toolbar's last buttons hid behind an overflow chevron; now it shows icons
+    only when the text does not fit, and every button stays on screen and clickable."""
+    from PySide6.QtWidgets import QToolButton
+
+    window.service.import_jobs([JobSpec(name="Backup", command=("true",), trigger=CronSpec("0 3 * * *", TZ))])
+    qtbot.waitUntil(lambda: window.jobs_proxy.rowCount() == 1, timeout=5000)
+    bar = window.toolbar
+    show_at(window, qtbot, 820)
+    chevrons = [b for b in bar.findChildren(QToolButton) if b.objectName() == "qt_toolbar_ext_button"]
+    assert not any(chevron.isVisible() for chevron in chevrons)
+    actions = [action for action in bar.actions() if not action.isSeparator()]
+    buttons = [bar.widgetForAction(action) for action in actions]
+    assert all(button.isVisible() and bar.rect().contains(button.geometry()) for button in buttons)
+    assert all(action.toolTip() for action in actions)  # the name is one hover away
+    assert bar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+
+    qtbot.mouseClick(bar.widgetForAction(window.job_actions.pause_all), Qt.MouseButton.LeftButton)  # the last group
+    qtbot.waitUntil(lambda: all(spec.paused for spec in window.service.list_jobs()), timeout=3000)
+
+    show_at(window, qtbot, 1280)  # room again: the words come back
+    assert bar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    assert not any(chevron.isVisible() for chevron in chevrons)

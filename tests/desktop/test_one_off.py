@@ -74,3 +74,42 @@ def test_the_window_and_list_agree_on_a_finished_job(window, qtbot, data_dir, tm
     (job,) = json.loads(listed.stdout)
     assert job["state"] == "finished"
     assert shown_state == "Finished"
+
+
+def test_list_and_the_window_use_one_state_rule_for_every_kind_of_job(qapp):
+    """`jobdesk list` and the State column said different things for a cron job whose next run
+    was not known (between a resume and the next read): "finished" against "Active". Both now
+    ask jobs.job_state."""
+    from desktop.joblist.model import JobsModel
+    from desktop.joblist.snapshot import Snapshot
+    from jobs.control import job_json
+    from jobs.model import CronSpec, IntervalSpec
+
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    past = datetime.now(timezone.utc) - timedelta(days=1)
+    triggers_ = {"cron": CronSpec("0 3 * * *", TZ), "interval": IntervalSpec(1, "hours", TZ),
+                 "interval-ended": IntervalSpec(1, "hours", TZ, end=past), "date": DateSpec(past, TZ)}  # fmt: skip
+    expected = {("cron", None): "active", ("interval", None): "active", ("interval-ended", None): "finished",
+                ("date", None): "finished"}  # fmt: skip
+    specs, next_runs = [], {}
+    for name, trigger in triggers_.items():
+        for paused in (False, True):
+            for next_run in (None, soon):
+                spec = JobSpec(name=f"{name} {paused} {next_run is None}", command=("true",), trigger=trigger,
+                               paused=paused, id=f"{name}-{paused}-{next_run is None}")  # fmt: skip
+                specs.append(spec)
+                if next_run is not None:
+                    next_runs[spec.id] = next_run
+    model = JobsModel()
+    model.apply_snapshot(Snapshot(tuple(specs), next_runs))
+    for spec in specs:
+        next_run = next_runs.get(spec.id)
+        listed = job_json(spec, next_run)["state"]
+        shown = state_of_model(model, spec.id)
+        kind = spec.id.split("-False")[0].split("-True")[0]
+        want = "paused" if spec.paused else expected.get((kind, next_run), "active")
+        assert (listed, shown) == (want, want.capitalize()), spec.id
+
+
+def state_of_model(model, job_id: str) -> str:
+    return model.index(model.row_of(job_id), STATE).data()

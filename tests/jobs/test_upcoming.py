@@ -146,6 +146,35 @@ def test_dense_lanes_across_a_dst_change_are_counted_right() -> None:
         assert lane.dense == Dense(fires[0], fires[-1], len(fires), lane.dense.spacing if lane.dense else None)
 
 
+def stretches(fires: list[datetime], gap: timedelta) -> list[tuple[datetime, datetime]]:
+    """The runs of `fires` whose neighbours are at most `gap` apart (what a walk says)."""
+    out = [(fires[0], fires[0])]
+    for fire in fires[1:]:
+        out[-1:] = [(out[-1][0], fire)] if fire - out[-1][1] <= gap else [out[-1], (fire, fire)]
+    return out
+
+
+@pytest.mark.parametrize(
+    "trigger, now",
+    [
+        (CronSpec("*/5 9-17 * * *", "UTC"), "2026-12-01 12:00:30"),  # two working days' stretches
+        (CronSpec("* * * * *", "UTC"), "2026-12-01 12:00:30"),  # one stretch, the whole span
+        (CronSpec("*/5 8-11,14-16 * * 1-5", PARIS), "2026-12-04 08:00"),  # Friday: two, then the weekend
+        (CronSpec("* 2 * * *", PARIS), "2026-10-24 12:00"),  # the hour that happens twice
+        (IntervalSpec(7, "minutes", "UTC", start=at("2026-11-01 00:02", "UTC")), "2026-12-01 12:00:30"),
+    ],
+)
+def test_a_dense_lane_knows_the_stretches_that_have_runs(trigger: TriggerSpec, now: str) -> None:
+    """A band across the nights would say "*/5 9-17" runs at 3 a.m.: the lane says where it runs."""
+    moment = at(now, "UTC")
+    first = first_after(trigger, moment)
+    (lane,) = FireTimes().timeline([job("j", trigger)], {"j": first}, now=moment)
+    fires = walk(trigger, first, moment + timedelta(hours=24))
+    assert lane.dense is not None
+    gap = max(timedelta(minutes=30), 2 * lane.dense.spacing)
+    assert list(lane.dense.spans) == stretches(fires, gap)
+
+
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Asia/Kolkata"]
 
 
