@@ -84,7 +84,11 @@ def _print_show(result: dict[str, Any]) -> None:
 
 def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if "run" not in result:
-        print(f"started run #{result['run_id']}")
+        if result.get("waiting_for"):
+            print(f"run #{result['run_id']} is waiting for {result['waiting_for']} "
+                  "(jobdesk run --ignore-conditions starts it now)")  # fmt: skip
+        else:
+            print(f"started run #{result['run_id']}")
         return 0
     run = result["run"]
     if getattr(args, "json", False):

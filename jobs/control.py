@@ -72,6 +72,12 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "env": dict(run.env),
         "left_processes": run.left_processes,
         "stderr_tail": run.stderr_tail,
+        "waiting_for": run.waiting_for,
+        "alerts": [
+            {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
+             "error": a.error}
+            for a in run.alerts
+        ],
     }
 
 
@@ -182,10 +188,10 @@ def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, 
 
 def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
-    run_id = service.run_now(spec.id)
+    run_id = service.run_now(spec.id, ignore_conditions=_flag(req, "ignore_conditions"))
     if run_id is None:
         raise ControlError(f"job {spec.id} ({spec.name}) is still running and its overlap policy skips new runs")
-    return {"run_id": run_id}
+    return {"run_id": run_id, "waiting_for": service.dispatcher.waiting_for(run_id)}
 
 
 def _run_record(service: JobService, req: dict[str, Any]) -> RunRecord:
@@ -295,7 +301,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
 # A wrong type is bad input, exit code 2, however the request came (issue 9, item 14).
 _NONE = type(None)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "toml": (str,),
+    "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "ignore_conditions": (bool, _NONE), "toml": (str,),
     "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
 }
 _OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}

@@ -20,6 +20,9 @@ from tzlocal import get_localzone
 
 from jobs.codec import validate_job
 from jobs import dbcheck
+from jobs.conditions.gate import ConditionGate
+from jobs.conditions.source import ConditionSource
+from jobs.conditions.system import SystemConditions
 from jobs.db import open_checked_database
 from jobs.dispatcher import Dispatcher, RunnerSettings
 from jobs.entry import set_handler
@@ -27,7 +30,7 @@ from jobs.events import JobEvents
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
 from jobs.names import check_new_name, plan_import
-from jobs.model import DateSpec, JobSpec, RunCause, RunRecord, RunStatus
+from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository
@@ -41,7 +44,9 @@ APS_TABLE = "apscheduler_jobs"
 
 
 class JobService:
-    def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0) -> None:
+    def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
+                 conditions: ConditionSource | None = None) -> None:  # fmt: skip
+        """`conditions`: where AC power and the network are read (default: this computer)."""
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
@@ -50,7 +55,9 @@ class JobService:
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
         self.events = JobEvents()
-        self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self.conditions: ConditionSource = conditions if conditions is not None else SystemConditions()
+        self.gate = ConditionGate(self.conditions)
+        self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings(), gate=self.gate)
         self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
@@ -78,6 +85,7 @@ class JobService:
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
 
         self.recover_leftovers()
+        self.resume_waiting()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -125,6 +133,19 @@ class JobService:
                     recovered.append(record.id)
         self.history.interrupt_leftovers(keep=recovered)
         self._recovered = recovered
+
+    def resume_waiting(self) -> None:
+        """Runs that were waiting for a condition when the last session ended wait again (before
+        scheduling, so the overlap policy counts them); a run whose job was removed meanwhile
+        ends missed. Only a scheduling instance does this, never a command-line run."""
+        for record in self.history.waiting():
+            try:
+                spec = self.jobs.get(record.job_id)
+            except JobNotFound:
+                self.history.finish(record.id, RunOutcome(RunStatus.MISSED, None, None, datetime.now(timezone.utc),
+                                                          error="missed: its job was removed while it waited"))
+                continue
+            self.dispatcher.resume_waiting(record, spec)
 
     def _spec_of(self, record: RunRecord) -> JobSpec:
         """The definition a leftover run belongs to; a stand-in when it was deleted since."""
@@ -237,9 +258,16 @@ class JobService:
 
     # --- runs -----------------------------------------------------------------------------
 
-    def run_now(self, job_id: str) -> int | None:
-        """Run a job at once without moving its schedule; None when its overlap policy skips it."""
+    def run_now(self, job_id: str, *, ignore_conditions: bool = False) -> int | None:
+        """Run a job at once without moving its schedule; None when its overlap policy skips it.
+
+        A job with conditions waits for them like a scheduled run. `ignore_conditions` ("Run
+        anyway") starts the job's oldest waiting run if it has one, else a new run, at once."""
         spec = self.jobs.get(job_id)
+        if ignore_conditions:
+            started = self.dispatcher.run_anyway(spec.id)
+            if started is not None:
+                return started
         if not self.scheduling and self._recovered is None:
             # The command line running a job itself (no instance holds the data directory):
             # first end what a crashed instance left running, so the job does not run twice.
@@ -247,7 +275,12 @@ class JobService:
             recovered: list[int] = self._recovered or []
             for run_id in recovered:
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
-        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
+        return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc),
+                                      ignore_conditions=ignore_conditions)
+
+    def run_anyway(self, run_id: int) -> bool:
+        """Start a waiting run now, whatever its conditions; False if it is not waiting."""
+        return self.dispatcher.release_held(run_id, anyway=True)
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)
@@ -300,7 +333,7 @@ class JobService:
         return self.dispatcher.running_count()
 
     def active_runs(self) -> list[RunRecord]:
-        """Runs queued or running now, oldest first (a run whose row is not written yet is left out)."""
+        """Runs waiting, queued or running now, oldest first (a run whose row is not written yet is left out)."""
         records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
         return [record for record in records if record is not None and not record.status.is_final]
 
