@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--allow-duplicate-name", action="store_true", help="accept names other jobs already have")
     sub.add_parser("serve", help="run the scheduler without a window")
-    cfg = sub.add_parser("config", help="show or change a core setting")
+    cfg = sub.add_parser("config", help="show or change a setting (smtp.* and alert defaults too)",
+                         description="Show all settings, one (NAME), or change one (NAME VALUE). Alerts: smtp.host, "
+                                     "smtp.port, smtp.user, smtp.password ('-' reads it from stdin), smtp.security "
+                                     "(starttls, ssl, none), smtp.from, alert_email, alert_webhook, webhook_secret.")  # fmt: skip
     cfg.add_argument("name", nargs="?")
     cfg.add_argument("value", nargs="?")
     sub.add_parser("install-desktop", help="add Jobdesk to the desktop's application menu (Linux)")
@@ -221,7 +224,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if cmd == "import":
         return _import_request(args)
     if cmd == "config":
-        return {"op": "settings", "name": args.name, "value": args.value}
+        value = args.value
+        if value == "-" and args.name in ("smtp.password", "webhook_secret"):
+            value = sys.stdin.readline().rstrip("\r\n")  # kept out of the shell's history and `ps`
+        return {"op": "settings", "name": args.name, "value": value}
     raise UsageError(f"jobdesk: unknown command {cmd!r}")
 
 

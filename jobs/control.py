@@ -13,13 +13,16 @@ from datetime import datetime
 from typing import Any, Callable
 
 from jobs import triggers
+from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
 from jobs.history import HistoryQuery
 from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
+from jobs.settings import setting_names
 from jobs.transfer import ImportProblem, export_text, parse_import
 from jobs.wire import import_size_problem
 
@@ -30,10 +33,6 @@ class ControlError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone().isoformat(timespec="seconds")
 
 
 def job_json(spec: JobSpec, next_run: datetime | None, last: RunRecord | None = None) -> dict[str, Any]:
@@ -47,37 +46,6 @@ def job_json(spec: JobSpec, next_run: datetime | None, last: RunRecord | None = 
         "last_status": last.status.value if last else None,
         "last_run": iso(last.started_at or last.queued_at) if last else None,
         "definition": job_to_dict(spec),
-    }
-
-
-def run_json(run: RunRecord) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "job_id": run.job_id,
-        "job_name": run.job_name,
-        "cause": run.cause.value,
-        "status": run.status.value,
-        "scheduled_at": iso(run.scheduled_at),
-        "started_at": iso(run.started_at),
-        "ended_at": iso(run.ended_at),
-        "duration": run.duration,
-        "exit_code": run.exit_code,
-        "error": run.error,
-        "log_path": str(run.log_path) if run.log_path else None,
-        "output_bytes": run.output_bytes,
-        "truncated": run.truncated,
-        "command": list(run.command),
-        "shell": run.shell,
-        "cwd": run.cwd,
-        "env": dict(run.env),
-        "left_processes": run.left_processes,
-        "stderr_tail": run.stderr_tail,
-        "waiting_for": run.waiting_for,
-        "alerts": [
-            {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
-             "error": a.error}
-            for a in run.alerts
-        ],
     }
 
 
@@ -272,12 +240,28 @@ def _import(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    if req.get("name") is not None and req.get("value") is not None:
+    """Show the settings (secrets masked), one setting or group (`smtp`), or change one."""
+    name, value = req.get("name"), req.get("value")
+    if name is not None and value is not None:
         try:
-            service.set_setting(req["name"], req["value"])
+            if name in ALERT_SETTING_NAMES:
+                service.set_alert_setting(name, value)
+            elif name in setting_names():
+                service.set_setting(name, value)
+            else:
+                raise ValueError(_unknown_setting(name))
         except ValueError as exc:
             raise ControlError(str(exc), 2) from None
-    return {"settings": asdict(service.settings)}
+    shown = {**asdict(service.settings), **shown_settings(service.alert_settings, service.data_dir)}
+    if name is not None and value is None:
+        shown = {key: item for key, item in shown.items() if key == name or key.startswith(f"{name}.")}
+        if not shown:
+            raise ControlError(_unknown_setting(name), 2)
+    return {"settings": shown}
+
+
+def _unknown_setting(name: str) -> str:
+    return f"unknown setting {echo(str(name))} (known: {', '.join([*setting_names(), *ALERT_SETTING_NAMES])}; smtp shows smtp.*)"
 
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {

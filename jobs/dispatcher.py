@@ -24,6 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from jobs.conditions.gate import ConditionGate
 from jobs.dispatch_holds import ConditionHolds
@@ -106,6 +107,7 @@ class Dispatcher(ConditionHolds):
         self._closed = False
         self._refusal: str | None = None
         self._held: dict[int, _Pending] = {}  # admitted, but waiting for the gate (conditions)
+        self.on_final: Callable[[RunRecord], None] | None = None  # every run that ended (alerts)
         self.gate = gate
         if gate is not None:
             gate.attach(self)
@@ -351,6 +353,8 @@ class Dispatcher(ConditionHolds):
             return
         if record is not None:
             getattr(self._events, signal_name).emit(record)
+            if signal_name == "run_finished" and self.on_final is not None:
+                self.on_final(record)  # quick: jobs.alerts.deliveries.Alerter.consider only queues it
 
     # --- conditions: held runs (jobs.dispatch_holds); a restart's waiting runs held again ----
 

@@ -18,6 +18,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
 from tzlocal import get_localzone
 
+from jobs.alerts.config import AlertSettings, load_alert_settings, save_alert_setting
+from jobs.alerts.deliveries import Alerter
 from jobs.codec import validate_job
 from jobs import dbcheck
 from jobs.conditions.gate import ConditionGate
@@ -58,6 +60,9 @@ class JobService:
         self.conditions: ConditionSource = conditions if conditions is not None else SystemConditions()
         self.gate = ConditionGate(self.conditions)
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings(), gate=self.gate)
+        self.alert_settings: AlertSettings = load_alert_settings(self.engine, data_dir)
+        self.alerter = Alerter(self.history, lambda: self.alert_settings, self._spec_or_none, self.events)
+        self.dispatcher.on_final = self.alerter.consider
         self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
@@ -86,6 +91,7 @@ class JobService:
 
         self.recover_leftovers()
         self.resume_waiting()
+        self.alerter.resume_pending()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -147,6 +153,12 @@ class JobService:
                 continue
             self.dispatcher.resume_waiting(record, spec)
 
+    def _spec_or_none(self, job_id: str) -> JobSpec | None:
+        try:
+            return self._specs.get(job_id) or self.jobs.get(job_id)
+        except JobNotFound:
+            return None
+
     def _spec_of(self, record: RunRecord) -> JobSpec:
         """The definition a leftover run belongs to; a stand-in when it was deleted since."""
         try:
@@ -164,6 +176,7 @@ class JobService:
             self.scheduler.shutdown(wait=False)
         set_handler(None)
         self.dispatcher.shutdown()
+        self.alerter.close()  # what is due is sent (bounded); later retries wait for the next start
         self.engine.dispose()
 
     @property
@@ -303,6 +316,12 @@ class JobService:
         if removed:
             log.info("history retention removed %d old runs", removed)
         return removed
+
+    def set_alert_setting(self, name: str, value: Any) -> AlertSettings:
+        """Change an SMTP, default-recipient or webhook-secret setting (jobs.alerts.config)."""
+        save_alert_setting(self.engine, self.data_dir, name, value)
+        self.alert_settings = load_alert_settings(self.engine, self.data_dir)
+        return self.alert_settings
 
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
