@@ -158,6 +158,10 @@ def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     run_id = service.run_now(spec.id, ignore_conditions=_flag(req, "ignore_conditions"))
     if run_id is None:
+        waiting = [r for r in service.active_runs() if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        if waiting:
+            raise ControlError(f"job {spec.id} ({spec.name}) has run #{waiting[0].id} waiting for {waiting[0].waiting_for} "
+                               "and its overlap policy skips new runs; --ignore-conditions starts that run now")
         raise ControlError(f"job {spec.id} ({spec.name}) is still running and its overlap policy skips new runs")
     return {"run_id": run_id, "waiting_for": service.dispatcher.waiting_for(run_id)}
 
