@@ -87,7 +87,7 @@ class Tray(QObject):
 
     @Slot(object)
     def on_run_event(self, record: RunRecord) -> None:
-        if record.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        if not record.status.is_final:
             self._active[record.id] = record
         else:
             self._active.pop(record.id, None)
@@ -112,6 +112,10 @@ class Tray(QObject):
             RUNNING: f"Jobdesk: {running} run{'s' if running != 1 else ''} in progress",
             FAILED: "Jobdesk: the last run failed",
         }[state]
+        waiting = [r for r in self._active.values() if r.status is RunStatus.WAITING]
+        if waiting:  # "1 run in progress (1 waiting for AC power)"
+            reasons = sorted({r.waiting_for or "its conditions" for r in waiting})
+            tip += f" ({len(waiting)} waiting for {reasons[0] if len(reasons) == 1 else 'conditions'})"
         if self.icon.toolTip() != tip:
             self.icon.setToolTip(tip)
 
@@ -153,6 +157,8 @@ class Tray(QObject):
         for record in sorted(self._active.values(), key=lambda r: r.id)[:RUN_MENU_LIMIT]:
             name = record.job_name if len(record.job_name) <= 50 else record.job_name[:49] + "…"
             waiting = ", waiting" if record.status is RunStatus.QUEUED else ""
+            if record.status is RunStatus.WAITING:
+                waiting = f", waiting for {record.waiting_for or 'its conditions'}"
             action = self.stop_menu.addAction(f"{name} (run #{record.id}{waiting})")
             action.setData(record.id)
             action.triggered.connect(self._stop_triggered)
