@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from jobs import triggers
@@ -17,7 +17,7 @@ from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
 from jobs.history import HistoryQuery
-from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
@@ -186,12 +186,18 @@ def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    """Stop a running or queued run: TERM to its tree, the grace time, then KILL (the
+    """Stop a running, queued or waiting run: TERM to its tree, the grace time, then KILL (the
     dispatcher does it on the run's thread; this answers at once). The run ends `killed`."""
     record = _run_record(service, req)
     if record.status.is_final:
         raise ControlError(f"run #{record.id} has already ended ({record.status.value}); nothing to stop", 2)
-    if not service.cancel_run(record.id):
+    cancelled = service.cancel_run(record.id)
+    if not cancelled and record.status is RunStatus.WAITING and not service.scheduling:
+        # Nobody is holding it (no window or `serve`; this process holds the store): end it here
+        service.history.finish(record.id, RunOutcome(RunStatus.KILLED, None, None, datetime.now(timezone.utc),
+                                                     error=f"killed while waiting for {record.waiting_for}: "
+                                                           "stopped by the user"))  # fmt: skip
+    elif not cancelled:
         raise ControlError(
             f"run #{record.id} is marked {record.status.value}, but no Jobdesk is running it: nothing to stop "
             "(it is marked interrupted when Jobdesk next starts)"

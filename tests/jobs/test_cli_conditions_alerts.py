@@ -89,6 +89,26 @@ def test_a_run_waits_for_its_server_shows_in_history_survives_a_restart_and_star
     assert run["waiting_for"] == f"127.0.0.1:{port} to answer" and run["started_at"] is not None
 
 
+def test_stop_ends_a_waiting_run_with_or_without_serve(data_dir):
+    port = free_port()
+    job_id = add(data_dir, "--require", f"network:127.0.0.1:{port}")
+    serve = start_serve(data_dir)
+    try:
+        assert jobdesk(data_dir, "run", job_id).returncode == 0
+        [first] = wait_for(lambda: [r for r in history(data_dir) if r["status"] == "waiting"])
+        stopped = jobdesk(data_dir, "stop", str(first["id"]))
+        assert (stopped.returncode, stopped.stdout) == (0, f"stopped run #{first['id']} (killed before it started)\n")
+        assert jobdesk(data_dir, "run", job_id).returncode == 0
+        [second] = wait_for(lambda: [r for r in history(data_dir) if r["status"] == "waiting"])
+    finally:
+        stop(serve)
+    stopped = jobdesk(data_dir, "stop", str(second["id"]))  # no serve: the store itself
+    assert stopped.returncode == 0, stopped.stderr
+    ended = run_status(data_dir, second["id"])
+    assert (ended["status"], ended["error"]) == ("killed", f"killed while waiting for 127.0.0.1:{port} to answer: "
+                                                           "stopped by the user")  # fmt: skip
+
+
 def test_ignore_conditions_starts_the_waiting_run(data_dir):
     port = free_port()
     job_id = add(data_dir, "--require", f"network:127.0.0.1:{port}")
