@@ -59,7 +59,8 @@ def test_a_waiting_run_shows_everywhere_and_run_anyway_starts_it(window, qtbot):
     upcoming = window.upcoming_model
     assert upcoming.index(0, COUNTDOWN).data() == "waiting"
     assert upcoming.index(0, SCHEDULE).data() == f"Waiting for {words}"
-    assert f"1 waiting for {words}" in window.tray.icon.toolTip()
+    assert window.tray.icon.toolTip() == f"Jobdesk: idle; 1 run waiting for {words}"
+    assert window.tray.state == "idle"
     window.tray.rebuild_stop_menu()
     assert [a.text() for a in window.tray.stop_menu.actions()] == [f"Sync (run #{record.id}, waiting for {words})"]
     qtbot.waitUntil(lambda: "waiting for conditions" in window.status.runs_label.text(), timeout=5000)
