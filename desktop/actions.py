@@ -388,7 +388,8 @@ class JobActions(QObject):
             self.settings_dialog.raise_()
             return
         dialog = SettingsDialog(self._service.settings, close_choice(), self._parent,
-                                alerts=self._service.alert_settings, secrets_file=str(secrets_path(self._service.data_dir)))  # fmt: skip
+                                alerts=self._service.alert_settings, secrets_file=str(secrets_path(self._service.data_dir)),
+                                webhook_secret=self._service.webhook_secret)  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_accepted)
         dialog.finished.connect(self._settings_closed)

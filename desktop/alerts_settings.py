@@ -10,6 +10,8 @@ user-only file that keeps it.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 
@@ -20,8 +22,11 @@ _SECURITY_TEXT = {"starttls": "STARTTLS (port 587)", "ssl": "SSL/TLS (port 465)"
 
 
 class AlertSettingsBox(QGroupBox):
-    def __init__(self, settings: AlertSettings, secrets_file: str, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AlertSettings, secrets_file: str, parent: QWidget | None = None, *,
+                 secret: Callable[[], str] | None = None) -> None:  # fmt: skip
+        """`secret`: gives the webhook secret, making it if needed (JobService.webhook_secret)."""
         super().__init__("Alerts: e-mail and webhooks", parent)
+        self._secret = secret or (lambda: settings.webhook_secret)
         self.setObjectName("alertSettingsBox")
         self._settings = settings
         smtp = settings.smtp
@@ -48,9 +53,9 @@ class AlertSettingsBox(QGroupBox):
         server.addWidget(self.host_edit, 1)
         server.addWidget(QLabel("port", self))
         server.addWidget(self.port_spin)
-        secret = QHBoxLayout()
-        secret.addWidget(QLabel("stored user-only", self), 1)
-        secret.addWidget(self.copy_secret_button)
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(QLabel("stored user-only", self), 1)
+        secret_row.addWidget(self.copy_secret_button)
         form = QFormLayout(self)
         form.addRow("SMTP server", server)
         form.addRow("Security", self.security_combo)
@@ -59,7 +64,7 @@ class AlertSettingsBox(QGroupBox):
         form.addRow("From", self.sender_edit)
         form.addRow("Default e-mail", self.email_edit)
         form.addRow("Default webhook", self.webhook_edit)
-        form.addRow("Webhook secret", secret)
+        form.addRow("Webhook secret", secret_row)
 
     def _line(self, name: str, text: str, placeholder: str) -> QLineEdit:
         edit = named(QLineEdit(text, self), name, name)
@@ -84,4 +89,4 @@ class AlertSettingsBox(QGroupBox):
         return out
 
     def copy_secret(self) -> None:
-        QGuiApplication.clipboard().setText(self._settings.webhook_secret)
+        QGuiApplication.clipboard().setText(self._secret())

@@ -9,6 +9,8 @@ The close behaviour is this desktop's own (QSettings, `desktop.closing`).
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from desktop.alerts_settings import AlertSettingsBox
@@ -27,7 +29,8 @@ class SettingsDialog(QDialog):
     )
 
     def __init__(self, settings: CoreSettings, close_choice: str, parent: QWidget | None = None, *,
-                 alerts: AlertSettings | None = None, secrets_file: str = "") -> None:  # fmt: skip
+                 alerts: AlertSettings | None = None, secrets_file: str = "",
+                 webhook_secret: Callable[[], str] | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Jobdesk settings")
@@ -55,7 +58,8 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(note)
-        self.alerts_box = AlertSettingsBox(alerts, secrets_file, self) if alerts is not None else None
+        self.alerts_box = (AlertSettingsBox(alerts, secrets_file, self, secret=webhook_secret)
+                           if alerts is not None else None)  # fmt: skip
         if self.alerts_box is not None:
             layout.addWidget(self.alerts_box)
         layout.addWidget(self.buttons)

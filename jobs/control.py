@@ -262,6 +262,11 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(_unknown_setting(name))
         except ValueError as exc:
             raise ControlError(str(exc), 2) from None
+    if name == "webhook_secret" and value is None:
+        try:
+            service.webhook_secret()  # asked for by name: make it now, so the receiver can be set up
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
     shown = {**asdict(service.settings), **shown_settings(service.alert_settings, service.data_dir)}
     if name is not None and value is None:
         shown = {key: item for key, item in shown.items() if key == name or key.startswith(f"{name}.")}

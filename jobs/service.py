@@ -18,7 +18,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
 from tzlocal import get_localzone
 
-from jobs.alerts.config import AlertSettings, load_alert_settings, save_alert_setting
+from jobs.alerts.config import AlertSettings, ensure_webhook_secret, load_alert_settings, save_alert_setting
 from jobs.alerts.deliveries import Alerter
 from jobs.codec import validate_job
 from jobs import dbcheck
@@ -61,7 +61,8 @@ class JobService:
         self.gate = ConditionGate(self.conditions)
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings(), gate=self.gate)
         self.alert_settings: AlertSettings = load_alert_settings(self.engine, data_dir)
-        self.alerter = Alerter(self.history, lambda: self.alert_settings, self._spec_or_none, self.events)
+        self._secret_lock = threading.Lock()
+        self.alerter = Alerter(self.history, self._alert_settings_with_secret, self._spec_or_none, self.events)
         self.dispatcher.on_final = self.alerter.consider
         self._apply_runner_settings()
         self.scheduler: Any = None
@@ -316,6 +317,20 @@ class JobService:
         if removed:
             log.info("history retention removed %d old runs", removed)
         return removed
+
+    def webhook_secret(self) -> str:
+        """The secret webhooks are signed with, made now if there is none yet (any thread)."""
+        with self._secret_lock:
+            if not self.alert_settings.webhook_secret:
+                ensure_webhook_secret(self.data_dir)
+                self.alert_settings = load_alert_settings(self.engine, self.data_dir)
+            return self.alert_settings.webhook_secret
+
+    def _alert_settings_with_secret(self) -> AlertSettings:
+        """For the alerts worker: a webhook is never sent unsigned."""
+        if not self.alert_settings.webhook_secret:
+            self.webhook_secret()
+        return self.alert_settings
 
     def set_alert_setting(self, name: str, value: Any) -> AlertSettings:
         """Change an SMTP, default-recipient or webhook-secret setting (jobs.alerts.config)."""

@@ -5,7 +5,8 @@ so `serve`, the window and the command line agree. The two secrets, the SMTP pas
 webhook secret, live in `secrets.json` in the data directory, user-only (0600) and written
 atomically: not in the database (whose backups are copied before migrations) and never in an
 export. Wherever a secret is printed or shown it is masked; the webhook secret is the user's to
-read in that file (their receiver needs it), and is generated on first use when none is set.
+read in that file (their receiver needs it); `ensure_webhook_secret` makes one the first time a
+webhook is sent or the secret is asked for, never on a mere read of the settings.
 
 Names, as `jobdesk config NAME VALUE` takes them:
   smtp.host, smtp.port (0: the security's usual port), smtp.user, smtp.password,
@@ -105,17 +106,13 @@ def parse_alert_setting(name: str, text: str) -> str:
 
 
 def load_alert_settings(engine: Engine, data_dir: DataDir) -> AlertSettings:
-    """The alert settings; a webhook secret is generated (and kept) if there is none yet."""
+    """The alert settings as stored (the webhook secret "" while none was made)."""
     with engine.connect() as conn:
         rows = dict(conn.execute(select(meta_table.c.key, meta_table.c.value)
                                  .where(meta_table.c.key.like("alert.%"))).all())  # fmt: skip
     plain = {name: rows.get(f"alert.{name}", "") for name in PLAIN_NAMES}
-    stored = _read_secrets(data_dir)
-    secret = (stored or {}).get("webhook_secret") or ""
-    if not secret and stored is not None:  # never over a file that cannot be read
-        secret = secrets.token_hex(32)
-        _write_secrets(data_dir, {**stored, "webhook_secret": secret})
-    stored = stored or {}
+    stored = _read_secrets(data_dir) or {}
+    secret = stored.get("webhook_secret", "")
     security = plain["smtp.security"] if plain["smtp.security"] in SECURITIES else "starttls"
     port = plain["smtp.port"]
     smtp = SmtpSettings(
@@ -123,6 +120,19 @@ def load_alert_settings(engine: Engine, data_dir: DataDir) -> AlertSettings:
         password=stored.get("smtp.password", ""), security=security, sender=plain["smtp.from"],
     )
     return AlertSettings(smtp, tuple(split_list(plain["alert_email"])), tuple(split_list(plain["alert_webhook"])), secret)
+
+
+def ensure_webhook_secret(data_dir: DataDir) -> str:
+    """The webhook secret, made (64 hex digits, kept user-only) if there is none yet. ValueError
+    when the secrets file exists but cannot be read (it is never overwritten)."""
+    stored = _read_secrets(data_dir)
+    if stored is None:
+        raise ValueError(f"{secrets_path(data_dir)} cannot be read; fix or remove it")
+    if not stored.get("webhook_secret"):
+        stored["webhook_secret"] = secrets.token_hex(32)
+        _write_secrets(data_dir, stored)
+        log.info("made a webhook secret in %s", secrets_path(data_dir))
+    return stored["webhook_secret"]
 
 
 def save_alert_setting(engine: Engine, data_dir: DataDir, name: str, value: Any) -> None:
@@ -152,7 +162,8 @@ def shown_settings(settings: AlertSettings, data_dir: DataDir) -> dict[str, Any]
         "smtp.host": smtp.host, "smtp.port": smtp.port, "smtp.user": smtp.user,
         "smtp.password": MASK if smtp.password else "", "smtp.security": smtp.security, "smtp.from": smtp.sender,
         "alert_email": ", ".join(settings.email), "alert_webhook": " ".join(settings.webhooks),
-        "webhook_secret": f"{MASK} (in {secrets_path(data_dir)})" if settings.webhook_secret else "",
+        "webhook_secret": f"{MASK} (in {secrets_path(data_dir)})" if settings.webhook_secret
+        else "(made when the first webhook is sent)",
     }
 
 
