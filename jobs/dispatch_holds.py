@@ -143,3 +143,21 @@ class ConditionHolds:
         self._end_unstarted(pending, status, error)
         self._release(pending)
 
+
+    def job_changed(self, job: Any) -> None:
+        """A job was saved: its held runs wait for its conditions as they are now."""
+        with self._lock:
+            held = [pending for pending in self._held.values() if pending.job.id == job.id]
+            for pending in held:
+                pending.job = job
+        if held and self.gate is not None:
+            self.gate.wake()
+
+    def job_removed(self, job_id: str) -> None:
+        """A job was deleted: its held runs end missed (they would never start)."""
+        with self._lock:
+            held = [pending for pending in self._held.values() if pending.job.id == job_id]
+            for pending in held:
+                self._held.pop(pending.run_id, None)
+        for pending in held:
+            self._end_held(pending, RunStatus.MISSED, "missed: its job was removed while it waited")

@@ -233,6 +233,7 @@ class JobService:
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
             self._specs[spec.id] = spec
+            self.dispatcher.job_changed(spec)
             if self.scheduling:
                 add_to_scheduler(self.scheduler, spec)
         self.events.jobs_changed.emit(())
@@ -241,6 +242,7 @@ class JobService:
     def remove_job(self, job_id: str) -> None:
         self.jobs.remove(job_id)
         self._specs.pop(job_id, None)
+        self.dispatcher.job_removed(job_id)
         if self.scheduling and self.scheduler.get_job(job_id):
             self.scheduler.remove_job(job_id)
         self.events.jobs_changed.emit((job_id,))
@@ -266,6 +268,7 @@ class JobService:
 
     def _schedule(self, spec: JobSpec) -> None:
         self._specs[spec.id] = spec
+        self.dispatcher.job_changed(spec)  # a waiting run waits for the conditions as saved
         if self.scheduling:
             add_to_scheduler(self.scheduler, spec)
         self.events.jobs_changed.emit((spec.id,))

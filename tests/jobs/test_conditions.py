@@ -129,6 +129,20 @@ def test_a_waiting_run_survives_a_restart_and_keeps_its_deadline_start(data_dir,
         second.shutdown()
 
 
+def test_a_waiting_run_follows_its_job_when_edited_or_removed(service):
+    from dataclasses import replace
+
+    saved = service.add_job(job(requires=("ac-power",)))
+    run_id = service.run_now(saved.id)
+    service.update_job(replace(saved, requires=()))  # nothing to wait for any more
+    assert service.wait_for_run(run_id, timeout=20).status is RunStatus.SUCCEEDED
+    again = service.update_job(replace(saved, requires=("ac-power",)))
+    second = service.run_now(again.id)
+    service.remove_job(again.id)
+    ended = service.wait_for_run(second, timeout=20)
+    assert (ended.status, ended.error) == (RunStatus.MISSED, "missed: its job was removed while it waited")
+
+
 def test_a_run_of_a_job_without_conditions_is_never_held(service):
     saved = service.add_job(job())
     record = service.wait_for_run(service.run_now(saved.id), timeout=20)
