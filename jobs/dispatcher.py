@@ -381,10 +381,7 @@ class Dispatcher(ConditionHolds):
             pending = self._all.get(run_id)
             if pending is None:
                 return False
-            if self._held.pop(run_id, None) is not None:
-                held = pending
-            else:
-                held = None
+            held = pending if self._held.pop(run_id, None) is not None else None
             was_running = run_id in self._running
             if was_running:
                 pending.cancel_reason = reason
@@ -463,7 +460,8 @@ class Dispatcher(ConditionHolds):
         if self.gate is not None:
             self.gate.stop()
         for pending in held:
-            self._write_waiting_row(pending, pending.waiting_for or "its conditions to be checked", held=False)
+            if not pending.row_written:  # held before its first check: stored, so it is not lost
+                self._write_waiting_row(pending, pending.waiting_for or "its conditions to be checked", held=False)
             pending.done.set()
         for pending in queued:
             self._end_unstarted(pending, RunStatus.INTERRUPTED, f"{reason} before the run could start")

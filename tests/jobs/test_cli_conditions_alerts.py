@@ -154,3 +154,38 @@ def test_smtp_settings_keep_the_password_out_of_every_printout(data_dir):
     assert (bad.returncode, bad.stderr) == (2, "jobdesk: smtp.security: 'tls' is not one of: starttls, ssl, none\n")
     unknown = jobdesk(data_dir, "config", "smtp.hots", "x")
     assert unknown.returncode == 2 and unknown.stderr.startswith("jobdesk: unknown setting 'smtp.hots' (known: ")
+
+
+def test_after_a_crash_a_waiting_run_still_waits_and_a_pending_alert_is_sent(data_dir):
+    """serve is killed with SIGKILL: the next serve takes both up where they were."""
+    import signal
+
+    from tests.jobs.alert_servers import HttpServer
+
+    server_port, hook_port = free_port(), free_port()
+    waits = add(data_dir, "--require", f"network:127.0.0.1:{server_port}")
+    fails = jobdesk(data_dir, "add", "--name", "Report", "--every", "1h", "--paused", "--webhook",
+                    f"http://127.0.0.1:{hook_port}/hook", "--", os.sys.executable, "-c", "raise SystemExit(4)")  # fmt: skip
+    assert fails.returncode == 0, fails.stderr
+    serve = start_serve(data_dir)
+    try:
+        assert jobdesk(data_dir, "run", waits).returncode == 0
+        assert jobdesk(data_dir, "run", fails.stdout.strip()).returncode == 0
+        [waiting] = wait_for(lambda: [r for r in history(data_dir) if r["status"] == "waiting"])
+        [failed] = wait_for(lambda: [r for r in history(data_dir) if r["status"] == "failed" and r["alerts"]
+                                     and r["alerts"][0]["attempts"] >= 1])  # fmt: skip
+        assert failed["alerts"][0]["state"] == "pending"  # nobody listens yet: it will try again
+        serve.send_signal(signal.SIGKILL)
+        serve.wait(10)
+    finally:
+        stop(serve)
+    assert run_status(data_dir, waiting["id"])["status"] == "waiting"
+    with HttpServer(port=hook_port) as hook, socket.create_server(("127.0.0.1", server_port)):
+        serve = start_serve(data_dir)
+        try:
+            wait_for(lambda: run_status(data_dir, waiting["id"])["status"] == "succeeded")
+            sent = wait_for(lambda: (r := run_status(data_dir, failed["id"]))["alerts"][0]["state"] == "sent" and r)
+        finally:
+            stop(serve)
+        assert [h.json["id"] for h in hook.received] == [failed["id"]]
+    assert sent["alerts"][0]["attempts"] >= 2
