@@ -84,7 +84,7 @@ class Alerter:
                 self._ensure_thread()
                 self._lock.notify()
 
-    def close(self, timeout: float = 15.0) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         """Send what is due now (within `timeout`), then stop; later retries stay pending."""
         with self._lock:
             self._closing = True
