@@ -30,8 +30,9 @@ from desktop.icons import icon
 from desktop.closing import close_choice, remember_close_choice
 from desktop.settings_dialog import SettingsDialog
 from desktop.naming import named
+from jobs.alerts.config import secrets_path
 from jobs.codec import JobValidationError
-from jobs.model import DateSpec, JobSpec, RunRecord
+from jobs.model import DateSpec, JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
 from jobs.transfer import ImportProblem, export_text, read_import, write_atomically
 
@@ -247,12 +248,19 @@ class JobActions(QObject):
         if spec is not None:
             self.run_job(spec.id)
 
+    @Slot()
+    def run_selected_anyway(self) -> None:
+        """"Run anyway": start the selected job's waiting run (or a new run) without its conditions."""
+        spec = self._host.current_spec()
+        if spec is not None:
+            self.run_job(spec.id, ignore_conditions=True)
+
     @Slot(str)
-    def run_job(self, job_id: str) -> int | None:
+    def run_job(self, job_id: str, ignore_conditions: bool = False) -> int | None:
         spec = self._host.spec_of(job_id)
         name = spec.name if spec is not None else job_id
         try:
-            run_id = self._service.run_now(job_id)
+            run_id = self._service.run_now(job_id, ignore_conditions=ignore_conditions)
         except JobNotFound:
             self._host.say(f"“{name}” no longer exists")
             return None
@@ -260,8 +268,15 @@ class JobActions(QObject):
             log.warning("run of %s refused: %s", job_id, exc)
             self._host.say(f"“{name}” was not started: the database is damaged (see the notice at the top)")
             return None
-        if run_id is None:
+        waiting = self._service.waiting_for(run_id) if run_id is not None else None
+        held = [r for r in self._host.active_runs_of(job_id) if r.status is RunStatus.WAITING]
+        if run_id is None and held:
+            self._host.say(f"“{name}” was not started: run #{held[0].id} of it is waiting for "
+                           f"{held[0].waiting_for} (overlap policy); “Run anyway” starts that one")  # fmt: skip
+        elif run_id is None:
             self._host.say(f"“{name}” was not started: its previous run is still going (overlap policy)")
+        elif waiting:
+            self._host.say(f"“{name}” is waiting for {waiting} (run #{run_id}); “Run anyway” starts it now")
         else:
             self._host.say(f"Started “{name}” (run #{run_id})")
         return run_id
@@ -376,7 +391,9 @@ class JobActions(QObject):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return
-        dialog = SettingsDialog(self._service.settings, close_choice(), self._parent)
+        dialog = SettingsDialog(self._service.settings, close_choice(), self._parent,
+                                alerts=self._service.alert_settings, secrets_file=str(secrets_path(self._service.data_dir)),
+                                webhook_secret=self._service.webhook_secret)  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_accepted)
         dialog.finished.connect(self._settings_closed)
@@ -397,6 +414,12 @@ class JobActions(QObject):
                 except ValueError as exc:
                     self._error("Setting not saved", str(exc))
                     return
+        for name, text in dialog.alert_changes().items():
+            try:
+                self._service.set_alert_setting(name, text)
+            except ValueError as exc:
+                self._error("Setting not saved", str(exc))
+                return
         self._host.say("Settings saved")
 
     @Slot()

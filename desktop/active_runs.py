@@ -48,5 +48,10 @@ class ActiveRuns:
     def queued(self) -> int:
         return sum(1 for record in self._runs.values() if record.status is RunStatus.QUEUED)
 
+    @property
+    def waiting(self) -> list[RunRecord]:
+        """Runs waiting for a condition of their job, oldest first."""
+        return [record for record in self.all() if record.status is RunStatus.WAITING]
+
     def __len__(self) -> int:
         return len(self._runs)

@@ -65,7 +65,7 @@ def display_available(environ: dict[str, str] | None = None, platform: str | Non
 
 
 def create_window(data_dir: DataDir | str | os.PathLike[str], *, lock: Any = None, listen: bool = False,
-                  start: bool = True) -> Any:
+                  start: bool = True, conditions: Any = None) -> Any:
     """The main window over a started service, unshown. Needs a QApplication.
 
     Takes the data directory's lock unless `lock` (already held) is given; raises
@@ -73,6 +73,7 @@ def create_window(data_dir: DataDir | str | os.PathLike[str], *, lock: Any = Non
     cannot be used. The window's `shutdown()` stops the service and releases the lock.
     With `start=False` the caller starts scheduling later with `window.start_service()`
     (`run_window` does so once the jobs are shown: reconciling 1,000 jobs takes ~0.25 s).
+    `conditions`: a `jobs.conditions.source.ConditionSource` other than this computer's.
     """
     from PySide6.QtWidgets import QApplication
 
@@ -93,7 +94,7 @@ def create_window(data_dir: DataDir | str | os.PathLike[str], *, lock: Any = Non
             raise InstanceBusy(f"another Jobdesk (pid {lock.owner_pid()}) is scheduling {data_dir.root}")
     service = None
     try:
-        service = JobService(data_dir)
+        service = JobService(data_dir, conditions=conditions)
         if start:
             service.start()
         window = MainWindow(service, data_dir, lock=lock)

@@ -167,6 +167,7 @@ _STATUS_RGB: dict[RunStatus, tuple[str, str]] = {
     RunStatus.MISSED: ("#8a6100", "#e8c15a"),
     RunStatus.SKIPPED: ("#5f6368", "#a9adb3"),
     RunStatus.QUEUED: ("#5f6368", "#a9adb3"),
+    RunStatus.WAITING: ("#7443b8", "#c3a3f5"),
     RunStatus.RUNNING: ("#1a5fb4", "#78aeff"),
 }
 

@@ -1,5 +1,6 @@
 """The strip under the jobs table: the selected job in one line, and buttons that are always in
-reach for it ("Show history", "Stop" while it runs, "Run now").
+reach for it ("Show history", "Stop" while it runs, "Run anyway" while a run of it waits for
+its conditions, "Run now").
 
 It shows what it is given (`show_job`); the window decides what is selected and wires the
 buttons to its actions.
@@ -31,17 +32,26 @@ class JobDetailBar(QFrame):
         self.history_button = named(QPushButton("Show history", self), "showHistoryButton", "showHistoryButton")
         self.history_button.setToolTip("Show this job's runs in the History tab")
         self.stop_button = named(QPushButton(icon("stop"), "Stop", self), "stopRunButton", "stopRunButton")
+        self.run_anyway_button = named(QPushButton(icon("run-now"), "Run anyway", self), "runAnywayButton",
+                                       "runAnywayButton")  # fmt: skip
+        self.run_anyway_button.hide()
         strip = QHBoxLayout(self)
         strip.setContentsMargins(8, 4, 8, 4)
         strip.addWidget(self.label, 1)
         strip.addWidget(self.history_button)
         strip.addWidget(self.stop_button)
+        strip.addWidget(self.run_anyway_button)
         strip.addWidget(self.run_now_button)
         self.show_job(None, None)
 
-    def show_job(self, spec: JobSpec | None, next_run: datetime | None, active: int = 0) -> None:
+    def show_job(self, spec: JobSpec | None, next_run: datetime | None, active: int = 0, *,
+                 waiting_for: str | None = None) -> None:  # fmt: skip
         """`spec` in one line (None: nothing selected) and its buttons enabled or not; `active`:
-        how many of its runs are going on (or waiting) now."""
+        how many of its runs are going on (or waiting) now; `waiting_for`: what its waiting run
+        waits for (None: no run of it waits for a condition)."""
+        self.run_anyway_button.setVisible(spec is not None and waiting_for is not None)
+        if waiting_for is not None:
+            self.run_anyway_button.setToolTip(f"A run of this job is waiting for {waiting_for}: start it now anyway")
         for button in (self.run_now_button, self.history_button):
             button.setEnabled(spec is not None)
         self.stop_button.setEnabled(spec is not None and active > 0)
@@ -56,6 +66,8 @@ class JobDetailBar(QFrame):
         self.label.setEnabled(True)
         zone = spec.trigger.timezone
         when = "paused" if spec.paused else f"next {format_time_with_relative(next_run, zone=zone)}" if next_run else "no more runs"
+        if waiting_for is not None:
+            when = f"waiting for {waiting_for} — {when}"
         command = " ".join(spec.command)
         # One line whatever the command holds (a `python -c` script has newlines); as written on hover.
         self.label.set_full_text(f"{spec.name} — {when} — {' '.join(command.split())}", f"{spec.name}\n{command}")

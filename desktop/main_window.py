@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.jobs_proxy = JobsProxy(self)
         self.jobs_proxy.setSourceModel(self.jobs_model)
         self.upcoming_model = UpcomingModel(self)
+        self.upcoming_model.set_waiting(self.active.waiting)
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
@@ -145,7 +146,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         events = self.service.events
         events.jobs_changed.connect(self.loader.request)
-        for signal in (events.run_queued, events.run_started, events.run_finished, events.run_recorded):
+        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_finished, events.run_recorded):
             signal.connect(self._on_run_event)
         events.run_finished.connect(self._on_run_finished)
         events.database_damaged.connect(self.show_database_damage)
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.timeline.job_clicked.connect(self.select_job)
         self.run_now_button.clicked.connect(self.job_actions.run_selected)
         self.stop_button.clicked.connect(self.job_actions.stop.trigger)
+        self.detail.run_anyway_button.clicked.connect(self.job_actions.run_selected_anyway)
         self.tray.stop_requested.connect(self.stop_run)
         self.history_button.clicked.connect(self.show_job_history)
         self.tray.toggle_requested.connect(self.toggle_visible)
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
         self.jobs_model.on_run_event(record)
         self.tray.on_run_event(record)
         self.active.update(record)
+        self.upcoming_model.set_waiting(self.active.waiting)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
         self.refresh_status()
@@ -244,7 +247,7 @@ class MainWindow(QMainWindow):
         self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
                                all_paused=bool(specs) and all(spec.paused for spec in specs),
                                damaged=self.service.damage is not None)  # fmt: skip
-        self.status.show_runs(self.active.running, self.active.queued)
+        self.status.show_runs(self.active.running, self.active.queued, len(self.active.waiting))
         self.status.show_next(self.upcoming_model.first())
 
     # --- selection -----------------------------------------------------------------------------
@@ -297,7 +300,10 @@ class MainWindow(QMainWindow):
         if spec is None:
             self.detail.show_job(None, None)
         else:
-            self.detail.show_job(spec, self.jobs_model.next_run(spec.id), len(self.active.of_job(spec.id)))
+            runs = self.active.of_job(spec.id)
+            waiting = [r for r in runs if r.status is RunStatus.WAITING]
+            self.detail.show_job(spec, self.jobs_model.next_run(spec.id), len(runs),
+                                 waiting_for=waiting[0].waiting_for or "its conditions" if waiting else None)  # fmt: skip
 
     def note_paused(self, job_id: str, paused: bool) -> None:
         """Pause/resume just happened: update the buttons before the reload arrives."""

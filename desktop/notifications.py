@@ -2,9 +2,10 @@
 
 `Notifier.notify(record, spec)` makes the whole decision, in one place:
 
-1. policy: `Notify.NEVER` says nothing; `FAILURE` speaks only for failed, timed-out, killed or
-   interrupted runs; `ALWAYS` for every finished run (missed and skipped rows are not "runs that
-   ended" and never notify);
+1. policy (jobs.alerts.policy, shared with e-mail and webhooks): `Notify.NEVER` says nothing;
+   `FAILURE` speaks only for failed, timed-out, killed or interrupted runs and for a run that
+   waited past its conditions' deadline; `ALWAYS` for every finished run (slots missed while
+   closed and skipped rows are not "runs that ended" and never notify);
 2. channel: the tray's balloon when a tray really exists (clicking it opens the run's output);
    else the desktop's notification service (freedesktop, over the D-Bus session bus) when the bus
    is connected and the service is registered; else a banner in the window with a "View output"
@@ -32,6 +33,7 @@ from desktop.elided_label import ElidedLabel
 from desktop.formatting import format_duration, status_icon
 from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.naming import named
+from jobs.alerts.policy import wants_notice
 from jobs.model import JobSpec, Notify, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -44,15 +46,9 @@ STDERR_LINES = 2  # of a failed run's stderr, in the notification
 
 
 def wants_notification(record: RunRecord, spec: JobSpec | None) -> bool:
-    """The job's policy applied to a finished run."""
-    if not record.status.is_final or record.status in (RunStatus.MISSED, RunStatus.SKIPPED):
-        return False
-    policy = spec.notify if spec is not None else Notify.FAILURE
-    if policy is Notify.NEVER:
-        return False
-    if policy is Notify.FAILURE:
-        return record.status.is_failure
-    return True
+    """The job's policy applied to a finished run: the same rule as e-mail and webhooks
+    (jobs.alerts.policy; a run that waited past its conditions' deadline counts as a failure)."""
+    return wants_notice(record, spec.notify if spec is not None else Notify.FAILURE)
 
 
 def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:

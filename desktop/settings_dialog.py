@@ -1,5 +1,6 @@
-"""The Settings dialog: the core settings a person may want to change from the window, and what
-closing the window does.
+"""The Settings dialog: the core settings a person may want to change from the window, what
+closing the window does, and the alerts' SMTP server, default recipients and webhook secret
+(desktop.alerts_settings).
 
 Core settings (runs at once, history retention, output cap) live in the database, shared with
 `serve` and the command line; the caller saves what `values()` returns through the service.
@@ -8,10 +9,14 @@ The close behaviour is this desktop's own (QSettings, `desktop.closing`).
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from desktop.alerts_settings import AlertSettingsBox
 from desktop.naming import named
 from desktop.closing import CHOICES
+from jobs.alerts.config import AlertSettings
 from jobs.settings import CoreSettings
 
 
@@ -23,7 +28,9 @@ class SettingsDialog(QDialog):
         ("log_cap_mb", "Output kept per run (MiB)", 1, 10_240, "Longer output is cut at the start"),
     )
 
-    def __init__(self, settings: CoreSettings, close_choice: str, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: CoreSettings, close_choice: str, parent: QWidget | None = None, *,
+                 alerts: AlertSettings | None = None, secrets_file: str = "",
+                 webhook_secret: Callable[[], str] | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Jobdesk settings")
@@ -51,11 +58,19 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(note)
+        self.alerts_box = (AlertSettingsBox(alerts, secrets_file, self, secret=webhook_secret)
+                           if alerts is not None else None)  # fmt: skip
+        if self.alerts_box is not None:
+            layout.addWidget(self.alerts_box)
         layout.addWidget(self.buttons)
 
     def values(self) -> dict[str, int]:
         """The core settings as shown, by name."""
         return {name: spin.value() for name, spin in self.spins.items()}
+
+    def alert_changes(self) -> dict[str, str]:
+        """The alert settings changed in the dialog, by their `jobdesk config` names."""
+        return self.alerts_box.changes() if self.alerts_box is not None else {}
 
     def close_choice(self) -> str:
         return str(self.close_combo.currentData())

@@ -25,7 +25,8 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.setObjectName("statusBar")
         self.state_label = self._label("schedulerState", "Whether Jobdesk starts scheduled runs")
-        self.runs_label = self._label("runsInProgress", "Runs going on now, and runs waiting for a free slot")
+        self.runs_label = self._label("runsInProgress", "Runs going on now, runs waiting for a free slot, "
+                                                        "and runs waiting for AC power or a network")
         self.next_label = self._label("nextFire", "The next scheduled run across all jobs")
         self.next_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         for label in (self.next_label, self.runs_label, self.state_label):
@@ -53,13 +54,16 @@ class StatusBar(QStatusBar):
             text = "Scheduling"
         _set(self.state_label, text)
 
-    def show_runs(self, running: int, queued: int) -> None:
-        if not running and not queued:
+    def show_runs(self, running: int, queued: int, waiting: int = 0) -> None:
+        """`queued`: waiting for a free slot; `waiting`: for a condition (AC power, network)."""
+        if not running and not queued and not waiting:
             text = "No runs in progress"
         else:
             text = f"{running} run{'s' if running != 1 else ''} in progress"
             if queued:
                 text += f", {queued} waiting"
+            if waiting:
+                text += f", {waiting} waiting for conditions"
         _set(self.runs_label, text)
 
     def show_next(self, fire: tuple[datetime, JobSpec] | None) -> None:

@@ -4,7 +4,9 @@ The QSystemTrayIcon (objectName ``trayIcon``) is always created, so tests can dr
 `activated` signal, but it is shown only when the platform really has a tray:
 `isSystemTrayAvailable()` is False offscreen and under bare Xvfb (NOTES item 25).
 
-The icon says idle, running (a run is going on) or failed (the newest finished run failed). The
+The icon says idle, running (a run is going on) or failed (the newest finished run failed); a
+run that only waits for its conditions (AC power, a network) is said in the tooltip, and is not
+"running". The
 "Run now" submenu lists jobs by name; it is rebuilt only when it is about to open after the jobs
 changed, and lists at most `RUN_MENU_LIMIT` jobs (the window lists them all). The "Stop"
 submenu lists the runs going on (or waiting) now; it is disabled when there are none.
@@ -87,7 +89,7 @@ class Tray(QObject):
 
     @Slot(object)
     def on_run_event(self, record: RunRecord) -> None:
-        if record.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        if not record.status.is_final:
             self._active[record.id] = record
         else:
             self._active.pop(record.id, None)
@@ -101,17 +103,23 @@ class Tray(QObject):
         self._apply_state()
 
     def _apply_state(self) -> None:
-        state = RUNNING if self._active else FAILED if self._last_failed else IDLE
+        waiting = [r for r in self._active.values() if r.status is RunStatus.WAITING]
+        busy = len(self._active) > len(waiting)  # a run only waiting for AC power is not "running"
+        state = RUNNING if busy else FAILED if self._last_failed else IDLE
         self.stop_menu.setEnabled(bool(self._active))
         if state != self.state or self.icon.icon().isNull():
             self.icon.setIcon(self.state_icon(state))  # SVG rendering: only when it changes
         self.state = state
-        running = len(self._active)
+        running = len(self._active) - len(waiting)
         tip = {
             IDLE: "Jobdesk: idle",
             RUNNING: f"Jobdesk: {running} run{'s' if running != 1 else ''} in progress",
             FAILED: "Jobdesk: the last run failed",
         }[state]
+        if waiting:  # "Jobdesk: idle; 1 run waiting for AC power"
+            reasons = sorted({r.waiting_for or "its conditions" for r in waiting})
+            count = f"{len(waiting)} run{'s' if len(waiting) != 1 else ''}"
+            tip += f"; {count} waiting for {reasons[0] if len(reasons) == 1 else 'their conditions'}"
         if self.icon.toolTip() != tip:
             self.icon.setToolTip(tip)
 
@@ -153,6 +161,8 @@ class Tray(QObject):
         for record in sorted(self._active.values(), key=lambda r: r.id)[:RUN_MENU_LIMIT]:
             name = record.job_name if len(record.job_name) <= 50 else record.job_name[:49] + "…"
             waiting = ", waiting" if record.status is RunStatus.QUEUED else ""
+            if record.status is RunStatus.WAITING:
+                waiting = f", waiting for {record.waiting_for or 'its conditions'}"
             action = self.stop_menu.addAction(f"{name} (run #{record.id}{waiting})")
             action.setData(record.id)
             action.triggered.connect(self._stop_triggered)

@@ -6,6 +6,10 @@ other jobs are, then the nearest further runs within 7 days, up to 200 rows. Pau
 jobs have no next run and are not listed. The window's clock calls
 `tick()` once a second: the countdown column repaints, and when the first row has become due the
 caller asks for a fresh snapshot (the scheduler moved that job's next time).
+
+Runs that are due but wait for a condition of their job (AC power, a network) come first, one
+row each: their due time, "waiting", the job, and what they wait for. The window keeps them
+current from the service's run events (`set_waiting`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from desktop.formatting import format_relative, format_time, format_time_with_relative
-from jobs.model import JobSpec
+from desktop.formatting import format_relative, format_time, format_time_with_relative, status_colour, status_icon
+from jobs.model import JobSpec, RunRecord, RunStatus
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +51,19 @@ class UpcomingModel(QAbstractTableModel):
         self._digest: int | None = None  # of what the rows show (see set_fires)
         self._schedules: dict[str, str] = {}
         self._due_reported: datetime | None = None
+        self._waiting: list[RunRecord] = []  # shown first
+
+    def set_waiting(self, records: list[RunRecord]) -> None:
+        """The runs waiting for a condition now (oldest first); rows change only if they did."""
+        records = list(records)
+        if [(r.id, r.waiting_for) for r in records] == [(r.id, r.waiting_for) for r in self._waiting]:
+            return
+        self.beginResetModel()
+        self._waiting = records
+        self.endResetModel()
+
+    def waiting(self) -> list[RunRecord]:
+        return list(self._waiting)
 
     def set_fires(self, fires: list[tuple[datetime, JobSpec]] | tuple, schedules: dict[str, str],
                   digest: int | None = None) -> bool:  # fmt: skip
@@ -75,6 +92,9 @@ class UpcomingModel(QAbstractTableModel):
         return {spec.id for _, spec in self._rows}
 
     def job_id_at(self, row: int) -> str | None:
+        if 0 <= row < len(self._waiting):
+            return self._waiting[row].job_id
+        row -= len(self._waiting)
         return self._rows[row][1].id if 0 <= row < len(self._rows) else None
 
     def tick(self, now: datetime | None = None, *, repaint: bool = True) -> bool:
@@ -82,8 +102,10 @@ class UpcomingModel(QAbstractTableModel):
         if not self._rows:
             return False
         if repaint:
+            first_row = len(self._waiting)
             self.dataChanged.emit(
-                self.index(0, COUNTDOWN), self.index(len(self._rows) - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole]
+                self.index(first_row, COUNTDOWN), self.index(first_row + len(self._rows) - 1, COUNTDOWN),
+                [Qt.ItemDataRole.DisplayRole],
             )
         first = self._rows[0][0]
         if first <= (now or datetime.now(timezone.utc)) and first != self._due_reported:
@@ -94,7 +116,7 @@ class UpcomingModel(QAbstractTableModel):
     # --- QAbstractTableModel -------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._waiting) + len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(HEADERS)
@@ -105,9 +127,14 @@ class UpcomingModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid():
             return None
-        when, spec = self._rows[index.row()]
+        if index.row() < len(self._waiting):
+            return self._waiting_data(self._waiting[index.row()], index.column(), role)
+        row = index.row() - len(self._waiting)
+        if not 0 <= row < len(self._rows):
+            return None
+        when, spec = self._rows[row]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TIME:
@@ -129,4 +156,22 @@ class UpcomingModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         elif role == JOB_ID_ROLE:
             return spec.id
+        return None
+
+    def _waiting_data(self, record: RunRecord, column: int, role: int) -> Any:
+        """A waiting run's row: when it was due, "waiting", the job, what it waits for."""
+        due = record.scheduled_at or record.queued_at
+        waits = f"Waiting for {record.waiting_for or 'its conditions'}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (format_time(due), "waiting", record.job_name, waits)[column] if 0 <= column < 4 else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Run #{record.id}, due {format_time(due, seconds=True)}: {waits.lower()}; it starts as soon as that holds"
+        if role == Qt.ItemDataRole.DecorationRole and column == COUNTDOWN:
+            return status_icon(RunStatus.WAITING)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (COUNTDOWN, SCHEDULE):
+            return status_colour(RunStatus.WAITING)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COUNTDOWN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == JOB_ID_ROLE:
+            return record.job_id
         return None

@@ -57,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--max-parallel", type=int, default=1, metavar="N", help="with --overlap parallel")
     add.add_argument("--grace", metavar="DURATION", help="a missed run may still start this late (default: any)")
     add.add_argument("--no-coalesce", action="store_true", help="run every missed slot, not one catch-up run")
-    add.add_argument("--notify", choices=[n.value for n in Notify], default=Notify.FAILURE.value)
+    add.add_argument("--notify", choices=[n.value for n in Notify], default=Notify.FAILURE.value,
+                     help="desktop notification, e-mail and webhook: never, on failure (default) or always")
+    add.add_argument("--require", metavar="COND", action="append", default=[],
+                     help="a due run waits until this holds: ac-power, network or network:HOST:PORT (repeatable)")
+    add.add_argument("--condition-deadline", metavar="DURATION",
+                     help="a run that waited this long for its conditions ends missed (default: it waits on)")
+    add.add_argument("--email", metavar="ADDRESS", action="append", default=[],
+                     help="e-mail the outcome here, per --notify (repeatable; see jobdesk config smtp)")
+    add.add_argument("--webhook", metavar="URL", action="append", default=[],
+                     help="POST the run record here, signed, per --notify (repeatable)")
     add.add_argument("--paused", action="store_true", help="add it paused")
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
@@ -77,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a job now, without moving its schedule")
     run.add_argument("id", metavar="JOB", help="the job's id or exact name")
     run.add_argument("--wait", action="store_true", help="wait for the end; exit with the job's exit code")
+    run.add_argument("--ignore-conditions", action="store_true",
+                     help="run now even if the job's conditions do not hold (starts its waiting run, if any)")
     run.add_argument("--json", action="store_true")
     hist = sub.add_parser("history", help="past runs, newest first")
     hist.add_argument("--job", metavar="JOB", help="the job's id or exact name")
@@ -95,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--allow-duplicate-name", action="store_true", help="accept names other jobs already have")
     sub.add_parser("serve", help="run the scheduler without a window")
-    cfg = sub.add_parser("config", help="show or change a core setting")
+    cfg = sub.add_parser("config", help="show or change a setting (smtp.* and alert defaults too)",
+                         description="Show all settings, one (NAME), or change one (NAME VALUE). Alerts: smtp.host, "
+                                     "smtp.port, smtp.user, smtp.password ('-' reads it from stdin), smtp.security "
+                                     "(starttls, ssl, none), smtp.from, alert_email, alert_webhook, webhook_secret.")  # fmt: skip
     cfg.add_argument("name", nargs="?")
     cfg.add_argument("value", nargs="?")
     sub.add_parser("install-desktop", help="add Jobdesk to the desktop's application menu (Linux)")
@@ -111,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
+    "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
 }
 
 
@@ -169,16 +184,19 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         "coalesce": not args.no_coalesce,
         "notify": args.notify,
         "paused": args.paused,
+        "requires": args.require,
+        "email": args.email,
+        "webhooks": args.webhook,
     }
     if args.cwd:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
-    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace")):
+    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
         value = getattr(args, option)
         if value is not None:
             try:
                 job[key] = parse_duration(value)
             except ValueError as exc:
-                raise UsageError(f"jobdesk add: --{option}: {exc}") from None
+                raise UsageError(f"jobdesk add: --{option.replace('_', '-')}: {exc}") from None
     try:  # here first, to name the option; the instance checks again (it may get requests from elsewhere)
         job_from_dict(job)
     except JobValidationError as exc:
@@ -196,7 +214,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if cmd == "show":
         return {"op": "show", "id": args.id, "from": args.since, "count": args.count}
     if cmd == "run":
-        return {"op": "run", "id": args.id, "wait": args.wait}
+        return {"op": "run", "id": args.id, "wait": args.wait, "ignore_conditions": args.ignore_conditions}
     if cmd == "history":
         return {"op": "history", "job": args.job, "status": args.status, "limit": args.limit}
     if cmd == "list":
@@ -206,7 +224,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if cmd == "import":
         return _import_request(args)
     if cmd == "config":
-        return {"op": "settings", "name": args.name, "value": args.value}
+        value = args.value
+        if value == "-" and args.name in ("smtp.password", "webhook_secret"):
+            value = sys.stdin.readline().rstrip("\r\n")  # kept out of the shell's history and `ps`
+        return {"op": "settings", "name": args.name, "value": value}
     raise UsageError(f"jobdesk: unknown command {cmd!r}")
 
 

@@ -84,7 +84,11 @@ def _print_show(result: dict[str, Any]) -> None:
 
 def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if "run" not in result:
-        print(f"started run #{result['run_id']}")
+        if result.get("waiting_for"):
+            print(f"run #{result['run_id']} is waiting for {result['waiting_for']} "
+                  "(jobdesk run --ignore-conditions starts it now)")  # fmt: skip
+        else:
+            print(f"started run #{result['run_id']}")
         return 0
     run = result["run"]
     if getattr(args, "json", False):
@@ -110,9 +114,16 @@ def _print_history(args: argparse.Namespace, result: dict[str, Any]) -> None:
         now = datetime.now(timezone.utc)
         rows = [[str(r["id"]), r["job_name"], r["cause"], short_time(r["scheduled_at"] or r["started_at"]),
                  r["status"], "-" if r["exit_code"] is None else str(r["exit_code"]),
-                 run_time(r, now), (r["error"] or "")[:60]]
+                 run_time(r, now), _note(r)[:60]]
                 for r in result["runs"]]
         print(_table(rows, ["RUN", "JOB", "CAUSE", "SCHEDULED", "STATUS", "EXIT", "TIME", "ERROR"]))
+
+
+def _note(run: dict[str, Any]) -> str:
+    """The ERROR column: the error, or what a waiting run waits for."""
+    if run["status"] == "waiting" and run.get("waiting_for"):
+        return f"waiting for {run['waiting_for']}"
+    return run["error"] or ""
 
 
 def _write_export(args: argparse.Namespace, result: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ def _info(data_dir: DataDir, run_ref: str) -> dict[str, Any]:
 
 
 def _final(run: dict[str, Any]) -> bool:
-    return run["status"] not in ("queued", "running")
+    return run["status"] not in ("queued", "running", "waiting")
 
 
 def _copy(path: Path, offset: int, out: BinaryIO) -> int:

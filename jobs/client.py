@@ -22,12 +22,14 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import sys
 import time
 from typing import Any
 
 from jobs.command_errors import CommandFailed
 from jobs.control import ControlError, execute, run_json
 from jobs.db import SCHEMA_VERSION
+from jobs.model import RunStatus
 from jobs.paths import DataDir
 from jobs.request_ids import JOURNALED_OPS, new_request_id
 from jobs.service import JobService
@@ -149,10 +151,21 @@ def _answer_until_finished(service: JobService, run_id: int) -> None:
         if record.id == run_id:
             loop.quit()
 
+    said: list[str] = []
+
+    def waiting(record: Any) -> None:
+        if record.id == run_id and record.waiting_for and record.waiting_for not in said:
+            said.append(record.waiting_for)
+            print(f"run #{run_id} is waiting for {record.waiting_for}; Ctrl+C stops it, "
+                  "--ignore-conditions runs it without waiting", file=sys.stderr)  # fmt: skip
+
     service.events.run_finished.connect(finished)  # before the check below: no end is missed
+    service.events.run_waiting.connect(waiting)
     current = service.history.get(run_id)
     if current is not None and current.status.is_final:
         return
+    if current is not None and current.status is RunStatus.WAITING:
+        waiting(current)
     interrupted: list[int] = []
 
     def on_sigint(signum: int, _frame: object) -> None:
@@ -169,7 +182,10 @@ def _answer_until_finished(service: JobService, run_id: int) -> None:
         tick.stop()
         signal.signal(signal.SIGINT, previous)
         service.events.run_finished.disconnect(finished)
+        service.events.run_waiting.disconnect(waiting)
     if interrupted:
+        if any(held.run_id == run_id for held in service.dispatcher.held_runs()):
+            service.cancel_run(run_id)  # a waiting run ends too (else it would wait for the next start)
         raise KeyboardInterrupt  # the caller's service.shutdown() kills the run's tree
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
 from jobs import triggers
+from jobs.conditions.requirements import normalized
 from jobs.durations import LONGEST, parse_duration
 from jobs.job_rules import (  # noqa: F401  (re-exported: the codec's API since the first release)
     EARLIEST_YEAR,
@@ -58,6 +59,14 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["misfire_grace"] = spec.misfire_grace
     out["coalesce"] = spec.coalesce
     out["notify"] = spec.notify.value
+    if spec.requires:
+        out["requires"] = list(spec.requires)
+    if spec.condition_deadline is not None:
+        out["condition_deadline"] = spec.condition_deadline
+    if spec.email:
+        out["email"] = list(spec.email)
+    if spec.webhooks:
+        out["webhooks"] = list(spec.webhooks)
     if spec.paused:
         out["paused"] = True
     return out
@@ -65,7 +74,8 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
 
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
-    "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "paused",
+    "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
+    "email", "webhooks", "paused",
 ]
 _KNOWN_KEYS = set(_FIELDS)
 
@@ -103,6 +113,10 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         misfire_grace=read(lambda: _number(data, "misfire_grace", stored=not validate), None),
         coalesce=read(lambda: _bool(data, "coalesce", True), True),
         notify=read(lambda: _enum(data, "notify", Notify, Notify.FAILURE), Notify.FAILURE),
+        requires=tuple(read(lambda: _requirements(data), [])),
+        condition_deadline=read(lambda: _number(data, "condition_deadline", stored=not validate), None),
+        email=tuple(read(lambda: _str_list(data, "email", single=True), [])),
+        webhooks=tuple(read(lambda: _str_list(data, "webhooks", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
     )
     if validate:
@@ -177,11 +191,23 @@ def _str(data: Mapping[str, Any], key: str, default: str | None) -> str:
     return value
 
 
-def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
+def _str_list(data: Mapping[str, Any], key: str, *, single: bool = False) -> list[str]:
+    """A list of text (`single`: one text alone is a list of one)."""
     value = data.get(key, [])
+    if single and isinstance(value, str):
+        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise JobValidationError(key, f"expected a list of text, got {_shown(value)}")
     return value
+
+
+def _requirements(data: Mapping[str, Any]) -> list[str]:
+    """Conditions in their canonical spelling ("AC" is "ac-power"), each once."""
+    texts = _str_list(data, "requires", single=True)
+    try:
+        return list(normalized(texts))
+    except ValueError as exc:
+        raise JobValidationError("requires", str(exc)) from None
 
 
 def _command(data: Mapping[str, Any]) -> list[str]:

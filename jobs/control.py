@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from jobs import triggers
+from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
 from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
-from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
+from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
+from jobs.settings import setting_names
 from jobs.wire import import_size_problem
 
 
@@ -30,10 +33,6 @@ class ControlError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone().isoformat(timespec="seconds")
 
 
 def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None) -> dict[str, Any]:
@@ -47,31 +46,6 @@ def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = No
         "last_status": last.status.value if last else None,
         "last_run": iso(last.at) if last else None,
         "definition": job_to_dict(spec),
-    }
-
-
-def run_json(run: RunRecord) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "job_id": run.job_id,
-        "job_name": run.job_name,
-        "cause": run.cause.value,
-        "status": run.status.value,
-        "scheduled_at": iso(run.scheduled_at),
-        "started_at": iso(run.started_at),
-        "ended_at": iso(run.ended_at),
-        "duration": run.duration,
-        "exit_code": run.exit_code,
-        "error": run.error,
-        "log_path": str(run.log_path) if run.log_path else None,
-        "output_bytes": run.output_bytes,
-        "truncated": run.truncated,
-        "command": list(run.command),
-        "shell": run.shell,
-        "cwd": run.cwd,
-        "env": dict(run.env),
-        "left_processes": run.left_processes,
-        "stderr_tail": run.stderr_tail,
     }
 
 
@@ -182,10 +156,14 @@ def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, 
 
 def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
-    run_id = service.run_now(spec.id)
+    run_id = service.run_now(spec.id, ignore_conditions=_flag(req, "ignore_conditions"))
     if run_id is None:
+        waiting = [r for r in service.active_runs() if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        if waiting:
+            raise ControlError(f"job {spec.id} ({spec.name}) has run #{waiting[0].id} waiting for {waiting[0].waiting_for} "
+                               "and its overlap policy skips new runs; --ignore-conditions starts that run now")
         raise ControlError(f"job {spec.id} ({spec.name}) is still running and its overlap policy skips new runs")
-    return {"run_id": run_id}
+    return {"run_id": run_id, "waiting_for": service.dispatcher.waiting_for(run_id)}
 
 
 def _run_record(service: JobService, req: dict[str, Any]) -> RunRecord:
@@ -208,12 +186,18 @@ def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    """Stop a running or queued run: TERM to its tree, the grace time, then KILL (the
+    """Stop a running, queued or waiting run: TERM to its tree, the grace time, then KILL (the
     dispatcher does it on the run's thread; this answers at once). The run ends `killed`."""
     record = _run_record(service, req)
     if record.status.is_final:
         raise ControlError(f"run #{record.id} has already ended ({record.status.value}); nothing to stop", 2)
-    if not service.cancel_run(record.id):
+    cancelled = service.cancel_run(record.id)
+    if not cancelled and record.status is RunStatus.WAITING and not service.scheduling:
+        # Nobody is holding it (no window or `serve`; this process holds the store): end it here
+        service.history.finish(record.id, RunOutcome(RunStatus.KILLED, None, None, datetime.now(timezone.utc),
+                                                     error=f"killed while waiting for {record.waiting_for}: "
+                                                           "stopped by the user"))  # fmt: skip
+    elif not cancelled:
         raise ControlError(
             f"run #{record.id} is marked {record.status.value}, but no Jobdesk is running it: nothing to stop "
             "(it is marked interrupted when Jobdesk next starts)"
@@ -269,12 +253,33 @@ def _import(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    if req.get("name") is not None and req.get("value") is not None:
+    """Show the settings (secrets masked), one setting or group (`smtp`), or change one."""
+    name, value = req.get("name"), req.get("value")
+    if name is not None and value is not None:
         try:
-            service.set_setting(req["name"], req["value"])
+            if name in ALERT_SETTING_NAMES:
+                service.set_alert_setting(name, value)
+            elif name in setting_names():
+                service.set_setting(name, value)
+            else:
+                raise ValueError(_unknown_setting(name))
         except ValueError as exc:
             raise ControlError(str(exc), 2) from None
-    return {"settings": asdict(service.settings)}
+    if name == "webhook_secret" and value is None:
+        try:
+            service.webhook_secret()  # asked for by name: make it now, so the receiver can be set up
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+    shown = {**asdict(service.settings), **shown_settings(service.alert_settings, service.data_dir)}
+    if name is not None and value is None:
+        shown = {key: item for key, item in shown.items() if key == name or key.startswith(f"{name}.")}
+        if not shown:
+            raise ControlError(_unknown_setting(name), 2)
+    return {"settings": shown}
+
+
+def _unknown_setting(name: str) -> str:
+    return f"unknown setting {echo(str(name))} (known: {', '.join([*setting_names(), *ALERT_SETTING_NAMES])}; smtp shows smtp.*)"
 
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
@@ -298,7 +303,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
 # A wrong type is bad input, exit code 2, however the request came (issue 9, item 14).
 _NONE = type(None)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "toml": (str,),
+    "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "ignore_conditions": (bool, _NONE), "toml": (str,),
     "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
 }
 _OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}

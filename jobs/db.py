@@ -37,7 +37,7 @@ from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -92,6 +92,11 @@ run_table = Table(
     Column("handle", String),  # the runner's own reference (e.g. a task id)
     Column("left_processes", Integer, nullable=False, default=0, server_default="0"),  # left running by an exited run
     Column("stderr_tail", Text),  # the run's last lines of stderr
+    # Schema 3: conditions and alerts (issue 12). What a run waits (or waited) for before it
+    # could start ("AC power"; NULL: it never waited), and its e-mail/webhook deliveries as a
+    # JSON list of {"channel", "target", "state", "at", "attempts", "error"} (NULL: none).
+    Column("waiting_for", Text),
+    Column("alerts", Text),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -152,6 +157,7 @@ def _add_missing_columns(table: Table) -> Migration:
 MIGRATIONS: dict[int, Migration] = {
     0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
+    2: _add_missing_columns(run_table),  # waiting_for, alerts
 }
 
 

@@ -2,7 +2,10 @@
 
 Policies that APScheduler cannot express live here (NOTES items 15, 17):
 - overlap, per job: skip the new run, queue one, or allow N at once; skips are history rows;
-- a global limit of concurrent runs: runs beyond it wait their turn as "queued", never "missed".
+- a global limit of concurrent runs: runs beyond it wait their turn as "queued", never "missed";
+- conditions (jobs.conditions): before a run takes a slot the gate is asked; a run whose job
+  needs AC power or a network that is not there is *held* as "waiting" (it keeps its job's
+  place for the overlap policy and outlives a restart) until the gate releases or expires it.
 
 Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
 history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
@@ -21,7 +24,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
+from jobs.conditions.gate import ConditionGate
+from jobs.dispatch_holds import ConditionHolds
 from jobs.events import JobEvents, OutputChunk
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
@@ -47,6 +53,8 @@ class _Pending:
     cancel_reason: str | None = None
     log_path: Path | None = None
     started: RunStarted | None = None
+    ignore_conditions: bool = False  # "Run anyway": the gate is not asked
+    waiting_for: str | None = None  # what its row says it waits for (held runs)
 
 
 class _Reports:
@@ -74,7 +82,7 @@ class RunnerSettings:
     output_interval: float = 0.1
 
 
-class Dispatcher:
+class Dispatcher(ConditionHolds):
     def __init__(
         self,
         data_dir: DataDir,
@@ -82,6 +90,7 @@ class Dispatcher:
         events: JobEvents | None = None,
         settings: RunnerSettings = RunnerSettings(),
         runner: Runner | None = None,
+        gate: ConditionGate | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._history = history
@@ -97,6 +106,11 @@ class Dispatcher:
         self._all: dict[int, _Pending] = {}
         self._closed = False
         self._refusal: str | None = None
+        self._held: dict[int, _Pending] = {}  # admitted, but waiting for the gate (conditions)
+        self.on_final: Callable[[RunRecord], None] | None = None  # every run that ended (alerts)
+        self.gate = gate
+        if gate is not None:
+            gate.attach(self)
 
     def refuse(self, reason: str) -> None:
         """Start no new run from now on (e.g. the database turned out damaged)."""
@@ -105,8 +119,10 @@ class Dispatcher:
 
     # --- submitting ------------------------------------------------------------------------
 
-    def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None) -> int | None:
-        """Start, queue or skip a run of `job`; returns the run id, or None when skipped."""
+    def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None, *,
+               ignore_conditions: bool = False) -> int | None:  # fmt: skip
+        """Start, queue, hold (conditions) or skip a run of `job`; returns the run id, or None
+        when skipped. `ignore_conditions`: start without asking the gate ("Run anyway")."""
         with self._lock:
             if self._refusal is not None:
                 raise RuntimeError(f"not starting a run of {job.id}: {self._refusal}")
@@ -116,20 +132,22 @@ class Dispatcher:
             occupied = self._in_flight[job.id]
             queued_for_job = len(self._job_queue[job.id])
             if occupied >= job.slot_limit and not (job.overlap is Overlap.QUEUE and queued_for_job == 0):
-                busy = [p.run_id for p in self._all.values() if p.job.id == job.id]
-                reason = f"run #{busy[0]} was still going" if busy else "a previous run was still going"
+                busy = [p for p in self._all.values() if p.job.id == job.id]
+                reason = f"run #{busy[0].run_id} was still {_doing(busy[0])}" if busy else "a previous run was still going"
                 skip = True
             else:
                 skip = False
-                pending = _Pending(self._history.allocate_id(), job, cause, scheduled_at)
+                pending = _Pending(self._history.allocate_id(), job, cause, scheduled_at,
+                                   ignore_conditions=ignore_conditions)  # fmt: skip
                 self._all[pending.run_id] = pending
                 if occupied >= job.slot_limit:
                     self._job_queue[job.id].append(pending)
                 else:
                     self._in_flight[job.id] += 1
-                    self._waiting.append(pending)
+                    self._queue_for_slot(pending)
                 to_start = self._take_startable()
-                must_wait = pending not in to_start
+                held = pending.run_id in self._held
+                must_wait = pending not in to_start and not held
         if skip:
             log.info("job %s: %s run skipped: %s", job.id, cause.value, reason)
             self.record(job, cause, RunStatus.SKIPPED, scheduled_at, f"skipped: {reason}")
@@ -138,6 +156,8 @@ class Dispatcher:
             self._start_run(item)
         if must_wait:  # visible as "queued" until a slot frees
             self._write_queued_row(pending)
+        if held:
+            self._held_now(pending)
         return pending.run_id
 
     def _write_queued_row(self, pending: _Pending) -> None:
@@ -308,9 +328,11 @@ class Dispatcher:
             self._running.pop(pending.run_id, None)
             self._all.pop(pending.run_id, None)
             self._in_flight[job_id] -= 1
+            promoted = None
             if self._job_queue[job_id] and self._in_flight[job_id] < pending.job.slot_limit:
                 self._in_flight[job_id] += 1
-                self._waiting.append(self._job_queue[job_id].popleft())
+                promoted = self._job_queue[job_id].popleft()
+                self._queue_for_slot(promoted)
             if not self._in_flight[job_id]:
                 del self._in_flight[job_id]
             if not self._job_queue[job_id]:
@@ -318,6 +340,8 @@ class Dispatcher:
             to_start = [] if self._closed else self._take_startable()
         for item in to_start:
             self._start_run(item)
+        if promoted is not None and promoted.run_id in self._held:
+            self._held_now(promoted)
 
     def _emit(self, signal_name: str, run_id: int, fallback: RunRecord | None = None) -> None:
         if self._events is None:
@@ -329,6 +353,25 @@ class Dispatcher:
             return
         if record is not None:
             getattr(self._events, signal_name).emit(record)
+            if signal_name == "run_finished" and self.on_final is not None:
+                self.on_final(record)  # quick: jobs.alerts.deliveries.Alerter.consider only queues it
+
+    # --- conditions: held runs (jobs.dispatch_holds); a restart's waiting runs held again ----
+
+    def resume_waiting(self, record: RunRecord, job: JobSpec) -> None:
+        """Hold again a run that was waiting when the last session ended (its row is kept, its
+        deadline counts from when it began to wait)."""
+        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True,
+                           waiting_for=record.waiting_for)  # fmt: skip
+        if record.queued_at is not None:
+            pending.queued_at = record.queued_at
+        with self._lock:
+            self._all[record.id] = pending
+            self._in_flight[job.id] += 1
+            self._held[record.id] = pending
+        log.info("job %s: run #%d still waits for %s", job.id, record.id, record.waiting_for)
+        if self.gate is not None:
+            self.gate.wake()
 
     # --- control ---------------------------------------------------------------------------
 
@@ -338,12 +381,17 @@ class Dispatcher:
             pending = self._all.get(run_id)
             if pending is None:
                 return False
+            held = pending if self._held.pop(run_id, None) is not None else None
             was_running = run_id in self._running
             if was_running:
                 pending.cancel_reason = reason
                 execution = pending.execution
-            else:
+            elif held is None:
                 self._drop_queued(pending)
+        if held is not None:
+            what = f"while waiting for {held.waiting_for}" if held.waiting_for else "before it started"
+            self._end_held(held, RunStatus.KILLED, f"killed {what}: {reason}")
+            return True
         if was_running:
             if execution is not None:  # else _start_run sees cancel_reason once it has one
                 execution.cancel(reason)
@@ -400,11 +448,21 @@ class Dispatcher:
         with self._lock:
             self._closed = True
             running = list(self._running.values())
+            held = list(self._held.values())
+            self._held.clear()
+            for pending in held:  # they stay "waiting" in the store: the next start takes them up
+                self._all.pop(pending.run_id, None)
             queued = [p for p in self._all.values() if p.run_id not in self._running]
             for pending in queued:
                 self._drop_queued(pending)
             for pending in running:
                 pending.cancel_reason = reason
+        if self.gate is not None:
+            self.gate.stop()
+        for pending in held:
+            if not pending.row_written:  # held before its first check: stored, so it is not lost
+                self._write_waiting_row(pending, pending.waiting_for or "its conditions to be checked", held=False)
+            pending.done.set()
         for pending in queued:
             self._end_unstarted(pending, RunStatus.INTERRUPTED, f"{reason} before the run could start")
         for pending in running:
@@ -417,4 +475,9 @@ class Dispatcher:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _doing(pending: _Pending) -> str:
+    """What a run in the way is doing, for a skip's reason: "going", "waiting for AC power"."""
+    return f"waiting for {pending.waiting_for}" if pending.waiting_for else "going"
 

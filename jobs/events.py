@@ -25,20 +25,25 @@ class JobEvents(QObject):
     """Signals (all past tense):
 
     run_queued(RunRecord): a run is waiting for a free slot.
+    run_waiting(RunRecord): a run is waiting for a condition of its job (status "waiting"; its
+        `waiting_for` says what for, "AC power"), or what it waits for changed.
     run_started(RunRecord): its process started.
     run_output(OutputChunk): a batch of its output (about every 100 ms while it writes), one
         chunk per stretch of stdout or stderr.
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
+    run_alerted(RunRecord): the run's e-mail/webhook deliveries changed (its `alerts`).
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
     database_damaged(str): the background check found the database damaged (the message says
         which file and how to recover); no new run starts from then on.
     """
 
     run_queued = Signal(object)
+    run_waiting = Signal(object)
     run_started = Signal(object)
     run_output = Signal(object)
     run_finished = Signal(object)
     run_recorded = Signal(object)
+    run_alerted = Signal(object)
     jobs_changed = Signal(object)
     database_damaged = Signal(str)

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text, update
 
 from jobs.db import run_table
-from jobs.model import JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.model import AlertDelivery, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.runlog import ranges_path
 from jobs.runners.base import RunStarted
 from jobs.workdir import resolved_cwd
@@ -97,6 +97,8 @@ class HistoryRepository:
         scheduled_at: datetime | None = None,
         error: str | None = None,
         run_id: int | None = None,
+        queued_at: datetime | None = None,
+        waiting_for: str | None = None,
     ) -> int:
         """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at."""
         now = time.time()
@@ -105,8 +107,9 @@ class HistoryRepository:
             cause=cause.value,
             status=status.value,
             scheduled_at=to_epoch(scheduled_at),
-            queued_at=now,
+            queued_at=now if queued_at is None else queued_at.timestamp(),
             error=error,
+            waiting_for=waiting_for,
             **_what_was_run(job),
         )
         if status.is_final:
@@ -151,6 +154,38 @@ class HistoryRepository:
         values["started_at"] = started_at.timestamp()
         with self._engine.begin() as conn:
             conn.execute(update(run_table).where(T.id == run_id).values(**values))
+
+    def mark_waiting(self, run_id: int, waiting_for: str) -> None:
+        """A run waits for a condition (jobs.conditions): what it waits for, in words."""
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id)
+                         .values(status=RunStatus.WAITING.value, waiting_for=waiting_for))
+
+    def mark_queued(self, run_id: int) -> None:
+        """A run whose conditions now hold waits for a free slot (its `waiting_for` is kept:
+        history says what it waited for)."""
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id, T.status == RunStatus.WAITING.value)
+                         .values(status=RunStatus.QUEUED.value))
+
+    def waiting(self) -> list[RunRecord]:
+        """Runs waiting for a condition, oldest first (they outlive a restart)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(run_table).where(T.status == RunStatus.WAITING.value).order_by(T.id)).all()
+        return [_record(row) for row in rows]
+
+    def set_alerts(self, run_id: int, alerts: Iterable[AlertDelivery]) -> None:
+        """Store the run's alert deliveries as they stand (jobs.alerts)."""
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id).values(alerts=alerts_to_json(alerts)))
+
+    def with_pending_alerts(self, since: datetime) -> list[RunRecord]:
+        """Runs queued since `since` whose alerts were not all delivered when Jobdesk stopped."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(run_table).where(T.queued_at >= since.timestamp(), T.alerts.like('%"pending"%')).order_by(T.id)
+            ).all()
+        return [_record(row) for row in rows]
 
     def finish(self, run_id: int, outcome: RunOutcome) -> None:
         """Store how a run ended, as the runner reported it. Raises when no row was changed:
@@ -324,4 +359,30 @@ def _record(row: Any) -> RunRecord:
         handle=row.handle,
         left_processes=row.left_processes or 0,
         stderr_tail=row.stderr_tail,
+        waiting_for=row.waiting_for,
+        alerts=alerts_from_json(row.alerts),
     )
+
+
+def alerts_to_json(alerts: Iterable[AlertDelivery]) -> str | None:
+    items = [
+        {"channel": a.channel, "target": a.target, "state": a.state, "at": to_epoch(a.at), "attempts": a.attempts,
+         "error": a.error}
+        for a in alerts
+    ]
+    return json.dumps(items) if items else None
+
+
+def alerts_from_json(text: str | None) -> tuple[AlertDelivery, ...]:
+    """The stored deliveries; a damaged value reads as none rather than hiding the run."""
+    if not text:
+        return ()
+    try:
+        return tuple(
+            AlertDelivery(str(item["channel"]), str(item["target"]), str(item["state"]), from_epoch(item.get("at")),
+                          int(item.get("attempts") or 0), item.get("error"))
+            for item in json.loads(text)
+        )
+    except (ValueError, TypeError, KeyError):
+        log.warning("unreadable alert record %r", text[:80])
+        return ()

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from jobs import triggers
+from jobs.alerts.addresses import email_problem, webhook_problem
+from jobs.conditions.requirements import parse_requirement
 from jobs.durations import LONGEST, echo as _echo
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 
@@ -124,7 +126,35 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         out.append(("max_parallel", f"{spec.max_parallel} must be at least 1"))
     if check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
+    out += _condition_problems(spec)
+    out += _alert_problems(spec)
     return unique_problems(out)
+
+
+def _condition_problems(spec: JobSpec) -> list[Problem]:
+    out: list[Problem] = []
+    for text in spec.requires:
+        try:
+            parse_requirement(text)
+        except ValueError as exc:
+            out.append(("requires", str(exc)))
+    out += seconds_problems("condition_deadline", spec.condition_deadline, positive=True)
+    if spec.condition_deadline is not None and not spec.requires and not out:
+        out.append(("condition_deadline", "has nothing to wait for: add a condition (requires) or leave it out"))
+    return out
+
+
+def _alert_problems(spec: JobSpec) -> list[Problem]:
+    out: list[Problem] = []
+    for address in spec.email:
+        problem = email_problem(address)
+        if problem:
+            out.append(("email", problem))
+    for url in spec.webhooks:
+        problem = webhook_problem(url)
+        if problem:
+            out.append(("webhooks", problem))
+    return out
 
 
 def _trigger_problems(trigger: Any, allow_past_date: bool) -> list[Problem]:

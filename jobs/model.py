@@ -37,6 +37,7 @@ class RunCause(enum.StrEnum):
 
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for a free slot (never reported as missed)
+    WAITING = "waiting"  # due, but a condition of the job (AC power, network) does not hold yet
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -48,7 +49,7 @@ class RunStatus(enum.StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
 
     @property
     def is_failure(self) -> bool:
@@ -115,6 +116,13 @@ class JobSpec:
     coalesce: bool = True  # several missed runs collapse into one catch-up run
     notify: Notify = Notify.FAILURE
     paused: bool = False
+    # Conditions that make a due run wait (jobs.conditions): "ac-power", "network",
+    # "network:HOST:PORT"; past `condition_deadline` seconds of waiting the run ends missed.
+    requires: tuple[str, ...] = ()
+    condition_deadline: float | None = None  # None: wait as long as it takes
+    # Alerts beyond the desktop (jobs.alerts), following `notify`; empty: the settings' defaults.
+    email: tuple[str, ...] = ()
+    webhooks: tuple[str, ...] = ()
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -124,6 +132,18 @@ class JobSpec:
     def slot_limit(self) -> int:
         """How many runs of this job may go at once."""
         return max(1, self.max_parallel) if self.overlap is Overlap.PARALLEL else 1
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """One alert about a run, sent (or being sent) to one address or URL."""
+
+    channel: str  # "email" or "webhook"
+    target: str  # the address or the URL
+    state: str  # "pending", "sent" or "failed"
+    at: datetime | None = None  # aware UTC: when it was sent or last failed
+    attempts: int = 0
+    error: str | None = None  # why the last attempt failed
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,11 @@ class RunRecord:
     handle: str | None = None
     left_processes: int = 0  # processes a run left running after it exited (terminated by Jobdesk)
     stderr_tail: str | None = None  # its last lines of stderr (up to 20), for notifications
+    # What the run waited (or waits) for before it could start, in words ("AC power"); None
+    # when it never waited for a condition (jobs.conditions).
+    waiting_for: str | None = None
+    # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
+    alerts: tuple[AlertDelivery, ...] = ()
 
     @property
     def duration(self) -> float | None:

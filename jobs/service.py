@@ -20,19 +20,23 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import text
 
+from jobs.alerts.config import AlertSettings, ensure_webhook_secret, load_alert_settings, save_alert_setting
 from jobs.codec import validate_job
 from jobs import dbcheck
+from jobs.conditions.source import ConditionSource
 from jobs.db import open_checked_database
 from jobs.entry import set_handler
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
-from jobs.model import DateSpec, JobSpec, RunCause, RunRecord, RunStatus
+from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
 from jobs.settings import CoreSettings, load_settings, save_setting
 
 if TYPE_CHECKING:
+    from jobs.alerts.deliveries import Alerter
+    from jobs.conditions.gate import ConditionGate
     from jobs.dispatcher import Dispatcher, RunnerSettings
     from jobs.events import JobEvents
     from jobs.upcoming import FireTimes, Lane
@@ -44,7 +48,9 @@ _FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
 class JobService:
-    def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0) -> None:
+    def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
+                 conditions: ConditionSource | None = None) -> None:  # fmt: skip
+        """`conditions`: where AC power and the network are read (default: this computer)."""
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
@@ -56,6 +62,11 @@ class JobService:
         self._dispatcher: Dispatcher | None = None
         self._fire_times: FireTimes | None = None
         self._made_lock = threading.Lock()  # the three above are made once, on first use
+        self._conditions = conditions  # None: this computer's, made with the dispatcher
+        self._gate: ConditionGate | None = None
+        self._alerter: Alerter | None = None
+        self.alert_settings: AlertSettings = load_alert_settings(self.engine, data_dir)
+        self._secret_lock = threading.Lock()
         self.scheduler: Any = None
         self.watchdog: Any = None
         # Definitions by id, for the fire path: a due job waits for a query and a JSON decode
@@ -84,12 +95,42 @@ class JobService:
         if self._dispatcher is None:
             from jobs.dispatcher import Dispatcher
 
+            from jobs.alerts.deliveries import Alerter
+            from jobs.conditions.gate import ConditionGate
+
             events = self.events
             with self._made_lock:
                 if self._dispatcher is None:
-                    self._dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings())
-                    self._apply_runner_settings(self._dispatcher)
+                    self._gate = ConditionGate(self.conditions)
+                    dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings(), gate=self._gate)
+                    self._apply_runner_settings(dispatcher)
+                    self._alerter = Alerter(self.history, self._alert_settings_with_secret, self._spec_or_none, events)
+                    dispatcher.on_final = self._alerter.consider
+                    self._dispatcher = dispatcher
         return self._dispatcher
+
+    @property
+    def conditions(self) -> ConditionSource:
+        """Where AC power and the network are read (this computer's unless given)."""
+        if self._conditions is None:
+            from jobs.conditions.system import SystemConditions
+
+            self._conditions = SystemConditions()
+        return self._conditions
+
+    @property
+    def gate(self) -> ConditionGate:
+        """Holds runs whose conditions do not hold yet (made with the dispatcher)."""
+        self.dispatcher  # noqa: B018
+        assert self._gate is not None
+        return self._gate
+
+    @property
+    def alerter(self) -> Alerter:
+        """Sends e-mail and webhook alerts on a worker thread (made with the dispatcher)."""
+        self.dispatcher  # noqa: B018
+        assert self._alerter is not None
+        return self._alerter
 
     @property
     def fire_times(self) -> FireTimes:
@@ -132,6 +173,8 @@ class JobService:
 
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
+        self.resume_waiting()
+        self.alerter.resume_pending()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -183,6 +226,25 @@ class JobService:
         self.history.interrupt_leftovers(keep=recovered)
         self._recovered = recovered
 
+    def resume_waiting(self) -> None:
+        """Runs that were waiting for a condition when the last session ended wait again (before
+        scheduling, so the overlap policy counts them); a run whose job was removed meanwhile
+        ends missed. Only a scheduling instance does this, never a command-line run."""
+        for record in self.history.waiting():
+            try:
+                spec = self.jobs.get(record.job_id)
+            except JobNotFound:
+                self.history.finish(record.id, RunOutcome(RunStatus.MISSED, None, None, datetime.now(timezone.utc),
+                                                          error="missed: its job was removed while it waited"))
+                continue
+            self.dispatcher.resume_waiting(record, spec)
+
+    def _spec_or_none(self, job_id: str) -> JobSpec | None:
+        try:
+            return self._specs.get(job_id) or self.jobs.get(job_id)
+        except JobNotFound:
+            return None
+
     def _spec_of(self, record: RunRecord) -> JobSpec:
         """The definition a leftover run belongs to; a stand-in when it was deleted since."""
         try:
@@ -201,6 +263,8 @@ class JobService:
         set_handler(None)
         if self._dispatcher is not None:
             self._dispatcher.shutdown()
+        if self._alerter is not None:
+            self._alerter.close()  # what is due is sent (bounded); later retries wait for the next start
         self.engine.dispose()
 
     @property
@@ -275,6 +339,7 @@ class JobService:
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
             self._specs[spec.id] = spec
+            self.dispatcher.job_changed(spec)
             if self.scheduling:
                 add_to_scheduler(self.scheduler, spec)
         self._jobs_changed(())
@@ -283,6 +348,7 @@ class JobService:
     def remove_job(self, job_id: str) -> None:
         self.jobs.remove(job_id)
         self._specs.pop(job_id, None)
+        self.dispatcher.job_removed(job_id)
         if self.scheduling and self.scheduler.get_job(job_id):
             self.scheduler.remove_job(job_id)
         self._jobs_changed((job_id,))
@@ -308,15 +374,23 @@ class JobService:
 
     def _schedule(self, spec: JobSpec) -> None:
         self._specs[spec.id] = spec
+        self.dispatcher.job_changed(spec)  # a waiting run waits for the conditions as saved
         if self.scheduling:
             add_to_scheduler(self.scheduler, spec)
         self._jobs_changed((spec.id,))
 
     # --- runs -----------------------------------------------------------------------------
 
-    def run_now(self, job_id: str) -> int | None:
-        """Run a job at once without moving its schedule; None when its overlap policy skips it."""
+    def run_now(self, job_id: str, *, ignore_conditions: bool = False) -> int | None:
+        """Run a job at once without moving its schedule; None when its overlap policy skips it.
+
+        A job with conditions waits for them like a scheduled run. `ignore_conditions` ("Run
+        anyway") starts the job's oldest waiting run if it has one, else a new run, at once."""
         spec = self.jobs.get(job_id)
+        if ignore_conditions:
+            started = self.dispatcher.run_anyway(spec.id)
+            if started is not None:
+                return started
         if not self.scheduling and self._recovered is None:
             # The command line running a job itself (no instance holds the data directory):
             # first end what a crashed instance left running, so the job does not run twice.
@@ -324,7 +398,15 @@ class JobService:
             recovered: list[int] = self._recovered or []
             for run_id in recovered:
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
-        return self.dispatcher.submit(spec, RunCause.MANUAL)  # no slot: nothing was scheduled
+        return self.dispatcher.submit(spec, RunCause.MANUAL, ignore_conditions=ignore_conditions)  # no slot: nothing was scheduled
+
+    def waiting_for(self, run_id: int) -> str | None:
+        """What run `run_id` waits for ("AC power"), or None when it is not waiting."""
+        return self.dispatcher.waiting_for(run_id)
+
+    def run_anyway(self, run_id: int) -> bool:
+        """Start a waiting run now, whatever its conditions; False if it is not waiting."""
+        return self.dispatcher.release_held(run_id, anyway=True)
 
     def cancel_run(self, run_id: int) -> bool:
         return self.dispatcher.cancel(run_id)
@@ -347,6 +429,26 @@ class JobService:
         if removed:
             log.info("history retention removed %d old runs", removed)
         return removed
+
+    def webhook_secret(self) -> str:
+        """The secret webhooks are signed with, made now if there is none yet (any thread)."""
+        with self._secret_lock:
+            if not self.alert_settings.webhook_secret:
+                ensure_webhook_secret(self.data_dir)
+                self.alert_settings = load_alert_settings(self.engine, self.data_dir)
+            return self.alert_settings.webhook_secret
+
+    def _alert_settings_with_secret(self) -> AlertSettings:
+        """For the alerts worker: a webhook is never sent unsigned."""
+        if not self.alert_settings.webhook_secret:
+            self.webhook_secret()
+        return self.alert_settings
+
+    def set_alert_setting(self, name: str, value: Any) -> AlertSettings:
+        """Change an SMTP, default-recipient or webhook-secret setting (jobs.alerts.config)."""
+        save_alert_setting(self.engine, self.data_dir, name, value)
+        self.alert_settings = load_alert_settings(self.engine, self.data_dir)
+        return self.alert_settings
 
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
@@ -378,7 +480,7 @@ class JobService:
         return self.dispatcher.running_count()
 
     def active_runs(self) -> list[RunRecord]:
-        """Runs queued or running now, oldest first (a run whose row is not written yet is left out)."""
+        """Runs waiting, queued or running now, oldest first (a run whose row is not written yet is left out)."""
         records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
         return [record for record in records if record is not None and not record.status.is_final]
 

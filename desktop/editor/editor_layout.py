@@ -3,8 +3,9 @@ Designer form's `setupUi`, but a typed object instead of attributes stuck onto t
 
 Left column: the job (name, description, tags), its command (line, working folder,
 environment) and its behaviour (timeout, overlap, missed runs, notifications, pause). Right
-column: the schedule (time zone, Cron/Interval/Date tabs, words and next runs). Below: the
-problems and notes, "Run now", OK and Cancel. Tab order follows that reading order.
+column: the schedule (time zone, Cron/Interval/Date tabs, words and next runs), then the
+Conditions and Alerts tabs (desktop.editor.conditions_form, desktop.editor.alerts_form). Below:
+the problems and notes, "Run now", OK and Cancel. Tab order follows that reading order.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from desktop.editor.cron_editor import CronEditor
 from desktop.editor.date_editor import DateEditor
 from desktop.editor.env_table import EnvTable
 from desktop.editor.interval_editor import IntervalEditor
+from desktop.editor.alerts_form import AlertsForm
+from desktop.editor.conditions_form import ConditionsForm
 from desktop.editor.policy_form import PolicyForm
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
@@ -89,6 +92,11 @@ class EditorLayout:
         self.trigger_tabs.addTab(self.interval_editor, "&Interval")
         self.trigger_tabs.addTab(self.date_editor, "D&ate")
         self.preview = SchedulePreview(dialog)
+        self.conditions_form = ConditionsForm(dialog)
+        self.alerts_form = AlertsForm(dialog)
+        self.more_tabs = named(QTabWidget(dialog), "conditionsAlertsTabs")
+        self.more_tabs.addTab(self.conditions_form, "Conditions")
+        self.more_tabs.addTab(self.alerts_form, "Alerts")
         zone_row = QFormLayout()
         zone_label = QLabel("Time &zone", dialog)
         zone_label.setBuddy(self.timezone_combo)
@@ -121,6 +129,7 @@ class EditorLayout:
         schedule.addWidget(self.preview, 1)
         right = QVBoxLayout()
         right.addWidget(group(dialog, "Schedule", schedule, "scheduleGroup"), 1)
+        right.addWidget(self.more_tabs)
         columns = QHBoxLayout()
         columns.addLayout(left, 11)
         columns.addLayout(right, 10)
@@ -148,7 +157,9 @@ class EditorLayout:
                                 self.env_table.view, self.env_table.add_button, self.env_table.remove_button,
                                 *self.policy_form.focus_widgets(), self.timezone_combo, self.trigger_tabs,
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
-                                *self.date_editor.focus_widgets(), self.ok_button, self.cancel_button,
+                                *self.date_editor.focus_widgets(), self.more_tabs,
+                                *self.conditions_form.focus_widgets(), *self.alerts_form.focus_widgets(),
+                                self.ok_button, self.cancel_button,
                                 self.run_button]  # fmt: skip
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)

@@ -33,7 +33,8 @@ CLOCK_REFRESH_MS = 30_000  # keeps "in 3 h 12 min" current while the dialog is o
 TITLE_NAME_MAX = 60
 _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time zone"}
 # codec field -> our problem key (for problems only validate_job finds)
-_CODEC_KEYS = {"misfire_grace": "grace"}
+_CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
+               "email": "alerts", "webhooks": "alerts"}
 
 
 class _Hint(ValueError):
@@ -166,7 +167,7 @@ class JobEditorDialog(QDialog):
             self.ui.command_field.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
-            self.ui.date_editor.edited,
+            self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -179,6 +180,8 @@ class JobEditorDialog(QDialog):
         self.ui.cwd_edit.setText(spec.cwd or "")
         self.ui.env_table.set_pairs(spec.env)
         self.ui.policy_form.load(spec)
+        self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
+        self.ui.alerts_form.load(spec.email, spec.webhooks)
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
         if isinstance(trigger, CronSpec):
@@ -206,6 +209,8 @@ class JobEditorDialog(QDialog):
             "timeout": policy.timeout_edit.text(),
             "overlap": (policy.overlap_combo.currentIndex(), policy.max_parallel_spin.value()),
             "grace": policy.grace_edit.text(),
+            "conditions": self.ui.conditions_form.state(),
+            "alerts": self.ui.alerts_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
 
@@ -243,6 +248,10 @@ class JobEditorDialog(QDialog):
         overlap, max_parallel = read("overlap", ("overlap", "max_parallel"),
                                      lambda: (self.ui.policy_form.overlap(), self.ui.policy_form.max_parallel()))  # fmt: skip
         (grace,) = read("grace", ("misfire_grace",), lambda: (self.ui.policy_form.misfire_grace(),))
+        conditions, alerts = self.ui.conditions_form, self.ui.alerts_form
+        requires, deadline = read("conditions", ("requires", "condition_deadline"),
+                                  lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
+        email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
         caution = program_caution(command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
@@ -267,6 +276,10 @@ class JobEditorDialog(QDialog):
             "coalesce": self.ui.policy_form.coalesce(),
             "notify": self.ui.policy_form.notify(),
             "paused": self.ui.policy_form.paused(),
+            "requires": requires or (),
+            "condition_deadline": deadline,
+            "email": email or (),
+            "webhooks": webhooks or (),
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:
@@ -341,6 +354,8 @@ class JobEditorDialog(QDialog):
         set_invalid(self.ui.name_edit, loud["name"].message if "name" in loud else None)
         self.ui.command_field.mark(loud["command"].message if "command" in loud else None)
         self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
+        self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
+        self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)

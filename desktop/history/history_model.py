@@ -286,6 +286,8 @@ def _display(record: RunRecord, column: int) -> str:
     if column == EXIT_CODE:
         return NO_VALUE if record.exit_code is None else str(record.exit_code)
     if column == ERROR:
+        if record.status is RunStatus.WAITING and record.waiting_for:
+            return f"Waiting for {record.waiting_for}"
         return elide_error(failure_words(record))
     return ""
 
@@ -320,6 +322,8 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == DURATION and record.ended_at is not None:
         return f"Ended {format_time(record.ended_at, seconds=True)}"
     if column == ERROR:
+        if record.status is RunStatus.WAITING and record.waiting_for:
+            return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"
         return failure_words(record) or None
     if column == STATUS and record.truncated:
         return f"{status_text(record.status)}; its output was cut at the log size limit"

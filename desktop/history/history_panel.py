@@ -31,7 +31,7 @@ from desktop.table_helpers import cover_viewport
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.naming import named
-from jobs.model import RunRecord
+from jobs.model import RunRecord, RunStatus
 from jobs.service import JobService
 
 SHOW_RUN_MAX_PAGES = 10  # show_run loads at most this many pages looking for a run
@@ -71,7 +71,8 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.splitter, 1)
 
         events = service.events
-        for signal in (events.run_queued, events.run_started, events.run_finished, events.run_recorded):
+        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_finished,
+                       events.run_recorded, events.run_alerted):  # fmt: skip
             signal.connect(self.model.on_run_changed)
             signal.connect(self.output.update_record)
         events.run_output.connect(self.output.on_output)
@@ -89,6 +90,9 @@ class HistoryPanel(QWidget):
         self.stop_action = named(QAction(icon("stop"), "Stop run", self), "stopRunAction")
         self.stop_action.setToolTip("Stop this run: its whole process tree is killed (a waiting run is dropped)")
         self.stop_action.triggered.connect(self.stop_current_run)
+        self.run_anyway_action = named(QAction(icon("run-now"), "Run anyway", self), "runAnywayAction")
+        self.run_anyway_action.setToolTip("Start this waiting run now, whatever its conditions say")
+        self.run_anyway_action.triggered.connect(self.run_current_anyway)
         self.copy_action = named(QAction(icon("copy"), "Copy command", self), "copyCommandAction")
         self.copy_action.triggered.connect(self.output.copy_command)
 
@@ -177,9 +181,15 @@ class HistoryPanel(QWidget):
             return False
         return self._service.cancel_run(record.id)
 
+    @Slot()
+    def run_current_anyway(self) -> bool:
+        """Start the run shown if it waits for its conditions; True if it did."""
+        record = self.output.record
+        return record is not None and record.status is RunStatus.WAITING and self._service.run_anyway(record.id)
+
     @Slot(QPoint)
     def _show_context_menu(self, pos: QPoint) -> None:
-        """Stop and Copy command for the run under `pos` (which a right-click selected)."""
+        """Stop, Run anyway and Copy command for the run under `pos` (which a right-click selected)."""
         record = self.model.record_at(self.table.indexAt(pos).row())
         if record is None:
             return
@@ -189,6 +199,8 @@ class HistoryPanel(QWidget):
         menu.setObjectName("historyContextMenu")
         self.stop_action.setEnabled(not record.status.is_final)
         self.copy_action.setEnabled(bool(record.command))
+        if record.status is RunStatus.WAITING:
+            menu.addAction(self.run_anyway_action)
         menu.addAction(self.stop_action)
         menu.addAction(self.copy_action)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

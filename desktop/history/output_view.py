@@ -26,7 +26,7 @@ from desktop.formatting import format_size, status_colour, status_icon
 from desktop.icons import icon
 from desktop.history.log_streams import LogStreams
 from desktop.history.log_tail import TAIL_BYTES, read_more, read_tail
-from desktop.history.run_text import copyable_command, error_text, never_started, summary
+from desktop.history.run_text import alerts_text, copyable_command, error_text, never_started, summary
 from desktop.history.stream_view import MAX_LINES, OutputView
 from desktop.elided_label import ElidedLabel
 from desktop.naming import named
@@ -64,6 +64,9 @@ class RunOutputPanel(QWidget):
         self.open_button = named(QPushButton(icon("open-log"), "Open log file", self), "openLogFile")
         self.error_label = named(QLabel(self, wordWrap=True), "runError")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.alerts_label = named(QLabel(self, wordWrap=True), "runAlerts")
+        self.alerts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.alerts_label.setToolTip("E-mails and webhooks about this run (Job ▸ Settings: SMTP and webhook)")
         self.header_label = named(QLabel(self, wordWrap=True), "runOutputHeader")
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.view = OutputView(self)
@@ -80,6 +83,7 @@ class RunOutputPanel(QWidget):
         layout.setSpacing(4)
         layout.addLayout(top)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.alerts_label)
         layout.addWidget(self.header_label)
         layout.addWidget(self.view, 1)
 
@@ -194,6 +198,8 @@ class RunOutputPanel(QWidget):
     def _empty_text(self, record: RunRecord, *, missing: bool) -> str:
         if record.status is RunStatus.QUEUED:
             return "Waiting for a free slot to start…"
+        if record.status is RunStatus.WAITING:
+            return f"Waiting for {record.waiting_for or 'its conditions'} to start…"
         if record.status is RunStatus.RUNNING:
             return "No output yet"
         if never_started(record):
@@ -211,6 +217,7 @@ class RunOutputPanel(QWidget):
             self.status_icon.hide()
             self.summary_label.set_full_text("", "")
             self.error_label.hide()
+            self.alerts_label.hide()
         else:
             icon = status_icon(record.status)
             self.status_icon.setPixmap(icon.pixmap(16, 16))
@@ -220,6 +227,9 @@ class RunOutputPanel(QWidget):
             error = error_text(record)
             self.error_label.setText(error)
             self.error_label.setVisible(bool(error))
+            alerts = alerts_text(record)
+            self.alerts_label.setText(alerts)
+            self.alerts_label.setVisible(bool(alerts))
             self._colour_error()
         self.copy_button.setEnabled(record is not None and bool(record.command))
         self.open_button.setEnabled(self._log_path is not None and self._log_path.is_file())

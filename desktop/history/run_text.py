@@ -15,6 +15,23 @@ from desktop.formatting import format_duration, format_time, status_text
 from jobs.model import RunCause, RunRecord, RunStatus
 
 
+def alerts_text(record: RunRecord) -> str:
+    """The run's e-mail and webhook deliveries in one line: "E-mail to a@b.c sent 07:31 ·
+    webhook https://… failed: HTTP 500 (3 attempts)"; "" when there were none."""
+    parts = []
+    for alert in record.alerts:
+        what = f"{'E-mail to' if alert.channel == 'email' else 'Webhook'} {alert.target}"
+        if alert.state == "sent":
+            parts.append(f"{what} sent {format_time(alert.at, seconds=True)}" if alert.at else f"{what} sent")
+        elif alert.state == "failed":
+            tries = f" ({alert.attempts} attempts)" if alert.attempts > 1 else ""
+            parts.append(f"{what} failed: {alert.error}{tries}")
+        else:
+            again = f", trying again (last: {alert.error})" if alert.error else ""
+            parts.append(f"{what} being sent{again}")
+    return " · ".join(parts)
+
+
 def _quote(text: str) -> str:
     return subprocess.list2cmdline([text]) if os.name == "nt" else shlex.quote(text)
 
@@ -77,8 +94,12 @@ def summary(record: RunRecord) -> str:
     parts.append(cause)
     if started and record.started_at is not None:
         parts.append(f"started {format_time(record.started_at, seconds=True)}")
+    elif record.status is RunStatus.WAITING and record.queued_at is not None:
+        parts.append(f"waiting since {format_time(record.queued_at, seconds=True)}")
     elif record.queued_at is not None and not record.status.is_final:
         parts.append(f"queued {format_time(record.queued_at, seconds=True)}")
+    if record.waiting_for and record.status is not RunStatus.WAITING:
+        parts.append(f"waited for {record.waiting_for}")
     return " · ".join(parts)
 
 
@@ -108,6 +129,8 @@ def stderr_last_lines(record: RunRecord, count: int = 2, width: int = 200) -> li
 
 def error_text(record: RunRecord) -> str:
     """The error to show prominently, or "" (a plain non-zero exit has no error text)."""
+    if record.status is RunStatus.WAITING:
+        return f"Waiting for {record.waiting_for or 'its conditions'}: it starts as soon as that holds."
     error = own_error(record)
     if not error:
         return ""

@@ -6,8 +6,9 @@ pictures are taken) and a history with successes, a failure with its output, a m
 skipped slot; then it grabs the real main window offscreen at a fixed size: main-light/dark.png
 (Jobs tab, the running job selected), history-output-light/dark.png (History tab with the
 failed run's output, its traceback from stderr set apart), upcoming-light.png, timeline-light/dark.png
-(a dense lane among them), main-narrow-light.png (820 px wide)
-and, through the editor's own helper, editor-cron-error-light/dark.png. Window state goes to a
+(a dense lane among them), main-narrow-light.png (820 px wide),
+waiting-history/upcoming-light.png (scripts.shots.waiting: a run waiting for AC power) and,
+through the editor's own helper, editor-cron-error-light/dark.png. Window state goes to a
 temporary QSettings folder, never to the user's settings.
 """
 
@@ -221,6 +222,9 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
             window.shutdown()
             window.close()
             window.deleteLater()
+    from scripts.shots.waiting import save_waiting_screenshots
+
+    saved.extend(save_waiting_screenshots(out_dir))
     if editor:
         from scripts.shots.editor import save_editor_screenshots
 

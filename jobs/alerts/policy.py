@@ -1,0 +1,32 @@
+"""Which finished runs are worth telling someone about: one rule for the desktop notification,
+the e-mail and the webhook.
+
+The job's `notify` policy decides: never; on failure (failed, timed out, killed, interrupted,
+and a run that waited past its conditions' deadline); always (every run that ended). A slot
+missed while Jobdesk was closed and a skipped overlap are history rows, not alarms.
+"""
+
+from __future__ import annotations
+
+from jobs.model import Notify, RunRecord, RunStatus
+
+
+def is_final_outcome(record: RunRecord) -> bool:
+    """HOOK (issue 12, retries): whether `record` is its run's last word. A run that will be
+    retried is not: only the retry's end is. Until retries exist every finished run is final;
+    the retries work replaces this body (e.g. `record.status.is_final and not will_retry`)."""
+    return record.status.is_final
+
+
+def is_alarm(record: RunRecord) -> bool:
+    """A failure, or a run that never started because its conditions never held."""
+    return record.status.is_failure or (record.status is RunStatus.MISSED and record.waiting_for is not None)
+
+
+def wants_notice(record: RunRecord, policy: Notify) -> bool:
+    """The job's `policy` applied to `record` (any channel)."""
+    if not is_final_outcome(record) or policy is Notify.NEVER:
+        return False
+    if record.status is RunStatus.SKIPPED or (record.status is RunStatus.MISSED and record.waiting_for is None):
+        return False
+    return policy is Notify.ALWAYS or is_alarm(record)

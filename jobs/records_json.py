@@ -1,0 +1,47 @@
+"""A run as JSON: what `history --json` prints, `run --wait --json` answers and a webhook posts.
+
+One shape for all three (documented in the README; it only ever gains keys). Times are ISO 8601
+with this machine's offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jobs.model import RunRecord
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone().isoformat(timespec="seconds")
+
+
+def run_json(run: RunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "job_id": run.job_id,
+        "job_name": run.job_name,
+        "cause": run.cause.value,
+        "status": run.status.value,
+        "scheduled_at": iso(run.scheduled_at),
+        "started_at": iso(run.started_at),
+        "ended_at": iso(run.ended_at),
+        "duration": run.duration,
+        "exit_code": run.exit_code,
+        "error": run.error,
+        "log_path": str(run.log_path) if run.log_path else None,
+        "output_bytes": run.output_bytes,
+        "truncated": run.truncated,
+        "command": list(run.command),
+        "shell": run.shell,
+        "cwd": run.cwd,
+        "env": dict(run.env),
+        "left_processes": run.left_processes,
+        "stderr_tail": run.stderr_tail,
+        "waiting_for": run.waiting_for,
+        "alerts": [
+            {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
+             "error": a.error}
+            for a in run.alerts
+        ],
+    }
