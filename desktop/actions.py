@@ -393,7 +393,7 @@ class JobActions(QObject):
             return
         dialog = SettingsDialog(self._service.settings, close_choice(), self._parent,
                                 alerts=self._service.alert_settings, secrets_file=str(secrets_path(self._service.data_dir)),
-                                webhook_secret=self._service.webhook_secret)  # fmt: skip
+                                webhook_secret=self._service.alert_config.webhook_secret)  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_accepted)
         dialog.finished.connect(self._settings_closed)
@@ -416,7 +416,7 @@ class JobActions(QObject):
                     return
         for name, text in dialog.alert_changes().items():
             try:
-                self._service.set_alert_setting(name, text)
+                self._service.alert_config.set(name, text)
             except ValueError as exc:
                 self._error("Setting not saved", str(exc))
                 return

@@ -35,7 +35,7 @@ from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
 from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
-from desktop.menus import build_menus, build_toolbar, show_jobs_context_menu
+from desktop.menus import build_menus, build_toolbar, show_about, show_jobs_context_menu
 from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.pages import JobsPage, UpcomingPage
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         build_menus(self, self.job_actions, show_tab_action=self.show_tab_action, open_data_folder=self.open_data_folder,
-                    show_about=self.show_about)  # fmt: skip
+                    show_about=lambda: show_about(self, self.data_dir))  # fmt: skip
         self.toolbar = build_toolbar(self, self.job_actions)
         self.empty_state = EmptyState(self.jobs_table, self.job_actions.new, self.job_actions.import_)
         self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
@@ -385,14 +385,6 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.data_dir.root)))
-
-    @Slot()
-    def show_about(self) -> None:
-        from jobs import __version__
-
-        QMessageBox.about(self, "About Jobdesk",
-                          f"<b>Jobdesk {__version__}</b><p>Schedule your own scripts, see what runs next, "
-                          f"what ran and why it failed.</p><p>Data: {self.data_dir.root}</p>")  # fmt: skip
 
     # --- showing, hiding, closing --------------------------------------------------------------
 

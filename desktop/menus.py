@@ -11,10 +11,11 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import QMainWindow, QMenu, QTableView, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTableView, QToolBar, QWidget
 
 from desktop.actions import JobActions
 from desktop.icons import icon
+from jobs.paths import DataDir
 
 TAB_KEYS = (("Jobs", "Ctrl+1"), ("Upcoming", "Ctrl+2"), ("Timeline", "Ctrl+3"), ("History", "Ctrl+4"))
 
@@ -111,3 +112,12 @@ def show_jobs_context_menu(table: QTableView, a: JobActions, pos: QPoint) -> QMe
     menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     menu.popup(table.viewport().mapToGlobal(pos))
     return menu
+
+
+def show_about(parent: QWidget, data_dir: DataDir) -> None:
+    """Help → About Jobdesk: the version and where the data lives."""
+    from jobs import __version__
+
+    QMessageBox.about(parent, "About Jobdesk",
+                      f"<b>Jobdesk {__version__}</b><p>Schedule your own scripts, see what runs next, "
+                      f"what ran and why it failed.</p><p>Data: {data_dir.root}</p>")  # fmt: skip

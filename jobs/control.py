@@ -258,7 +258,7 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     if name is not None and value is not None:
         try:
             if name in ALERT_SETTING_NAMES:
-                service.set_alert_setting(name, value)
+                service.alert_config.set(name, value)
             elif name in setting_names():
                 service.set_setting(name, value)
             else:
@@ -267,7 +267,7 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
             raise ControlError(str(exc), 2) from None
     if name == "webhook_secret" and value is None:
         try:
-            service.webhook_secret()  # asked for by name: make it now, so the receiver can be set up
+            service.alert_config.webhook_secret()  # asked for by name: make it now, so the receiver can be set up
         except ValueError as exc:
             raise ControlError(str(exc)) from None
     shown = {**asdict(service.settings), **shown_settings(service.alert_settings, service.data_dir)}

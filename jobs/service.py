@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import text
 
-from jobs.alerts.config import AlertSettings, ensure_webhook_secret, load_alert_settings, save_alert_setting
+from jobs.alerts.config import AlertConfig, AlertSettings
 from jobs.codec import validate_job
 from jobs import dbcheck
 from jobs.conditions.source import ConditionSource
@@ -28,6 +28,7 @@ from jobs.db import open_checked_database
 from jobs.entry import set_handler
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
+from jobs.next_runs import APS_TABLE, NextRuns
 from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APS_TABLE = "apscheduler_jobs"
-_FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
 class JobService:
@@ -58,6 +57,7 @@ class JobService:
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
+        self.next_runs = NextRuns(self.engine, self.jobs, lambda: self.fire_times, lambda: self.scheduling)
         self._events: JobEvents | None = None
         self._dispatcher: Dispatcher | None = None
         self._fire_times: FireTimes | None = None
@@ -65,8 +65,7 @@ class JobService:
         self._conditions = conditions  # None: this computer's, made with the dispatcher
         self._gate: ConditionGate | None = None
         self._alerter: Alerter | None = None
-        self.alert_settings: AlertSettings = load_alert_settings(self.engine, data_dir)
-        self._secret_lock = threading.Lock()
+        self.alert_config = AlertConfig(self.engine, data_dir)
         self.scheduler: Any = None
         self.watchdog: Any = None
         # Definitions by id, for the fire path: a due job waits for a query and a JSON decode
@@ -104,7 +103,7 @@ class JobService:
                     self._gate = ConditionGate(self.conditions)
                     dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings(), gate=self._gate)
                     self._apply_runner_settings(dispatcher)
-                    self._alerter = Alerter(self.history, self._alert_settings_with_secret, self._spec_or_none, events)
+                    self._alerter = Alerter(self.history, self.alert_config.with_secret, self._spec_or_none, events)
                     dispatcher.on_final = self._alerter.consider
                     self._dispatcher = dispatcher
         return self._dispatcher
@@ -430,25 +429,9 @@ class JobService:
             log.info("history retention removed %d old runs", removed)
         return removed
 
-    def webhook_secret(self) -> str:
-        """The secret webhooks are signed with, made now if there is none yet (any thread)."""
-        with self._secret_lock:
-            if not self.alert_settings.webhook_secret:
-                ensure_webhook_secret(self.data_dir)
-                self.alert_settings = load_alert_settings(self.engine, self.data_dir)
-            return self.alert_settings.webhook_secret
-
-    def _alert_settings_with_secret(self) -> AlertSettings:
-        """For the alerts worker: a webhook is never sent unsigned."""
-        if not self.alert_settings.webhook_secret:
-            self.webhook_secret()
-        return self.alert_settings
-
-    def set_alert_setting(self, name: str, value: Any) -> AlertSettings:
-        """Change an SMTP, default-recipient or webhook-secret setting (jobs.alerts.config)."""
-        save_alert_setting(self.engine, self.data_dir, name, value)
-        self.alert_settings = load_alert_settings(self.engine, self.data_dir)
-        return self.alert_settings
+    @property
+    def alert_settings(self) -> AlertSettings:
+        return self.alert_config.settings
 
     def set_setting(self, name: str, value: Any) -> CoreSettings:
         save_setting(self.engine, name, value)
@@ -484,59 +467,16 @@ class JobService:
         records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
         return [record for record in records if record is not None and not record.status.is_final]
 
-    # --- next runs ------------------------------------------------------------------------
+    # --- next runs (jobs.next_runs) -------------------------------------------------------
 
     def next_run_times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
-        """Each scheduled job's next run (aware UTC), from APScheduler's store in one query.
-
-        Jobs that APScheduler does not know yet (added while no scheduler ran) get the trigger's
-        next time from now; paused and finished jobs have none. `specs`: the definitions when
-        the caller has them already (else they are read).
-        """
-        wanted = None if specs is None or len(specs) > _FEW else [spec.id for spec in specs]
-        with self.engine.connect() as conn:
-            has_table = conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
-            ).first()
-            stored: dict[str, float | None] = {}
-            if has_table and wanted is None:
-                stored = dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all())
-            elif has_table and wanted:  # a few jobs (show): their rows only, not all 10,000
-                marks = ", ".join("?" for _ in wanted)
-                sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
-                stored = dict(conn.exec_driver_sql(sql, tuple(wanted)).all())
-        out = {}
-        now = datetime.now(timezone.utc)
-        for spec in self.jobs.all() if specs is None else specs:
-            if spec.paused:
-                continue
-            if spec.id in stored:
-                timestamp = stored[spec.id]
-                if timestamp is not None:
-                    out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
-            elif not self.scheduling:
-                upcoming = self.fire_times.after(spec.trigger, now, 1)
-                if upcoming:
-                    out[spec.id] = upcoming[0]
-        return out
+        return self.next_runs.times(specs)
 
     def upcoming(self, *, limit: int | None = None, horizon: timedelta | None = None) -> list[tuple[datetime, JobSpec]]:
-        """Upcoming fires, soonest first: every active job's next run, then the nearest further
-        fires within `horizon` up to `limit` rows (jobs.upcoming.FireTimes.upcoming)."""
-        from jobs.upcoming import UPCOMING_HORIZON, UPCOMING_LIMIT
-
-        specs = self.jobs.all()
-        return self.fire_times.upcoming(specs, self.next_run_times(specs), limit=UPCOMING_LIMIT if limit is None else limit,
-                                        horizon=UPCOMING_HORIZON if horizon is None else horizon)  # fmt: skip
+        return self.next_runs.upcoming(limit, horizon)
 
     def timeline(self, *, span: timedelta | None = None, max_marks: int | None = None) -> list[Lane]:
-        """Every active job's fires over the next `span`: listed, or summed up when dense
-        (jobs.upcoming.FireTimes.timeline)."""
-        from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN
-
-        specs = self.jobs.all()
-        return self.fire_times.timeline(specs, self.next_run_times(specs), span=TIMELINE_SPAN if span is None else span,
-                                        max_marks=MAX_MARKS if max_marks is None else max_marks)  # fmt: skip
+        return self.next_runs.timeline(span, max_marks)
 
 
 def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,33 @@ def _read_secrets(data_dir: DataDir) -> dict[str, str] | None:
 
 def _write_secrets(data_dir: DataDir, values: dict[str, str]) -> None:
     write_atomically(secrets_path(data_dir), json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+
+class AlertConfig:
+    """The alert settings of one data directory, kept current by their own changes (any thread)."""
+
+    def __init__(self, engine: Engine, data_dir: DataDir) -> None:
+        self._engine = engine
+        self._data_dir = data_dir
+        self._lock = threading.Lock()
+        self.settings = load_alert_settings(engine, data_dir)
+
+    def webhook_secret(self) -> str:
+        """The secret webhooks are signed with, made now if there is none yet."""
+        with self._lock:
+            if not self.settings.webhook_secret:
+                ensure_webhook_secret(self._data_dir)
+                self.settings = load_alert_settings(self._engine, self._data_dir)
+            return self.settings.webhook_secret
+
+    def with_secret(self) -> AlertSettings:
+        """For the alerts worker: a webhook is never sent unsigned."""
+        if not self.settings.webhook_secret:
+            self.webhook_secret()
+        return self.settings
+
+    def set(self, name: str, value: Any) -> AlertSettings:
+        """Change an SMTP, default-recipient or webhook-secret setting."""
+        save_alert_setting(self._engine, self._data_dir, name, value)
+        self.settings = load_alert_settings(self._engine, self._data_dir)
+        return self.settings

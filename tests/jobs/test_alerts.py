@@ -39,7 +39,7 @@ def use_smtp(service: JobService, server: SmtpServer, **more: str) -> None:
     values = {"smtp.host": "127.0.0.1", "smtp.port": str(server.port), "smtp.security": "none",
               "smtp.from": "jobdesk@example.com", **more}  # fmt: skip
     for name, value in values.items():
-        service.set_alert_setting(name, value)
+        service.alert_config.set(name, value)
 
 
 def delivered(service: JobService, run_id: int, qtbot, count: int = 1) -> RunRecord:
@@ -133,7 +133,7 @@ def test_starttls_against_a_server_without_it_says_so(service, qtbot):
 def test_an_unreachable_mail_server_is_tried_three_times_then_failed(service, qtbot):
     for name, value in {"smtp.host": "127.0.0.1", "smtp.port": str(free_port()), "smtp.security": "none",
                         "smtp.from": "jobdesk@example.com"}.items():  # fmt: skip
-        service.set_alert_setting(name, value)
+        service.alert_config.set(name, value)
     saved = service.add_job(job(email=("me@example.com",)))
     run = service.wait_for_run(service.run_now(saved.id), timeout=20)
     [alert] = delivered(service, run.id, qtbot).alerts

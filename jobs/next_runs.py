@@ -1,0 +1,82 @@
+"""Each job's next run time, from APScheduler's store, and the fire times that follow.
+
+APScheduler's rows remember every scheduled job's next run (a run missed while Jobdesk was closed
+stays due there), so that is where "next run" is read, in one query; a job the store does not
+know yet (added while no scheduler ran) gets its trigger's next time from now. Upcoming fires
+and Timeline lanes build on those times through one cache per service (jobs.upcoming.FireTimes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from sqlalchemy import Engine, text
+
+from jobs.model import JobSpec
+from jobs.repository import JobRepository
+
+if TYPE_CHECKING:
+    from jobs.upcoming import FireTimes, Lane
+
+APS_TABLE = "apscheduler_jobs"
+_FEW = 100  # next_run_times for at most this many jobs reads only their rows
+
+
+class NextRuns:
+    def __init__(self, engine: Engine, jobs: JobRepository, fire_times: Callable[[], FireTimes],
+                 scheduling: Callable[[], bool]) -> None:  # fmt: skip
+        self._engine = engine
+        self._jobs = jobs
+        self._fire_times = fire_times  # made on first use by the service
+        self._scheduling = scheduling
+
+    def times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
+        """Each scheduled job's next run (aware UTC); paused and finished jobs have none.
+        `specs`: the definitions when the caller has them already (else they are read)."""
+        stored = self._stored(None if specs is None or len(specs) > _FEW else [spec.id for spec in specs])
+        out = {}
+        now = datetime.now(timezone.utc)
+        for spec in self._jobs.all() if specs is None else specs:
+            if spec.paused:
+                continue
+            if spec.id in stored:
+                timestamp = stored[spec.id]
+                if timestamp is not None:
+                    out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
+            elif not self._scheduling():
+                upcoming = self._fire_times().after(spec.trigger, now, 1)
+                if upcoming:
+                    out[spec.id] = upcoming[0]
+        return out
+
+    def _stored(self, wanted: list[str] | None) -> dict[str, float | None]:
+        """next_run_time by job id: of every stored job, or of `wanted` only (a few: `show`)."""
+        with self._engine.connect() as conn:
+            has_table = conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": APS_TABLE}
+            ).first()
+            if not has_table or wanted == []:
+                return {}
+            if wanted is None:
+                return dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all())
+            marks = ", ".join("?" for _ in wanted)
+            sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
+            return dict(conn.exec_driver_sql(sql, tuple(wanted)).all())
+
+    def upcoming(self, limit: int | None, horizon: timedelta | None) -> list[tuple[datetime, JobSpec]]:
+        """Every active job's next run, then the nearest further fires within `horizon` up to
+        `limit` rows (defaults: jobs.upcoming's)."""
+        from jobs.upcoming import UPCOMING_HORIZON, UPCOMING_LIMIT
+
+        specs = self._jobs.all()
+        return self._fire_times().upcoming(specs, self.times(specs), limit=UPCOMING_LIMIT if limit is None else limit,
+                                           horizon=UPCOMING_HORIZON if horizon is None else horizon)  # fmt: skip
+
+    def timeline(self, span: timedelta | None, max_marks: int | None) -> list[Lane]:
+        """Every active job's fires over the next `span`: listed, or summed up when dense."""
+        from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN
+
+        specs = self._jobs.all()
+        return self._fire_times().timeline(specs, self.times(specs), span=TIMELINE_SPAN if span is None else span,
+                                           max_marks=MAX_MARKS if max_marks is None else max_marks)  # fmt: skip
