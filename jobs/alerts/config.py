@@ -30,7 +30,6 @@ from sqlalchemy import Engine, delete, insert, select
 from jobs.alerts.addresses import email_problem, split_list, webhook_problem
 from jobs.db import meta_table
 from jobs.paths import DataDir, make_private_file
-from jobs.transfer import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +186,8 @@ def _read_secrets(data_dir: DataDir) -> dict[str, str] | None:
 
 
 def _write_secrets(data_dir: DataDir, values: dict[str, str]) -> None:
+    from jobs.transfer import write_atomically  # (it loads the TOML writer, which reads never need)
+
     write_atomically(secrets_path(data_dir), json.dumps(values, indent=2, sort_keys=True) + "\n")
 
 
