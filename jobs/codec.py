@@ -60,12 +60,14 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
     out["notify"] = spec.notify.value
     if spec.paused:
         out["paused"] = True
+    if spec.runs_on:
+        out["runs_on"] = spec.runs_on
     return out
 
 
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
-    "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "paused",
+    "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "paused", "runs_on",
 ]
 _KNOWN_KEYS = set(_FIELDS)
 
@@ -104,6 +106,7 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         coalesce=read(lambda: _bool(data, "coalesce", True), True),
         notify=read(lambda: _enum(data, "notify", Notify, Notify.FAILURE), Notify.FAILURE),
         paused=read(lambda: _bool(data, "paused", False), False),
+        runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
     )
     if validate:
         failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again

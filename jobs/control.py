@@ -17,6 +17,7 @@ from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_
 from jobs.durations import echo
 from jobs.history import HistoryQuery
 from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
@@ -72,6 +73,8 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "env": dict(run.env),
         "left_processes": run.left_processes,
         "stderr_tail": run.stderr_tail,
+        "ran_on": run.ran_on,  # the worker's host; None for a run on this computer
+        "pool": run.pool,
     }
 
 
@@ -271,7 +274,15 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
             service.set_setting(req["name"], req["value"])
         except ValueError as exc:
             raise ControlError(str(exc), 2) from None
-    return {"settings": asdict(service.settings)}
+    shown = asdict(service.settings)
+    shown["broker"] = mask(shown["broker"])  # never the password (issue 11)
+    return {"settings": shown}
+
+
+def _broker(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """The configured broker URL in full, for `jobdesk workers` to connect with (this user's
+    own socket or store); never printed."""
+    return {"url": service.settings.broker}
 
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
@@ -288,6 +299,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "export": _export,
     "import": _import,
     "settings": _settings,
+    "broker": _broker,
 }
 
 

@@ -37,7 +37,7 @@ from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -92,6 +92,8 @@ run_table = Table(
     Column("handle", String),  # the runner's own reference (e.g. a task id)
     Column("left_processes", Integer, nullable=False, default=0, server_default="0"),  # left running by an exited run
     Column("stderr_tail", Text),  # the run's last lines of stderr
+    # Schema 3: the pool of workers a remote run was sent to (jobs.remote); NULL: this computer.
+    Column("pool", String),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -152,6 +154,7 @@ def _add_missing_columns(table: Table) -> Migration:
 MIGRATIONS: dict[int, Migration] = {
     0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
+    2: _add_missing_columns(run_table),  # pool
 }
 
 

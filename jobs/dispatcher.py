@@ -5,9 +5,13 @@ Policies that APScheduler cannot express live here (NOTES items 15, 17):
 - a global limit of concurrent runs: runs beyond it wait their turn as "queued", never "missed".
 
 Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
-history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
-executor and must stay quick: it writes at most one row and hands the run over. Everything the
-runner reports reaches listeners through `JobEvents` signals. When the database refuses a run's
+history stores the outcome whole. A job with `runs_on` goes to the remote runner (made on first
+use by `remote_factory`: no broker, no Celery import); such runs do not take the global slots
+(they use the pool's CPUs, not this computer's), and quitting leaves them running on their
+workers, to be followed again by the next start (`recover`).
+
+`submit` is called on the GUI thread by the scheduler's executor and must stay quick: it writes
+at most one row and hands the run over. Everything the runner reports reaches listeners through `JobEvents` signals. When the database refuses a run's
 record, the run's end still reaches whoever waits for it (`wait`, `run_finished`) from memory,
 and the refusal is written to the run's log and to jobdesk.log.
 """
@@ -21,12 +25,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from jobs.events import JobEvents, OutputChunk
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
-from jobs.runners import Execution, LocalRunner, Runner, RunStarted, Stream
+from jobs.runners import Execution, LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,9 @@ class _Reports:
     def __init__(self, dispatcher: Dispatcher, pending: _Pending) -> None:
         self._dispatcher = dispatcher
         self._pending = pending
+
+    def queued(self, handle: RunHandle, pool: str | None, note: str | None) -> None:
+        self._dispatcher._on_queued(self._pending, handle, pool, note)
 
     def started(self, info: RunStarted) -> None:
         self._dispatcher._on_started(self._pending, info)
@@ -88,6 +96,11 @@ class Dispatcher:
         self._events = events
         self.settings = settings
         self.runner: Runner = runner if runner is not None else LocalRunner(settings.output_interval)
+        # Makes the runner of jobs with `runs_on` (jobs.runners.celery_runner); raises
+        # RunnerUnavailable when none can be had (no broker configured).
+        self.remote_factory: Callable[[], Runner] | None = None
+        self._remote: Runner | None = None
+        self._retired: list[Runner] = []  # remote runners replaced (new broker) that may still follow runs
         self._unrecorded: dict[int, RunRecord] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = defaultdict(int)  # per job: running + waiting for a global slot
@@ -140,7 +153,7 @@ class Dispatcher:
             self._write_queued_row(pending)
         return pending.run_id
 
-    def _write_queued_row(self, pending: _Pending) -> None:
+    def _write_queued_row(self, pending: _Pending, *, announce: bool = True) -> None:
         with self._lock:
             if pending.row_written:
                 return
@@ -153,13 +166,15 @@ class Dispatcher:
                 return
             pending.row_written = True
         log.info("job %s: %s run #%d queued", pending.job.id, pending.cause.value, pending.run_id)
-        self._emit("run_queued", pending.run_id)
+        if announce:
+            self._emit("run_queued", pending.run_id)
 
     def recover(self, record: RunRecord, job: JobSpec) -> bool:
         """Take over a run a previous Jobdesk left running (its row says which runner and how to
         find it). Until its runner reports the end it holds its slots, so an overlap policy
         sees it as still going. False if no runner here knows it."""
-        if record.runner != self.runner.name:
+        runner = self._runner_named(record.runner)
+        if runner is None:
             return False
         pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
         if record.queued_at is not None:
@@ -170,8 +185,8 @@ class Dispatcher:
             self._running[record.id] = pending
             self._in_flight[job.id] += 1
         log.info("job %s: run #%d was left running by the last session; handing it to the %s runner",
-                 job.id, record.id, self.runner.name)
-        execution = self.runner.recover(record, _Reports(self, pending))
+                 job.id, record.id, runner.name)
+        execution = runner.recover(record, _Reports(self, pending))
         with self._lock:
             pending.execution = execution
             reason = pending.cancel_reason
@@ -191,13 +206,50 @@ class Dispatcher:
             self.record(job, RunCause.SCHEDULED, RunStatus.MISSED, when, reason)
 
     def _take_startable(self) -> list[_Pending]:
-        """Move waiting runs into free global slots. Caller holds the lock."""
+        """Move waiting runs into free global slots (remote runs need none). Caller holds the lock."""
         started = []
-        while self._waiting and len(self._running) < max(1, self.settings.max_concurrent):
-            pending = self._waiting.popleft()
+        limit = max(1, self.settings.max_concurrent)
+        local = sum(1 for p in self._running.values() if not p.job.runs_on)
+        while self._waiting and (local < limit or any(p.job.runs_on for p in self._waiting)):
+            pending = next((p for p in self._waiting if p.job.runs_on or local < limit))
+            self._waiting.remove(pending)
             self._running[pending.run_id] = pending
             started.append(pending)
+            local += 0 if pending.job.runs_on else 1
         return started
+
+    # --- runners ---------------------------------------------------------------------------
+
+    def _runner_for(self, job: JobSpec) -> Runner:
+        return self._remote_runner() if job.runs_on else self.runner
+
+    def _remote_runner(self) -> Runner:
+        with self._lock:
+            if self._remote is None:
+                if self.remote_factory is None:
+                    raise RunnerUnavailable("no broker configured: set one with `jobdesk config broker redis://:PASSWORD@host:6379/0`")
+                self._remote = self.remote_factory()
+            return self._remote
+
+    def _runner_named(self, name: str | None) -> Runner | None:
+        if name == self.runner.name:
+            return self.runner
+        if name is None or self.remote_factory is None:
+            return None
+        try:
+            remote = self._remote_runner()
+        except RunnerUnavailable as exc:
+            log.warning("cannot follow %s runs: %s", name, exc)
+            return None
+        return remote if remote.name == name else None
+
+    def replace_remote(self) -> None:
+        """The broker changed: new runs get a new remote runner; the old one keeps following
+        the runs it has until shutdown."""
+        with self._lock:
+            if self._remote is not None:
+                self._retired.append(self._remote)
+            self._remote = None
 
     # --- running ---------------------------------------------------------------------------
 
@@ -206,16 +258,24 @@ class Dispatcher:
         job = pending.job
         pending.log_path = self._data_dir.run_log(job.id, pending.run_id)
         s = self.settings
+        # A remote run without a folder of its own gets the worker's default (its home or the
+        # script's folder there): this computer's folders need not exist on the worker.
+        cwd = job.cwd if job.runs_on else resolved_cwd(job)
         request = RunRequest(
-            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=resolved_cwd(job), env=job.env_dict,
+            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
-            run_id=pending.run_id, job_id=job.id,
+            run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
         )
         reports = _Reports(self, pending)
         try:
-            execution = self.runner.start(request, reports)
+            runner = self._runner_for(job)
+            execution = runner.start(request, reports)
+        except RunnerUnavailable as exc:
+            log.warning("job %s: run #%d cannot start: %s", job.id, pending.run_id, exc)
+            reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=str(exc)))
+            return
         except Exception as exc:  # the runner's bug: the run still ends, and its slot frees
-            log.exception("job %s: run #%d could not be handed to the %s runner", job.id, pending.run_id, self.runner.name)
+            log.exception("job %s: run #%d could not be handed to a runner", job.id, pending.run_id)
             reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=f"internal error: {exc}"))
             return
         with self._lock:
@@ -224,11 +284,24 @@ class Dispatcher:
         if reason is not None:  # cancelled while being handed over
             execution.cancel(reason)
 
+    def _on_queued(self, pending: _Pending, handle: RunHandle, pool: str | None, note: str | None) -> None:
+        """A remote runner handed the run to its pool's queue: the row says queued, with the
+        task id (how the next start finds it) and why it waits, if it says."""
+        try:
+            self._write_queued_row(pending, announce=False)
+            self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
+        except Exception as exc:
+            self._write_failed(pending, "while queued", exc)
+            return
+        if note:
+            log.info("job %s: run #%d waits: %s", pending.job.id, pending.run_id, note)
+        self._emit("run_queued", pending.run_id)
+
     def _on_started(self, pending: _Pending, info: RunStarted) -> None:
         pending.started = info
         try:
             if not self._ensure_row(pending):
-                self._history.mark_started(pending.run_id, info.started_at, pending.log_path, info, self.runner.name)
+                self._history.mark_started(pending.run_id, info.started_at, pending.log_path, info, info.handle.runner)
         except Exception as exc:  # e.g. a damaged or full disk: the final write tries again
             self._write_failed(pending, "its start", exc)
         self._emit("run_started", pending.run_id)
@@ -396,10 +469,11 @@ class Dispatcher:
             return len(self._running)
 
     def shutdown(self, reason: str = "Jobdesk quit", timeout: float = 15.0) -> None:
-        """Kill running trees first (NOTES item 19), drop queued runs, wait for workers."""
+        """Kill running trees first (NOTES item 19), drop queued runs, wait for workers.
+        Runs on remote workers go on there: the next start follows them again."""
         with self._lock:
             self._closed = True
-            running = list(self._running.values())
+            running = [p for p in self._running.values() if not p.job.runs_on]
             queued = [p for p in self._all.values() if p.run_id not in self._running]
             for pending in queued:
                 self._drop_queued(pending)
@@ -413,6 +487,8 @@ class Dispatcher:
         for pending in running:
             pending.done.wait(timeout)
         self.runner.close()
+        for remote in [*self._retired, *([self._remote] if self._remote is not None else [])]:
+            remote.close()
 
 
 def _utcnow() -> datetime:

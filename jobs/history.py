@@ -149,8 +149,16 @@ class HistoryRepository:
         values = dict(status=RunStatus.RUNNING.value, log_path=str(log_path) if log_path else None,
                       **_where_it_runs(started, runner))
         values["started_at"] = started_at.timestamp()
+        values["error"] = None  # a note it had while waiting ("no worker on pool gpu")
         with self._engine.begin() as conn:
             conn.execute(update(run_table).where(T.id == run_id).values(**values))
+
+    def mark_queued(self, run_id: int, *, runner: str, handle: str | None, pool: str | None, note: str | None) -> None:
+        """A run handed to a queue elsewhere (a pool of workers) waits there; `note` says why it
+        waits, if it is not only its turn ("no worker on pool gpu")."""
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id, T.status == RunStatus.QUEUED.value)
+                         .values(runner=runner, handle=handle, pool=pool, error=note))
 
     def finish(self, run_id: int, outcome: RunOutcome) -> None:
         """Store how a run ended, as the runner reported it. Raises when no row was changed:
@@ -297,4 +305,5 @@ def _record(row: Any) -> RunRecord:
         handle=row.handle,
         left_processes=row.left_processes or 0,
         stderr_tail=row.stderr_tail,
+        pool=row.pool,
     )

@@ -115,6 +115,7 @@ class JobSpec:
     coalesce: bool = True  # several missed runs collapse into one catch-up run
     notify: Notify = Notify.FAILURE
     paused: bool = False
+    runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -158,6 +159,7 @@ class RunRecord:
     handle: str | None = None
     left_processes: int = 0  # processes a run left running after it exited (terminated by Jobdesk)
     stderr_tail: str | None = None  # its last lines of stderr (up to 20), for notifications
+    pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
 
     @property
     def duration(self) -> float | None:
@@ -187,6 +189,8 @@ class RunRequest:
     kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
     run_id: int | None = None  # the history row; given to the job as JOBDESK_RUN_ID
     job_id: str = ""
+    pool: str | None = None  # run by a worker of this pool (jobs.runners.celery_runner)
+    wait_limit: float | None = None  # with no worker on the pool this long, the run is missed
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict may change while the run is on another thread.

@@ -31,7 +31,7 @@ from jobs.model import DateSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository
-from jobs.runners import LocalRunner
+from jobs.runners import LocalRunner, Runner, RunnerUnavailable
 from jobs.settings import CoreSettings, load_settings, save_setting
 from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
 
@@ -51,6 +51,7 @@ class JobService:
         self.settings = load_settings(self.engine)
         self.events = JobEvents()
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
+        self.dispatcher.remote_factory = self._remote_runner
         self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
@@ -60,10 +61,20 @@ class JobService:
         self._watchdog_interval = watchdog_interval
         self.fire_times = FireTimes()  # triggers and fire times kept per trigger spec
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
+        self._recovered_here: list[int] = []  # those of them that ran on this computer
 
     def _runner_settings(self) -> RunnerSettings:
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
+
+    def _remote_runner(self) -> Runner:
+        """The runner of jobs with `runs_on` (Celery is imported here, on first use)."""
+        url = self.settings.broker
+        if not url:
+            raise RunnerUnavailable("no broker configured: set one with `jobdesk config broker redis://:PASSWORD@host:6379/0`")
+        from jobs.runners.celery_runner import CeleryRunner
+
+        return CeleryRunner(url, output_interval=self.dispatcher.settings.output_interval)
 
     def _apply_runner_settings(self) -> None:
         self.dispatcher.settings = settings = self._runner_settings()
@@ -120,9 +131,12 @@ class JobService:
             return
         recovered = []
         for record in self.history.active():
-            if record.status is RunStatus.RUNNING and record.runner is not None:
+            # A queued row with a runner was handed to a pool's queue (jobs.remote): followed too.
+            if record.runner is not None and (record.status is RunStatus.RUNNING or record.pool is not None):
                 if self.dispatcher.recover(record, self._spec_of(record)):
                     recovered.append(record.id)
+                    if record.pool is None:
+                        self._recovered_here.append(record.id)
         self.history.interrupt_leftovers(keep=recovered)
         self._recovered = recovered
 
@@ -244,8 +258,7 @@ class JobService:
             # The command line running a job itself (no instance holds the data directory):
             # first end what a crashed instance left running, so the job does not run twice.
             self.recover_leftovers()
-            recovered: list[int] = self._recovered or []
-            for run_id in recovered:
+            for run_id in self._recovered_here:  # remote runs go on on their workers: no wait
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
         return self.dispatcher.submit(spec, RunCause.MANUAL, datetime.now(timezone.utc))
 
@@ -272,9 +285,12 @@ class JobService:
         return removed
 
     def set_setting(self, name: str, value: Any) -> CoreSettings:
+        before = self.settings.broker
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
         self._apply_runner_settings()
+        if self.settings.broker != before:
+            self.dispatcher.replace_remote()
         return self.settings
 
     # --- reads for the window (typed, so it never reaches past the service) ---------------

@@ -2,6 +2,8 @@
 
 - `LocalRunner` (local.py): a process on this computer, in its own session, tree killed on
   timeout or stop.
+- `CeleryRunner` (celery_runner.py): a `jobdesk worker` of the job's pool on another machine,
+  through a Celery broker (jobs.remote); imported only when a job runs there.
 
 To run jobs somewhere else (another machine, a queue of workers), add a module here with a class
 that implements `Runner`: start a run from a frozen `RunRequest`, report it through the
@@ -9,7 +11,7 @@ that implements `Runner`: start a run from a frozen `RunRequest`, report it thro
 in `RunStarted`. The dispatcher, history and the window need no change.
 """
 
-from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunStarted, Stream
+from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.runners.local import LocalRunner
 
-__all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
+__all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "RunnerUnavailable", "Stream"]
