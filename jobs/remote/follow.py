@@ -216,7 +216,7 @@ class Follower:
             if run.done:
                 continue
             if run.task_id in in_progress:
-                run.seen_at = now
+                run.seen_at = max(run.seen_at, in_progress[run.task_id])
                 if not run.started:
                     run.started = True  # its `started` entry is lost (Redis restarted): the worker says so
             if run.started or run.resume:

@@ -118,9 +118,10 @@ class Liveness:
         known = self._beats.get(node)
         return known is not None and now - known[1] < self.timeout
 
-    def running(self, snapshot: Snapshot, now: float | None = None) -> dict[str, str]:
-        """task id -> node, for tasks in progress on workers alive now."""
-        return {task: w.node for w in snapshot.workers if self.alive(w.node, now) for task in w.active}
+    def running(self, snapshot: Snapshot, now: float | None = None) -> dict[str, float]:
+        """task id -> when (monotonic) its worker's beat last moved, for tasks in progress on
+        workers alive now: the last moment the task is known to have been going."""
+        return {task: self._beats[w.node][1] for w in snapshot.workers if self.alive(w.node, now) for task in w.active}
 
     def pool_alive(self, snapshot: Snapshot, pool: str, now: float | None = None) -> bool:
         return any(w.pool == pool and self.alive(w.node, now) for w in snapshot.workers)
