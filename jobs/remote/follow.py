@@ -86,9 +86,15 @@ class Follower:
         self._wake.set()
 
     def close(self) -> None:
+        """Stop following (the runs go on on their workers; a later start follows them again)."""
         self._closed = True
         self._wake.set()
         self._thread.join(2.0)
+        with self.lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.log is not None:
+                run.log.abandon()
 
     def finish(self, run: RemoteRun, outcome: RunOutcome, *, cap: int | None = None) -> bool:
         """End `run` once: close its log, tell its listener. False if it had ended already."""

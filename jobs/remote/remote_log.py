@@ -71,6 +71,16 @@ class RemoteLog:
                     log.warning("cannot write run log %s: %s", self.path, exc)
         self._file = self._ranges = None
 
+    def abandon(self) -> None:
+        """Close the files without ending the log: the run goes on, a later start resumes it."""
+        for file in (self._file, self._ranges):
+            if file is not None:
+                try:
+                    file.close()
+                except OSError:
+                    pass
+        self._file = self._ranges = None
+
     def _note_range(self, start: int, end: int) -> None:
         try:
             if self._ranges is None:

@@ -106,7 +106,7 @@ def test_schema_1_is_migrated_with_a_backup_and_keeps_its_runs(data_dir):
         assert (old.job_name, old.exit_code, old.output_bytes) == ("Old", 3, 12)
         assert (old.runner, old.pid, old.process_started_at, old.ran_on, old.handle) == (None,) * 5
         with engine.connect() as conn2:
-            assert conn2.execute(text("SELECT value FROM jobdesk_meta WHERE key='schema_version'")).scalar() == "2"
+            assert conn2.execute(text("SELECT value FROM jobdesk_meta WHERE key='schema_version'")).scalar() == str(SCHEMA_VERSION)
     finally:
         engine.dispose()
     backup = sqlite3.connect(data_dir.database.with_name("jobdesk.sqlite3.v1.bak"))
