@@ -8,10 +8,21 @@ The close behaviour is this desktop's own (QSettings, `desktop.closing`).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.naming import named
 from desktop.closing import CHOICES
+from jobs.remote.broker import mask
 from jobs.settings import CoreSettings
 
 
@@ -37,6 +48,13 @@ class SettingsDialog(QDialog):
             spin.setAccessibleName(label)
             self.spins[name] = spin
             self.form.addRow(label, spin)
+        # The broker is shown masked; saving the masked text unchanged keeps the stored URL.
+        self._broker_shown = mask(settings.broker)
+        self.broker_edit = named(QLineEdit(self._broker_shown, self), "brokerEdit", "Broker for jobs on other machines")
+        self.broker_edit.setPlaceholderText("redis://:PASSWORD@host:6379/0 (empty: none)")
+        self.broker_edit.setToolTip("Where jobs that run on a pool of workers are sent (Redis; rediss:// for TLS). "
+                                    "Whoever can write to it can run commands on the workers: give it a password.")
+        self.form.addRow("Broker (jobs on other machines)", self.broker_edit)
         self.close_combo = named(QComboBox(self), "closeChoiceCombo", "When the window is closed")
         for value, text in CHOICES.items():
             self.close_combo.addItem(text, value)
@@ -56,6 +74,11 @@ class SettingsDialog(QDialog):
     def values(self) -> dict[str, int]:
         """The core settings as shown, by name."""
         return {name: spin.value() for name, spin in self.spins.items()}
+
+    def broker(self) -> str | None:
+        """The broker URL typed, "" to have none, or None when left as shown (unchanged)."""
+        text = self.broker_edit.text().strip()
+        return None if text == self._broker_shown else text
 
     def close_choice(self) -> str:
         return str(self.close_combo.currentData())

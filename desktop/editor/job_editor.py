@@ -57,7 +57,8 @@ class JobEditorDialog(QDialog):
 
     run_requested = Signal(object)
 
-    def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False) -> None:
+    def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False,
+                 pools: list[str] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("jobEditorDialog")
         self.setAccessibleName("jobEditorDialog")
@@ -80,6 +81,7 @@ class JobEditorDialog(QDialog):
         self._clock.timeout.connect(self.revalidate)
 
         self.ui = EditorLayout(self)
+        self.ui.policy_form.set_pools(pools or [])  # "Runs on": the pools seen (desktop.workers_view)
         zone = spec.trigger.timezone if spec is not None else self.ui.timezone_combo.timezone()
         self.ui.date_editor.set_default_time(zone)
         self.ui.interval_editor.set_default_times(zone)
@@ -267,6 +269,7 @@ class JobEditorDialog(QDialog):
             "coalesce": self.ui.policy_form.coalesce(),
             "notify": self.ui.policy_form.notify(),
             "paused": self.ui.policy_form.paused(),
+            "runs_on": self.ui.policy_form.runs_on(),
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:

@@ -79,7 +79,7 @@ def run_task(url: str, task_id: str, node: str, data: dict[str, Any]) -> dict[st
         request, on_started=started, on_output=lambda text, stream: publisher.add("output", stream=stream, text=text),
         output_interval=float(data.get("output_interval", 0.1)), marker=marker,
     )
-    previous = _on_sigterm(lambda: process.cancel("stopped from the desktop"))
+    previous = _on_sigterm(lambda: process.cancel("terminated through Celery (revoke with SIGTERM)"))
     done = threading.Event()
     watcher = threading.Thread(target=_watch_cancel, args=(client, task_id, process, done), daemon=True)
     watcher.start()
