@@ -153,7 +153,7 @@ class Dispatcher:
             self._write_queued_row(pending)
         return pending.run_id
 
-    def _write_queued_row(self, pending: _Pending, *, announce: bool = True) -> None:
+    def _write_queued_row(self, pending: _Pending) -> None:
         with self._lock:
             if pending.row_written:
                 return
@@ -166,8 +166,7 @@ class Dispatcher:
                 return
             pending.row_written = True
         log.info("job %s: %s run #%d queued", pending.job.id, pending.cause.value, pending.run_id)
-        if announce:
-            self._emit("run_queued", pending.run_id)
+        self._emit("run_queued", pending.run_id)
 
     def recover(self, record: RunRecord, job: JobSpec) -> bool:
         """Take over a run a previous Jobdesk left running (its row says which runner and how to
@@ -288,9 +287,18 @@ class Dispatcher:
         """A remote runner handed the run to its pool's queue: the row says queued, with the
         task id (how the next start finds it) and why it waits, if it says."""
         try:
-            self._write_queued_row(pending, announce=False)
-            self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
+            with self._lock:
+                first = not pending.row_written
+                pending.row_written = True
+            if first:  # one insert: the task id is in the row before the task is sent
+                self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
+                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool))
+            else:
+                self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
         except Exception as exc:
+            if first:  # the start (or the end) writes the row then
+                with self._lock:
+                    pending.row_written = False
             self._write_failed(pending, "while queued", exc)
             return
         if note:

@@ -97,8 +97,10 @@ class HistoryRepository:
         scheduled_at: datetime | None = None,
         error: str | None = None,
         run_id: int | None = None,
+        queued_on: tuple[str, str | None, str | None] | None = None,
     ) -> int:
-        """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at."""
+        """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at.
+        `queued_on`: (runner, handle, pool) of a run handed to a pool's queue (see mark_queued)."""
         now = time.time()
         values: dict[str, Any] = dict(
             id=run_id if run_id is not None else self.allocate_id(),
@@ -109,6 +111,8 @@ class HistoryRepository:
             error=error,
             **_what_was_run(job),
         )
+        if queued_on is not None:
+            values.update(runner=queued_on[0], handle=queued_on[1], pool=queued_on[2])
         if status.is_final:
             values["ended_at"] = now
         with self._engine.begin() as conn:

@@ -98,7 +98,7 @@ class CeleryRunner:
                 self._app = make_app(self.url)
             self._follower.add(run)  # before sending: the stream is read from its first entry
             self._app.send_task(TASK_NAME, args=[payload(request, self.output_interval)], task_id=run.task_id,
-                                queue=queue_name(run.pool))
+                                queue=queue_name(run.pool), ignore_result=True)
         except Exception as exc:
             error = broker.unreachable(self.url, exc)
             log.warning("run #%s on pool %s: %s", request.run_id, run.pool, error)

@@ -52,6 +52,9 @@ def drive(service, spec, runs: int, spacing: float) -> dict:
     finished = [r for r in records if r is not None]
     ok = [r for r in finished if r.status.value == "succeeded" and r.started_at is not None and r.scheduled_at]
     latencies = [(r.started_at - r.scheduled_at).total_seconds() * 1000 for r in ok]
+    # Where the time goes: due -> its row written (queued, before a remote run is sent), row -> started.
+    to_row = [(r.queued_at - r.scheduled_at).total_seconds() * 1000 for r in ok if r.queued_at]
+    row_to_start = [(r.started_at - r.queued_at).total_seconds() * 1000 for r in ok if r.queued_at]
     last_end = max((r.ended_at for r in finished if r.ended_at), default=first_due)
     span = (last_end - first_due).total_seconds()
     return {
@@ -61,6 +64,8 @@ def drive(service, spec, runs: int, spacing: float) -> dict:
         "max_ms": round(max(latencies), 2) if latencies else None,
         "runs_per_s": round(len(finished) / span, 1) if span > 0 else None,
         "hosts": sorted({r.ran_on or "this computer" for r in finished}),
+        "due_to_row_p50_ms": round(percentile(to_row, 50), 2) if to_row else None,
+        "row_to_started_p50_ms": round(percentile(row_to_start, 50), 2) if row_to_start else None,
     }
 
 
