@@ -57,6 +57,8 @@ def look(url: str) -> WorkersState:
 
     try:
         snapshot = registry.read(redis_client(url, socket_timeout=broker.CONNECT_TIMEOUT))
+    except ImportError:
+        return WorkersState(broker.mask(url), error='Celery is not installed here: pip install "jobdesk[worker]"', looked=True)
     except Exception as exc:
         return WorkersState(broker.mask(url), error=broker.unreachable(url, exc), looked=True)
     rows = []

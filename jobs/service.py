@@ -7,6 +7,7 @@ instance). Changes go to our definitions table first, then to APScheduler.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_L
 log = logging.getLogger(__name__)
 
 APS_TABLE = "apscheduler_jobs"
+NO_CELERY = 'Celery is not installed here: pip install "jobdesk[worker]" (needed to send runs to workers)'
 
 
 class JobService:
@@ -72,6 +74,8 @@ class JobService:
         url = self.settings.broker
         if not url:
             raise RunnerUnavailable("no broker configured: set one with `jobdesk config broker redis://:PASSWORD@host:6379/0`")
+        if importlib.util.find_spec("celery") is None or importlib.util.find_spec("redis") is None:
+            raise RunnerUnavailable(NO_CELERY)
         from jobs.runners.celery_runner import CeleryRunner
 
         return CeleryRunner(url, output_interval=self.dispatcher.settings.output_interval)

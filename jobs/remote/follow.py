@@ -66,9 +66,10 @@ class RemoteRun:
 
 
 class Follower:
-    def __init__(self, client: Any, on_give_up: Callable[[RemoteRun, str], None],
+    def __init__(self, make_client: Callable[[], Any], on_give_up: Callable[[RemoteRun, str], None],
                  heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> None:
-        self._client = client
+        self._make_client = make_client  # called on the follower's thread (importing redis takes a while)
+        self._client: Any = None
         self._on_give_up = on_give_up  # cancel the task for good (runs on the sender thread)
         self._timeout = heartbeat_timeout
         self._liveness = registry.Liveness(heartbeat_timeout)
@@ -121,6 +122,11 @@ class Follower:
     # --- the thread ----------------------------------------------------------------------------
 
     def _follow_forever(self) -> None:
+        try:
+            self._client = self._make_client()
+        except Exception:  # redis not installed: the sender says so for every run
+            log.exception("cannot follow remote runs")
+            return
         backoff = _BACKOFF_FIRST
         away_since: float | None = None
         while not self._closed:

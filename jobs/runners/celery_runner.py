@@ -40,10 +40,12 @@ class CeleryRunner:
     def __init__(self, url: str, *, output_interval: float = 0.1, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> None:
         self.url = broker.check(url)
         self.output_interval = output_interval
-        self._client = redis_client(self.url)
-        self._app: Any = None  # made on the sender thread: importing and configuring Celery takes a moment
+        # Made on the sender thread: importing redis and Celery takes ~0.3 s and more, never on
+        # the GUI thread that hands the first run over.
+        self._client: Any = None
+        self._app: Any = None
         self._work: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._follower = Follower(self._client, self._give_up, heartbeat_timeout)
+        self._follower = Follower(lambda: redis_client(self.url), self._give_up, heartbeat_timeout)
         self._sender = threading.Thread(target=self._send_forever, name="remote-sender", daemon=True)
         self._sender.start()
 
@@ -77,6 +79,14 @@ class CeleryRunner:
 
     # --- the sender thread -------------------------------------------------------------------
 
+    def _connect(self) -> Any:
+        """The sender thread's Redis client, and the Celery app (made once, on this thread)."""
+        if self._client is None:
+            self._client = redis_client(self.url)
+        if self._app is None:
+            self._app = make_app(self.url)
+        return self._client
+
     def _send_forever(self) -> None:
         while True:
             item = self._work.get()
@@ -93,9 +103,7 @@ class CeleryRunner:
             self._follower.finish(run, RunOutcome(RunStatus.KILLED, None, None, _utcnow()))
             return
         try:
-            self._client.ping()
-            if self._app is None:
-                self._app = make_app(self.url)
+            self._connect().ping()
             self._follower.add(run)  # before sending: the stream is read from its first entry
             self._app.send_task(TASK_NAME, args=[payload(request, self.output_interval)], task_id=run.task_id,
                                 queue=queue_name(run.pool), ignore_result=True)
@@ -113,9 +121,7 @@ class CeleryRunner:
 
     def _stop(self, run: RemoteRun, reason: str, tries: int) -> None:
         try:
-            self._client.set(cancel_key(run.task_id), reason, ex=CANCEL_TTL)
-            if self._app is None:
-                self._app = make_app(self.url)
+            self._connect().set(cancel_key(run.task_id), reason, ex=CANCEL_TTL)
             self._app.control.revoke(run.task_id, terminate=True, signal="SIGTERM")
         except Exception as exc:
             if tries > 1 and not run.done:
@@ -132,9 +138,7 @@ class CeleryRunner:
 
         def stop() -> None:
             try:
-                self._client.set(cancel_key(run.task_id), reason, ex=CANCEL_TTL)
-                if self._app is None:
-                    self._app = make_app(self.url)
+                self._connect().set(cancel_key(run.task_id), reason, ex=CANCEL_TTL)
                 self._app.control.revoke(run.task_id)
             except Exception as exc:
                 log.warning("remote run %s: cannot cancel it for good: %s", run.task_id, broker.reason(exc))
