@@ -21,14 +21,21 @@ from tests.jobs.serve_process import history, jobdesk, start_serve, stop, wait_f
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX sessions, Debian redis")]
 
-# Notes each start in a file (to count runs), prints, sleeps argv[2] seconds, prints, exits argv[3].
+# Notes each start in a file (to count runs), prints, waits (argv[2]: seconds, or a file to
+# appear: the test decides when it ends), prints, notes its end in FILE.end, exits argv[3].
 COUNTED = """
     import os, sys, time
     with open(sys.argv[1], "a") as f:
         f.write(f"{os.getpid()}\\n")
     print("begin", flush=True)
-    time.sleep(float(sys.argv[2]))
+    if sys.argv[2].replace(".", "", 1).isdigit():
+        time.sleep(float(sys.argv[2]))
+    else:
+        while not os.path.exists(sys.argv[2]):
+            time.sleep(0.05)
     print("end", flush=True)
+    with open(sys.argv[1] + ".end", "a") as f:
+        f.write(f"{os.getpid()}\\n")
     sys.exit(int(sys.argv[3]))
 """
 
@@ -68,8 +75,12 @@ def add(data_dir, *args: str) -> str:
     return result.stdout.strip()
 
 
-def counted(job_args: list[str], starts: Path, seconds: float, code: int = 0) -> list[str]:
-    return [*job_args, "--", sys.executable, "-c", textwrap.dedent(COUNTED), str(starts), str(seconds), str(code)]
+def counted(job_args: list[str], starts: Path, wait: float | Path, code: int = 0) -> list[str]:
+    return [*job_args, "--", sys.executable, "-c", textwrap.dedent(COUNTED), str(starts), str(wait), str(code)]
+
+
+def ends(starts: Path) -> list[str]:
+    return lines(starts.with_name(starts.name + ".end"))
 
 
 def row(data_dir, run_id: int) -> dict:
@@ -113,7 +124,7 @@ def test_no_worker_on_the_pool_waits_queued_then_is_missed_and_never_runs_later(
     assert jobdesk(data_dir, "config", "broker", redis.url).returncode == 0
     start()
     starts = tmp_path / "starts"
-    job = add(data_dir, *counted(["--name", "gpu job", "--every", "1d", "--on", "gpu", "--grace", "4s"], starts, 0))
+    job = add(data_dir, *counted(["--name", "gpu job", "--every", "1d", "--on", "gpu", "--grace", "6s"], starts, 0))
     run_id = int(jobdesk(data_dir, "run", job).stdout.split("#")[1])
     waiting = wait_for(lambda: (r := row(data_dir, run_id))["error"] and r)
     assert waiting["status"] == "queued" and waiting["error"] == "no worker on pool gpu" and waiting["pool"] == "gpu"
@@ -164,16 +175,18 @@ def test_jobdesk_restarted_while_remote_runs_are_in_flight_records_their_real_ou
     assert jobdesk(data_dir, "config", "broker", redis.url).returncode == 0
     serve = start()
     quick, slow = tmp_path / "quick", tmp_path / "slow"
-    first = add(data_dir, *counted(["--name", "ends while down", "--every", "1d", "--on", "main"], quick, 3, 3))
-    second = add(data_dir, *counted(["--name", "ends after", "--every", "1d", "--on", "main"], slow, 10))
+    first = add(data_dir, *counted(["--name", "ends while down", "--every", "1d", "--on", "main"], quick, tmp_path / "go1", 3))
+    second = add(data_dir, *counted(["--name", "ends after", "--every", "1d", "--on", "main"], slow, tmp_path / "go2"))
     runs = [int(jobdesk(data_dir, "run", job).stdout.split("#")[1]) for job in (first, second)]
     wait_for(lambda: lines(quick) and lines(slow))
     wait_for(lambda: all((r := row(data_dir, run_id))["log_path"] and b"begin" in Path(r["log_path"]).read_bytes()
                          for run_id in runs))
     serve.kill()  # SIGKILL: no goodbye
     serve.wait(10)
-    time.sleep(4)  # the first run ends meanwhile, with nobody to record it
+    (tmp_path / "go1").touch()  # the first run ends meanwhile, with nobody to record it
+    wait_for(lambda: ends(quick))
     start()
+    (tmp_path / "go2").touch()  # the second ends once Jobdesk follows it again
     for run_id, code, status in ((runs[0], 3, "failed"), (runs[1], 0, "succeeded")):
         done = wait_for(lambda: (r := row(data_dir, run_id))["status"] not in ("running", "queued") and r, timeout=30)
         assert (done["status"], done["exit_code"]) == (status, code), done
@@ -190,17 +203,20 @@ def test_redis_restarted_mid_run_still_records_the_outcome(desk, tmp_path):
         assert jobdesk(data_dir, "config", "broker", redis.url).returncode == 0
         start()
         starts = tmp_path / "starts"
-        job = add(data_dir, *counted(["--name", "through a restart", "--every", "1d", "--on", "main"], starts, 5, 4))
+        go = tmp_path / "go"
+        job = add(data_dir, *counted(["--name", "through a restart", "--every", "1d", "--on", "main"], starts, go, 4))
         run_id = int(jobdesk(data_dir, "run", job).stdout.split("#")[1])
         wait_for(lambda: row(data_dir, run_id)["status"] == "running")
         redis.kill()  # everything Redis held is gone: queue, streams, heartbeats
         time.sleep(1)
         redis.start()  # the same port, empty
+        go.touch()  # the run ends after the restart
         done = wait_for(lambda: (r := row(data_dir, run_id))["status"] != "running" and r, timeout=40)
         assert (done["status"], done["exit_code"]) == ("failed", 4), done
         assert Path(done["log_path"]).read_text().endswith("end\n")
         assert len(lines(starts)) == 1
-        assert json.loads(jobdesk(data_dir, "workers", "--json").stdout)[0]["online"] == 1
+        # The worker writes its heartbeat to the new Redis too (every 2 s).
+        wait_for(lambda: (pools := json.loads(jobdesk(data_dir, "workers", "--json").stdout)) and pools[0]["online"] == 1)
     finally:
         worker.stop()
         redis.stop()
