@@ -193,14 +193,15 @@ def _ago(seconds: Any) -> str:
 
 
 class WorkersView(QObject):
-    """Wires the monitor to the window: the Workers tab, the status bar label, the pools the
-    editor offers. Lives as long as the window (its child)."""
+    """Wires the monitor to the window: the Workers tab (there only while a broker is set: a
+    user without one sees no change), the status bar label, the pools the editor offers. Lives
+    as long as the window (its child)."""
 
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self._window = window
         self.panel = WorkersPanel(window)
-        window.tabs.addTab(self.panel, "&Workers")
+        self.panel.hide()
         service = window.service
         self.monitor = WorkersMonitor(lambda: service.settings.broker, self)
         self.monitor.seen.connect(self.panel.show_state)
@@ -210,6 +211,12 @@ class WorkersView(QObject):
     def _show_status(self, state: WorkersState) -> None:
         text, tip = status_text(state)
         self._window.status.show_workers(text, tip)
+        tabs = self._window.tabs
+        present = tabs.indexOf(self.panel) >= 0
+        if state.broker and not present:
+            tabs.addTab(self.panel, "&Workers")
+        elif not state.broker and present:
+            tabs.removeTab(tabs.indexOf(self.panel))
 
     def pools(self) -> list[str]:
         """Pools for the editor's "Runs on": seen on the broker, or used by a job."""

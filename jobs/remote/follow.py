@@ -231,7 +231,7 @@ class Follower:
                 run.seen_at = max(run.seen_at, in_progress[run.task_id])
                 if not run.started:
                     run.started = True  # its `started` entry is lost (Redis restarted): the worker says so
-            if run.started or run.resume:
+            if run.started:
                 if now - run.seen_at > self._timeout:
                     self._lost(run)
                 continue

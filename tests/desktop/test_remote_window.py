@@ -75,8 +75,10 @@ def test_the_broker_typed_in_settings_shows_the_pool_in_the_workers_tab_and_stat
     redis, worker = remote
     window.show()
     assert window.status.findChild(object, "workersState") is None  # no broker: no workers line
+    assert window.tabs.indexOf(window.workers.panel) < 0  # and no Workers tab
     set_broker(window, qtbot, redis.url.replace("redis://", "redis://:s3cret@"))  # Redis here wants no password
     assert window.service.settings.broker == redis.url.replace("redis://", "redis://:s3cret@")
+    qtbot.waitUntil(lambda: window.tabs.indexOf(window.workers.panel) >= 0, timeout=10_000)
     open_tab(window, qtbot, window.workers.panel)
     qtbot.waitUntil(lambda: [r[:2] for r in pool_rows(window.workers.panel)] == [["gpu", "1"]], timeout=10_000)
     [row] = pool_rows(window.workers.panel)

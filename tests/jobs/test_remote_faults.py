@@ -220,3 +220,27 @@ def test_redis_restarted_mid_run_still_records_the_outcome(desk, tmp_path):
     finally:
         worker.stop()
         redis.stop()
+
+
+def test_a_run_still_waiting_for_a_worker_when_jobdesk_restarts_runs_once_a_worker_comes(desk, shared, tmp_path):
+    redis, _, folder = shared
+    data_dir, start = desk
+    assert jobdesk(data_dir, "config", "broker", redis.url).returncode == 0
+    serve = start()
+    starts = tmp_path / "starts"
+    job = add(data_dir, *counted(["--name", "waits", "--every", "1d", "--on", "later"], starts, 0, 0))
+    run_id = int(jobdesk(data_dir, "run", job).stdout.split("#")[1])
+    wait_for(lambda: row(data_dir, run_id)["error"] == "no worker on pool later")
+    serve.kill()
+    serve.wait(10)
+    start()
+    time.sleep(HEARTBEAT_TIMEOUT + 2)  # longer than a lost worker takes: a waiting run is not "lost"
+    waiting = row(data_dir, run_id)
+    assert waiting["status"] == "queued" and waiting["error"] == "no worker on pool later"
+    worker = Worker(redis.url, "later", folder).start()
+    try:
+        done = wait_for(lambda: (r := row(data_dir, run_id))["status"] not in ("queued", "running") and r, timeout=30)
+        assert done["status"] == "succeeded" and done["error"] is None and done["pool"] == "later"
+        assert len(lines(starts)) == 1
+    finally:
+        worker.stop()

@@ -121,6 +121,18 @@ def test_commands_of_a_user_without_a_broker_never_import_celery_or_redis(data_d
         assert result.returncode == 0, (args, result.stderr)
 
 
+def test_what_a_worker_imports_holds_no_qt():
+    """The worker's modules, imported as `jobdesk worker` does (its processes also run with
+    PySide6 unimportable in tests/jobs/test_remote_run.py)."""
+    import subprocess
+
+    code = ("import sys, jobs.cli, jobs.cli_remote, jobs.remote.worker, jobs.remote.task, jobs.remote.celery_app; "
+            "jobs.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 # --- schema 3 ------------------------------------------------------------------------------------
 
 
