@@ -5,15 +5,14 @@ Policies that APScheduler cannot express live here (NOTES items 15, 17):
 - a global limit of concurrent runs: runs beyond it wait their turn as "queued", never "missed".
 
 Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
-history stores the outcome whole. A job with `runs_on` goes to the remote runner (made on first
-use by `remote_factory`: no broker, no Celery import); such runs do not take the global slots
-(they use the pool's CPUs, not this computer's), and quitting leaves them running on their
-workers, to be followed again by the next start (`recover`).
-
-`submit` is called on the GUI thread by the scheduler's executor and must stay quick: it writes
-at most one row and hands the run over. Everything the runner reports reaches listeners through `JobEvents` signals. When the database refuses a run's
-record, the run's end still reaches whoever waits for it (`wait`, `run_finished`) from memory,
-and the refusal is written to the run's log and to jobdesk.log.
+history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
+executor and must stay quick: it writes at most one row and hands the run over. Everything the
+runner reports reaches listeners through `JobEvents` signals. A job with `runs_on` goes to the
+remote runner (jobs.runners.choice); such runs take no global slot (they use the pool's CPUs),
+and quitting leaves them going on their workers for the next start to follow (`recover`).
+When the database refuses a run's record, the run's end still reaches whoever waits for it
+(`wait`, `run_finished`) from memory, and the refusal is written to the run's log and to
+jobdesk.log.
 """
 
 from __future__ import annotations
@@ -25,13 +24,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from jobs.events import JobEvents, OutputChunk
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
 from jobs.runners import Execution, LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
+from jobs.runners.choice import RemoteRunners
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
@@ -96,11 +95,7 @@ class Dispatcher:
         self._events = events
         self.settings = settings
         self.runner: Runner = runner if runner is not None else LocalRunner(settings.output_interval)
-        # Makes the runner of jobs with `runs_on` (jobs.runners.celery_runner); raises
-        # RunnerUnavailable when none can be had (no broker configured).
-        self.remote_factory: Callable[[], Runner] | None = None
-        self._remote: Runner | None = None
-        self._retired: list[Runner] = []  # remote runners replaced (new broker) that may still follow runs
+        self.remote = RemoteRunners()  # for jobs with `runs_on`; the service gives its factory
         self._unrecorded: dict[int, RunRecord] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = defaultdict(int)  # per job: running + waiting for a global slot
@@ -172,7 +167,7 @@ class Dispatcher:
         """Take over a run a previous Jobdesk left running (its row says which runner and how to
         find it). Until its runner reports the end it holds its slots, so an overlap policy
         sees it as still going. False if no runner here knows it."""
-        runner = self._runner_named(record.runner)
+        runner = self.remote.named(record.runner, self.runner)
         if runner is None:
             return False
         pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
@@ -217,39 +212,6 @@ class Dispatcher:
             local += 0 if pending.job.runs_on else 1
         return started
 
-    # --- runners ---------------------------------------------------------------------------
-
-    def _runner_for(self, job: JobSpec) -> Runner:
-        return self._remote_runner() if job.runs_on else self.runner
-
-    def _remote_runner(self) -> Runner:
-        with self._lock:
-            if self._remote is None:
-                if self.remote_factory is None:
-                    raise RunnerUnavailable("no broker configured: set one with `jobdesk config broker redis://:PASSWORD@host:6379/0`")
-                self._remote = self.remote_factory()
-            return self._remote
-
-    def _runner_named(self, name: str | None) -> Runner | None:
-        if name == self.runner.name:
-            return self.runner
-        if name is None or self.remote_factory is None:
-            return None
-        try:
-            remote = self._remote_runner()
-        except RunnerUnavailable as exc:
-            log.warning("cannot follow %s runs: %s", name, exc)
-            return None
-        return remote if remote.name == name else None
-
-    def replace_remote(self) -> None:
-        """The broker changed: new runs get a new remote runner; the old one keeps following
-        the runs it has until shutdown."""
-        with self._lock:
-            if self._remote is not None:
-                self._retired.append(self._remote)
-            self._remote = None
-
     # --- running ---------------------------------------------------------------------------
 
     def _start_run(self, pending: _Pending) -> None:
@@ -267,8 +229,7 @@ class Dispatcher:
         )
         reports = _Reports(self, pending)
         try:
-            runner = self._runner_for(job)
-            execution = runner.start(request, reports)
+            execution = self.remote.for_job(job, self.runner).start(request, reports)
         except RunnerUnavailable as exc:
             log.warning("job %s: run #%d cannot start: %s", job.id, pending.run_id, exc)
             reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=str(exc)))
@@ -495,8 +456,7 @@ class Dispatcher:
         for pending in running:
             pending.done.wait(timeout)
         self.runner.close()
-        for remote in [*self._retired, *([self._remote] if self._remote is not None else [])]:
-            remote.close()
+        self.remote.close()
 
 
 def _utcnow() -> datetime:

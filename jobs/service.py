@@ -33,6 +33,7 @@ from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository
 from jobs.runners import LocalRunner, Runner, RunnerUnavailable
+from jobs.runners.choice import NO_BROKER
 from jobs.settings import CoreSettings, load_settings, save_setting
 from jobs.upcoming import MAX_MARKS, TIMELINE_SPAN, UPCOMING_HORIZON, UPCOMING_LIMIT, FireTimes, Lane
 
@@ -53,7 +54,7 @@ class JobService:
         self.settings = load_settings(self.engine)
         self.events = JobEvents()
         self.dispatcher = Dispatcher(data_dir, self.history, self.events, self._runner_settings())
-        self.dispatcher.remote_factory = self._remote_runner
+        self.dispatcher.remote.factory = self._remote_runner
         self._apply_runner_settings()
         self.scheduler: Any = None
         self.watchdog: Any = None
@@ -73,7 +74,7 @@ class JobService:
         """The runner of jobs with `runs_on` (Celery is imported here, on first use)."""
         url = self.settings.broker
         if not url:
-            raise RunnerUnavailable("no broker configured: set one with `jobdesk config broker redis://:PASSWORD@host:6379/0`")
+            raise RunnerUnavailable(NO_BROKER)
         if importlib.util.find_spec("celery") is None or importlib.util.find_spec("redis") is None:
             raise RunnerUnavailable(NO_CELERY)
         from jobs.runners.celery_runner import CeleryRunner
@@ -294,7 +295,7 @@ class JobService:
         self.settings = load_settings(self.engine)
         self._apply_runner_settings()
         if self.settings.broker != before:
-            self.dispatcher.replace_remote()
+            self.dispatcher.remote.replace()
         return self.settings
 
     # --- reads for the window (typed, so it never reaches past the service) ---------------

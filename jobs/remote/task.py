@@ -119,10 +119,14 @@ def _watch_cancel(client: Any, task_id: str, process: ProcessRun, done: threadin
             return
 
 
+_NOT_INSTALLED = object()
+
+
 def _on_sigterm(action: Any) -> Any:
-    """Install a SIGTERM handler for the run (main thread of the pool process only)."""
+    """Install a SIGTERM handler for the run (main thread of the pool process only; other
+    pools get no signal-based stop, the cancel key still works). Returns what to restore."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return _NOT_INSTALLED
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
         action()
@@ -131,8 +135,10 @@ def _on_sigterm(action: Any) -> Any:
 
 
 def _restore_sigterm(previous: Any) -> None:
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
+    if previous is _NOT_INSTALLED:
+        return
+    # None: the previous handler was not set from Python; the default is the closest to it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _utcnow() -> datetime:
