@@ -154,8 +154,9 @@ class HistoryRepository:
                       **_where_it_runs(started, runner))
         values["started_at"] = started_at.timestamp()
         values["error"] = None  # a note it had while waiting ("no worker on pool gpu")
+        waiting = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)  # a run stopped meanwhile stays stopped
         with self._engine.begin() as conn:
-            conn.execute(update(run_table).where(T.id == run_id).values(**values))
+            conn.execute(update(run_table).where(T.id == run_id, T.status.in_(waiting)).values(**values))
 
     def mark_queued(self, run_id: int, *, runner: str, handle: str | None, pool: str | None, note: str | None) -> None:
         """A run handed to a queue elsewhere (a pool of workers) waits there; `note` says why it
