@@ -200,3 +200,29 @@ def test_a_worker_is_lost_when_its_beat_stops_moving_whatever_its_clock_says():
     stale = Liveness(timeout=10)  # an entry a killed worker left 30 s ago is not a live worker
     stale.update(Snapshot((worker("b", 7, 1000.0),), ("gpu",), 1030.0), now=100)
     assert not stale.pool_alive(Snapshot((worker("b", 7, 1000.0),), ("gpu",), 1030.0), "gpu", now=100)
+
+
+def test_a_start_reported_after_the_end_does_not_revive_the_run(data_dir):
+    """A remote run stopped while queued can be taken by a worker at that very moment: its
+    late `started` report must leave the row killed."""
+    from datetime import datetime, timezone
+
+    from jobs.db import open_database
+    from jobs.history import HistoryRepository
+    from jobs.model import CronSpec, JobSpec, RunCause, RunOutcome, RunStatus
+    from jobs.paths import ensure_private_dir
+
+    ensure_private_dir(data_dir.root)
+    engine = open_database(data_dir.database)
+    try:
+        history = HistoryRepository(engine)
+        job = JobSpec(id="j", name="n", command=("x",), trigger=CronSpec("0 0 * * *", "UTC"), runs_on="gpu")
+        run_id = history.create(job, RunCause.MANUAL, RunStatus.QUEUED, queued_on=("celery", "task-1", "gpu"))
+        now = datetime.now(timezone.utc)
+        history.finish(run_id, RunOutcome(RunStatus.KILLED, None, None, now, error="killed: stopped by the user"))
+        history.mark_started(run_id, now, None)
+        record = history.get(run_id)
+        assert record.status is RunStatus.KILLED and record.error == "killed: stopped by the user"
+        assert (record.runner, record.handle, record.pool) == ("celery", "task-1", "gpu")
+    finally:
+        engine.dispose()
