@@ -5,9 +5,9 @@
     python3 dev.py test [PYTEST ARGS...]   set up, then run the whole test suite offscreen
     python3 dev.py typecheck         set up, then run mypy over the packages it checks
 
-Standard library only. On Debian, `venv` and Qt's few system libraries come from separate
-packages; when they are missing and we are root, they are installed with apt-get, otherwise the
-exact command is printed.
+Standard library only. On Debian, `venv`, Qt's few system libraries and `redis-server` (the
+remote-run tests start real ones) come from separate packages; when they are missing and we are
+root, they are installed with apt-get, otherwise the exact command is printed.
 """
 
 from __future__ import annotations
@@ -39,9 +39,13 @@ def say(text: str) -> None:
     print(f"dev.py: {text}", flush=True)
 
 
+def can_apt() -> bool:
+    return os.name == "posix" and bool(shutil.which("apt-get")) and os.geteuid() == 0
+
+
 def apt_install(packages: list[str], why: str) -> None:
     command = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    if os.name != "posix" or not shutil.which("apt-get") or os.geteuid() != 0:
+    if not can_apt():
         sys.exit(f"dev.py: {why}; install them first: sudo {' '.join(command)}")
     say(f"{why}; installing {' '.join(packages)}")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
@@ -58,8 +62,13 @@ def ensure_system_packages() -> None:
         import ensurepip  # noqa: F401
     except ImportError:
         missing.append(f"python3.{sys.version_info.minor}-venv")
+    if not shutil.which("redis-server"):  # tests/jobs/test_remote_*.py start real ones (issue 11)
+        if can_apt():
+            missing.append("redis-server")
+        else:  # Jobdesk itself runs without it: say how, and go on
+            say("the remote-run tests need redis-server: sudo apt-get install -y --no-install-recommends redis-server")
     if missing:
-        apt_install(missing, "Qt and venv need system packages")
+        apt_install(missing, "Qt, venv and the remote-run tests need system packages")
 
 
 def requirements_hash() -> str:

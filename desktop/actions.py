@@ -197,7 +197,8 @@ class JobActions(QObject):
             return
         from desktop.editor.job_editor import JobEditorDialog  # ~15 modules: not needed to start
 
-        dialog = JobEditorDialog(spec, self._parent, duplicate=duplicate)
+        workers = getattr(self._host, "workers", None)
+        dialog = JobEditorDialog(spec, self._parent, duplicate=duplicate, pools=workers.pools() if workers else [])
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.run_requested.connect(self._run_from_editor)
         dialog.accepted.connect(self._editor_accepted)
@@ -407,13 +408,22 @@ class JobActions(QObject):
             return
         remember_close_choice(dialog.close_choice())
         current = self._service.settings
-        for name, value in dialog.values().items():
-            if getattr(current, name) != value:
-                try:
-                    self._service.set_setting(name, value)
-                except ValueError as exc:
-                    self._error("Setting not saved", str(exc))
-                    return
+        changes: dict[str, object] = {name: value for name, value in dialog.values().items() if getattr(current, name) != value}
+        broker = dialog.broker()
+        if broker is not None and "****" in broker:
+            self._error("Setting not saved", "Broker: type the whole URL with its password (it is shown masked)")
+            return
+        if broker is not None:
+            changes["broker"] = broker
+        for name, value in changes.items():
+            try:
+                self._service.set_setting(name, value)
+            except ValueError as exc:
+                self._error("Setting not saved", str(exc))
+                return
+        workers = getattr(self._host, "workers", None)
+        if "broker" in changes and workers is not None:
+            workers.monitor.refresh()
         for name, text in dialog.alert_changes().items():
             try:
                 self._service.alert_config.set(name, text)

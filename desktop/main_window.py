@@ -40,6 +40,7 @@ from desktop.naming import named
 from desktop.notifications import Banner, DesktopNotifications, Notifier
 from desktop.pages import JobsPage, UpcomingPage
 from desktop.status_bar import StatusBar
+from desktop.workers_view import WorkersView
 from desktop.style import restore_window_state, save_window_state, ui_settings
 from desktop.table_helpers import RepaintThrottle, tick_visible_rows
 from desktop.timeline import TimelineView, timeline_scroll_area
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.clock.start()
         self.loader.load_now()
+        self.workers = WorkersView(self)  # the Workers tab and status line (jobs on other machines)
         if service.damage is not None:  # found before this window listened
             self.show_database_damage(service.damage)
 
@@ -471,6 +473,7 @@ class MainWindow(QMainWindow):
         except Exception:
             log.exception("saving the window state failed")
         self.loader.close()
+        self.workers.close()
         if self.ipc_server is not None:
             self.ipc_server.close()
         self.tray.hide()

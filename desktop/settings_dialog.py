@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.alerts_settings import AlertSettingsBox
 from desktop.naming import named
 from desktop.closing import CHOICES
 from jobs.alerts.config import AlertSettings
+from jobs.remote.broker import mask
 from jobs.settings import CoreSettings
 
 
@@ -44,6 +55,13 @@ class SettingsDialog(QDialog):
             spin.setAccessibleName(label)
             self.spins[name] = spin
             self.form.addRow(label, spin)
+        # The broker is shown masked; saving the masked text unchanged keeps the stored URL.
+        self._broker_shown = mask(settings.broker)
+        self.broker_edit = named(QLineEdit(self._broker_shown, self), "brokerEdit", "Broker for jobs on other machines")
+        self.broker_edit.setPlaceholderText("redis://:PASSWORD@host:6379/0 (empty: none)")
+        self.broker_edit.setToolTip("Where jobs that run on a pool of workers are sent (Redis; rediss:// for TLS). "
+                                    "Whoever can write to it can run commands on the workers: give it a password.")
+        self.form.addRow("Broker (jobs on other machines)", self.broker_edit)
         self.close_combo = named(QComboBox(self), "closeChoiceCombo", "When the window is closed")
         for value, text in CHOICES.items():
             self.close_combo.addItem(text, value)
@@ -71,6 +89,11 @@ class SettingsDialog(QDialog):
     def alert_changes(self) -> dict[str, str]:
         """The alert settings changed in the dialog, by their `jobdesk config` names."""
         return self.alerts_box.changes() if self.alerts_box is not None else {}
+
+    def broker(self) -> str | None:
+        """The broker URL typed, "" to have none, or None when left as shown (unchanged)."""
+        text = self.broker_edit.text().strip()
+        return None if text == self._broker_shown else text
 
     def close_choice(self) -> str:
         return str(self.close_combo.currentData())

@@ -66,6 +66,19 @@ class StatusBar(QStatusBar):
                 text += f", {waiting} waiting for conditions"
         _set(self.runs_label, text)
 
+    def show_workers(self, text: str | None, tip: str) -> None:
+        """Remote workers (desktop.workers_view): hidden when no broker is configured."""
+        label = getattr(self, "workers_label", None)
+        if text is None:
+            if label is not None:
+                label.hide()
+            return
+        if label is None:
+            label = self.workers_label = self._label("workersState", tip)
+            self.insertPermanentWidget(0, label)
+        label.show()
+        _set(label, text, tip)
+
     def show_next(self, fire: tuple[datetime, JobSpec] | None) -> None:
         if fire is None:
             _set(self.next_label, "Next: nothing scheduled", "No job has a run to come (every job is paused or finished)")

@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--paused", action="store_true", help="add it paused")
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
+    add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     lst = sub.add_parser("list", help="list jobs with their next run")
@@ -116,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("uninstall-desktop", help="remove what install-desktop added")
     auto = sub.add_parser("autostart", help="start Jobdesk at login")
     auto.add_argument("state", choices=["on", "off", "status"])
+    from jobs.cli_remote import add_remote_commands
+
+    add_remote_commands(sub)
     return parser
 
 
@@ -126,6 +130,7 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
+    "runs_on": "--on",
 }
 
 
@@ -190,6 +195,8 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.cwd:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
+    if args.on is not None:
+        job["runs_on"] = args.on
     for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
         value = getattr(args, option)
         if value is not None:
@@ -275,7 +282,15 @@ def run_command(args: argparse.Namespace) -> int:
     from jobs.cli_access import check_data_dir_access
     from jobs.paths import resolve_data_dir
 
+    if args.command == "worker":  # a worker machine has no data directory (and loads no Qt)
+        from jobs.cli_remote import run_worker_command
+
+        return run_worker_command(args)
     data_dir = resolve_data_dir(args.data_dir)
+    if args.command == "workers":
+        from jobs.cli_remote import show_workers
+
+        return show_workers(args, data_dir)
     if args.command in ("install-desktop", "uninstall-desktop", "autostart"):
         from jobs.integration.commands import integration_command
 

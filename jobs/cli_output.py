@@ -64,6 +64,8 @@ def _print_show(result: dict[str, Any]) -> None:
     print(f"  command:   {' '.join(d['command'])}{'  (shell)' if d.get('shell') else ''}")
     if d.get("cwd"):
         print(f"  directory: {d['cwd']}")
+    if d.get("runs_on"):
+        print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
     times = result["next_runs"]
     if not times:
         print("  next runs: -")

@@ -69,13 +69,15 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["webhooks"] = list(spec.webhooks)
     if spec.paused:
         out["paused"] = True
+    if spec.runs_on:
+        out["runs_on"] = spec.runs_on
     return out
 
 
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
-    "email", "webhooks", "paused",
+    "email", "webhooks", "paused", "runs_on",
 ]
 _KNOWN_KEYS = set(_FIELDS)
 
@@ -118,6 +120,7 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         email=tuple(read(lambda: _str_list(data, "email", single=True), [])),
         webhooks=tuple(read(lambda: _str_list(data, "webhooks", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
+        runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
     )
     if validate:
         failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again

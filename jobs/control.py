@@ -20,6 +20,7 @@ from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
 from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
+from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
@@ -271,6 +272,7 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise ControlError(str(exc)) from None
     shown = {**asdict(service.settings), **shown_settings(service.alert_settings, service.data_dir)}
+    shown["broker"] = mask(shown["broker"])  # never the password (issue 11)
     if name is not None and value is None:
         shown = {key: item for key, item in shown.items() if key == name or key.startswith(f"{name}.")}
         if not shown:
@@ -280,6 +282,12 @@ def _settings(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 def _unknown_setting(name: str) -> str:
     return f"unknown setting {echo(str(name))} (known: {', '.join([*setting_names(), *ALERT_SETTING_NAMES])}; smtp shows smtp.*)"
+
+
+def _broker(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """The configured broker URL in full, for `jobdesk workers` to connect with (this user's
+    own socket or store); never printed."""
+    return {"url": service.settings.broker}
 
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
@@ -296,6 +304,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "export": _export,
     "import": _import,
     "settings": _settings,
+    "broker": _broker,
 }
 
 

@@ -37,7 +37,7 @@ from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -97,6 +97,8 @@ run_table = Table(
     # JSON list of {"channel", "target", "state", "at", "attempts", "error"} (NULL: none).
     Column("waiting_for", Text),
     Column("alerts", Text),
+    # Schema 4: the pool of workers a remote run was sent to (jobs.remote); NULL: this computer.
+    Column("pool", String),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -158,6 +160,7 @@ MIGRATIONS: dict[int, Migration] = {
     0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
     2: _add_missing_columns(run_table),  # waiting_for, alerts
+    3: _add_missing_columns(run_table),  # pool
 }
 
 

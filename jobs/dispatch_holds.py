@@ -117,7 +117,7 @@ class ConditionHolds:
             self._start_run(item)
         if queued:
             if pending.row_written:
-                self._history.mark_queued(pending.run_id)
+                self._history.mark_released(pending.run_id)
                 self._emit("run_queued", pending.run_id)
             else:
                 self._write_queued_row(pending)

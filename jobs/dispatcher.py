@@ -10,9 +10,12 @@ Policies that APScheduler cannot express live here (NOTES items 15, 17):
 Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
 history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
 executor and must stay quick: it writes at most one row and hands the run over. Everything the
-runner reports reaches listeners through `JobEvents` signals. When the database refuses a run's
-record, the run's end still reaches whoever waits for it (`wait`, `run_finished`) from memory,
-and the refusal is written to the run's log and to jobdesk.log.
+runner reports reaches listeners through `JobEvents` signals. A job with `runs_on` goes to the
+remote runner (jobs.runners.choice); such runs take no global slot (they use the pool's CPUs),
+and quitting leaves them going on their workers for the next start to follow (`recover`).
+When the database refuses a run's record, the run's end still reaches whoever waits for it
+(`wait`, `run_finished`) from memory, and the refusal is written to the run's log and to
+jobdesk.log.
 """
 
 from __future__ import annotations
@@ -21,9 +24,7 @@ import logging
 import threading
 from collections import defaultdict, deque
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from jobs.conditions.gate import ConditionGate
@@ -32,54 +33,14 @@ from jobs.events import JobEvents, OutputChunk
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
-from jobs.runners import Execution, LocalRunner, Runner, RunStarted, Stream
+from jobs.runners import LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
+from jobs.runners.choice import RemoteRunners
+from jobs.pending_run import RunnerSettings, RunReports, _Pending
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
 
 _UNRECORDED_KEPT = 200  # final records the database refused, kept for wait() and late askers
-
-
-@dataclass
-class _Pending:
-    run_id: int
-    job: JobSpec
-    cause: RunCause
-    scheduled_at: datetime | None
-    queued_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    row_written: bool = False  # a run that starts at once gets its row after its process exists
-    done: threading.Event = field(default_factory=threading.Event)
-    execution: Execution | None = None
-    cancel_reason: str | None = None
-    log_path: Path | None = None
-    started: RunStarted | None = None
-    ignore_conditions: bool = False  # "Run anyway": the gate is not asked
-    waiting_for: str | None = None  # what its row says it waits for (held runs)
-
-
-class _Reports:
-    """The `RunListener` of one run: passes the runner's reports to the dispatcher."""
-
-    def __init__(self, dispatcher: Dispatcher, pending: _Pending) -> None:
-        self._dispatcher = dispatcher
-        self._pending = pending
-
-    def started(self, info: RunStarted) -> None:
-        self._dispatcher._on_started(self._pending, info)
-
-    def output(self, text: str, stream: Stream) -> None:
-        self._dispatcher._on_output(self._pending, text, stream)
-
-    def finished(self, outcome: RunOutcome) -> None:
-        self._dispatcher._on_finished(self._pending, outcome)
-
-
-@dataclass(frozen=True)
-class RunnerSettings:
-    max_concurrent: int = 4
-    log_cap_bytes: int = 10 * 1024 * 1024
-    kill_grace: float = 5.0
-    output_interval: float = 0.1
 
 
 class Dispatcher(ConditionHolds):
@@ -97,6 +58,7 @@ class Dispatcher(ConditionHolds):
         self._events = events
         self.settings = settings
         self.runner: Runner = runner if runner is not None else LocalRunner(settings.output_interval)
+        self.remote = RemoteRunners()  # for jobs with `runs_on`; the service gives its factory
         self._unrecorded: dict[int, RunRecord] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = defaultdict(int)  # per job: running + waiting for a global slot
@@ -179,7 +141,8 @@ class Dispatcher(ConditionHolds):
         """Take over a run a previous Jobdesk left running (its row says which runner and how to
         find it). Until its runner reports the end it holds its slots, so an overlap policy
         sees it as still going. False if no runner here knows it."""
-        if record.runner != self.runner.name:
+        runner = self.remote.named(record.runner, self.runner)
+        if runner is None:
             return False
         pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
         if record.queued_at is not None:
@@ -190,8 +153,8 @@ class Dispatcher(ConditionHolds):
             self._running[record.id] = pending
             self._in_flight[job.id] += 1
         log.info("job %s: run #%d was left running by the last session; handing it to the %s runner",
-                 job.id, record.id, self.runner.name)
-        execution = self.runner.recover(record, _Reports(self, pending))
+                 job.id, record.id, runner.name)
+        execution = runner.recover(record, RunReports(self, pending))
         with self._lock:
             pending.execution = execution
             reason = pending.cancel_reason
@@ -211,12 +174,16 @@ class Dispatcher(ConditionHolds):
             self.record(job, RunCause.SCHEDULED, RunStatus.MISSED, when, reason)
 
     def _take_startable(self) -> list[_Pending]:
-        """Move waiting runs into free global slots. Caller holds the lock."""
+        """Move waiting runs into free global slots (remote runs need none). Caller holds the lock."""
         started = []
-        while self._waiting and len(self._running) < max(1, self.settings.max_concurrent):
-            pending = self._waiting.popleft()
+        limit = max(1, self.settings.max_concurrent)
+        local = sum(1 for p in self._running.values() if not p.job.runs_on)
+        while self._waiting and (local < limit or any(p.job.runs_on for p in self._waiting)):
+            pending = next((p for p in self._waiting if p.job.runs_on or local < limit))
+            self._waiting.remove(pending)
             self._running[pending.run_id] = pending
             started.append(pending)
+            local += 0 if pending.job.runs_on else 1
         return started
 
     # --- running ---------------------------------------------------------------------------
@@ -226,16 +193,23 @@ class Dispatcher(ConditionHolds):
         job = pending.job
         pending.log_path = self._data_dir.run_log(job.id, pending.run_id)
         s = self.settings
+        # A remote run without a folder of its own gets the worker's default (its home or the
+        # script's folder there): this computer's folders need not exist on the worker.
+        cwd = job.cwd if job.runs_on else resolved_cwd(job)
         request = RunRequest(
-            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=resolved_cwd(job), env=job.env_dict,
+            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
-            run_id=pending.run_id, job_id=job.id,
+            run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
         )
-        reports = _Reports(self, pending)
+        reports = RunReports(self, pending)
         try:
-            execution = self.runner.start(request, reports)
+            execution = self.remote.for_job(job, self.runner).start(request, reports)
+        except RunnerUnavailable as exc:
+            log.warning("job %s: run #%d cannot start: %s", job.id, pending.run_id, exc)
+            reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=str(exc)))
+            return
         except Exception as exc:  # the runner's bug: the run still ends, and its slot frees
-            log.exception("job %s: run #%d could not be handed to the %s runner", job.id, pending.run_id, self.runner.name)
+            log.exception("job %s: run #%d could not be handed to a runner", job.id, pending.run_id)
             reports.finished(RunOutcome(RunStatus.FAILED, None, None, _utcnow(), error=f"internal error: {exc}"))
             return
         with self._lock:
@@ -244,11 +218,33 @@ class Dispatcher(ConditionHolds):
         if reason is not None:  # cancelled while being handed over
             execution.cancel(reason)
 
+    def _on_queued(self, pending: _Pending, handle: RunHandle, pool: str | None, note: str | None) -> None:
+        """A remote runner handed the run to its pool's queue: the row says queued, with the
+        task id (how the next start finds it) and why it waits, if it says."""
+        try:
+            with self._lock:
+                first = not pending.row_written
+                pending.row_written = True
+            if first:  # one insert: the task id is in the row before the task is sent
+                self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
+                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool))
+            else:
+                self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
+        except Exception as exc:
+            if first:  # the start (or the end) writes the row then
+                with self._lock:
+                    pending.row_written = False
+            self._write_failed(pending, "while queued", exc)
+            return
+        if note:
+            log.info("job %s: run #%d waits: %s", pending.job.id, pending.run_id, note)
+        self._emit("run_queued", pending.run_id)
+
     def _on_started(self, pending: _Pending, info: RunStarted) -> None:
         pending.started = info
         try:
             if not self._ensure_row(pending):
-                self._history.mark_started(pending.run_id, info.started_at, pending.log_path, info, self.runner.name)
+                self._history.mark_started(pending.run_id, info.started_at, pending.log_path, info, info.handle.runner)
         except Exception as exc:  # e.g. a damaged or full disk: the final write tries again
             self._write_failed(pending, "its start", exc)
         self._emit("run_started", pending.run_id)
@@ -444,10 +440,11 @@ class Dispatcher(ConditionHolds):
             return len(self._running)
 
     def shutdown(self, reason: str = "Jobdesk quit", timeout: float = 15.0) -> None:
-        """Kill running trees first (NOTES item 19), drop queued runs, wait for workers."""
+        """Kill running trees first (NOTES item 19), drop queued runs, wait for workers.
+        Runs on remote workers go on there: the next start follows them again."""
         with self._lock:
             self._closed = True
-            running = list(self._running.values())
+            running = [p for p in self._running.values() if not p.job.runs_on]  # remote runs go on
             held = list(self._held.values())
             self._held.clear()
             for pending in held:  # they stay "waiting" in the store: the next start takes them up
@@ -471,6 +468,7 @@ class Dispatcher(ConditionHolds):
         for pending in running:
             pending.done.wait(timeout)
         self.runner.close()
+        self.remote.close()
 
 
 def _utcnow() -> datetime:

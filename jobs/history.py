@@ -99,8 +99,10 @@ class HistoryRepository:
         run_id: int | None = None,
         queued_at: datetime | None = None,
         waiting_for: str | None = None,
+        queued_on: tuple[str, str | None, str | None] | None = None,
     ) -> int:
-        """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at."""
+        """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at.
+        `queued_on`: (runner, handle, pool) of a run handed to a pool's queue (see mark_queued)."""
         now = time.time()
         values: dict[str, Any] = dict(
             id=run_id if run_id is not None else self.allocate_id(),
@@ -112,6 +114,8 @@ class HistoryRepository:
             waiting_for=waiting_for,
             **_what_was_run(job),
         )
+        if queued_on is not None:
+            values.update(runner=queued_on[0], handle=queued_on[1], pool=queued_on[2])
         if status.is_final:
             values["ended_at"] = now
         with self._engine.begin() as conn:
@@ -152,8 +156,17 @@ class HistoryRepository:
         values = dict(status=RunStatus.RUNNING.value, log_path=str(log_path) if log_path else None,
                       **_where_it_runs(started, runner))
         values["started_at"] = started_at.timestamp()
+        values["error"] = None  # a note it had while waiting ("no worker on pool gpu")
+        waiting = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)  # a run stopped meanwhile stays stopped
         with self._engine.begin() as conn:
-            conn.execute(update(run_table).where(T.id == run_id).values(**values))
+            conn.execute(update(run_table).where(T.id == run_id, T.status.in_(waiting)).values(**values))
+
+    def mark_queued(self, run_id: int, *, runner: str, handle: str | None, pool: str | None, note: str | None) -> None:
+        """A run handed to a queue elsewhere (a pool of workers) waits there; `note` says why it
+        waits, if it is not only its turn ("no worker on pool gpu")."""
+        with self._engine.begin() as conn:
+            conn.execute(update(run_table).where(T.id == run_id, T.status == RunStatus.QUEUED.value)
+                         .values(runner=runner, handle=handle, pool=pool, error=note))
 
     def mark_waiting(self, run_id: int, waiting_for: str) -> None:
         """A run waits for a condition (jobs.conditions): what it waits for, in words."""
@@ -161,7 +174,7 @@ class HistoryRepository:
             conn.execute(update(run_table).where(T.id == run_id)
                          .values(status=RunStatus.WAITING.value, waiting_for=waiting_for))
 
-    def mark_queued(self, run_id: int) -> None:
+    def mark_released(self, run_id: int) -> None:
         """A run whose conditions now hold waits for a free slot (its `waiting_for` is kept:
         history says what it waited for)."""
         with self._engine.begin() as conn:
@@ -361,6 +374,7 @@ def _record(row: Any) -> RunRecord:
         stderr_tail=row.stderr_tail,
         waiting_for=row.waiting_for,
         alerts=alerts_from_json(row.alerts),
+        pool=row.pool,
     )
 
 

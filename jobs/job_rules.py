@@ -22,6 +22,7 @@ from jobs.alerts.addresses import email_problem, webhook_problem
 from jobs.conditions.requirements import parse_requirement
 from jobs.durations import LONGEST, echo as _echo
 from jobs.model import DateSpec, IntervalSpec, JobSpec
+from jobs.remote.protocol import pool_problem
 
 _ENV_NAME = re.compile(r"^[^=\0]+$")
 NAME_MAX = 200
@@ -124,6 +125,10 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         out.append(("max_parallel", f"{spec.max_parallel!r} is not a whole number"))
     elif spec.max_parallel < 1:
         out.append(("max_parallel", f"{spec.max_parallel} must be at least 1"))
+    if spec.runs_on is not None:
+        problem = pool_problem(spec.runs_on)
+        if problem:
+            out.append(("runs_on", problem))
     if check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)

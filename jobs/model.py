@@ -123,6 +123,7 @@ class JobSpec:
     # Alerts beyond the desktop (jobs.alerts), following `notify`; empty: the settings' defaults.
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
+    runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -183,6 +184,7 @@ class RunRecord:
     waiting_for: str | None = None
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
+    pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
 
     @property
     def duration(self) -> float | None:
@@ -212,6 +214,8 @@ class RunRequest:
     kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
     run_id: int | None = None  # the history row; given to the job as JOBDESK_RUN_ID
     job_id: str = ""
+    pool: str | None = None  # run by a worker of this pool (jobs.runners.celery_runner)
+    wait_limit: float | None = None  # with no worker on the pool this long, the run is missed
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict may change while the run is on another thread.

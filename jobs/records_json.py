@@ -38,6 +38,8 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "env": dict(run.env),
         "left_processes": run.left_processes,
         "stderr_tail": run.stderr_tail,
+        "ran_on": run.ran_on,  # the worker's host; None for a run on this computer
+        "pool": run.pool,
         "waiting_for": run.waiting_for,
         "alerts": [
             {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,

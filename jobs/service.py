@@ -18,7 +18,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlalchemy import text
 
 from jobs.alerts.config import AlertConfig, AlertSettings
 from jobs.codec import validate_job
@@ -33,6 +32,8 @@ from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunSt
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
+from jobs.runners import Runner
+from jobs.runners.choice import celery_runner
 from jobs.settings import CoreSettings, load_settings, save_setting
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class JobService:
         self._watchdog_interval = watchdog_interval
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
         self.damage: str | None = None  # what the background database check found; no run starts then
+        self._recovered_here: list[int] = []  # those of them that ran on this computer
 
     @property
     def events(self) -> JobEvents:
@@ -103,6 +105,7 @@ class JobService:
                     self._gate = ConditionGate(self.conditions)
                     dispatcher = Dispatcher(self.data_dir, self.history, events, self._runner_settings(), gate=self._gate)
                     self._apply_runner_settings(dispatcher)
+                    dispatcher.remote.factory = self._remote_runner
                     self._alerter = Alerter(self.history, self.alert_config.with_secret, self._spec_or_none, events)
                     dispatcher.on_final = self._alerter.consider
                     self._dispatcher = dispatcher
@@ -152,6 +155,9 @@ class JobService:
 
         s = self.settings
         return RunnerSettings(max_concurrent=s.max_concurrent, log_cap_bytes=s.log_cap_mb * 1024 * 1024, kill_grace=s.kill_grace)
+
+    def _remote_runner(self) -> Runner:
+        return celery_runner(self.settings.broker, self._runner_settings().output_interval)
 
     def _apply_runner_settings(self, dispatcher: Dispatcher) -> None:
         from jobs.runners import LocalRunner
@@ -219,9 +225,12 @@ class JobService:
             return
         recovered = []
         for record in self.history.active():
-            if record.status is RunStatus.RUNNING and record.runner is not None:
+            # A queued row with a runner was handed to a pool's queue (jobs.remote): followed too.
+            if record.runner is not None and (record.status is RunStatus.RUNNING or record.pool is not None):
                 if self.dispatcher.recover(record, self._spec_of(record)):
                     recovered.append(record.id)
+                    if record.pool is None:
+                        self._recovered_here.append(record.id)
         self.history.interrupt_leftovers(keep=recovered)
         self._recovered = recovered
 
@@ -394,8 +403,7 @@ class JobService:
             # The command line running a job itself (no instance holds the data directory):
             # first end what a crashed instance left running, so the job does not run twice.
             self.recover_leftovers()
-            recovered: list[int] = self._recovered or []
-            for run_id in recovered:
+            for run_id in self._recovered_here:  # remote runs go on on their workers: no wait
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
         return self.dispatcher.submit(spec, RunCause.MANUAL, ignore_conditions=ignore_conditions)  # no slot: nothing was scheduled
 
@@ -434,10 +442,13 @@ class JobService:
         return self.alert_config.settings
 
     def set_setting(self, name: str, value: Any) -> CoreSettings:
+        before = self.settings.broker
         save_setting(self.engine, name, value)
         self.settings = load_settings(self.engine)
         if self._dispatcher is not None:  # else it starts with the new settings
             self._apply_runner_settings(self._dispatcher)
+        if self.settings.broker != before and self._dispatcher is not None:
+            self._dispatcher.remote.replace()
         return self.settings
 
     # --- reads for the window (typed, so it never reaches past the service) ---------------

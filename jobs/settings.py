@@ -27,6 +27,9 @@ class CoreSettings:
     retention_runs: int = 1000  # per job; 0 keeps every run
     log_cap_mb: int = 10  # output kept per run
     kill_grace: float = 5.0  # seconds between SIGTERM and SIGKILL
+    # Where jobs with `runs_on` go (jobs.remote): redis://:PASSWORD@host:6379/0 or rediss://.
+    # Empty: no broker. Shown masked (jobs.remote.broker.mask), stored in the user-only database.
+    broker: str = ""
 
 
 _BOUNDS = {
@@ -44,6 +47,10 @@ def setting_names() -> list[str]:
 
 def parse_setting(name: str, text: str) -> Any:
     """Validate a setting typed by a person; ValueError says what is wrong."""
+    if name == "broker":
+        from jobs.remote.broker import check
+
+        return check(text)  # BrokerUrlError (a ValueError) names the problem, password masked
     if name not in _BOUNDS:
         raise ValueError(f"unknown setting {name!r} (known: {', '.join(setting_names())})")
     kind = type(getattr(CoreSettings(), name))
@@ -71,7 +78,7 @@ def load_settings(engine: Engine) -> CoreSettings:
 
 
 def save_setting(engine: Engine, name: str, value: Any) -> None:
-    parse_setting(name, str(value))
+    value = parse_setting(name, str(value))
     key = f"setting.{name}"
     with engine.begin() as conn:
         conn.execute(delete(meta_table).where(meta_table.c.key == key))

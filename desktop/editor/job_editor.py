@@ -58,7 +58,8 @@ class JobEditorDialog(QDialog):
 
     run_requested = Signal(object)
 
-    def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False) -> None:
+    def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False,
+                 pools: list[str] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("jobEditorDialog")
         self.setAccessibleName("jobEditorDialog")
@@ -81,6 +82,7 @@ class JobEditorDialog(QDialog):
         self._clock.timeout.connect(self.revalidate)
 
         self.ui = EditorLayout(self)
+        self.ui.policy_form.set_pools(pools or [])  # "Runs on": the pools seen (desktop.workers_view)
         zone = spec.trigger.timezone if spec is not None else self.ui.timezone_combo.timezone()
         self.ui.date_editor.set_default_time(zone)
         self.ui.interval_editor.set_default_times(zone)
@@ -280,6 +282,7 @@ class JobEditorDialog(QDialog):
             "condition_deadline": deadline,
             "email": email or (),
             "webhooks": webhooks or (),
+            "runs_on": self.ui.policy_form.runs_on(),
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:

@@ -29,6 +29,7 @@ OVERLAP_CHOICES = (
     (Overlap.PARALLEL, "Run in parallel"),
 )
 NOTIFY_CHOICES = ((Notify.NEVER, "Never"), (Notify.FAILURE, "On failure"), (Notify.ALWAYS, "Always"))
+THIS_COMPUTER = "This computer"
 _NO_LIMIT = {"timeout": ("", "none", "no", "never", "off"), "grace": ("", "any", "always")}
 
 
@@ -78,6 +79,10 @@ class PolicyForm(QWidget):
         self.notify_combo.setCurrentIndex(1)
         self.paused_check = QCheckBox("Paused (no scheduled runs until resumed)", self)
         self._name(self.paused_check, "pausedCheck")
+        self.runs_on_combo = QComboBox(self)  # this computer, or a pool of workers (jobs on other machines)
+        self._name(self.runs_on_combo, "runsOnCombo")
+        self.runs_on_combo.addItem(THIS_COMPUTER, None)
+        self.runs_on_combo.setToolTip("Where runs go: this computer, or a pool of `jobdesk worker`s seen on the broker")
 
         overlap_row = QHBoxLayout()
         overlap_row.addWidget(self.overlap_combo, 1)
@@ -95,6 +100,7 @@ class PolicyForm(QWidget):
         form.addRow(self._label("If still &running", self.overlap_combo), overlap_row)
         form.addRow(self._label("&Missed runs start up to", self.grace_edit), missed)
         form.addRow(self._label("Noti&fy", self.notify_combo), self.notify_combo)
+        form.addRow(self._label("Runs o&n", self.runs_on_combo), self.runs_on_combo)
         form.addRow("", self.paused_check)
 
         self.overlap_combo.currentIndexChanged.connect(self._overlap_changed)
@@ -102,6 +108,7 @@ class PolicyForm(QWidget):
         for signal in (
             self.timeout_edit.textChanged, self.max_parallel_spin.valueChanged, self.grace_edit.textChanged,
             self.coalesce_check.toggled, self.notify_combo.currentIndexChanged, self.paused_check.toggled,
+            self.runs_on_combo.currentIndexChanged,
         ):  # fmt: skip
             signal.connect(self._changed)
 
@@ -114,6 +121,19 @@ class PolicyForm(QWidget):
         self.coalesce_check.setChecked(spec.coalesce)
         self.notify_combo.setCurrentIndex(self.notify_combo.findData(spec.notify))
         self.paused_check.setChecked(spec.paused)
+        if spec.runs_on:
+            self.set_pools([spec.runs_on])
+        self.runs_on_combo.setCurrentIndex(max(0, self.runs_on_combo.findData(spec.runs_on)))
+
+    def set_pools(self, pools: list[str]) -> None:
+        """Offer these pools (seen on the broker, or used by jobs) besides this computer."""
+        for pool in pools:
+            if self.runs_on_combo.findData(pool) < 0:
+                self.runs_on_combo.addItem(f"Pool {pool}", pool)
+
+    def runs_on(self) -> str | None:
+        value = self.runs_on_combo.currentData()
+        return str(value) if value else None
 
     def timeout(self) -> float | None:
         return read_duration(self.timeout_edit.text(), "timeout", zero_ok=False)
@@ -138,7 +158,7 @@ class PolicyForm(QWidget):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.timeout_edit, self.overlap_combo, self.max_parallel_spin, self.grace_edit,
-                self.coalesce_check, self.notify_combo, self.paused_check]  # fmt: skip
+                self.coalesce_check, self.notify_combo, self.runs_on_combo, self.paused_check]  # fmt: skip
 
     def mark(self, problems: dict[str, str]) -> None:
         """Frame the boxes named in `problems` (keys timeout, grace, max_parallel)."""

@@ -44,12 +44,14 @@ PAGE_SIZE = 200
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the run id, on the Job column (records: `record_at`)
 ERROR_DISPLAY_CHARS = 120
 
-COLUMNS = ("Job", "Cause", "Scheduled", "Started", "Duration", "Status", "Exit code", "Error")
-(JOB, CAUSE, SCHEDULED, STARTED, DURATION, STATUS, EXIT_CODE, ERROR) = range(len(COLUMNS))
+COLUMNS = ("Job", "Cause", "Scheduled", "Started", "Duration", "Status", "Exit code", "Ran on", "Error")
+(JOB, CAUSE, SCHEDULED, STARTED, DURATION, STATUS, EXIT_CODE, RAN_ON, ERROR) = range(len(COLUMNS))
+THIS_COMPUTER = "This computer"
 _HEADER_TIPS = {
     SCHEDULED: "When the schedule wanted the run (empty for runs started by hand)",
     STARTED: "When its process started",
     EXIT_CODE: "The process's exit code (negative: ended by that signal)",
+    RAN_ON: "This computer, or the worker (host) of the pool the run was sent to",
 }
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 # Role numbers as plain ints: the keys of setItemData's map.
@@ -285,11 +287,22 @@ def _display(record: RunRecord, column: int) -> str:
         return status_text(record.status)
     if column == EXIT_CODE:
         return NO_VALUE if record.exit_code is None else str(record.exit_code)
+    if column == RAN_ON:
+        return ran_on(record)
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}"
         return elide_error(failure_words(record))
     return ""
+
+
+def ran_on(record: RunRecord) -> str:
+    """The worker's host, "pool gpu" while a remote run waits, or "This computer"."""
+    if record.ran_on:
+        return record.ran_on
+    if record.pool:
+        return f"pool {record.pool}"
+    return NO_VALUE if never_started(record) else THIS_COMPUTER
 
 
 def elapsed_seconds(since: datetime) -> float:
@@ -325,6 +338,9 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"
         return failure_words(record) or None
+    if column == RAN_ON and record.pool:
+        where = f"on {record.ran_on}" if record.ran_on else "waiting for a worker"
+        return f"Sent to pool {record.pool}, {where}"
     if column == STATUS and record.truncated:
         return f"{status_text(record.status)}; its output was cut at the log size limit"
     return None

@@ -19,6 +19,7 @@ from desktop.history.history_model import (
     CAUSE,
     DURATION,
     ERROR,
+    RAN_ON,
     EXIT_CODE,
     JOB,
     SCHEDULED,
@@ -123,6 +124,7 @@ class HistoryPanel(QWidget):
             JOB: metrics.averageCharWidth() * 30, CAUSE: metrics.horizontalAdvance("Catch-up") + 20,
             SCHEDULED: time_width, STARTED: time_width, DURATION: metrics.horizontalAdvance("1h 30m 20s") + 16,
             STATUS: metrics.horizontalAdvance("Interrupted") + 44, EXIT_CODE: metrics.horizontalAdvance("Exit code") + 16,
+            RAN_ON: metrics.horizontalAdvance("This computer") + 16,
         }
         for column, width in widths.items():
             header.resizeSection(column, width)

@@ -2,6 +2,8 @@
 
 - `LocalRunner` (local.py): a process on this computer, in its own session, tree killed on
   timeout or stop.
+- `CeleryRunner` (celery_runner.py): a `jobdesk worker` of the job's pool on another machine,
+  through a Celery broker (jobs.remote); imported only when a job runs there.
 
 To run jobs somewhere else (another machine, a queue of workers), add a module here with a class
 that implements `Runner`: start a run from a frozen `RunRequest`, report it through the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunStarted, Stream
+from jobs.runners.base import Execution, RunHandle, RunListener, Runner, RunnerUnavailable, RunStarted, Stream
 
 if TYPE_CHECKING:
     from jobs.runners.local import LocalRunner
@@ -29,4 +31,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
+__all__ = ["Execution", "LocalRunner", "RunHandle", "RunListener", "RunStarted", "Runner", "RunnerUnavailable", "Stream"]

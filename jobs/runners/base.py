@@ -6,8 +6,10 @@ later) and reports back through a `RunListener`: started (where, which process, 
 find the run again), output text, and one final `RunOutcome`. History stores the outcome whole.
 
 A runner never touches the database, Qt or the dispatcher's state: it only calls the listener,
-from any thread, in this order: `started` at most once, `output` any number of times, `finished`
-exactly once (also when the run never started, was cancelled, or the runner itself failed).
+from any thread, in this order: `queued` any number of times (only a runner that hands runs to
+a queue elsewhere, e.g. a pool of workers: the run waits there, with a note such as "no worker
+on pool gpu"), `started` at most once, `output` any number of times, `finished` exactly once
+(also when the run never started, was cancelled, or the runner itself failed).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Protocol
 from jobs.model import RunOutcome, RunRecord, RunRequest
 from jobs.runlog import Stream
 
-__all__ = ["Execution", "RunHandle", "RunListener", "RunStarted", "Runner", "Stream"]
+__all__ = ["Execution", "RunHandle", "RunListener", "RunStarted", "Runner", "RunnerUnavailable", "Stream"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class RunStarted:
 class RunListener(Protocol):
     """Receives one run's reports (see the module docstring for the order)."""
 
+    def queued(self, handle: RunHandle, pool: str | None, note: str | None) -> None: ...
+
     def started(self, info: RunStarted) -> None: ...
 
     def output(self, text: str, stream: Stream) -> None: ...
@@ -60,6 +64,11 @@ class Execution(Protocol):
     def cancel(self, reason: str) -> None:
         """Stop the run: its whole process tree, wherever it runs. Thread-safe, idempotent,
         never blocks; the listener's `finished` follows with status KILLED."""
+
+
+class RunnerUnavailable(Exception):
+    """A run cannot go to the runner it asks for (e.g. no broker configured); the message is
+    the run's error line."""
 
 
 class Runner(Protocol):
