@@ -133,10 +133,10 @@ def test_what_a_worker_imports_holds_no_qt():
     assert result.stdout.strip() == "[]"
 
 
-# --- schema 3 ------------------------------------------------------------------------------------
+# --- schema 4 ------------------------------------------------------------------------------------
 
 
-def test_schema_2_gains_the_pool_column_with_a_backup(data_dir):
+def test_schema_3_gains_the_pool_column_with_a_backup(data_dir):
     from jobs.db import SCHEMA_VERSION, open_database
     from jobs.history import HistoryRepository
     from jobs.paths import ensure_private_dir
@@ -144,9 +144,9 @@ def test_schema_2_gains_the_pool_column_with_a_backup(data_dir):
     ensure_private_dir(data_dir.root)
     engine = open_database(data_dir.database)
     engine.dispose()
-    conn = sqlite3.connect(data_dir.database)  # back to what schema 2 had
+    conn = sqlite3.connect(data_dir.database)  # back to what schema 3 had: no pool column
     conn.execute("ALTER TABLE runs DROP COLUMN pool")
-    conn.execute("UPDATE jobdesk_meta SET value = '2' WHERE key = 'schema_version'")
+    conn.execute("UPDATE jobdesk_meta SET value = '3' WHERE key = 'schema_version'")
     conn.execute("INSERT INTO runs (job_id, job_name, cause, status, queued_at, output_bytes, truncated, command, "
                  "shell, env, runner) VALUES ('a', 'Old', 'manual', 'succeeded', 1.0, 0, 0, '[]', 0, '{}', 'local')")
     conn.commit()
@@ -157,8 +157,11 @@ def test_schema_2_gains_the_pool_column_with_a_backup(data_dir):
         assert old.job_name == "Old" and old.pool is None and old.runner == "local"
     finally:
         engine.dispose()
-    assert SCHEMA_VERSION == 3
-    backup = sqlite3.connect(data_dir.database.with_name("jobdesk.sqlite3.v2.bak"))
+    conn = sqlite3.connect(data_dir.database)
+    [(version,)] = conn.execute("SELECT value FROM jobdesk_meta WHERE key = 'schema_version'")
+    conn.close()
+    assert int(version) == SCHEMA_VERSION  # migrated all the way, whatever today's number is
+    backup = sqlite3.connect(data_dir.database.with_name("jobdesk.sqlite3.v3.bak"))
     assert "pool" not in [row[1] for row in backup.execute("PRAGMA table_info(runs)")]
     backup.close()
 
