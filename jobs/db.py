@@ -37,7 +37,7 @@ from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -99,11 +99,19 @@ run_table = Table(
     Column("alerts", Text),
     # Schema 4: the pool of workers a remote run was sent to (jobs.remote); NULL: this computer.
     Column("pool", String),
+    # Schema 5 (insight): a run that took much longer or shorter than its job usually takes
+    # (jobs.slow_runs): "long", "short"; NULL: usual, or too few runs to say.
+    Column("slow", String),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
 Index("ix_runs_status_id", run_table.c.status, run_table.c.id)
 Index("ix_runs_queued_at", run_table.c.queued_at)
+# Schema 5 (insight): each job's newest successful (failed, ...) runs are one range of this
+# index, however many other rows lie between them, and it holds their times: the usual
+# durations of 10,000 jobs read no table row (jobs.run_stats; 1.25 s -> 0.13 s over 1M runs).
+ix_runs_job_status_id = Index("ix_runs_job_status_id", run_table.c.job_id, run_table.c.status, run_table.c.id,
+                              run_table.c.started_at, run_table.c.ended_at)
 
 
 class DatabaseError(RuntimeError):
@@ -154,6 +162,11 @@ def _add_missing_columns(table: Table) -> Migration:
     return migrate
 
 
+def _schema_5(conn: Any) -> None:
+    _add_missing_columns(run_table)(conn)
+    ix_runs_job_status_id.create(conn, checkfirst=True)  # insight: an index is no column
+
+
 # Forward migrations: MIGRATIONS[n] takes a connection from version n to n + 1. Version 0 is
 # an empty file; creating the tables is the first step.
 MIGRATIONS: dict[int, Migration] = {
@@ -161,6 +174,7 @@ MIGRATIONS: dict[int, Migration] = {
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
     2: _add_missing_columns(run_table),  # waiting_for, alerts
     3: _add_missing_columns(run_table),  # pool
+    4: _schema_5,
 }
 
 

@@ -124,6 +124,9 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    # A run is longer than usual past max(p95 x slow_factor, p95 + slow_margin) (jobs.slow_runs).
+    slow_factor: float = 2.0
+    slow_margin: float = 60.0  # seconds
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -185,6 +188,7 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    slow: str | None = None  # "long" or "short" than its job usually takes (jobs.slow_runs); None: usual
 
     @property
     def duration(self) -> float | None:
