@@ -111,7 +111,7 @@ Index("ix_runs_queued_at", run_table.c.queued_at)
 # index, however many other rows lie between them, and it holds their times: the usual
 # durations of 10,000 jobs read no table row (jobs.run_stats; 1.25 s -> 0.13 s over 1M runs).
 ix_runs_job_status_id = Index("ix_runs_job_status_id", run_table.c.job_id, run_table.c.status, run_table.c.id,
-                              run_table.c.started_at, run_table.c.ended_at)
+                              run_table.c.started_at, run_table.c.ended_at, run_table.c.slow)
 
 
 class DatabaseError(RuntimeError):

@@ -86,7 +86,7 @@ cut AS (
     FROM wanted w, ran s
 ),
 bound AS (SELECT job_id, max(low) AS low FROM cut GROUP BY job_id)
-SELECT b.job_id, x.id, x.status, x.started_at, x.ended_at
+SELECT b.job_id, x.id, x.status, x.started_at, x.ended_at, x.slow
 FROM bound b, ran s JOIN runs x INDEXED BY ix_runs_job_status_id
   ON x.job_id = b.job_id AND x.status = s.status AND x.id >= b.low AND x.id < ?2
 """.format(ran=", ".join(f"('{status}')" for status in _RAN))
@@ -130,8 +130,8 @@ def recent_runs(engine: Engine, job_ids: Iterable[str], *, limit: int = STRIP_RU
         by_job.setdefault(row[0], []).append(row)
     statuses = {status.value: status for status in RunStatus}
     return {
-        job_id: tuple(RunBar(run_id, statuses[status], started, _seconds(started, ended))
-                      for _, run_id, status, started, ended in sorted(rows, key=_by_id)[-limit:])
+        job_id: tuple(RunBar(run_id, statuses[status], started, _seconds(started, ended), slow)
+                      for _, run_id, status, started, ended, slow in sorted(rows, key=_by_id)[-limit:])
         for job_id, rows in by_job.items()
     }  # fmt: skip
 
