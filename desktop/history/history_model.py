@@ -259,9 +259,11 @@ class HistoryModel(QStandardItemModel):
         return len(rows)
 
     def _duration_text(self, record: RunRecord) -> str:
-        """"42s of ~1m 20s" while it runs (its job's usual time); "2m 50s (longer than usual)"."""
-        if record.status is RunStatus.RUNNING:
-            return running_words(record, self.usual(record.job_id)) or _display(record, DURATION)
+        """"42s of ~1m 20s" while it runs (its job's usual time); "2m 50s (long)" after a run marked longer than usual."""
+        running = record.status is RunStatus.RUNNING
+        usual = self.usual(record.job_id) if running else None
+        if running and (usual is not None or record.slow == "long"):
+            return running_words(record, usual) or _display(record, DURATION)
         text = _display(record, DURATION)
         return f"{text} ({MARKS[record.slow]})" if record.slow in MARKS else text
 

@@ -1,11 +1,14 @@
 """Durations in the window: the Usual column and Recent-runs strip after real runs, elapsed time
 and ETA of a running run (Jobs, History, tray tooltip), a longer-than-usual run marked and told
-once, and the statistics view opened with the mouse and the keyboard. Screenshots of each go to
-docs/screenshots/ (README)."""
+once, and the statistics view opened with the mouse and the keyboard. Each test grabs its
+screenshot; with JOBDESK_SCREENSHOTS=docs/screenshots they become the README's (usual-strip-light,
+slow-run-jobs, slow-run-history, stats-light), else they go to a temporary folder."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -20,7 +23,7 @@ from tests.desktop.clicks import click_index, menu_entries, open_context_menu
 from tests.jobs.test_run_stats import seed
 
 TZ = triggers.local_timezone_name()
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("JOBDESK_SCREENSHOTS") or Path(tempfile.gettempdir()) / "jobdesk-shots")
 
 
 def add_job(window, qtbot, name: str, code: str, **kw) -> JobSpec:

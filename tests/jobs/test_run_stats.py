@@ -204,3 +204,24 @@ def test_schema_4_file_gains_the_slow_column_and_index_and_keeps_its_runs(data_d
         assert duration_stats(engine, ["a"])["a"].runs == 2
     finally:
         engine.dispose()
+
+
+def test_slow_settings_are_exported_and_imported_as_toml(data_dir, tmp_path):
+    added = jobdesk(data_dir, "add", "--name", "Report", "--every", "1h", "--slow-factor", "1.5",
+                    "--slow-margin", "30s", "--", "true")
+    assert added.returncode == 0, added.stderr
+    exported = tmp_path / "jobs.toml"
+    assert jobdesk(data_dir, "export", str(exported)).returncode == 0
+    text_ = exported.read_text()
+    assert "slow_factor = 1.5" in text_ and "slow_margin = 30.0" in text_
+    other = data_dir.root.parent / "other"
+    from jobs.paths import resolve_data_dir
+
+    target = resolve_data_dir(other)
+    assert jobdesk(target, "import", str(exported)).returncode == 0
+    shown = json.loads(jobdesk(target, "show", "--json", "Report").stdout)
+    assert shown["definition"]["slow_factor"] == 1.5 and shown["definition"]["slow_margin"] == 30.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text_.replace("slow_factor = 1.5", "slow_factor = \"fast\""))
+    refused = jobdesk(target, "import", str(bad))
+    assert refused.returncode == 2 and "slow_factor" in refused.stderr
