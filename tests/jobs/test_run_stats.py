@@ -225,3 +225,25 @@ def test_slow_settings_are_exported_and_imported_as_toml(data_dir, tmp_path):
     bad.write_text(text_.replace("slow_factor = 1.5", "slow_factor = \"fast\""))
     refused = jobdesk(target, "import", str(bad))
     assert refused.returncode == 2 and "slow_factor" in refused.stderr
+
+
+def test_serve_marks_a_run_longer_than_usual_once(data_dir):
+    from tests.jobs.serve_process import history, start_serve, stop, wait_for
+
+    added = jobdesk(data_dir, "add", "--name", "Sleepy", "--cron", "0 0 1 1 *", "--slow-factor", "1",
+                    "--slow-margin", "0.5s", "--", *py("import time; time.sleep(3)"))  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    engine = open_database(data_dir.database)
+    try:
+        seed(HistoryRepository(engine), spec(added.stdout.strip()), [0.2, 0.3, 0.3])  # long past 0.8 s
+    finally:
+        engine.dispose()
+    serve = start_serve(data_dir)
+    try:
+        assert jobdesk(data_dir, "run", "Sleepy").returncode == 0
+        running = wait_for(lambda: [r for r in history(data_dir, "--limit", "1") if r["slow"]], timeout=10)
+        assert running[0]["status"] == "running" and running[0]["slow_kind"] == "long"
+        wait_for(lambda: history(data_dir, "--limit", "1")[0]["status"] == "succeeded", timeout=20)
+    finally:
+        stop(serve)
+    assert (data_dir.root / "jobdesk.log").read_text().count("of Sleepy is longer than usual") == 1  # told once
