@@ -164,3 +164,25 @@ def test_statistics_view_opens_from_the_detail_bar_context_menu_and_ctrl_i(windo
     qtbot.waitUntil(lambda: window.insight.stats_dialog is not None and window.insight.stats_dialog.stats is not None,
                     timeout=5000)  # fmt: skip
     window.insight.stats_dialog.close()
+
+
+def test_the_editor_reads_and_keeps_the_longer_than_usual_rule(qtbot):
+    from desktop.editor import JobEditorDialog
+    from tests.desktop.test_editor import fill_basics, message, type_text, wait_checked
+
+    dialog = JobEditorDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill_basics(qtbot, dialog)
+    policy = dialog.ui.policy_form
+    type_text(qtbot, policy.slow_factor_spin, "3")
+    type_text(qtbot, policy.slow_margin_edit, "soon")
+    wait_checked(qtbot, dialog, lambda: "longer than usual: 'soon' is not a duration" in message(dialog))
+    type_text(qtbot, policy.slow_margin_edit, "5m")
+    wait_checked(qtbot, dialog, dialog.ui.ok_button.isEnabled)
+    spec = dialog.current_spec()
+    assert (spec.slow_factor, spec.slow_margin) == (3.0, 300.0)
+
+    again = JobEditorDialog(spec)  # an edit shows what was saved
+    qtbot.addWidget(again)
+    assert again.ui.policy_form.slow_factor_spin.value() == 3.0 and again.ui.policy_form.slow_margin_edit.text() == "5m"
