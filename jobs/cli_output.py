@@ -109,7 +109,7 @@ def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
 
 def _print_history(args: argparse.Namespace, result: dict[str, Any]) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(result["runs"], indent=2))
+        print(json_list(result["runs"]))
     elif not result["runs"]:
         print("No runs recorded yet.")
     else:
@@ -143,6 +143,15 @@ def _write_export(args: argparse.Namespace, result: dict[str, Any]) -> None:
     print(f"exported {result['count']} job(s) to {args.file}")
 
 
+def json_list(items: list[Any]) -> str:
+    """A JSON array with one item per line: readable, easy to grep, and written by the json
+    module's C encoder (any `indent` falls back to the pure-Python one: 0.7 s of `list --json`
+    at 10,000 jobs went there)."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]"
+
+
 def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
     cmd = args.command
     as_json = getattr(args, "json", False)
@@ -150,7 +159,7 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(result["id"])
     elif cmd == "list":
         if as_json:
-            print(json.dumps(result["jobs"], indent=2))
+            print(json_list(result["jobs"]))
         elif not result["jobs"]:
             print("No jobs yet. Add one: jobdesk add --name NAME --every 1h -- COMMAND")
         else:
