@@ -152,6 +152,17 @@ def json_list(items: list[Any]) -> str:
     return "[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]"
 
 
+def why_text(result: dict[str, Any]) -> str:
+    """`jobdesk why`: the run's outcome, then what changed since its job's last success."""
+    from jobs.changed_since import ChangesSince
+
+    run = result["run"]
+    changes = ChangesSince(result["run_id"], result["last_success"], tuple(result["changes"]), result["recorded"])
+    said = outcome_line(run)
+    error = f"\n{run['error']}" if run["error"] and run["error"] not in said else ""
+    return f"{said} ({run['job_name']}){error}\n{changes.text}"
+
+
 def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
     cmd = args.command
     as_json = getattr(args, "json", False)
@@ -175,6 +186,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         return _print_run(args, result)
     elif cmd == "history":
         _print_history(args, result)
+    elif cmd == "why":
+        print(json.dumps(result, indent=2) if as_json else why_text(result))
     elif cmd == "export":
         _write_export(args, result)
     elif cmd == "import":
