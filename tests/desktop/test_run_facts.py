@@ -110,3 +110,41 @@ def test_a_run_that_forgot_its_output_says_so_and_has_no_earlier_success(window,
     assert "no earlier success" in facts.changes_label.text()
     error = window.history.output.error_label.text()
     assert "expected output not written: out-" in error and Path(error).suffix == ".pdf"
+
+
+def test_the_editor_sets_expected_outputs_by_typing_and_names_a_bad_placeholder(qtbot):
+    from desktop.editor import JobEditorDialog
+    from desktop.editor.field_marks import is_marked
+
+    editor = JobEditorDialog()
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.keyClicks(editor.ui.name_edit, "Sales")
+    qtbot.keyClicks(editor.ui.command_field.line_edit, "python3 report.py")
+    tabs = editor.ui.more_tabs
+    bar = tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Outputs")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    outputs = editor.ui.outputs_form
+    assert tabs.currentWidget() is outputs
+    qtbot.keyClicks(outputs.expect_edit, "sales-{scheduled:%Y-%m-%d}.pdf")
+    qtbot.keyClick(outputs.expect_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(outputs.expect_edit, "out/*.csv")
+    qtbot.waitUntil(editor.is_valid, timeout=2000)
+    assert editor.current_spec().expect == ("sales-{scheduled:%Y-%m-%d}.pdf", "out/*.csv")
+
+    qtbot.keyClick(outputs.expect_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(outputs.expect_edit, "x-{dat}.txt")
+    qtbot.waitUntil(lambda: not editor.is_valid(), timeout=2000)
+    assert editor.problems()[0].startswith("outputs: line 3: 'x-{dat}.txt': unknown placeholder {dat}")
+    assert is_marked(outputs.expect_edit) and not editor.ui.ok_button.isEnabled()
+
+
+def test_a_job_with_expected_outputs_round_trips_through_the_editor(qtbot):
+    from desktop.editor import JobEditorDialog
+
+    spec = JobSpec(id="abc", name="x", command=("true",), trigger=IntervalSpec(1, "days", "UTC"),
+                   expect=("a-{date}.pdf", "b/*.csv"))
+    editor = JobEditorDialog(spec)
+    qtbot.addWidget(editor)
+    assert editor.current_spec() == spec
