@@ -53,25 +53,32 @@ def changes_since_success(history: HistoryRepository, run: RunRecord) -> Changes
 
 
 def differences(before: RunRecord, after: RunRecord) -> list[str]:
-    """What differs between two runs' records, in words (oldest first is `before`)."""
+    """What differs between two runs' records, in words, the likeliest culprits first. A new
+    program path (python3 → /opt/venv/bin/python) is said once, as the interpreter line."""
     out: list[str] = []
-    if tuple(before.command) != tuple(after.command) or before.shell != after.shell:
-        out.append("command changed")
     old, new = before.environment, after.environment
+    if old is not None and new is not None:
+        out += _script_changes(old, new)
+        if old.executable != new.executable:
+            what = "interpreter" if new.scripts or old.scripts else "program"
+            out.append(f"{what} {old.executable or '(not found)'} → {new.executable or '(not found)'}")
+        out += _variable_changes(dict(old.env), dict(new.env))
+        if old.cwd != new.cwd:
+            out.append(f"working folder changed: {old.cwd} → {new.cwd}")
+    if _arguments(before) != _arguments(after) or before.shell != after.shell:
+        out.append("command changed")
     if old is None or new is None:
         return out + ([] if old is new else ["no environment recorded for the earlier run"])
-    if old.executable != new.executable:
-        what = "interpreter" if new.scripts or old.scripts else "program"
-        out.append(f"{what} {old.executable or '(not found)'} → {new.executable or '(not found)'}")
-    out += _script_changes(old, new)
-    if old.cwd != new.cwd:
-        out.append(f"working folder changed: {old.cwd} → {new.cwd}")
-    out += _variable_changes(dict(old.env), dict(new.env))
     if old.version != new.version:
         out.append(f"Jobdesk {old.version or '?'} → {new.version or '?'}")
     if old.host != new.host:
         out.append(f"host {old.host or '?'} → {new.host or '?'}")
     return out
+
+
+def _arguments(run: RunRecord) -> tuple[str, ...]:
+    """The command but its program (a shell line: all of it; the shell runs it)."""
+    return tuple(run.command) if run.shell else tuple(run.command[1:])
 
 
 def _script_changes(old: RunEnvironment, new: RunEnvironment) -> list[str]:

@@ -148,3 +148,16 @@ def test_a_job_with_expected_outputs_round_trips_through_the_editor(qtbot):
     editor = JobEditorDialog(spec)
     qtbot.addWidget(editor)
     assert editor.current_spec() == spec
+
+
+def test_screenshots_of_outputs_and_changed_since(qtbot, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from scripts.shots.outputs import save_outputs_screenshots
+
+    paths = save_outputs_screenshots(tmp_path)
+    assert sorted(p.name for p in paths) == ["changed-since-dark.png", "changed-since-light.png",
+                                             "outputs-dark.png", "outputs-light.png"]
+    for path in paths:
+        image = QImage(str(path))
+        assert image.width() == 1100 and image.height() >= 560
