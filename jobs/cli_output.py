@@ -66,6 +66,8 @@ def _print_show(result: dict[str, Any]) -> None:
         print(f"  directory: {d['cwd']}")
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
+    for index, pattern in enumerate(d.get("expect", [])):
+        print(f"  {'expects:' if index == 0 else '':<11}{pattern}")
     times = result["next_runs"]
     if not times:
         print("  next runs: -")
