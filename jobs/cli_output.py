@@ -45,6 +45,8 @@ def outcome_line(run: dict[str, Any]) -> str:
     duration = f" in {run['duration']:.1f}s" if run["duration"] is not None else ""
     code = run["exit_code"]
     how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit code {code}"
+    if code == 0 and run["status"] == "failed" and run["error"]:  # e.g. an expected output is missing
+        how += f": {run['error']}"
     return f"run #{run['id']} {run['status']}{duration}, {how}"
 
 

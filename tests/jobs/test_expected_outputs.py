@@ -61,6 +61,7 @@ def test_a_run_that_forgets_its_file_fails_naming_it(data_dir, tmp_path):
     add(data_dir, "forgets", script(tmp_path, "print('done')"), "sales-{scheduled:%Y-%m-%d}.pdf")
     result = jobdesk(data_dir, "run", "forgets", "--wait")
     assert result.returncode == 1
+    assert result.stdout.endswith(f", exit code 0: expected output not written: sales-{today()}.pdf\n"), result.stdout
     [run] = history(data_dir)
     assert run["status"] == "failed" and run["exit_code"] == 0
     assert run["error"] == f"expected output not written: sales-{today()}.pdf"
