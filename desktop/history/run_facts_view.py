@@ -122,8 +122,10 @@ class RunFactsPanel(QFrame):
             open_button.setToolTip(f"Open {output.path}")
             folder_button = named(QPushButton("Show in folder", self.outputs_box), "showOutputFolder")
             folder_button.setToolTip(f"Open the folder {os.path.dirname(output.path)}")
-            open_button.clicked.connect(lambda _=False, p=output.path: self.open_path(p))
-            folder_button.clicked.connect(lambda _=False, p=os.path.dirname(output.path): self.open_path(p))
+            open_button.setProperty("target", output.path)
+            folder_button.setProperty("target", os.path.dirname(output.path))
+            open_button.clicked.connect(self._open_clicked)
+            folder_button.clicked.connect(self._open_clicked)
             self.outputs_grid.addWidget(name, row, 0)
             self.outputs_grid.addWidget(open_button, row, 1)
             self.outputs_grid.addWidget(folder_button, row, 2)
@@ -131,9 +133,12 @@ class RunFactsPanel(QFrame):
         self.outputs_title.setVisible(bool(outputs))
         self.outputs_box.setVisible(bool(outputs))
 
-    @staticmethod
-    def open_path(path: str) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+    @Slot()
+    def _open_clicked(self) -> None:
+        """Open what the clicked button points at: the file, or its folder (Show in folder)."""
+        button = self.sender()
+        if button is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(button.property("target"))))
 
     @Slot(int, object)
     def _on_changes(self, run_id: int, result: object) -> None:
