@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="e-mail the outcome here, per --notify (repeatable; see jobdesk config smtp)")
     add.add_argument("--webhook", metavar="URL", action="append", default=[],
                      help="POST the run record here, signed, per --notify (repeatable)")
+    add.add_argument("--expect", metavar="PATH", action="append", default=[],
+                     help="a file each run must write (globs; {date}, {scheduled:%%Y-%%m-%%d}; repeatable)")
     add.add_argument("--paused", action="store_true", help="add it paused")
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
@@ -99,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
     logs.add_argument("-f", "--follow", action="store_true",
                       help="keep printing until the run ends; exit with its outcome, like run --wait")
+    why = sub.add_parser("why", help="what changed since the job's last success (script, interpreter, variables)")
+    why.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
+    why.add_argument("--json", action="store_true")
     stop = sub.add_parser("stop", help="stop a running or queued run (TERM, grace, then KILL)")
     stop.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
     exp = sub.add_parser("export", help="write all jobs to a TOML file ('-' for stdout)")
@@ -130,7 +135,7 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on",
+    "runs_on": "--on", "expect": "--expect",
 }
 
 
@@ -192,6 +197,7 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         "requires": args.require,
         "email": args.email,
         "webhooks": args.webhook,
+        "expect": args.expect,
     }
     if args.cwd:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
@@ -226,6 +232,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         return {"op": "history", "job": args.job, "status": args.status, "limit": args.limit}
     if cmd == "list":
         return {"op": "list"}
+    if cmd == "why":
+        return {"op": "why", "id": args.run_id}
     if cmd == "export":
         return {"op": "export"}
     if cmd == "import":

@@ -45,6 +45,8 @@ def outcome_line(run: dict[str, Any]) -> str:
     duration = f" in {run['duration']:.1f}s" if run["duration"] is not None else ""
     code = run["exit_code"]
     how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit code {code}"
+    if code == 0 and run["status"] == "failed" and run["error"]:  # e.g. an expected output is missing
+        how += f": {run['error']}"
     return f"run #{run['id']} {run['status']}{duration}, {how}"
 
 
@@ -66,6 +68,8 @@ def _print_show(result: dict[str, Any]) -> None:
         print(f"  directory: {d['cwd']}")
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
+    for index, pattern in enumerate(d.get("expect", [])):
+        print(f"  {'expects:' if index == 0 else '':<11}{pattern}")
     times = result["next_runs"]
     if not times:
         print("  next runs: -")
@@ -152,6 +156,17 @@ def json_list(items: list[Any]) -> str:
     return "[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]"
 
 
+def why_text(result: dict[str, Any]) -> str:
+    """`jobdesk why`: the run's outcome, then what changed since its job's last success."""
+    from jobs.changed_since import ChangesSince
+
+    run = result["run"]
+    changes = ChangesSince(result["run_id"], result["last_success"], tuple(result["changes"]), result["recorded"])
+    said = outcome_line(run)
+    error = f"\n{run['error']}" if run["error"] and run["error"] not in said else ""
+    return f"{said} ({run['job_name']}){error}\n{changes.text}"
+
+
 def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
     cmd = args.command
     as_json = getattr(args, "json", False)
@@ -175,6 +190,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         return _print_run(args, result)
     elif cmd == "history":
         _print_history(args, result)
+    elif cmd == "why":
+        print(json.dumps(result, indent=2) if as_json else why_text(result))
     elif cmd == "export":
         _write_export(args, result)
     elif cmd == "import":

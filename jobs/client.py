@@ -37,7 +37,7 @@ from jobs.wire import import_size_problem
 
 CONNECT_RETRY_SECONDS = 10.0
 RESENDABLE_OPS = frozenset({"list", "show", "history", "export", "log", "ping", "pause", "resume", "settings"}) | JOURNALED_OPS
-READ_ONLY_OPS = frozenset({"list", "show", "history", "export"})
+READ_ONLY_OPS = frozenset({"list", "show", "history", "export", "why"})
 
 
 def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:

@@ -186,6 +186,14 @@ def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     return {"run": run_json(record), "active": record.id in service.dispatcher.active_runs()}
 
 
+def _why(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """`jobdesk why RUN_ID`: what changed since the job's last success (jobs.changed_since)."""
+    from jobs.changed_since import changes_since_success
+
+    record = _run_record(service, req)
+    return {"run": run_json(record), **changes_since_success(service.history, record).to_json()}
+
+
 def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     """Stop a running, queued or waiting run: TERM to its tree, the grace time, then KILL (the
     dispatcher does it on the run's thread; this answers at once). The run ends `killed`."""
@@ -299,6 +307,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "resume": lambda s, r: _pause(s, r, False),
     "run": _run,
     "run_info": _run_info,
+    "why": _why,
     "stop": _stop,
     "history": _history,
     "export": _export,

@@ -30,6 +30,7 @@ from typing import Callable
 from jobs.conditions.gate import ConditionGate
 from jobs.dispatch_holds import ConditionHolds
 from jobs.events import JobEvents, OutputChunk
+from jobs.expected_outputs import expected_for
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
@@ -200,6 +201,7 @@ class Dispatcher(ConditionHolds):
             command=job.command, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
             run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
+            expect=expected_for(job, pending.scheduled_at),
         )
         reports = RunReports(self, pending)
         try:

@@ -21,6 +21,7 @@ from jobs import triggers
 from jobs.alerts.addresses import email_problem, webhook_problem
 from jobs.conditions.requirements import parse_requirement
 from jobs.durations import LONGEST, echo as _echo
+from jobs.expected_outputs import placeholder_problem
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 from jobs.remote.protocol import pool_problem
 
@@ -133,6 +134,7 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)
     out += _alert_problems(spec)
+    out += [("expect", problem) for problem in map(placeholder_problem, spec.expect) if problem]
     return unique_problems(out)
 
 

@@ -34,7 +34,8 @@ TITLE_NAME_MAX = 60
 _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time zone"}
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
-               "email": "alerts", "webhooks": "alerts"}
+               "email": "alerts", "webhooks": "alerts",
+               "expect": "outputs"}
 
 
 class _Hint(ValueError):
@@ -170,6 +171,7 @@ class JobEditorDialog(QDialog):
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
             self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
+            self.ui.outputs_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -184,6 +186,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.load(spec)
         self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
         self.ui.alerts_form.load(spec.email, spec.webhooks)
+        self.ui.outputs_form.load(spec.expect)
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
         if isinstance(trigger, CronSpec):
@@ -213,6 +216,7 @@ class JobEditorDialog(QDialog):
             "grace": policy.grace_edit.text(),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
+            "outputs": self.ui.outputs_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
 
@@ -254,6 +258,7 @@ class JobEditorDialog(QDialog):
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
+        (expect,) = read("outputs", ("expect",), lambda: (self.ui.outputs_form.expect(),))
         caution = program_caution(command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
@@ -282,6 +287,7 @@ class JobEditorDialog(QDialog):
             "condition_deadline": deadline,
             "email": email or (),
             "webhooks": webhooks or (),
+            "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
         }
 
@@ -359,6 +365,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
+        self.ui.outputs_form.mark(loud["outputs"].message if "outputs" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)
