@@ -124,6 +124,12 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """What a run executes: the interpreter (if any) followed by the command's tokens."""
+        return (self.run_with, *self.command) if self.run_with else self.command
 
     @property
     def env_dict(self) -> dict[str, str]:
