@@ -97,7 +97,10 @@ class DesktopNotifications(QObject):
     def _make_notifier(self) -> Any:
         if self._notifier is None:
             from desktop_notifier import DesktopNotifier, Icon
+            from desktop_notifier.main import get_backend_class
 
+            if get_backend_class().__name__ == "DummyNotificationCenter":  # e.g. macOS outside the .app
+                raise RuntimeError("desktop-notifier has no backend for this platform or start-up")
             path = icon_path("jobdesk")
             self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=Icon(path=path) if path.exists() else None)
         return self._notifier
