@@ -32,6 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jobs.cli_edit import RUN_WITH_HELP, add_edit_commands
+
     parser = _Parser(prog="jobdesk", description="Schedule your own scripts and see what ran, when and why it failed.")
     parser.add_argument("--version", action="version", version=f"jobdesk {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where jobs and history live (default: $JOBDESK_DATA_DIR or the per-user data dir)")
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
+    add.add_argument("--run-with", metavar="PATH", help=RUN_WITH_HELP)
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     lst = sub.add_parser("list", help="list jobs with their next run")
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     from jobs.cli_remote import add_remote_commands
 
     add_remote_commands(sub)
+    add_edit_commands(sub)
     return parser
 
 
@@ -135,7 +139,7 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on", "expect": "--expect",
+    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with",
 }
 
 
@@ -203,6 +207,8 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
     if args.on is not None:
         job["runs_on"] = args.on
+    if args.run_with is not None:
+        job["run_with"] = str(Path(args.run_with).expanduser().absolute()) if args.run_with.strip() else args.run_with
     for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
         value = getattr(args, option)
         if value is not None:
@@ -234,6 +240,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         return {"op": "list"}
     if cmd == "why":
         return {"op": "why", "id": args.run_id}
+    if cmd == "edit":
+        from jobs.cli_edit import edit_request
+
+        return edit_request(args)
     if cmd == "export":
         return {"op": "export"}
     if cmd == "import":
@@ -294,6 +304,10 @@ def run_command(args: argparse.Namespace) -> int:
         from jobs.cli_remote import run_worker_command
 
         return run_worker_command(args)
+    if args.command == "interpreters":  # this computer's, whatever the data directory
+        from jobs.interpreters import print_interpreters
+
+        return print_interpreters(args.json, args.near)
     data_dir = resolve_data_dir(args.data_dir)
     if args.command == "workers":
         from jobs.cli_remote import show_workers

@@ -66,6 +66,8 @@ def _print_show(result: dict[str, Any]) -> None:
     print(f"  command:   {' '.join(d['command'])}{'  (shell)' if d.get('shell') else ''}")
     if d.get("cwd"):
         print(f"  directory: {d['cwd']}")
+    if d.get("run_with"):
+        print(f"  run with:  {d['run_with']}")
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
     for index, pattern in enumerate(d.get("expect", [])):
@@ -201,6 +203,9 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
+    elif cmd == "edit":
+        run_with = result["definition"].get("run_with")
+        print(f"{result['id']}: runs with {run_with}" if run_with else f"{result['id']}: runs its command as written")
     elif cmd == "config":
         for key, value in result["settings"].items():
             print(f"{key} = {value}")

@@ -97,6 +97,23 @@ def _add(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     return {"id": spec.id}
 
 
+def _edit(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """Change some fields of a stored definition ({"changes": {"run_with": "/path" or null}}); a
+    null value puts the field back to its default. The result is checked like a new definition."""
+    spec = _job(service, req["id"])
+    changes = req["changes"]
+    if not isinstance(changes, dict) or not changes:
+        raise ControlError("edit: changes: expected a table of fields to change", 2)
+    data = {**job_to_dict(spec), **{k: v for k, v in changes.items() if v is not None}}
+    for key in (k for k, v in changes.items() if v is None):
+        data.pop(key, None)
+    try:
+        saved = service.update_job(job_from_dict(data, allow_past_date=True), allow_duplicate_name=True)
+    except JobValidationError as exc:
+        raise ControlError(str(exc), 2) from None
+    return {"id": saved.id, "definition": job_to_dict(saved)}
+
+
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     specs = service.jobs.all()  # read once: next runs and last runs reuse it
     next_runs = service.next_run_times(specs)
@@ -300,6 +317,7 @@ def _broker(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "add": _add,
+    "edit": _edit,
     "list": _list,
     "show": _show,
     "remove": _remove,

@@ -339,7 +339,7 @@ class LastRun:
 def _what_was_run(job: JobSpec) -> dict[str, Any]:
     """The job's identity and command as they were for this run (NOTES item 32)."""
     return dict(
-        job_id=job.id, job_name=job.name, command=json.dumps(list(job.command)), shell=job.shell,
+        job_id=job.id, job_name=job.name, command=json.dumps(list(job.argv)), shell=job.shell,
         cwd=resolved_cwd(job), env=json.dumps(dict(job.env)),
     )
 

@@ -128,6 +128,12 @@ class JobSpec:
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
     # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
     expect: tuple[str, ...] = ()
+    run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """What a run executes: the interpreter (if any) followed by the command's tokens."""
+        return (self.run_with, *self.command) if self.run_with else self.command
 
     @property
     def env_dict(self) -> dict[str, str]:

@@ -39,6 +39,7 @@ from desktop.editor.alerts_form import AlertsForm
 from desktop.editor.conditions_form import ConditionsForm
 from desktop.editor.outputs_form import OutputsForm
 from desktop.editor.policy_form import PolicyForm
+from desktop.editor.run_with_combo import RunWithCombo
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
 from jobs import triggers
@@ -77,8 +78,10 @@ class EditorLayout:
         cwd_row.addWidget(self.cwd_edit, 1)
         cwd_row.addWidget(self.cwd_button)
         self.env_table = EnvTable(dialog)
+        self.run_with_combo = RunWithCombo(dialog)  # finds interpreters on a worker thread
         command_form = QFormLayout()
         command_form.addRow(label(dialog, labels, "&Command", self.command_field.line_edit), self.command_field)
+        command_form.addRow(label(dialog, labels, "Run wit&h", self.run_with_combo), self.run_with_combo)
         command_form.addRow(label(dialog, labels, "&Working folder", self.cwd_edit), cwd_row)
         command_form.addRow(label(dialog, labels, "&Environment", self.env_table.view), self.env_table)
 
@@ -156,7 +159,7 @@ class EditorLayout:
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [self.name_edit, self.description_edit, self.tags_edit,
-                                *self.command_field.focus_widgets(), self.cwd_edit, self.cwd_button,
+                                *self.command_field.focus_widgets(), self.run_with_combo, self.cwd_edit, self.cwd_button,
                                 self.env_table.view, self.env_table.add_button, self.env_table.remove_button,
                                 *self.policy_form.focus_widgets(), self.timezone_combo, self.trigger_tabs,
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),

@@ -35,7 +35,7 @@ _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time z
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
                "email": "alerts", "webhooks": "alerts",
-               "expect": "outputs"}
+               "expect": "outputs", "run_with": "command"}
 
 
 class _Hint(ValueError):
@@ -167,7 +167,7 @@ class JobEditorDialog(QDialog):
         self.ui.command_field.line_edit.textEdited.connect(self._command_edited)
         for signal in (
             self.ui.name_edit.textChanged, self.ui.description_edit.textChanged, self.ui.tags_edit.textChanged,
-            self.ui.command_field.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
+            self.ui.command_field.edited, self.ui.run_with_combo.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
             self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
@@ -181,6 +181,7 @@ class JobEditorDialog(QDialog):
         self.ui.description_edit.setPlainText(spec.description)
         self.ui.tags_edit.setText(", ".join(spec.tags))
         self.ui.command_field.load(spec.command, spec.shell)
+        self.ui.run_with_combo.load(spec.run_with)
         self.ui.cwd_edit.setText(spec.cwd or "")
         self.ui.env_table.set_pairs(spec.env)
         self.ui.policy_form.load(spec)
@@ -209,6 +210,7 @@ class JobEditorDialog(QDialog):
             "description": self.ui.description_edit.toPlainText(),
             "tags": self.ui.tags_edit.text(),
             "command": self.ui.command_field.state(),
+            "run_with": self.ui.run_with_combo.run_with(),
             "cwd": self.ui.cwd_edit.text(),
             "env": self.ui.env_table.pairs(),
             "timeout": policy.timeout_edit.text(),
@@ -246,6 +248,7 @@ class JobEditorDialog(QDialog):
             problems.append(Problem("name", "Give the job a name" if quiet else "name: must not be empty",
                                     "hint" if quiet else "error"))  # fmt: skip
         command, shell = read("command", ("command", "shell"), self._read_command)
+        (run_with,) = read("run_with", ("run_with",), lambda: (self.ui.run_with_combo.run_with(),))
         (description,) = read("description", ("description",), lambda: (self.ui.description_edit.toPlainText().strip(),))
         (tags,) = read("tags", ("tags",), self._read_tags)
         (cwd,) = read("cwd", ("cwd",), self._read_cwd)
@@ -259,7 +262,7 @@ class JobEditorDialog(QDialog):
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
         (expect,) = read("outputs", ("expect",), lambda: (self.ui.outputs_form.expect(),))
-        caution = program_caution(command or (), bool(shell), cwd)
+        caution = program_caution((run_with, *(command or ())) if run_with else command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
         if cwd and not Path(cwd).is_dir():
@@ -289,6 +292,7 @@ class JobEditorDialog(QDialog):
             "webhooks": webhooks or (),
             "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
+            "run_with": run_with,
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:
