@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Union
 
+from jobs.run_facts import OutputFile, RunEnvironment
+
 
 class Overlap(enum.StrEnum):
     """What happens when a run is due while the job's previous run is still going."""
@@ -127,6 +129,14 @@ class JobSpec:
     # A run is longer than usual past max(p95 x slow_factor, p95 + slow_margin) (jobs.slow_runs).
     slow_factor: float = 2.0
     slow_margin: float = 60.0  # seconds
+    # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
+    run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """What a run executes: the interpreter (if any) followed by the command's tokens."""
+        return (self.run_with, *self.command) if self.run_with else self.command
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -189,6 +199,9 @@ class RunRecord:
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
     slow: str | None = None  # "long" or "short" than its job usually takes (jobs.slow_runs); None: usual
+    # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
+    outputs: tuple[OutputFile, ...] = ()
+    environment: RunEnvironment | None = None
 
     @property
     def duration(self) -> float | None:
@@ -220,6 +233,9 @@ class RunRequest:
     job_id: str = ""
     pool: str | None = None  # run by a worker of this pool (jobs.runners.celery_runner)
     wait_limit: float | None = None  # with no worker on the pool this long, the run is missed
+    # Expected outputs with their placeholders filled (relative to `cwd`); checked by the local
+    # runner after exit 0 (jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict may change while the run is on another thread.
@@ -240,3 +256,5 @@ class RunOutcome:
     pid: int | None = None
     left_processes: int = 0  # processes still running after the job exited, then terminated
     stderr_tail: str | None = None  # the last lines (up to 20) the job wrote to stderr
+    outputs: tuple[OutputFile, ...] = ()  # the expected outputs it wrote (jobs.expected_outputs)
+    environment: RunEnvironment | None = None  # what it ran with (jobs.run_environment)
