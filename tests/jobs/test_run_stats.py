@@ -247,3 +247,15 @@ def test_serve_marks_a_run_longer_than_usual_once(data_dir):
     finally:
         stop(serve)
     assert (data_dir.root / "jobdesk.log").read_text().count("of Sleepy is longer than usual") == 1  # told once
+
+
+def test_edit_changes_the_longer_than_usual_rule_of_a_stored_job(data_dir):
+    assert jobdesk(data_dir, "add", "--name", "Report", "--every", "1h", "--", "true").returncode == 0
+    edited = jobdesk(data_dir, "edit", "Report", "--slow-factor", "4", "--slow-margin", "10m")
+    assert edited.returncode == 0, edited.stderr
+    shown = json.loads(jobdesk(data_dir, "show", "--json", "Report").stdout)["definition"]
+    assert (shown["slow_factor"], shown["slow_margin"]) == (4.0, 600.0)
+    refused = jobdesk(data_dir, "edit", "Report", "--slow-factor", "0.1")
+    assert refused.returncode == 2 and "slow_factor" in refused.stderr and "between 1 and" in refused.stderr
+    nothing = jobdesk(data_dir, "edit", "Report")
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
