@@ -102,6 +102,7 @@ class JobActions(QObject):
         self.quit = make("quitAction", "&Quit", "", "Stop scheduling and quit Jobdesk", QKeySequence.StandardKey.Quit)
         self.find = make("findAction", "&Find job", "", "Filter the jobs by name or tag", QKeySequence.StandardKey.Find)
         self.show_history = make("showJobHistoryAction", "Show &history", "", "Show this job's runs in the History tab")
+        self.show_stats = make("showJobStatsAction", "S&tatistics…", "", "Durations over time and success rate (Ctrl+I)", "Ctrl+I")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
         self._table_keys(self.edit, [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2])
@@ -109,7 +110,8 @@ class JobActions(QObject):
         self.toggle_pause = named(QAction("Pause or resume", self), "togglePauseAction")
         self._table_keys(self.toggle_pause, [Qt.Key.Key_Space])
         table.addAction(self.toggle_pause)
-        self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history]
+        self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history,
+                             self.show_stats]
 
         self.new.triggered.connect(self.new_job)
         self.edit.triggered.connect(self.edit_job)

@@ -31,6 +31,7 @@ from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
 from desktop.damage_notice import DamageNotice
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
+from desktop.insight import Insight
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
 from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
@@ -99,8 +100,7 @@ class MainWindow(QMainWindow):
         for record in self.active.all():
             self.tray.on_run_event(record)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available, parent=self)
-        self.clock = named(QTimer(self), "countdownClock")
-        self.clock.setInterval(TICK_MS)
+        self.clock = named(QTimer(self, interval=TICK_MS), "countdownClock")
         self.clock.timeout.connect(self.tick)
         self._connect()
         self.restore_state()
@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.clock.start()
         self.loader.load_now()
         self.workers = WorkersView(self)  # the Workers tab and status line (jobs on other machines)
+        self.insight = Insight(self)  # usual durations, ETA, longer than usual, statistics (issue 13)
         if service.damage is not None:  # found before this window listened
             self.show_database_damage(service.damage)
 
@@ -125,7 +126,6 @@ class MainWindow(QMainWindow):
         self.timeline_area = timeline_scroll_area(self.timeline, self)
         self.history = HistoryPanel(self.service, self, jobs=self.loader)
         self.history_throttle = RepaintThrottle(self.history.table)
-
         self.tabs = named(QTabWidget(self), "mainTabs", "mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(jobs_page, "&Jobs")

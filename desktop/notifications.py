@@ -190,7 +190,10 @@ class Notifier(QObject):
         """Tell about `record` if its job's policy wants it; returns the channel tried, or None."""
         if not wants_notification(record, spec):
             return None
-        title, body = message_for(record, spec)
+        return self.tell(record, *message_for(record, spec))
+
+    def tell(self, record: RunRecord, title: str, body: str) -> str:
+        """Say `title`/`body` about `record` on the best channel there is; returns it."""
         channel = self.channel()
         if channel == DBUS and not self.desktop.send(record, title, body):
             channel = self._fallback_channel()

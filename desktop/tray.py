@@ -14,6 +14,8 @@ submenu lists the runs going on (or waiting) now; it is disabled when there are 
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
@@ -50,6 +52,7 @@ class Tray(QObject):
         self._specs: list[JobSpec] = []
         self._menu_dirty = True
         self.state = IDLE
+        self.running_words: Callable[[RunRecord], str] | None = None  # elapsed and ETA of a run (desktop.insight)
 
         self.menu = QMenu(window)
         self.menu.setObjectName("trayMenu")
@@ -97,6 +100,11 @@ class Tray(QObject):
                 self._last_failed = record.status.is_failure
         self._apply_state()
 
+    def refresh_tooltip(self) -> None:
+        """Elapsed times moved on (once a second while runs go)."""
+        if self._active:
+            self._apply_state()
+
     def set_last_failed(self, failed: bool) -> None:
         """At start-up: whether the newest finished run (from history) failed."""
         self._last_failed = failed
@@ -120,6 +128,9 @@ class Tray(QObject):
             reasons = sorted({r.waiting_for or "its conditions" for r in waiting})
             count = f"{len(waiting)} run{'s' if len(waiting) != 1 else ''}"
             tip += f"; {count} waiting for {reasons[0] if len(reasons) == 1 else 'their conditions'}"
+        if busy and self.running_words is not None:  # "Report: 42s of ~1m 20s" (desktop.insight)
+            tip += "".join(f"\n{r.job_name}: {self.running_words(r)}" for r in self._active.values()
+                           if r.status is RunStatus.RUNNING)  # fmt: skip
         if self.icon.toolTip() != tip:
             self.icon.setToolTip(tip)
 

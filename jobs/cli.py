@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="e-mail the outcome here, per --notify (repeatable; see jobdesk config smtp)")
     add.add_argument("--webhook", metavar="URL", action="append", default=[],
                      help="POST the run record here, signed, per --notify (repeatable)")
+    add.add_argument("--slow-factor", metavar="X", type=str,
+                     help="a run is longer than usual past max(p95 x X, p95 + margin) of its last 50 successes (default 2)")
+    add.add_argument("--slow-margin", metavar="DURATION", help="... and past p95 + this (default 1m)")
     add.add_argument("--expect", metavar="PATH", action="append", default=[],
                      help="a file each run must write (globs; {date}, {scheduled:%%Y-%%m-%%d}; repeatable)")
     add.add_argument("--paused", action="store_true", help="add it paused")
@@ -139,7 +142,8 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with",
+    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with", "slow_factor": "--slow-factor",
+    "slow_margin": "--slow-margin",
 }
 
 
@@ -207,9 +211,12 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
     if args.on is not None:
         job["runs_on"] = args.on
+    if args.slow_factor is not None:
+        job["slow_factor"] = args.slow_factor  # text: the codec reads it and names the option
     if args.run_with is not None:
         job["run_with"] = str(Path(args.run_with).expanduser().absolute()) if args.run_with.strip() else args.run_with
-    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
+    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline"),
+                        ("slow_margin", "slow_margin")):
         value = getattr(args, option)
         if value is not None:
             try:

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobs.command_errors import CommandFailed
+from jobs.durations import format_duration
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -88,6 +89,16 @@ def _print_show(result: dict[str, Any]) -> None:
     for index, note in enumerate(result.get("dst_notes", [])):
         print(f"  {'DST:' if index == 0 else '':<11}{note}")
     print(f"  last run:  {short_time(result['last_run'])} {result['last_status'] or ''}".rstrip())
+    print(f"  {usual_duration(result.get('duration'))}")
+
+
+def usual_duration(stats: dict[str, Any] | None) -> str:
+    """"Usual duration: 1m 20s (p95 2m 5s, 50 runs)" from `show --json`'s "duration"."""
+    if not stats or not stats.get("runs"):
+        return "Usual duration: - (no successful run yet)"
+    runs = stats["runs"]
+    return (f"Usual duration: {format_duration(stats['median'])} "
+            f"(p95 {format_duration(stats['p95'])}, {runs} run{'s' if runs != 1 else ''})")  # fmt: skip
 
 
 def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:

@@ -73,6 +73,10 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["paused"] = True
     if spec.runs_on:
         out["runs_on"] = spec.runs_on
+    if spec.slow_factor != JobSpec.slow_factor:
+        out["slow_factor"] = spec.slow_factor
+    if spec.slow_margin != JobSpec.slow_margin:
+        out["slow_margin"] = spec.slow_margin
     if spec.run_with:
         out["run_with"] = spec.run_with
     return out
@@ -81,7 +85,7 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
-    "email", "webhooks", "expect", "paused", "runs_on", "run_with",
+    "email", "webhooks", "expect", "paused", "runs_on", "run_with", "slow_factor", "slow_margin",
 ]
 _KNOWN_KEYS = set(_FIELDS)
 
@@ -126,6 +130,8 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         expect=tuple(read(lambda: _str_list(data, "expect", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
         runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
+        slow_factor=read(lambda: _factor(data, "slow_factor", JobSpec.slow_factor), JobSpec.slow_factor),
+        slow_margin=read(lambda: _margin(data, stored=not validate), JobSpec.slow_margin),
         run_with=read(lambda: _str(data, "run_with", ""), "") or None,
     )
     if validate:
@@ -273,6 +279,24 @@ def _number(data: Mapping[str, Any], key: str, *, stored: bool = False) -> float
     if problems:
         raise JobValidationError.of(problems)
     return seconds
+
+
+def _margin(data: Mapping[str, Any], *, stored: bool) -> float:
+    value = _number(data, "slow_margin", stored=stored)
+    return JobSpec.slow_margin if value is None else value
+
+
+def _factor(data: Mapping[str, Any], key: str, default: float) -> float:
+    """A plain number ("2", 2, 2.5); its range is a rule of the job (jobs.job_rules)."""
+    value = data.get(key, default)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise JobValidationError(key, f"expected a number, got {_shown(value)}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JobValidationError(key, f"expected a number, got {_shown(value)}")
+    return float(value)
 
 
 def _whole(data: Mapping[str, Any], key: str, default: int) -> int:

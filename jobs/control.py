@@ -22,6 +22,7 @@ from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
+from jobs.run_stats import NO_STATS_JSON, duration_stats
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
 from jobs.settings import setting_names
@@ -139,6 +140,8 @@ def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
         raise ControlError(f"job {spec.id}: its schedule cannot be computed: {exc}", 1) from None
     info["next_runs"] = [iso(t) for t in times]
     info["dst_notes"] = notes
+    stats = duration_stats(service.engine, [spec.id]).get(spec.id)
+    info["duration"] = stats.as_json() if stats is not None else dict(NO_STATS_JSON)
     return info
 
 

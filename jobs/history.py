@@ -217,6 +217,15 @@ class HistoryRepository:
         if not changed:
             raise LookupError(f"run #{run_id} has no row to finish")
 
+    def mark_slow(self, run_id: int, kind: str, *, only_running: bool = False) -> bool:
+        """Mark a run "long" or "short" than usual (jobs.slow_runs); False when no row changed
+        (with `only_running`: the run ended meanwhile, or was marked already)."""
+        where = [T.id == run_id, T.slow.is_(None)]
+        if only_running:
+            where.append(T.status == RunStatus.RUNNING.value)
+        with self._engine.begin() as conn:
+            return bool(conn.execute(update(run_table).where(*where).values(slow=kind)).rowcount)
+
     def interrupt_leftovers(self, keep: Iterable[int] = ()) -> int:
         """Rows left queued or running by a crash (app, machine) become interrupted, except the
         runs in `keep` (handed to their runner to recover). Returns the count."""
@@ -385,6 +394,7 @@ def _record(row: Any) -> RunRecord:
         waiting_for=row.waiting_for,
         alerts=alerts_from_json(row.alerts),
         pool=row.pool,
+        slow=row.slow,
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
     )

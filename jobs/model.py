@@ -126,6 +126,9 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    # A run is longer than usual past max(p95 x slow_factor, p95 + slow_margin) (jobs.slow_runs).
+    slow_factor: float = 2.0
+    slow_margin: float = 60.0  # seconds
     # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
     expect: tuple[str, ...] = ()
     run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
@@ -195,6 +198,7 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    slow: str | None = None  # "long" or "short" than its job usually takes (jobs.slow_runs); None: usual
     # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
     outputs: tuple[OutputFile, ...] = ()
     environment: RunEnvironment | None = None

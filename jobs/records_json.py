@@ -41,6 +41,8 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "ran_on": run.ran_on,  # the worker's host; None for a run on this computer
         "pool": run.pool,
         "waiting_for": run.waiting_for,
+        "slow": run.slow is not None,  # much longer or shorter than the job usually takes
+        "slow_kind": run.slow,  # "long", "short" or None
         "alerts": [
             {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
              "error": a.error}

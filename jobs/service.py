@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class JobService:
+    slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
                  conditions: ConditionSource | None = None) -> None:  # fmt: skip
         """`conditions`: where AC power and the network are read (default: this computer)."""
@@ -175,11 +175,13 @@ class JobService:
         from tzlocal import get_localzone
 
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
+        from jobs.slow_runs import SlowRunWatch
 
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
         self.resume_waiting()
         self.alerter.resume_pending()
+        self.slow_runs = SlowRunWatch.on_events(self.engine, self.history, self._spec_or_none, self.events)
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -273,6 +275,8 @@ class JobService:
             self._dispatcher.shutdown()
         if self._alerter is not None:
             self._alerter.close()  # what is due is sent (bounded); later retries wait for the next start
+        if self.slow_runs is not None:
+            self.slow_runs.close()
         self.engine.dispose()
 
     @property

@@ -35,7 +35,7 @@ _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time z
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
                "email": "alerts", "webhooks": "alerts",
-               "expect": "outputs", "run_with": "command"}
+               "expect": "outputs", "run_with": "command", "slow_factor": "slow", "slow_margin": "slow"}
 
 
 class _Hint(ValueError):
@@ -216,6 +216,7 @@ class JobEditorDialog(QDialog):
             "timeout": policy.timeout_edit.text(),
             "overlap": (policy.overlap_combo.currentIndex(), policy.max_parallel_spin.value()),
             "grace": policy.grace_edit.text(),
+            "slow": (policy.slow_factor_spin.value(), policy.slow_margin_edit.text()),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
             "outputs": self.ui.outputs_form.state(),
@@ -257,6 +258,8 @@ class JobEditorDialog(QDialog):
         overlap, max_parallel = read("overlap", ("overlap", "max_parallel"),
                                      lambda: (self.ui.policy_form.overlap(), self.ui.policy_form.max_parallel()))  # fmt: skip
         (grace,) = read("grace", ("misfire_grace",), lambda: (self.ui.policy_form.misfire_grace(),))
+        policy = self.ui.policy_form
+        slow = read("slow", ("slow_factor", "slow_margin"), lambda: (policy.slow_factor(), policy.slow_margin()))
         conditions, alerts = self.ui.conditions_form, self.ui.alerts_form
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
@@ -292,6 +295,7 @@ class JobEditorDialog(QDialog):
             "webhooks": webhooks or (),
             "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
+            "slow_factor": slow[0], "slow_margin": slow[1],
             "run_with": run_with,
         }
 
@@ -366,7 +370,7 @@ class JobEditorDialog(QDialog):
         loud = {p.key: p for p in reversed(self._problems) if p.kind == "error"}  # first problem per key
         set_invalid(self.ui.name_edit, loud["name"].message if "name" in loud else None)
         self.ui.command_field.mark(loud["command"].message if "command" in loud else None)
-        self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
+        self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel", "slow") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
         self.ui.outputs_form.mark(loud["outputs"].message if "outputs" in loud else None)

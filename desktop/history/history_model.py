@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import logging
 from datetime import datetime, timezone
+from typing import Callable
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QStandardItemModel
@@ -35,7 +36,9 @@ from desktop.formatting import (
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
 from desktop.history.run_text import failure_words, never_started
+from desktop.joblist.usual_text import LONG_WORDS, MARKS, running_words
 from jobs.history import HistoryQuery
+from jobs.run_stats import DurationStats
 from jobs.model import RunCause, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class HistoryModel(QStandardItemModel):
         self._final_ids: set[int] = set()  # runs an event showed as final: later non-final events are stale
         self._running_ids: set[int] = set()  # rows whose elapsed time ticks
         self._palette: QPalette | None = None
+        self.usual: Callable[[str], DurationStats | None] = lambda _job_id: None  # set by desktop.insight
         for column, title in enumerate(COLUMNS):
             self.setHeaderData(column, Qt.Orientation.Horizontal, title)
             if column in _HEADER_TIPS:
@@ -196,7 +200,7 @@ class HistoryModel(QStandardItemModel):
         (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
         palette = self._palette or QGuiApplication.palette()
         for column in range(len(COLUMNS)):
-            text = _display(record, column)
+            text = self._duration_text(record) if column == DURATION else _display(record, column)
             roles: dict[int, object] = {
                 _DISPLAY: text,
                 _TOOLTIP: _tooltip(record, column) or "",
@@ -249,10 +253,19 @@ class HistoryModel(QStandardItemModel):
         rows = [row for run_id in self._running_ids if (row := self.row_of(run_id)) is not None]
         for row in rows:
             index = self.index(row, DURATION)
-            text = _display(self._rows[row], DURATION)
+            text = self._duration_text(self._rows[row])
             if index.data() != text:
                 self.setData(index, text)
         return len(rows)
+
+    def _duration_text(self, record: RunRecord) -> str:
+        """"42s of ~1m 20s" while it runs (its job's usual time); "2m 50s (long)" after a run marked longer than usual."""
+        running = record.status is RunStatus.RUNNING
+        usual = self.usual(record.job_id) if running else None
+        if running and (usual is not None or record.slow == "long"):
+            return running_words(record, usual) or _display(record, DURATION)
+        text = _display(record, DURATION)
+        return f"{text} ({MARKS[record.slow]})" if record.slow in MARKS else text
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -333,7 +346,8 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == DURATION and record.status is RunStatus.RUNNING and record.started_at is not None:
         return f"Running since {format_time(record.started_at, seconds=True)}"
     if column == DURATION and record.ended_at is not None:
-        return f"Ended {format_time(record.ended_at, seconds=True)}"
+        unusual = f"\n{LONG_WORDS[record.slow].capitalize()} for this job" if record.slow in LONG_WORDS else ""
+        return f"Ended {format_time(record.ended_at, seconds=True)}{unusual}"
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"

@@ -20,11 +20,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
+from jobs.run_stats import DurationStats, RunBar
 from jobs.upcoming import Lane
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,9 @@ class Snapshot:
     broken: tuple[BrokenRow, ...] = ()
     took: float = 0.0  # seconds the load took
     complete: bool = True  # False: a first, quick snapshot without last runs and schedule words
+    # Usual durations and the last runs' strip per job (desktop.joblist.run_shapes; insight)
+    durations: dict[str, DurationStats] = field(default_factory=dict)
+    strips: dict[str, tuple[RunBar, ...]] = field(default_factory=dict)
 
 
 def describe_schedule(spec: JobSpec, cache: dict[Any, str]) -> str:
@@ -97,6 +102,7 @@ class SnapshotLoader(QObject):
         self._again = False
         self._closed = False
         self._words: dict[Any, str] = {}
+        self.run_shapes = RunShapes()
         self._partial_applied = threading.Event()
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
@@ -179,7 +185,9 @@ class SnapshotLoader(QObject):
         lanes = tuple(service.fire_times.timeline(all_specs, next_runs, now=now))
         last_runs = service.last_runs([spec.id for spec in specs])
         schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
-        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken)
+        durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
+        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
+                        durations=durations, strips=strips)  # fmt: skip
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:
