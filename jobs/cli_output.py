@@ -175,6 +175,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
+        if result.get("warning"):
+            print(f"jobdesk: warning: {result['warning']}", file=sys.stderr)
     elif cmd == "config":
         for key, value in result["settings"].items():
             print(f"{key} = {value}")

@@ -33,6 +33,7 @@ class RunCause(enum.StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     CATCH_UP = "catch-up"
+    AFTER = "after"  # its upstream jobs finished (jobs.chains)
 
 
 class RunStatus(enum.StrEnum):
@@ -90,7 +91,21 @@ class DateSpec:
     timezone: str
 
 
-TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec]
+AFTER_STATUSES = ("success", "failure", "any")
+
+
+@dataclass(frozen=True)
+class AfterSpec:
+    """Run after other jobs: when every job in `jobs` (ids) has finished with `status` since
+    this job last ran (jobs.chains). No time of its own: `timezone` is only the zone its runs'
+    times are shown in."""
+
+    jobs: tuple[str, ...]
+    status: str = "success"  # one of AFTER_STATUSES
+    timezone: str = "UTC"
+
+
+TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec, AfterSpec]
 
 
 # --- jobs -----------------------------------------------------------------------------------
@@ -185,6 +200,7 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    upstream_run_id: int | None = None  # cause "after": the upstream run whose end started it
 
     @property
     def duration(self) -> float | None:

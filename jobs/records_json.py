@@ -41,6 +41,7 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "ran_on": run.ran_on,  # the worker's host; None for a run on this computer
         "pool": run.pool,
         "waiting_for": run.waiting_for,
+        "upstream_run_id": run.upstream_run_id,  # cause "after": the upstream run that started it
         "alerts": [
             {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
              "error": a.error}
