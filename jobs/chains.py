@@ -90,6 +90,15 @@ def dependents(specs: Iterable[JobSpec], job_id: str) -> list[JobSpec]:
     return sorted((spec for spec in specs if job_id in upstreams(spec)), key=lambda spec: (spec.name, spec.id))
 
 
+def dependents_warning(specs: Iterable[JobSpec], removed: JobSpec) -> str:
+    """A paragraph for a delete confirmation naming the jobs that run after `removed` ("" if none)."""
+    waiting = dependents(specs, removed.id)
+    if not waiting:
+        return ""
+    names = ", ".join(f"“{spec.name}”" for spec in waiting)
+    return f"{names} {'runs' if len(waiting) == 1 else 'run'} after it and will not run again until you edit {'it' if len(waiting) == 1 else 'them'}.\n\n"
+
+
 # --- checks when a job is saved ---------------------------------------------------------------
 
 

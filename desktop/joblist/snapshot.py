@@ -47,14 +47,15 @@ class Snapshot:
     complete: bool = True  # False: a first, quick snapshot without last runs and schedule words
 
 
-def describe_schedule(spec: JobSpec, cache: dict[Any, str]) -> str:
-    """The schedule in words; cron words are cached (cron-descriptor costs ~0.1 ms a call)."""
+def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
+    """The schedule in words; cron words are cached (cron-descriptor costs ~0.1 ms a call).
+    `names` (id -> name) names the jobs an after-job waits for."""
     key = spec.trigger
-    cacheable = not hasattr(key, "start")  # an interval's words depend on now (its start)
+    cacheable = not hasattr(key, "start") and not hasattr(key, "jobs")  # words that depend on now, on names
     if cacheable and key in cache:
         return cache[key]
     try:
-        words = triggers.describe(spec.trigger)
+        words = triggers.describe(spec.trigger, names=names)
     except Exception as exc:  # a stored trigger that no longer validates: show it, never fail
         words = f"Invalid schedule: {exc}"
     if cacheable:
@@ -178,7 +179,8 @@ class SnapshotLoader(QObject):
             self._partial_applied.wait(2.0)
         lanes = tuple(service.fire_times.timeline(all_specs, next_runs, now=now))
         last_runs = service.last_runs([spec.id for spec in specs])
-        schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
+        names = {spec.id: spec.name for spec in specs}
+        schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken)
 
     @Slot(object)
