@@ -102,9 +102,9 @@ def dependents_warning(specs: Iterable[JobSpec], removed: JobSpec) -> str:
 # --- checks when a job is saved ---------------------------------------------------------------
 
 
-def resolve(spec: JobSpec, specs: Iterable[JobSpec]) -> tuple[JobSpec, list[Problem]]:
+def resolve(spec: JobSpec, specs: Iterable[JobSpec], *, cycles: bool = True) -> tuple[JobSpec, list[Problem]]:
     """`spec` with each upstream given by name replaced by that job's id (an id always wins),
-    and the problems: unknown or ambiguous references, a cycle."""
+    and the problems: unknown or ambiguous references, a cycle (unless `cycles` is False)."""
     if not isinstance(spec.trigger, AfterSpec):
         return spec, []
     known = {other.id: other for other in specs if other.id != spec.id or not spec.id}
@@ -124,7 +124,7 @@ def resolve(spec: JobSpec, specs: Iterable[JobSpec]) -> tuple[JobSpec, list[Prob
         else:
             problems.append((_FIELD, f"no job with id or name {ref!r} to run after"))
     resolved = replace(spec, trigger=replace(spec.trigger, jobs=tuple(dict.fromkeys(ids))))
-    if not problems and spec.id:
+    if cycles and not problems and spec.id:
         names = {job_id: other.name for job_id, other in known.items()} | {spec.id: spec.name}
         path = find_cycle(graph_of([*known.values(), resolved]), spec.id)
         if path is not None:
@@ -174,12 +174,19 @@ def plan_import_chains(specs: Sequence[JobSpec], stored: Iterable[JobSpec]) -> t
             spec = replace(spec, id=job_id)
         planned.append(spec)
     after = {spec.id: spec for spec in stored} | {spec.id: spec for spec in planned}
-    out, lines = [], []
-    for index, spec in enumerate(planned, start=1):
-        resolved, problems = resolve(spec, after.values())
-        after[spec.id] = resolved
+    everyone = list(after.values())
+    out, problems = [], []
+    for spec in planned:  # first every reference, then cycles in the graph they make
+        resolved, found = resolve(spec, everyone, cycles=False)
         out.append(resolved)
-        lines += [f"{job_label(index, spec.name)}, {field}: {message}" for field, message in problems]
+        problems.append(found)
+        after[spec.id] = resolved
+    graph, names = graph_of(after.values()), {job_id: spec.name for job_id, spec in after.items()}
+    lines = []
+    for index, (spec, found) in enumerate(zip(out, problems), start=1):
+        path = None if found or not upstreams(spec) else find_cycle(graph, spec.id)
+        found += [(_FIELD, f"would make a cycle: {cycle_words(path, names)}")] if path else []
+        lines += [f"{job_label(index, spec.name)}, {field}: {message}" for field, message in found]
     return out, lines
 
 
@@ -209,7 +216,8 @@ class ChainFollower:
         self._history = history
         self._submit = submit
         self._active = active
-        self._lock = threading.Lock()
+        # Reentrant: a run that cannot start ends inside `submit`, on this thread, and is followed too
+        self._lock = threading.RLock()
         self._submitted: dict[str, float] = {}  # job id -> when this process last started it (before its row exists)
 
     def run_finished(self, record: RunRecord) -> None:
