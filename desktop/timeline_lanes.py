@@ -53,6 +53,12 @@ class DrawnLane:
         return self._spans
 
     @property
+    def links(self) -> list[tuple[datetime, str]]:
+        """An after-job's expected runs on the axis with the upstream job (id) each follows."""
+        lane = self._lane
+        return [(when, upstream) for when, upstream in zip(map(utc, lane.fires), lane.links) if self._start <= when <= self._end]
+
+    @property
     def shown(self) -> bool:
         return bool(self.spans if self.dense is not None else self.fires)
 

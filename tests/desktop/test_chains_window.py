@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from datetime import datetime, timezone
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QListWidget, QMessageBox, QStyle, QStyleOptionViewItem
@@ -143,3 +144,32 @@ def test_the_window_runs_the_after_job_when_its_upstream_succeeds(window, qtbot)
     [run] = report_runs()
     [upstream] = [r for r in window.service.query_history() if r.job_id == backup.id]
     assert (run.cause, run.status, run.upstream_run_id) == (RunCause.AFTER, RunStatus.SUCCEEDED, upstream.id)
+
+
+def test_upcoming_and_the_timeline_show_the_chain(window, qtbot):
+    from desktop.upcoming_model import COUNTDOWN, JOB, SCHEDULE as UPCOMING_SCHEDULE, TIME
+
+    backup = add_job(window, qtbot, "Backup", CronSpec("30 * * * *", TZ))
+    report = add_job(window, qtbot, "Report", AfterSpec((backup.id,), "success", TZ))
+    model = window.upcoming_model
+    qtbot.waitUntil(lambda: report.id in model.job_ids(), timeout=5000)
+    rows = [[model.index(row, column).data() for column in (TIME, COUNTDOWN, JOB, UPCOMING_SCHEDULE)]
+            for row in range(model.rowCount())]  # fmt: skip
+    assert rows[0][2:] == ["Backup", "At 30 minutes past the hour"]
+    assert rows[1][0] == rows[0][0] and rows[1][1].startswith("after ") and rows[1][2:] == ["Report", "After Backup (success)"]
+    assert schedule_text(window, report.id) == "After Backup (success)"
+
+    shown(qtbot, window)
+    tabs = window.tabs
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=tabs.tabBar().tabRect(tabs.indexOf(window.timeline_area)).center())  # fmt: skip
+    view = window.timeline
+    qtbot.waitUntil(lambda: view.lane_jobs[:2] == [backup.id, report.id], timeout=5000)
+    now = datetime.now(timezone.utc)
+    when = next(when for when in window.service.fire_times.after(backup.trigger, now, 3) if view.x_of(when) > view.x_of(now) + 10)
+    x = round(view.x_of(when))
+    image = view.grab().toImage()
+    gap = range(view.header_height + view.lane_height - 3, view.header_height + view.lane_height + 3)  # between the lanes
+    background = {image.pixelColor(x + 8, y).rgb() for y in gap}
+    linked = [y for y in gap if any(image.pixelColor(x + dx, y).rgb() not in background for dx in (-1, 0, 1))]
+    assert linked, "no link drawn between Backup's run and Report's"

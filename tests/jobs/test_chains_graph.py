@@ -80,3 +80,23 @@ def test_the_definition_round_trips_through_its_dict():
 def test_which_ends_count(status, counted):
     record = RunRecord(1, "a", "A", RunCause.MANUAL, status)
     assert {wanted for wanted in ("success", "failure", "any") if counts_for(wanted, record)} == counted
+
+
+def test_expected_runs_follow_the_fire_that_completes_the_set_along_a_chain():
+    from datetime import datetime, timedelta, timezone
+
+    from jobs.chain_plan import expected_runs, with_expected, with_expected_lanes
+    from jobs.upcoming import Lane
+
+    t0 = datetime(2026, 12, 1, 6, tzinfo=timezone.utc)
+    hourly = [t0 + timedelta(hours=n) for n in range(4)]
+    specs = [job("a", "A"), job("b", "B"), job("c", "C", "a", "b"), job("d", "D", "c", status="any"),
+             job("f", "F", "a", status="failure")]  # fmt: skip
+    runs = expected_runs(specs, {"a": hourly, "b": [t0 + timedelta(minutes=90)]})
+    assert runs == {"c": [(t0 + timedelta(minutes=90), "b")], "d": [(t0 + timedelta(minutes=90), "c")]}
+    rows = with_expected([(when, specs[0]) for when in hourly[:2]] + [(t0 + timedelta(minutes=90), specs[1])], specs)
+    assert [(when - t0, spec.name) for when, spec in rows] == [
+        (timedelta(0), "A"), (timedelta(hours=1), "A"), (timedelta(minutes=90), "B"),
+        (timedelta(minutes=90), "C"), (timedelta(minutes=90), "D")]  # fmt: skip
+    lanes = with_expected_lanes([Lane(specs[0], tuple(hourly)), Lane(specs[1], (t0 + timedelta(minutes=90),))], specs)
+    assert [(lane.job.name, lane.links) for lane in lanes] == [("A", ()), ("B", ()), ("C", ("b",)), ("D", ("c",))]
