@@ -12,6 +12,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QListWidget, QMessageBox, QStyle, QStyleOptionViewItem
 
 from desktop.editor.field_marks import is_marked
+from desktop.history.history_model import JOB as HISTORY_JOB, SCHEDULED
 from desktop.joblist.model import NAME, SCHEDULE
 from jobs import triggers
 from jobs.model import AfterSpec, CronSpec, JobSpec, RunCause, RunStatus
@@ -144,6 +145,17 @@ def test_the_window_runs_the_after_job_when_its_upstream_succeeds(window, qtbot)
     [run] = report_runs()
     [upstream] = [r for r in window.service.query_history() if r.job_id == backup.id]
     assert (run.cause, run.status, run.upstream_run_id) == (RunCause.AFTER, RunStatus.SUCCEEDED, upstream.id)
+    tabs = window.tabs
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=tabs.tabBar().tabRect(tabs.indexOf(window.history)).center())  # fmt: skip
+    history = window.history
+    assert tabs.currentWidget() is history
+    qtbot.waitUntil(lambda: history.model.row_of(run.id) is not None, timeout=5000)
+    row = history.model.row_of(run.id)
+    assert history.model.index(row, SCHEDULED).data() == f"after #{upstream.id}"
+    click_index(qtbot, history.table, history.model.index(row, HISTORY_JOB))
+    qtbot.waitUntil(lambda: history.output.record is not None and history.output.record.id == run.id, timeout=5000)
+    assert f"run #{run.id}, started after run #{upstream.id}" in history.output.summary_label.toolTip()
 
 
 def test_upcoming_and_the_timeline_show_the_chain(window, qtbot):
