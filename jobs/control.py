@@ -156,8 +156,10 @@ def _remove(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
         raise ControlError(f"not removed: {len(waiting)} job(s) run after {job_id}: {shown}; "
                            "change them first, or add --force to remove it anyway", 2)  # fmt: skip
     service.remove_job(job_id)
+    if not waiting:
+        return {"removed": job_id}
     return {"removed": job_id, "dependents": [spec.id for spec in waiting],
-            "warning": f"these jobs ran after it and will not run until you edit them: {shown}" if waiting else None}
+            "warning": f"these jobs ran after it and will not run until you edit them: {shown}"}
 
 
 def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, Any]:
