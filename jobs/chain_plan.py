@@ -20,9 +20,11 @@ from jobs.upcoming import Lane
 Expected = tuple[datetime, str]  # (when, id of the upstream job whose fire completes the set)
 
 
-def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetime]], limit: int = 200) -> dict[str, list[Expected]]:
+def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetime]], limit: int = 200,
+                  done: Mapping[str, set[str]] | None = None) -> dict[str, list[Expected]]:  # fmt: skip
     """Expected runs of each active after-job (at most `limit` each), from the other jobs'
-    `fires` (job id -> fire times, ascending)."""
+    `fires` (job id -> fire times, ascending). `done`: the upstream jobs of each after-job that
+    have finished since it last ran (jobs.chains.finished_so_far): it waits only for the rest."""
     waiting = [spec for spec in specs if isinstance(spec.trigger, AfterSpec) and not spec.paused
                and spec.trigger.status != "failure"]  # fmt: skip
     known: dict[str, Sequence[datetime]] = dict(fires)
@@ -34,7 +36,7 @@ def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetim
             assert isinstance(trigger, AfterSpec)
             if spec.id in out or not all(job_id in known for job_id in trigger.jobs):
                 continue
-            out[spec.id] = _simulate(trigger.jobs, known, limit)
+            out[spec.id] = _simulate(trigger.jobs, known, limit, (done or {}).get(spec.id, set()))
             known[spec.id] = [when for when, _ in out[spec.id]]
             progressed = True
         if not progressed:
@@ -42,9 +44,10 @@ def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetim
     return {job_id: runs for job_id, runs in out.items() if runs}
 
 
-def _simulate(upstreams: Sequence[str], known: Mapping[str, Sequence[datetime]], limit: int) -> list[Expected]:
+def _simulate(upstreams: Sequence[str], known: Mapping[str, Sequence[datetime]], limit: int,
+              already: set[str]) -> list[Expected]:  # fmt: skip
     merged = heapq.merge(*([(when, job_id) for when in known[job_id]] for job_id in upstreams))
-    done: set[str] = set()
+    done = set(already) & set(upstreams)
     runs: list[Expected] = []
     for when, job_id in merged:
         done.add(job_id)
@@ -56,22 +59,24 @@ def _simulate(upstreams: Sequence[str], known: Mapping[str, Sequence[datetime]],
     return runs
 
 
-def with_expected(rows: Sequence[tuple[datetime, JobSpec]], specs: Sequence[JobSpec]) -> list[tuple[datetime, JobSpec]]:
+def with_expected(rows: Sequence[tuple[datetime, JobSpec]], specs: Sequence[JobSpec],
+                  done: Mapping[str, set[str]] | None = None) -> list[tuple[datetime, JobSpec]]:  # fmt: skip
     """Upcoming rows with the after-jobs' expected runs among them (each right after the fire
     that completes it), as long as the rows reach."""
     fires: dict[str, list[datetime]] = {}
     for when, spec in rows:
         fires.setdefault(spec.id, []).append(when)
     by_id = {spec.id: spec for spec in specs}
-    extra = [(when, by_id[job_id]) for job_id, runs in expected_runs(specs, fires).items() for when, _ in runs]
+    extra = [(when, by_id[job_id]) for job_id, runs in expected_runs(specs, fires, done=done).items() for when, _ in runs]
     return sorted([*rows, *extra], key=lambda row: row[0]) if extra else list(rows)
 
 
-def with_expected_lanes(lanes: Sequence[Lane], specs: Sequence[JobSpec], max_marks: int = 48) -> list[Lane]:
+def with_expected_lanes(lanes: Sequence[Lane], specs: Sequence[JobSpec], done: Mapping[str, set[str]] | None = None,
+                        max_marks: int = 48) -> list[Lane]:  # fmt: skip
     """Timeline lanes with a lane for each after-job expected to run in the span (from the
     listed fires of the other lanes; a dense lane is not followed), linked to its upstreams."""
     fires = {lane.job.id: lane.fires for lane in lanes if lane.dense is None}
     by_id = {spec.id: spec for spec in specs}
     extra = [Lane(by_id[job_id], tuple(when for when, _ in runs), links=tuple(upstream for _, upstream in runs))
-             for job_id, runs in expected_runs(specs, fires, max_marks).items()]  # fmt: skip
+             for job_id, runs in expected_runs(specs, fires, max_marks, done).items()]  # fmt: skip
     return sorted([*lanes, *extra], key=lambda lane: lane.first) if extra else list(lanes)  # stable: after its upstream

@@ -193,6 +193,35 @@ def plan_import_chains(specs: Sequence[JobSpec], stored: Iterable[JobSpec]) -> t
 # --- following runs ---------------------------------------------------------------------------
 
 
+def _since(history: HistoryRepository, job_id: str, created: float, submitted: float = 0.0) -> float:
+    """From when upstream ends count for `job_id`: its last run, not before it was created."""
+    return max(created, history.last_queued_at(job_id) or 0.0, submitted)
+
+
+def _finished(history: HistoryRepository, trigger: AfterSpec, since: float, upstream_ids: Iterable[str]) -> set[str]:
+    """Those of `upstream_ids` with a final run that ended the wanted way after `since`."""
+    statuses = STATUSES_OF[trigger.status]
+    return {job_id for job_id in upstream_ids
+            if any(is_final_outcome(run) for run in history.ended_since(job_id, since, statuses))}  # fmt: skip
+
+
+def finished_so_far(engine: Engine, history: HistoryRepository, specs: Iterable[JobSpec]) -> dict[str, set[str]]:
+    """For each after-job, the upstream jobs that have already finished since it last ran
+    (what it still waits for is the rest): Upcoming and the Timeline start from there."""
+    after = [spec for spec in specs if isinstance(spec.trigger, AfterSpec)]
+    if not after:
+        return {}
+    with engine.connect() as conn:
+        created = dict(conn.execute(select(job_table.c.id, job_table.c.created_at)
+                                    .where(job_table.c.id.in_([spec.id for spec in after]))).all())  # fmt: skip
+    out = {}
+    for spec in after:
+        assert isinstance(spec.trigger, AfterSpec)
+        out[spec.id] = _finished(history, spec.trigger, _since(history, spec.id, float(created.get(spec.id, 0.0))),
+                                 spec.trigger.jobs)  # fmt: skip
+    return out
+
+
 def follower_for(service: JobService, dispatcher: Dispatcher) -> Callable[[RunRecord], None]:
     """The finish listener that starts `service`'s after-jobs (while it schedules)."""
 
@@ -237,18 +266,11 @@ class ChainFollower:
     def _ready(self, spec: JobSpec, created: float, record: RunRecord) -> bool:
         """Whether every upstream job finished the wanted way since `spec`'s job last ran."""
         assert isinstance(spec.trigger, AfterSpec) and record.ended_at is not None
-        last = self._history.last_queued_at(spec.id)
-        since = max(created, last or 0.0, self._submitted.get(spec.id, 0.0))
+        since = _since(self._history, spec.id, created, self._submitted.get(spec.id, 0.0))
         if record.ended_at.timestamp() <= since:
             return False
-        statuses = STATUSES_OF[spec.trigger.status]
-        for upstream in spec.trigger.jobs:
-            if upstream == record.job_id:
-                continue
-            finished = self._history.ended_since(upstream, since, statuses)
-            if not any(is_final_outcome(run) for run in finished):
-                return False
-        return True
+        others = [job_id for job_id in spec.trigger.jobs if job_id != record.job_id]
+        return len(_finished(self._history, spec.trigger, since, others)) == len(others)
 
     def _downstream_of(self, job_id: str) -> list[tuple[JobSpec, float]]:
         """(definition, created at) of the jobs that run after `job_id`; only after-jobs are decoded."""

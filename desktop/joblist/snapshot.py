@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
 from jobs.chain_plan import with_expected, with_expected_lanes
+from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
@@ -170,7 +171,8 @@ class SnapshotLoader(QObject):
         specs, broken = tuple(all_specs), tuple(broken_rows)
         next_runs = service.next_run_times(all_specs)
         now = datetime.now(timezone.utc)
-        upcoming = tuple(with_expected(service.fire_times.upcoming(all_specs, next_runs, now=now), all_specs))
+        done = finished_so_far(service.engine, service.history, all_specs)  # after-jobs: what they still wait for
+        upcoming = tuple(with_expected(service.fire_times.upcoming(all_specs, next_runs, now=now), all_specs, done))
         if quick_first and not self._closed:
             self._partial_applied.clear()
             self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
@@ -178,7 +180,7 @@ class SnapshotLoader(QObject):
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
-        lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs))
+        lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
         last_runs = service.last_runs([spec.id for spec in specs])
         names = {spec.id: spec.name for spec in specs}
         schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}

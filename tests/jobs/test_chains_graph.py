@@ -100,3 +100,7 @@ def test_expected_runs_follow_the_fire_that_completes_the_set_along_a_chain():
         (timedelta(minutes=90), "C"), (timedelta(minutes=90), "D")]  # fmt: skip
     lanes = with_expected_lanes([Lane(specs[0], tuple(hourly)), Lane(specs[1], (t0 + timedelta(minutes=90),))], specs)
     assert [(lane.job.name, lane.links) for lane in lanes] == [("A", ()), ("B", ()), ("C", ("b",)), ("D", ("c",))]
+    # A has finished already since C last ran: C waits only for B's next fire
+    seeded = expected_runs(specs, {"a": hourly[3:], "b": [t0 + timedelta(minutes=90)]}, done={"c": {"a"}})
+    assert seeded["c"] == [(t0 + timedelta(minutes=90), "b")]
+    assert expected_runs(specs, {"a": hourly[3:], "b": [t0 + timedelta(minutes=90)]})["c"] == [(hourly[3], "a")]
