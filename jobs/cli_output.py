@@ -67,7 +67,9 @@ def _print_show(result: dict[str, Any]) -> None:
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
     times = result["next_runs"]
-    if not times:
+    if not times and d["trigger"].get("type") == "after":
+        print("  next runs: when the jobs it runs after have finished")
+    elif not times:
         print("  next runs: -")
     else:
         try:

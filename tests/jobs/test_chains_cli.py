@@ -51,6 +51,7 @@ def test_a_and_b_then_c_runs_once_after_both_succeeded_not_after_one(data_dir):
     [listed] = [job for job in json.loads(jobdesk(data_dir, "list", "--json").stdout) if job["id"] == c]
     assert listed["schedule"] == "After A and B (success)" and listed["next_run"] is None
     assert listed["definition"]["trigger"]["jobs"] == [a, b]  # names were saved as ids
+    assert "  next runs: when the jobs it runs after have finished" in jobdesk(data_dir, "show", "C").stdout
     serve = start_serve(data_dir)
     try:
         run_wait(data_dir, "A")
