@@ -383,11 +383,11 @@ class TimelineView(QWidget):
         painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
         middle = self.lane_height / 2
         for index in shown:
-            for when, upstream in self._lanes[index].links:
+            for when, upstream, fire in self._lanes[index].links:
                 row = self._rows.get(upstream)
                 if row is not None:
-                    x = self.x_of(when)
-                    painter.drawLine(QPointF(x, self._lane_top(row) + middle), QPointF(x, self._lane_top(index) + middle))
+                    start = QPointF(self.x_of(max(utc(fire), self._start)), self._lane_top(row) + middle)
+                    painter.drawLine(start, QPointF(self.x_of(when), self._lane_top(index) + middle))
 
     def _paint_band(self, painter: QPainter, palette: QPalette, lane: DrawnLane, top: int) -> None:
         """A dense lane: a lighter band with an outline over each stretch (grey up to now), and

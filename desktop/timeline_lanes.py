@@ -53,10 +53,11 @@ class DrawnLane:
         return self._spans
 
     @property
-    def links(self) -> list[tuple[datetime, str]]:
-        """An after-job's expected runs on the axis with the upstream job (id) each follows."""
+    def links(self) -> list[tuple[datetime, str, datetime]]:
+        """An after-job's expected runs on the axis, each with every (upstream job id, its fire) it follows."""
         lane = self._lane
-        return [(when, upstream) for when, upstream in zip(map(utc, lane.fires), lane.links) if self._start <= when <= self._end]
+        return [(when, upstream, fire) for when, links in zip(map(utc, lane.fires), lane.links)
+                if self._start <= when <= self._end for upstream, fire in links]  # fmt: skip
 
     @property
     def shown(self) -> bool:

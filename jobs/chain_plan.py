@@ -5,7 +5,7 @@ every upstream run succeeds (an after-job waiting for failures is never expected
 the fire of its upstream jobs that completes the set since its previous expected run: A and B
 daily at 06:00 → C at 06:00 ("or later": when those runs end). Expected runs of after-jobs count
 as fires for the jobs after them, so a chain of any length is followed. Each expected run keeps
-the upstream job whose fire completed it: the Timeline draws that link.
+the upstream fires it follows: the Timeline draws those links.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from datetime import datetime
 from jobs.model import AfterSpec, JobSpec
 from jobs.upcoming import Lane
 
-Expected = tuple[datetime, str]  # (when, id of the upstream job whose fire completes the set)
+Link = tuple[str, datetime]  # (upstream job id, the fire of it that an expected run follows)
+Expected = tuple[datetime, tuple[Link, ...]]  # (when, the upstream fires it follows since the one before)
 
 
 def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetime]], limit: int = 200,
@@ -34,9 +35,10 @@ def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetim
         for spec in waiting:
             trigger = spec.trigger
             assert isinstance(trigger, AfterSpec)
-            if spec.id in out or not all(job_id in known for job_id in trigger.jobs):
+            already = (done or {}).get(spec.id, set())
+            if spec.id in out or not all(job_id in known or job_id in already for job_id in trigger.jobs):
                 continue
-            out[spec.id] = _simulate(trigger.jobs, known, limit, (done or {}).get(spec.id, set()))
+            out[spec.id] = _simulate(trigger.jobs, known, limit, already)
             known[spec.id] = [when for when, _ in out[spec.id]]
             progressed = True
         if not progressed:
@@ -46,14 +48,17 @@ def expected_runs(specs: Iterable[JobSpec], fires: Mapping[str, Sequence[datetim
 
 def _simulate(upstreams: Sequence[str], known: Mapping[str, Sequence[datetime]], limit: int,
               already: set[str]) -> list[Expected]:  # fmt: skip
-    merged = heapq.merge(*([(when, job_id) for when in known[job_id]] for job_id in upstreams))
+    merged = heapq.merge(*([(when, job_id) for when in known.get(job_id, ())] for job_id in upstreams))
     done = set(already) & set(upstreams)
+    latest: dict[str, datetime] = {}  # each upstream's last fire since the previous expected run
     runs: list[Expected] = []
     for when, job_id in merged:
         done.add(job_id)
+        latest[job_id] = when
         if len(done) == len(upstreams):
-            runs.append((when, job_id))
+            runs.append((when, tuple(latest.items())))
             done.clear()
+            latest.clear()
             if len(runs) >= limit:
                 break
     return runs
@@ -77,6 +82,6 @@ def with_expected_lanes(lanes: Sequence[Lane], specs: Sequence[JobSpec], done: M
     listed fires of the other lanes; a dense lane is not followed), linked to its upstreams."""
     fires = {lane.job.id: lane.fires for lane in lanes if lane.dense is None}
     by_id = {spec.id: spec for spec in specs}
-    extra = [Lane(by_id[job_id], tuple(when for when, _ in runs), links=tuple(upstream for _, upstream in runs))
+    extra = [Lane(by_id[job_id], tuple(when for when, _ in runs), links=tuple(links for _, links in runs))
              for job_id, runs in expected_runs(specs, fires, max_marks, done).items()]  # fmt: skip
     return sorted([*lanes, *extra], key=lambda lane: lane.first) if extra else list(lanes)  # stable: after its upstream

@@ -93,14 +93,17 @@ def test_expected_runs_follow_the_fire_that_completes_the_set_along_a_chain():
     specs = [job("a", "A"), job("b", "B"), job("c", "C", "a", "b"), job("d", "D", "c", status="any"),
              job("f", "F", "a", status="failure")]  # fmt: skip
     runs = expected_runs(specs, {"a": hourly, "b": [t0 + timedelta(minutes=90)]})
-    assert runs == {"c": [(t0 + timedelta(minutes=90), "b")], "d": [(t0 + timedelta(minutes=90), "c")]}
+    at = t0 + timedelta(minutes=90)
+    assert runs == {"c": [(at, (("a", hourly[1]), ("b", at)))], "d": [(at, (("c", at),))]}  # A's latest fire before B
     rows = with_expected([(when, specs[0]) for when in hourly[:2]] + [(t0 + timedelta(minutes=90), specs[1])], specs)
     assert [(when - t0, spec.name) for when, spec in rows] == [
         (timedelta(0), "A"), (timedelta(hours=1), "A"), (timedelta(minutes=90), "B"),
         (timedelta(minutes=90), "C"), (timedelta(minutes=90), "D")]  # fmt: skip
     lanes = with_expected_lanes([Lane(specs[0], tuple(hourly)), Lane(specs[1], (t0 + timedelta(minutes=90),))], specs)
-    assert [(lane.job.name, lane.links) for lane in lanes] == [("A", ()), ("B", ()), ("C", ("b",)), ("D", ("c",))]
+    assert [(lane.job.name, lane.links) for lane in lanes] == [
+        ("A", ()), ("B", ()), ("C", ((("a", hourly[1]), ("b", at)),)), ("D", ((("c", at),),))]  # fmt: skip
     # A has finished already since C last ran: C waits only for B's next fire
     seeded = expected_runs(specs, {"a": hourly[3:], "b": [t0 + timedelta(minutes=90)]}, done={"c": {"a"}})
-    assert seeded["c"] == [(t0 + timedelta(minutes=90), "b")]
-    assert expected_runs(specs, {"a": hourly[3:], "b": [t0 + timedelta(minutes=90)]})["c"] == [(hourly[3], "a")]
+    assert seeded["c"] == [(at, (("b", at),))]
+    assert expected_runs(specs, {"a": hourly[3:], "b": [at]})["c"] == [(hourly[3], (("b", at), ("a", hourly[3])))]
+    assert expected_runs(specs, {"b": [at]}, done={"c": {"a"}})["c"] == [(at, (("b", at),))]  # A has no fire to come
