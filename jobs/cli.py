@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--at", metavar="DATETIME", help="once, e.g. '2026-12-01 09:00'")
     when.add_argument("--after", metavar="JOB", action="append",
                       help="run when this job (id or name) has finished; repeat it to wait for all of them")
-    add.add_argument("--after-status", choices=list(AFTER_STATUSES), default="success",
+    add.add_argument("--after-status", choices=list(AFTER_STATUSES),
                      help="with --after: how the jobs must have finished: success (default), failure or any")
     add.add_argument("--tz", metavar="TZ", help="IANA time zone (default: this machine's)")
     add.add_argument("--cwd", metavar="DIR", help="working directory")
@@ -141,10 +141,12 @@ _OPTIONS = {
 
 
 def _trigger(args: argparse.Namespace) -> dict[str, Any]:
+    if args.after_status is not None and args.after is None:
+        raise UsageError("jobdesk add: --after-status: goes with --after JOB (which jobs to wait for)")
     if args.after is not None:  # names become ids where the job is saved (jobs.chains)
         if args.tz is not None and not args.tz.strip():
             raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
-        after: dict[str, Any] = {"type": "after", "jobs": args.after, "status": args.after_status}
+        after: dict[str, Any] = {"type": "after", "jobs": args.after, "status": args.after_status or "success"}
         return after if args.tz is None else {**after, "timezone": args.tz}
     option, value = next((o, v) for o, v in (("--cron", args.cron), ("--every", args.every), ("--at", args.at)) if v is not None)
     if args.tz is not None and not args.tz.strip():

@@ -157,6 +157,8 @@ def test_bad_after_options_exit_2_naming_the_option(data_dir):
     assert result.returncode == 2 and result.stderr.startswith("jobdesk add: --after: no job with id or name 'nope'")
     result = jobdesk(data_dir, "add", "--name", "C", "--after", "A", "--after-status", "maybe", "--", "true")
     assert result.returncode == 2 and "--after-status" in result.stderr
+    result = jobdesk(data_dir, "add", "--name", "C", "--every", "1h", "--after-status", "failure", "--", "true")
+    assert result.returncode == 2 and result.stderr == "jobdesk add: --after-status: goes with --after JOB (which jobs to wait for)\n"
     result = jobdesk(data_dir, "add", "--name", "C", "--after", "A", "--cron", "* * * * *", "--", "true")
     assert result.returncode == 2 and "not allowed with" in result.stderr
 
