@@ -185,3 +185,15 @@ def test_upcoming_and_the_timeline_show_the_chain(window, qtbot):
     background = {image.pixelColor(x + 8, y).rgb() for y in gap}
     linked = [y for y in gap if any(image.pixelColor(x + dx, y).rgb() not in background for dx in (-1, 0, 1))]
     assert linked, "no link drawn between Backup's run and Report's"
+
+
+def test_an_unchanged_after_job_round_trips_through_the_editor(qtbot):
+    from desktop.editor import JobEditorDialog
+
+    upstream = JobSpec(id="a1", name="Backup", command=("true",), trigger=YEARLY)
+    spec = JobSpec(id="c1", name="Report", command=("true",), trigger=AfterSpec(("a1",), "failure", "Europe/Paris"))
+    editor = JobEditorDialog(spec, jobs=[upstream, spec])
+    qtbot.addWidget(editor)
+    assert editor.ui.trigger_tabs.currentWidget() is editor.ui.after_editor
+    assert [editor.ui.after_editor.job_list.item(row).text() for row in range(editor.ui.after_editor.job_list.count())] == ["Backup"]
+    assert editor.current_spec() == spec
