@@ -369,10 +369,12 @@ class TimelineView(QWidget):
             if lane.dense is not None:
                 self._paint_band(painter, palette, lane, top)
                 continue
-            painter.setPen(Qt.PenStyle.NoPen)
+            expected = bool(lane.links)  # an after-job's runs are expected, not set: drawn hollow
             for mark in self._marks(lane):
                 past = mark.fires[-1] < self._now
-                painter.setBrush(past_colour if past else mark_colour)
+                colour = past_colour if past else mark_colour
+                painter.setPen(QPen(colour, 1.5) if expected else Qt.PenStyle.NoPen)
+                painter.setBrush(palette.color(QPalette.ColorRole.Base) if expected else colour)
                 rect = QRectF(mark.left - 1.5, top + inset, mark.right - mark.left + 3, self.lane_height - 2 * inset)
                 painter.drawRoundedRect(rect, 1.5, 1.5)
 
