@@ -7,6 +7,9 @@ jobs have no next run and are not listed. The window's clock calls
 `tick()` once a second: the countdown column repaints, and when the first row has become due the
 caller asks for a fresh snapshot (the scheduler moved that job's next time).
 
+An after-job (run after other jobs) is listed at the fire of its upstream jobs that completes
+its set ("after 3 h": not before then; jobs.chain_plan).
+
 Runs that are due but wait for a condition of their job (AC power, a network) come first, one
 row each: their due time, "waiting", the job, and what they wait for. The window keeps them
 current from the service's run events (`set_waiting`).
@@ -20,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from desktop.formatting import format_relative, format_time, format_time_with_relative, status_colour, status_icon
-from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.model import AfterSpec, JobSpec, RunRecord, RunStatus
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -140,12 +143,16 @@ class UpcomingModel(QAbstractTableModel):
             if column == TIME:
                 return format_time(when, zone=spec.trigger.timezone)
             if column == COUNTDOWN:
-                return format_relative(when) or "now"
+                relative = format_relative(when) or "now"
+                return relative.replace("in ", "after ", 1) if _follows(spec) else relative
             if column == JOB:
                 return spec.name
             if column == SCHEDULE:
                 return self._schedules.get(spec.id, "")
         elif role == Qt.ItemDataRole.ToolTipRole:
+            if column in (TIME, COUNTDOWN) and _follows(spec):
+                return (f"{self._schedules.get(spec.id, '')}: expected when those runs end, not before "
+                        f"{format_time_with_relative(when, zone=spec.trigger.timezone)}")  # fmt: skip
             if column in (TIME, COUNTDOWN):
                 return format_time_with_relative(when, zone=spec.trigger.timezone)
             if column == JOB:
@@ -175,3 +182,8 @@ class UpcomingModel(QAbstractTableModel):
         if role == JOB_ID_ROLE:
             return record.job_id
         return None
+
+
+def _follows(spec: JobSpec) -> bool:
+    """An after-job's row (jobs.chain_plan): expected when its upstream runs end, not at a set time."""
+    return isinstance(spec.trigger, AfterSpec)

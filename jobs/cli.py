@@ -19,7 +19,7 @@ from jobs import __version__, triggers
 from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
-from jobs.model import Notify, Overlap
+from jobs.model import AFTER_STATUSES, Notify, Overlap
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--cron", metavar="EXPR", help="standard 5-field crontab, e.g. '30 7 * * 1-5' (0 and 7 are Sunday)")
     when.add_argument("--every", metavar="DURATION", help="interval with a unit: 15m, 2h, 1d (at least 10s)")
     when.add_argument("--at", metavar="DATETIME", help="once, e.g. '2026-12-01 09:00'")
+    when.add_argument("--after", metavar="JOB", action="append",
+                      help="run when this job (id or name) has finished; repeat it to wait for all of them")
+    add.add_argument("--after-status", choices=list(AFTER_STATUSES),
+                     help="with --after: how the jobs must have finished: success (default), failure or any")
     add.add_argument("--tz", metavar="TZ", help="IANA time zone (default: this machine's)")
     add.add_argument("--cwd", metavar="DIR", help="working directory")
     add.add_argument("--env", metavar="K=V", action="append", default=[], help="environment override (repeatable)")
@@ -87,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("pause", "pause a job"), ("resume", "resume a job")):
         p = sub.add_parser(name, help=text)
         p.add_argument("id", metavar="JOB", help="the job's id or exact name")
+        if name == "remove":
+            p.add_argument("--force", action="store_true", help="remove it even if other jobs run after it")
         if name == "show":
             p.add_argument("--json", action="store_true")
             p.add_argument("--from", dest="since", metavar="DATETIME",
@@ -143,11 +149,18 @@ _OPTIONS = {
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
     "runs_on": "--on", "expect": "--expect", "run_with": "--run-with", "slow_factor": "--slow-factor",
-    "slow_margin": "--slow-margin",
+    "slow_margin": "--slow-margin", "trigger": "--after",
 }
 
 
 def _trigger(args: argparse.Namespace) -> dict[str, Any]:
+    if args.after_status is not None and args.after is None:
+        raise UsageError("jobdesk add: --after-status: goes with --after JOB (which jobs to wait for)")
+    if args.after is not None:  # names become ids where the job is saved (jobs.chains)
+        if args.tz is not None and not args.tz.strip():
+            raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
+        after: dict[str, Any] = {"type": "after", "jobs": args.after, "status": args.after_status or "success"}
+        return after if args.tz is None else {**after, "timezone": args.tz}
     option, value = next((o, v) for o, v in (("--cron", args.cron), ("--every", args.every), ("--at", args.at)) if v is not None)
     if args.tz is not None and not args.tz.strip():
         raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
@@ -235,7 +248,9 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     cmd = args.command
     if cmd == "add":
         return add_request(args)
-    if cmd in ("remove", "pause", "resume"):
+    if cmd == "remove":
+        return {"op": cmd, "id": args.id, "force": args.force}
+    if cmd in ("pause", "resume"):
         return {"op": cmd, "id": args.id}
     if cmd == "show":
         return {"op": "show", "id": args.id, "from": args.since, "count": args.count}

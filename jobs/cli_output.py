@@ -74,7 +74,9 @@ def _print_show(result: dict[str, Any]) -> None:
     for index, pattern in enumerate(d.get("expect", [])):
         print(f"  {'expects:' if index == 0 else '':<11}{pattern}")
     times = result["next_runs"]
-    if not times:
+    if not times and d["trigger"].get("type") == "after":
+        print("  next runs: when the jobs it runs after have finished")
+    elif not times:
         print("  next runs: -")
     else:
         try:
@@ -214,6 +216,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
+        if result.get("warning"):
+            print(f"jobdesk: warning: {result['warning']}", file=sys.stderr)
     elif cmd == "edit":
         run_with = result["definition"].get("run_with")
         print(f"{result['id']}: runs with {run_with}" if run_with else f"{result['id']}: runs its command as written")

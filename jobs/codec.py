@@ -166,7 +166,7 @@ def _trigger(data: Mapping[str, Any]) -> TriggerSpec:
         value = {**value, "timezone": triggers.local_timezone_name()}
     if isinstance(value, Mapping):
         if "type" in value and not isinstance(value["type"], str):
-            raise JobValidationError("trigger.type", f"expected cron, interval or date, got {_shown(value['type'])}")
+            raise JobValidationError("trigger.type", f"expected cron, interval, date or after, got {_shown(value['type'])}")
         _check_years(value)
     try:
         return triggers.spec_from_dict(value)

@@ -107,6 +107,8 @@ run_table = Table(
     # version, host) as a JSON object (jobs.run_facts). NULL: none / not recorded.
     Column("outputs", Text),
     Column("environment", Text),
+    # Schema 5 (chains): the upstream run whose end started this one (cause "after"); NULL otherwise.
+    Column("upstream_run_id", Integer),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)

@@ -70,10 +70,14 @@ class Dispatcher(ConditionHolds):
         self._closed = False
         self._refusal: str | None = None
         self._held: dict[int, _Pending] = {}  # admitted, but waiting for the gate (conditions)
-        self.on_final: Callable[[RunRecord], None] | None = None  # every run that ended (alerts)
+        self._finish_listeners: list[Callable[[RunRecord], None]] = []  # alerts, chains: every run that ended
         self.gate = gate
         if gate is not None:
             gate.attach(self)
+
+    def add_finish_listener(self, listener: Callable[[RunRecord], None]) -> None:
+        """Call `listener(record)` with the final row of every run that ends (any thread)."""
+        self._finish_listeners.append(listener)
 
     def refuse(self, reason: str) -> None:
         """Start no new run from now on (e.g. the database turned out damaged)."""
@@ -83,9 +87,10 @@ class Dispatcher(ConditionHolds):
     # --- submitting ------------------------------------------------------------------------
 
     def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None, *,
-               ignore_conditions: bool = False) -> int | None:  # fmt: skip
+               ignore_conditions: bool = False, upstream_run_id: int | None = None) -> int | None:  # fmt: skip
         """Start, queue, hold (conditions) or skip a run of `job`; returns the run id, or None
-        when skipped. `ignore_conditions`: start without asking the gate ("Run anyway")."""
+        when skipped. `ignore_conditions`: start without asking the gate ("Run anyway");
+        `upstream_run_id`: the run whose end started this one (jobs.chains)."""
         with self._lock:
             if self._refusal is not None:
                 raise RuntimeError(f"not starting a run of {job.id}: {self._refusal}")
@@ -101,7 +106,7 @@ class Dispatcher(ConditionHolds):
             else:
                 skip = False
                 pending = _Pending(self._history.allocate_id(), job, cause, scheduled_at,
-                                   ignore_conditions=ignore_conditions)  # fmt: skip
+                                   ignore_conditions=ignore_conditions, upstream_run_id=upstream_run_id)  # fmt: skip
                 self._all[pending.run_id] = pending
                 if occupied >= job.slot_limit:
                     self._job_queue[job.id].append(pending)
@@ -128,9 +133,8 @@ class Dispatcher(ConditionHolds):
             if pending.row_written:
                 return
             try:
-                self._history.create(
-                    pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at, run_id=pending.run_id
-                )
+                self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
+                                     run_id=pending.run_id, upstream_run_id=pending.upstream_run_id)
             except Exception as exc:  # the run still goes ahead; its start writes the row
                 self._write_failed(pending, "while queued", exc)
                 return
@@ -229,7 +233,8 @@ class Dispatcher(ConditionHolds):
                 pending.row_written = True
             if first:  # one insert: the task id is in the row before the task is sent
                 self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
-                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool))
+                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool),
+                                     upstream_run_id=pending.upstream_run_id)
             else:
                 self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
         except Exception as exc:
@@ -283,6 +288,7 @@ class Dispatcher(ConditionHolds):
             self._history.create_started(
                 pending.run_id, pending.job, pending.cause, scheduled_at=pending.scheduled_at,
                 queued_at=pending.queued_at, log_path=log_path, started=info, runner=self.runner.name,
+                upstream_run_id=pending.upstream_run_id,
             )
         except BaseException:
             with self._lock:
@@ -351,8 +357,12 @@ class Dispatcher(ConditionHolds):
             return
         if record is not None:
             getattr(self._events, signal_name).emit(record)
-            if signal_name == "run_finished" and self.on_final is not None:
-                self.on_final(record)  # quick: jobs.alerts.deliveries.Alerter.consider only queues it
+            if signal_name == "run_finished":
+                for listener in self._finish_listeners:  # each quick (Alerter.consider only queues)
+                    try:
+                        listener(record)
+                    except Exception:  # one listener's bug must not cost the others their call
+                        log.exception("run #%d: a finish listener failed", record.id)
 
     # --- conditions: held runs (jobs.dispatch_holds); a restart's waiting runs held again ----
 

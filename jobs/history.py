@@ -101,6 +101,7 @@ class HistoryRepository:
         queued_at: datetime | None = None,
         waiting_for: str | None = None,
         queued_on: tuple[str, str | None, str | None] | None = None,
+        upstream_run_id: int | None = None,
     ) -> int:
         """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at.
         `queued_on`: (runner, handle, pool) of a run handed to a pool's queue (see mark_queued)."""
@@ -113,6 +114,7 @@ class HistoryRepository:
             queued_at=now if queued_at is None else queued_at.timestamp(),
             error=error,
             waiting_for=waiting_for,
+            upstream_run_id=upstream_run_id,
             **_what_was_run(job),
         )
         if queued_on is not None:
@@ -126,13 +128,14 @@ class HistoryRepository:
     def create_started(
         self, run_id: int, job: JobSpec, cause: RunCause, *, scheduled_at: datetime | None,
         queued_at: datetime, log_path: Path | None, started: RunStarted | None, runner: str | None = None,
+        upstream_run_id: int | None = None,
     ) -> None:
         """Write the row of a run that did not wait for a slot (see `allocate_id`); `started`
         is None when its process could not be started."""
         values = dict(
             id=run_id, cause=cause.value, status=RunStatus.RUNNING.value, scheduled_at=to_epoch(scheduled_at),
             queued_at=queued_at.timestamp(), log_path=str(log_path) if log_path else None,
-            **_what_was_run(job), **_where_it_runs(started, runner),
+            upstream_run_id=upstream_run_id, **_what_was_run(job), **_where_it_runs(started, runner),
         )
         with self._engine.begin() as conn:
             conn.execute(insert(run_table).values(**values))
@@ -326,6 +329,20 @@ class HistoryRepository:
                 rows += conn.exec_driver_sql(sql, tuple(chunk)).all()
         return rows
 
+    def ended_since(self, job_id: str, since: float, statuses: Iterable[RunStatus], limit: int = 20) -> list[RunRecord]:
+        """Runs of `job_id` with one of `statuses` that ended after `since` (epoch), newest first
+        (jobs.chains: did an upstream job finish that way since its downstream job last ran?)."""
+        wanted = [status.value for status in statuses]
+        query = (select(run_table).where(T.job_id == job_id, T.ended_at > since, T.status.in_(wanted))
+                 .order_by(T.id.desc()).limit(limit))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def last_queued_at(self, job_id: str) -> float | None:
+        """When the newest run of `job_id` was queued (epoch), or None if it never ran."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(T.queued_at).where(T.job_id == job_id).order_by(T.id.desc()).limit(1)).scalar()
+
     def active(self) -> list[RunRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(
@@ -397,6 +414,7 @@ def _record(row: Any) -> RunRecord:
         slow=row.slow,
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
+        upstream_run_id=row.upstream_run_id,
     )
 
 

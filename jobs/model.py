@@ -35,6 +35,7 @@ class RunCause(enum.StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     CATCH_UP = "catch-up"
+    AFTER = "after"  # its upstream jobs finished (jobs.chains)
 
 
 class RunStatus(enum.StrEnum):
@@ -92,7 +93,21 @@ class DateSpec:
     timezone: str
 
 
-TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec]
+AFTER_STATUSES = ("success", "failure", "any")
+
+
+@dataclass(frozen=True)
+class AfterSpec:
+    """Run after other jobs: when every job in `jobs` (ids) has finished with `status` since
+    this job last ran (jobs.chains). No time of its own: `timezone` is only the zone its runs'
+    times are shown in."""
+
+    jobs: tuple[str, ...]
+    status: str = "success"  # one of AFTER_STATUSES
+    timezone: str = "UTC"
+
+
+TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec, AfterSpec]
 
 
 # --- jobs -----------------------------------------------------------------------------------
@@ -202,6 +217,7 @@ class RunRecord:
     # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
     outputs: tuple[OutputFile, ...] = ()
     environment: RunEnvironment | None = None
+    upstream_run_id: int | None = None  # cause "after": the upstream run whose end started it
 
     @property
     def duration(self) -> float | None:

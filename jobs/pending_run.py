@@ -34,6 +34,7 @@ class _Pending:
     started: RunStarted | None = None
     ignore_conditions: bool = False  # "Run anyway": the gate is not asked
     waiting_for: str | None = None  # what its row says it waits for (held runs)
+    upstream_run_id: int | None = None  # cause "after": the upstream run that started it (jobs.chains)
 
 
 class RunReports:

@@ -43,6 +43,7 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "waiting_for": run.waiting_for,
         "slow": run.slow is not None,  # much longer or shorter than the job usually takes
         "slow_kind": run.slow,  # "long", "short" or None
+        "upstream_run_id": run.upstream_run_id,  # cause "after": the upstream run that started it
         "alerts": [
             {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
              "error": a.error}

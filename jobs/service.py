@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from jobs.alerts.config import AlertConfig, AlertSettings
 from jobs.codec import validate_job
-from jobs import dbcheck
+from jobs import chains, dbcheck
 from jobs.conditions.source import ConditionSource
 from jobs.db import open_checked_database
 from jobs.entry import set_handler
@@ -107,7 +107,8 @@ class JobService:
                     self._apply_runner_settings(dispatcher)
                     dispatcher.remote.factory = self._remote_runner
                     self._alerter = Alerter(self.history, self.alert_config.with_secret, self._spec_or_none, events)
-                    dispatcher.on_final = self._alerter.consider
+                    dispatcher.add_finish_listener(self._alerter.consider)
+                    dispatcher.add_finish_listener(chains.follower_for(self, dispatcher))  # after-jobs
                     self._dispatcher = dispatcher
         return self._dispatcher
 
@@ -326,6 +327,7 @@ class JobService:
         from jobs.names import check_new_name  # (with jobs.transfer: TOML, which reads never need)
 
         validate_job(spec)
+        spec = chains.checked(replace(spec, id=""), self.jobs)  # upstream jobs exist; names become ids
         if not allow_duplicate_name:
             check_new_name(self.jobs, replace(spec, id=""))
         saved = self.jobs.add(scheduling_spec(replace(spec, id="")))
@@ -336,6 +338,7 @@ class JobService:
         from jobs.names import check_new_name
 
         validate_job(spec, allow_past_date=_unchanged_date(self.jobs.get(spec.id), spec))
+        spec = chains.checked(spec, self.jobs)  # upstream jobs exist, no cycle
         if not allow_duplicate_name:
             check_new_name(self.jobs, spec)
         saved = self.jobs.update(scheduling_spec(spec))
@@ -347,7 +350,7 @@ class JobService:
         without an id replaces the one job of its name; name conflicts raise ImportProblem."""
         from jobs.names import plan_import
 
-        specs = plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs
+        specs = chains.checked_import(plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs, self.jobs)
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
             self._specs[spec.id] = spec

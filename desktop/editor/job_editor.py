@@ -1,4 +1,4 @@
-"""The job editor dialog: what a job runs, when (cron, interval or date) and how.
+"""The job editor dialog: what a job runs, when (cron, interval, date or after other jobs) and how.
 
 Everything typed is checked as the person types (debounced by one single-shot QTimer; all
 checks and the preview take milliseconds on the GUI thread): the schedule in words, its next
@@ -11,6 +11,7 @@ Round trip: a field whose widgets were not touched gives back the loaded spec's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +27,8 @@ from desktop.editor.field_marks import lines_html, set_invalid
 from desktop.editor.schedule_preview import PREVIEW_COUNT
 from jobs import triggers
 from jobs.codec import JobValidationError, validate_job
-from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
+from jobs.chains import resolve
+from jobs.model import AfterSpec, CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
 
 DEBOUNCE_MS = 150
 CLOCK_REFRESH_MS = 30_000  # keeps "in 3 h 12 min" current while the dialog is open
@@ -60,7 +62,8 @@ class JobEditorDialog(QDialog):
     run_requested = Signal(object)
 
     def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False,
-                 pools: list[str] | None = None) -> None:
+                 pools: list[str] | None = None, jobs: Sequence[JobSpec] = ()) -> None:
+        """`jobs`: every saved job, for the After tab (and to refuse a cycle before saving)."""
         super().__init__(parent)
         self.setObjectName("jobEditorDialog")
         self.setAccessibleName("jobEditorDialog")
@@ -84,6 +87,8 @@ class JobEditorDialog(QDialog):
 
         self.ui = EditorLayout(self)
         self.ui.policy_form.set_pools(pools or [])  # "Runs on": the pools seen (desktop.workers_view)
+        self._jobs = list(jobs)
+        self.ui.after_editor.set_jobs(self._jobs, spec.id if spec is not None and self._editing else "")
         zone = spec.trigger.timezone if spec is not None else self.ui.timezone_combo.timezone()
         self.ui.date_editor.set_default_time(zone)
         self.ui.interval_editor.set_default_times(zone)
@@ -170,8 +175,8 @@ class JobEditorDialog(QDialog):
             self.ui.command_field.edited, self.ui.run_with_combo.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
-            self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
-            self.ui.outputs_form.edited,
+            self.ui.date_editor.edited, self.ui.after_editor.edited, self.ui.conditions_form.edited,
+            self.ui.alerts_form.edited, self.ui.outputs_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -199,6 +204,9 @@ class JobEditorDialog(QDialog):
         elif isinstance(trigger, DateSpec):
             self.ui.date_editor.load(trigger)
             self.ui.trigger_tabs.setCurrentWidget(self.ui.date_editor)
+        elif isinstance(trigger, AfterSpec):
+            self.ui.after_editor.load(trigger)
+            self.ui.trigger_tabs.setCurrentWidget(self.ui.after_editor)
         for edit in (self.ui.name_edit, self.ui.tags_edit, self.ui.command_field.line_edit, self.ui.cwd_edit):
             edit.setCursorPosition(0)  # show the start of long texts, not their end
 
@@ -341,6 +349,8 @@ class JobEditorDialog(QDialog):
                 trigger = self.ui.trigger_editor().spec(self.ui.timezone_combo.timezone())
             except triggers.TriggerError as exc:
                 return self._trigger_failed(problems, exc)
+        if isinstance(trigger, AfterSpec):
+            return self._read_after(problems, trigger, now)
         try:
             if not self._kept_past_date:
                 triggers.validate(trigger, now=now)
@@ -355,6 +365,21 @@ class JobEditorDialog(QDialog):
         self.ui.preview.show_runs(description, times, now.astimezone(times[0].tzinfo) if times else now, empty)
         if self.ui.policy_form.paused():
             self._notes.insert(0, "Paused: none of these runs happens until the job is resumed")
+        return trigger
+
+    def _read_after(self, problems: list[Problem], trigger: AfterSpec, now: datetime) -> TriggerSpec | None:
+        """Run after other jobs: they must exist and not run after this one (no cycle)."""
+        own = JobSpec(name=self.ui.name_edit.text().strip() or "this job", command=("-",), trigger=trigger,
+                      id=self._original.id if self._editing and self._original is not None else "")  # fmt: skip
+        try:
+            triggers.validate(trigger)
+            found = resolve(own, self._jobs)[1]
+            if found:
+                raise triggers.TriggerError("jobs", found[0][1])
+        except triggers.TriggerError as exc:
+            return self._trigger_failed(problems, exc)
+        words = triggers.describe(trigger, names={spec.id: spec.name for spec in self._jobs})
+        self.ui.preview.show_runs(words, [], now, "No set times: it runs when those jobs have finished.")
         return trigger
 
     def _trigger_failed(self, problems: list[Problem], exc: triggers.TriggerError) -> TriggerSpec | None:
@@ -377,7 +402,7 @@ class JobEditorDialog(QDialog):
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)
-        for editor in (self.ui.cron_editor, self.ui.interval_editor, self.ui.date_editor):
+        for editor in (self.ui.cron_editor, self.ui.interval_editor, self.ui.date_editor, self.ui.after_editor):
             active = editor is self.ui.trigger_tabs.currentWidget() and field != "timezone"
             editor.mark(field, trigger_problem.message if trigger_problem is not None and active else None)
         order = {"error": 0, "hint": 1, "caution": 2}

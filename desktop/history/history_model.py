@@ -288,6 +288,8 @@ def _display(record: RunRecord, column: int) -> str:
         return record.job_name
     if column == CAUSE:
         return record.cause.value.capitalize()
+    if column == SCHEDULED and record.cause is RunCause.AFTER:  # no slot: the run whose end started it
+        return f"after #{record.upstream_run_id}" if record.upstream_run_id else NO_VALUE
     if column == SCHEDULED:  # a run started by hand has no slot (older rows say when it was asked for)
         return NO_VALUE if record.cause is RunCause.MANUAL else format_time(record.scheduled_at)
     if column == STARTED:
@@ -336,6 +338,8 @@ def elide_error(error: str | None) -> str:
 def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == JOB:
         return f"{record.job_name} ({record.job_id}), run #{record.id}"
+    if column == SCHEDULED and record.cause is RunCause.AFTER:
+        return f"Started when run #{record.upstream_run_id} ended (its jobs had finished)"
     if column in (SCHEDULED, STARTED):
         moment = record.scheduled_at if column == SCHEDULED else record.started_at
         if column == SCHEDULED and record.cause is RunCause.MANUAL:

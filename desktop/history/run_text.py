@@ -77,6 +77,7 @@ _CAUSE_WORDS = {
     RunCause.SCHEDULED: "scheduled for",
     RunCause.CATCH_UP: "catch-up of",
     RunCause.MANUAL: "started by hand",
+    RunCause.AFTER: "started after",  # its upstream jobs finished (jobs.chains)
 }
 
 
@@ -88,8 +89,10 @@ def summary(record: RunRecord) -> str:
         parts.append(f"exit {record.exit_code}")
     if started and record.duration is not None:
         parts.append(format_duration(record.duration))
-    cause = f"run #{record.id}, {_CAUSE_WORDS[record.cause]}"
-    if record.cause is not RunCause.MANUAL:
+    cause = f"run #{record.id}, {_CAUSE_WORDS.get(record.cause, record.cause.value)}"
+    if record.cause is RunCause.AFTER:
+        cause += f" run #{record.upstream_run_id}" if record.upstream_run_id else " its upstream jobs"
+    elif record.cause is not RunCause.MANUAL:
         cause += f" {format_time(record.scheduled_at)}"
     parts.append(cause)
     if started and record.started_at is not None:
