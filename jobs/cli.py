@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
+from jobs.cli_retries import RETRY_OPTIONS, add_retry_options, retry_fields
 from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
+    add_retry_options(add)
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     lst = sub.add_parser("list", help="list jobs with their next run")
@@ -130,7 +132,7 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on",
+    "runs_on": "--on", **RETRY_OPTIONS,
 }
 
 
@@ -197,6 +199,7 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
     if args.on is not None:
         job["runs_on"] = args.on
+    job.update(retry_fields(args))
     for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
         value = getattr(args, option)
         if value is not None:

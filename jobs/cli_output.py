@@ -66,6 +66,10 @@ def _print_show(result: dict[str, Any]) -> None:
         print(f"  directory: {d['cwd']}")
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
+    if d.get("retries"):
+        from jobs.cli_retries import retry_words
+
+        print(f"  retries:   {retry_words(d)}")
     times = result["next_runs"]
     if not times:
         print("  next runs: -")
@@ -124,8 +128,12 @@ def _print_history(args: argparse.Namespace, result: dict[str, Any]) -> None:
 def _note(run: dict[str, Any]) -> str:
     """The ERROR column: the error, or what a waiting run waits for."""
     if run["status"] == "waiting" and run.get("waiting_for"):
-        return f"waiting for {run['waiting_for']}"
-    return run["error"] or ""
+        note = f"waiting for {run['waiting_for']}"
+    else:
+        note = run["error"] or ""
+    if run.get("attempt", 1) > 1 or run.get("retried_by"):  # one of a chain of retries (jobs.retries)
+        note = f"attempt {run['attempt']}/{run['attempts']}" + (f": {note}" if note else "")
+    return note
 
 
 def _write_export(args: argparse.Namespace, result: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ from jobs.paths import make_private_file
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -99,6 +99,13 @@ run_table = Table(
     Column("alerts", Text),
     # Schema 4: the pool of workers a remote run was sent to (jobs.remote); NULL: this computer.
     Column("pool", String),
+    # Schema 5 (retries): attempt N of at most `attempts`, the chain's first run (NULL: this
+    # one), when a pending retry is due, and the retry that followed a failed attempt.
+    Column("attempt", Integer, nullable=False, default=1, server_default="1"),
+    Column("attempts", Integer, nullable=False, default=1, server_default="1"),
+    Column("first_run_id", Integer),
+    Column("retry_at", Float),
+    Column("retried_by", Integer),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -154,6 +161,10 @@ def _add_missing_columns(table: Table) -> Migration:
     return migrate
 
 
+def _schema_5(conn: Any) -> None:
+    _add_missing_columns(run_table)(conn)
+
+
 # Forward migrations: MIGRATIONS[n] takes a connection from version n to n + 1. Version 0 is
 # an empty file; creating the tables is the first step.
 MIGRATIONS: dict[int, Migration] = {
@@ -161,6 +172,7 @@ MIGRATIONS: dict[int, Migration] = {
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
     2: _add_missing_columns(run_table),  # waiting_for, alerts
     3: _add_missing_columns(run_table),  # pool
+    4: _schema_5,
 }
 
 

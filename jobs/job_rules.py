@@ -23,6 +23,7 @@ from jobs.conditions.requirements import parse_requirement
 from jobs.durations import LONGEST, echo as _echo
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 from jobs.remote.protocol import pool_problem
+from jobs.retry_rules import retry_problems
 
 _ENV_NAME = re.compile(r"^[^=\0]+$")
 NAME_MAX = 200
@@ -133,6 +134,7 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)
     out += _alert_problems(spec)
+    out += retry_problems(spec)
     return unique_problems(out)
 
 

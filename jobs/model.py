@@ -46,10 +46,11 @@ class RunStatus(enum.StrEnum):
     MISSED = "missed"
     INTERRUPTED = "interrupted"  # the app or machine died during the run
     SKIPPED = "skipped"  # a previous run was still going (overlap policy)
+    RETRY_PENDING = "retry pending"  # an attempt failed; this row is the next one, due at `retry_at`
 
     @property
     def is_final(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.RETRY_PENDING)
 
     @property
     def is_failure(self) -> bool:
@@ -124,6 +125,15 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    # Retries (jobs.retries): a failed attempt runs again up to `retries` times, after
+    # retry_delay * retry_backoff ** (attempt - 1) seconds, at most `retry_max` (None: no cap).
+    # `retry_on` says which ends retry ("failure", "timeout"); `retry_on_exit` adds exit codes.
+    retries: int = 0
+    retry_delay: float = 30.0
+    retry_backoff: float = 2.0
+    retry_max: float | None = None
+    retry_on: tuple[str, ...] = ("failure", "timeout")
+    retry_on_exit: tuple[int, ...] = ()
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -185,6 +195,14 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    # Retries (jobs.retries): this row is attempt `attempt` of at most `attempts`; the chain
+    # began with run `first_run_id` (None: this row). A pending retry is due at `retry_at`; an
+    # attempt followed by a retry names it in `retried_by` (so it is not the final outcome).
+    attempt: int = 1
+    attempts: int = 1
+    first_run_id: int | None = None
+    retry_at: datetime | None = None
+    retried_by: int | None = None
 
     @property
     def duration(self) -> float | None:

@@ -179,6 +179,7 @@ class JobService:
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
         self.resume_waiting()
+        self.dispatcher.resume_retries(self._spec_or_none)  # jobs.retries: pending retries wait again
         self.alerter.resume_pending()
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
