@@ -38,6 +38,7 @@ from desktop.editor.interval_editor import IntervalEditor
 from desktop.editor.alerts_form import AlertsForm
 from desktop.editor.conditions_form import ConditionsForm
 from desktop.editor.policy_form import PolicyForm
+from desktop.editor.retry_form import RetryForm
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
 from jobs import triggers
@@ -97,6 +98,8 @@ class EditorLayout:
         self.more_tabs = named(QTabWidget(dialog), "conditionsAlertsTabs")
         self.more_tabs.addTab(self.conditions_form, "Conditions")
         self.more_tabs.addTab(self.alerts_form, "Alerts")
+        self.retry_form = RetryForm(dialog)
+        self.more_tabs.addTab(self.retry_form, "Retries")
         zone_row = QFormLayout()
         zone_label = QLabel("Time &zone", dialog)
         zone_label.setBuddy(self.timezone_combo)
@@ -159,6 +162,7 @@ class EditorLayout:
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
                                 *self.date_editor.focus_widgets(), self.more_tabs,
                                 *self.conditions_form.focus_widgets(), *self.alerts_form.focus_widgets(),
+                                *self.retry_form.focus_widgets(),
                                 self.ok_button, self.cancel_button,
                                 self.run_button]  # fmt: skip
         for first, second in zip(chain, chain[1:]):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 from desktop.editor.command_field import program_caution
 from desktop.editor.editor_layout import EditorLayout
 from desktop.editor.field_marks import lines_html, set_invalid
+from desktop.editor.retry_form import RETRY_FIELDS
 from desktop.editor.schedule_preview import PREVIEW_COUNT
 from jobs import triggers
 from jobs.codec import JobValidationError, validate_job
@@ -34,7 +35,7 @@ TITLE_NAME_MAX = 60
 _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time zone"}
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
-               "email": "alerts", "webhooks": "alerts"}
+               "email": "alerts", "webhooks": "alerts", **{field: "retries" for field in RETRY_FIELDS}}
 
 
 class _Hint(ValueError):
@@ -170,6 +171,7 @@ class JobEditorDialog(QDialog):
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
             self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
+            self.ui.retry_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -184,6 +186,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.load(spec)
         self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
         self.ui.alerts_form.load(spec.email, spec.webhooks)
+        self.ui.retry_form.load(*(getattr(spec, field) for field in RETRY_FIELDS))
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
         if isinstance(trigger, CronSpec):
@@ -213,6 +216,7 @@ class JobEditorDialog(QDialog):
             "grace": policy.grace_edit.text(),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
+            "retries": self.ui.retry_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
 
@@ -254,6 +258,7 @@ class JobEditorDialog(QDialog):
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
+        retry = dict(zip(RETRY_FIELDS, read("retries", RETRY_FIELDS, self.ui.retry_form.values)))
         caution = program_caution(command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
@@ -283,6 +288,7 @@ class JobEditorDialog(QDialog):
             "email": email or (),
             "webhooks": webhooks or (),
             "runs_on": self.ui.policy_form.runs_on(),
+            **retry,
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:
@@ -359,6 +365,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
+        self.ui.retry_form.mark(loud["retries"].message if "retries" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)

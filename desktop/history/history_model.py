@@ -34,7 +34,7 @@ from desktop.formatting import (
 )
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
-from desktop.history.run_text import failure_words, never_started
+from desktop.history.run_text import attempt_mark, failure_words, never_started
 from jobs.history import HistoryQuery
 from jobs.model import RunCause, RunRecord, RunStatus
 
@@ -284,7 +284,7 @@ def _display(record: RunRecord, column: int) -> str:
             return format_duration(float(int(elapsed_seconds(record.started_at))))  # whole seconds, ticking
         return NO_VALUE if never_started(record) else format_duration(record.duration)
     if column == STATUS:
-        return status_text(record.status)
+        return status_text(record.status) + attempt_mark(record)
     if column == EXIT_CODE:
         return NO_VALUE if record.exit_code is None else str(record.exit_code)
     if column == RAN_ON:

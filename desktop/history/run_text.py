@@ -62,6 +62,13 @@ def copyable_command(record: RunRecord) -> str:
     return line
 
 
+def attempt_mark(record: RunRecord) -> str:
+    """" (attempt 2/3)" for a run that is one of a chain of retries (jobs.retries), else ""."""
+    if record.attempt > 1 or record.retried_by is not None:
+        return f" (attempt {record.attempt}/{record.attempts})"
+    return ""
+
+
 def never_started(record: RunRecord) -> bool:
     """The run has no process and never will (missed, skipped, or it failed to start).
 
