@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
-from jobs.cli_retries import RETRY_OPTIONS, add_retry_options, retry_fields
+from jobs.cli_retries import RETRY_OPTIONS, add_edit_command, add_retry_options, edit_request, retry_fields
 from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--from", dest="since", metavar="DATETIME",
                            help="preview runs after this time (local time unless it has an offset)")
             p.add_argument("--count", type=int, metavar="N", help="how many next runs to show (default 5)")
+    add_edit_command(sub)
     run = sub.add_parser("run", help="run a job now, without moving its schedule")
     run.add_argument("id", metavar="JOB", help="the job's id or exact name")
     run.add_argument("--wait", action="store_true", help="wait for the end; exit with the job's exit code")
@@ -219,6 +220,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     cmd = args.command
     if cmd == "add":
         return add_request(args)
+    if cmd == "edit":
+        return edit_request(args)
     if cmd in ("remove", "pause", "resume"):
         return {"op": cmd, "id": args.id}
     if cmd == "show":

@@ -181,6 +181,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(f"imported {len(result['imported'])} job(s): {len(added)} added, {len(replaced)} replaced")
     elif cmd in ("pause", "resume"):
         print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
+    elif cmd == "edit":
+        print(f"changed {', '.join(result['changed']) or 'nothing'} of {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
     elif cmd == "config":

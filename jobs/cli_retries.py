@@ -30,12 +30,38 @@ def add_retry_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--retry-on-exit", metavar="CODES", help="retry on these exit codes, e.g. 75,111")
 
 
-def retry_fields(args: argparse.Namespace, prog: str = "jobdesk add") -> dict[str, Any]:
+def add_edit_command(sub: Any) -> None:
+    """`jobdesk edit JOB --retries 3 ...`: change a saved job's retry settings."""
+    edit = sub.add_parser("edit", help="change a saved job's settings (retries)",
+                          description="Change some settings of a saved job; the others stay as they are.")
+    edit.add_argument("id", metavar="JOB", help="the job's id or exact name")
+    add_retry_options(edit)
+
+
+def edit_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The `edit` request, its values checked here first to name the option."""
+    from jobs.codec import JobValidationError, job_from_dict
+
+    changes = retry_fields(args, "jobdesk edit", alone_ok=True)
+    if not changes:
+        raise UsageError("jobdesk edit: nothing to change: give --retries N (and other --retry-* options)")
+    probe = {"name": "x", "command": ["true"], "trigger": {"type": "cron", "expression": "0 0 1 1 *", "timezone": "UTC"},
+             "retries": 1, **changes}  # fmt: skip
+    try:
+        job_from_dict(probe)
+    except JobValidationError as exc:
+        field = exc.field.split(".")[0]
+        raise UsageError(f"jobdesk edit: {RETRY_OPTIONS.get(field, field)}: {exc.message}") from None
+    return {"op": "edit", "id": args.id, "changes": changes}
+
+
+def retry_fields(args: argparse.Namespace, prog: str = "jobdesk add", *, alone_ok: bool = False) -> dict[str, Any]:
     """The definition fields the retry options set (none given: none). The values are checked
-    again by jobs.codec, like every definition; here they are only read."""
+    again by jobs.codec, like every definition; here they are only read. `alone_ok` (edit):
+    the other options may change without --retries."""
     out: dict[str, Any] = {}
     given = [name for name in RETRY_OPTIONS if getattr(args, name, None) is not None]
-    if given and "retries" not in given:
+    if given and "retries" not in given and not alone_ok:
         raise UsageError(f"{prog}: {RETRY_OPTIONS[given[0]]} needs --retries N (how many times to retry)")
     if args.retries is not None:
         out["retries"] = args.retries

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from jobs import triggers
 from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
+from jobs.control_edit import edit_job
 from jobs.durations import echo
 from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
@@ -305,6 +306,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "import": _import,
     "settings": _settings,
     "broker": _broker,
+    "edit": lambda s, r: edit_job(s, r, _job, ControlError),  # jobs.control_edit
 }
 
 
@@ -315,7 +317,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "ignore_conditions": (bool, _NONE), "toml": (str,),
     "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
 }
-_OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}
+_OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)},
+                                                           "edit": {"changes": (dict,)}}
 _SQLITE_INT = 2**63
 
 

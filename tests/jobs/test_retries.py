@@ -224,3 +224,26 @@ def test_only_the_final_outcome_is_alerted(data_dir, qapp, qtbot, tmp_path):
         assert [(p["job_name"], p["attempt"], p["status"]) for p in posted] == [("broken", 2, "failed")]
     finally:
         service.shutdown()
+
+
+def test_edit_changes_the_retry_settings_of_a_saved_job_and_names_a_bad_option(data_dir):
+    added = jobdesk(data_dir, "add", "--name", "report", "--cron", "30 7 * * *", "--tz", "Europe/Paris", "--", "true")
+    assert added.returncode == 0, added.stderr
+    job_id = added.stdout.strip()
+    edited = jobdesk(data_dir, "edit", "report", "--retries", "2", "--retry-delay", "1m", "--retry-max", "10m")
+    assert edited.returncode == 0, edited.stderr
+    assert edited.stdout == f"changed retries, retry_delay, retry_max of {job_id}\n"
+    more = jobdesk(data_dir, "edit", job_id, "--retry-on-exit", "75")  # alone: the other settings stay
+    assert more.returncode == 0, more.stderr
+    definition = json.loads(jobdesk(data_dir, "show", job_id, "--json").stdout)["definition"]
+    assert {key: definition[key] for key in ("retries", "retry_delay", "retry_max", "retry_on", "retry_on_exit")} == {
+        "retries": 2, "retry_delay": 60.0, "retry_max": 600.0, "retry_on": [], "retry_on_exit": [75]}
+    assert definition["trigger"] == {"type": "cron", "expression": "30 7 * * *", "timezone": "Europe/Paris"}
+
+    bad = jobdesk(data_dir, "edit", "report", "--retry-backoff", "0.5")
+    assert bad.returncode == 2 and bad.stderr == (
+        "jobdesk edit: --retry-backoff: 0.5 must be between 1 (the same delay every time) and 100\n")
+    nothing = jobdesk(data_dir, "edit", "report")
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+    missing = jobdesk(data_dir, "edit", "nope", "--retries", "1")
+    assert missing.returncode == 2 and "no job with id or name 'nope'" in missing.stderr
