@@ -86,6 +86,10 @@ def test_history_marks_attempts_and_stop_cancels_a_pending_retry(window, qtbot):
     status = lambda run_id: history.model.index(history.model.row_of(run_id), STATUS).data()  # noqa: E731
     qtbot.waitUntil(lambda: status(first) == "Failed (attempt 1/2)", timeout=5000)
     assert status(retry) == "Retry pending (attempt 2/2)"
+    qtbot.waitUntil(lambda: window.tray.icon.toolTip() == "Jobdesk: idle; 1 retry pending", timeout=5000)
+    assert window.tray.state == "idle"  # a failed attempt a retry follows is no alarm, nor "running"
+    window.tray.rebuild_stop_menu()
+    assert [a.text() for a in window.tray.stop_menu.actions()] == [f"Upload (run #{retry}, retry 2/2 pending)"]
 
     menu = open_context_menu(qtbot, history.table, history.model.index(history.model.row_of(retry), JOB),
                              "historyContextMenu")  # fmt: skip
