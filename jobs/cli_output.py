@@ -132,7 +132,7 @@ def _note(run: dict[str, Any]) -> str:
     else:
         note = run["error"] or ""
     if run.get("attempt", 1) > 1 or run.get("retried_by"):  # one of a chain of retries (jobs.retries)
-        note = f"attempt {run['attempt']}/{run['attempts']}" + (f": {note}" if note else "")
+        note = f"attempt {run['attempt']}/{run['attempts']}" + (f": {note}" if note else "")  # like the window
     return note
 
 

@@ -111,7 +111,7 @@ class PendingRetries:
         first = pending.first_run_id or pending.run_id
         retry = _Pending(self._history.allocate_id(), job, pending.cause, pending.scheduled_at, row_written=True,
                          attempt=pending.attempt + 1, first_run_id=first)  # fmt: skip
-        note = f"attempt {pending.attempt} (run #{pending.run_id}) {_what_ended(outcome)}; retry in {format_duration(delay)}"
+        note = f"run #{pending.run_id} {_what_ended(outcome)}; retry in {format_duration(delay)}"
         try:
             self._retry_rows.create_pending(retry.run_id, job, retry.cause, scheduled_at=retry.scheduled_at,
                                             attempt=retry.attempt, first_run_id=first, after_run_id=pending.run_id,

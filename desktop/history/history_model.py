@@ -34,7 +34,7 @@ from desktop.formatting import (
 )
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
-from desktop.history.run_text import attempt_mark, failure_words, never_started
+from desktop.history.run_text import failure_words, with_attempt, never_started
 from jobs.history import HistoryQuery
 from jobs.model import RunCause, RunRecord, RunStatus
 
@@ -284,7 +284,7 @@ def _display(record: RunRecord, column: int) -> str:
             return format_duration(float(int(elapsed_seconds(record.started_at))))  # whole seconds, ticking
         return NO_VALUE if never_started(record) else format_duration(record.duration)
     if column == STATUS:
-        return status_text(record.status) + attempt_mark(record)
+        return status_text(record.status)
     if column == EXIT_CODE:
         return NO_VALUE if record.exit_code is None else str(record.exit_code)
     if column == RAN_ON:
@@ -292,7 +292,7 @@ def _display(record: RunRecord, column: int) -> str:
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}"
-        return elide_error(failure_words(record))
+        return elide_error(with_attempt(record, failure_words(record)))
     return ""
 
 
@@ -337,7 +337,7 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"
-        return failure_words(record) or None
+        return with_attempt(record, failure_words(record)) or None
     if column == RAN_ON and record.pool:
         where = f"on {record.ran_on}" if record.ran_on else "waiting for a worker"
         return f"Sent to pool {record.pool}, {where}"

@@ -62,11 +62,12 @@ def copyable_command(record: RunRecord) -> str:
     return line
 
 
-def attempt_mark(record: RunRecord) -> str:
-    """" (attempt 2/3)" for a run that is one of a chain of retries (jobs.retries), else ""."""
-    if record.attempt > 1 or record.retried_by is not None:
-        return f" (attempt {record.attempt}/{record.attempts})"
-    return ""
+def with_attempt(record: RunRecord, text: str) -> str:
+    """`text` led by "Attempt 2/3" for a run that is one of a chain of retries (jobs.retries)."""
+    if record.attempt <= 1 and record.retried_by is None:
+        return text
+    mark = f"Attempt {record.attempt}/{record.attempts}"
+    return f"{mark}: {text}" if text else mark
 
 
 def never_started(record: RunRecord) -> bool:
@@ -95,6 +96,8 @@ def summary(record: RunRecord) -> str:
         parts.append(f"exit {record.exit_code}")
     if started and record.duration is not None:
         parts.append(format_duration(record.duration))
+    if record.attempt > 1 or record.retried_by is not None:
+        parts.append(f"attempt {record.attempt} of {record.attempts}")
     cause = f"run #{record.id}, {_CAUSE_WORDS[record.cause]}"
     if record.cause is not RunCause.MANUAL:
         cause += f" {format_time(record.scheduled_at)}"

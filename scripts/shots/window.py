@@ -225,6 +225,9 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
     from scripts.shots.waiting import save_waiting_screenshots
 
     saved.extend(save_waiting_screenshots(out_dir))
+    from scripts.shots.retried import save_retried_screenshots
+
+    saved.extend(save_retried_screenshots(out_dir))
     if editor:
         from scripts.shots.editor import save_editor_screenshots
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog
 
 from desktop.editor import JobEditorDialog
 from desktop.editor.field_marks import is_marked
-from desktop.history.history_model import JOB, STATUS
+from desktop.history.history_model import ERROR, JOB, STATUS
 from jobs.model import CronSpec, JobSpec, RunStatus
 from jobs.service import JobService
 from tests.conftest import py
@@ -84,8 +84,9 @@ def test_history_marks_attempts_and_stop_cancels_a_pending_retry(window, qtbot):
     qtbot.waitUntil(lambda: history.model.row_of(retry) is not None and history.model.row_of(first) is not None,
                     timeout=5000)  # fmt: skip
     status = lambda run_id: history.model.index(history.model.row_of(run_id), STATUS).data()  # noqa: E731
-    qtbot.waitUntil(lambda: status(first) == "Failed (attempt 1/2)", timeout=5000)
-    assert status(retry) == "Retry pending (attempt 2/2)"
+    error = lambda run_id: history.model.index(history.model.row_of(run_id), ERROR).data()  # noqa: E731
+    qtbot.waitUntil(lambda: error(first) == "Attempt 1/2: exit code 1", timeout=5000)
+    assert (status(retry), error(retry)) == ("Retry pending", f"Attempt 2/2: run #{first} failed (exit 1); retry in 10m")
     qtbot.waitUntil(lambda: window.tray.icon.toolTip() == "Jobdesk: idle; 1 retry pending", timeout=5000)
     assert window.tray.state == "idle"  # a failed attempt a retry follows is no alarm, nor "running"
     window.tray.rebuild_stop_menu()
@@ -97,7 +98,8 @@ def test_history_marks_attempts_and_stop_cancels_a_pending_retry(window, qtbot):
     assert entries["Stop run"].isEnabled()
     entries["Stop run"].trigger()
     menu.close()
-    qtbot.waitUntil(lambda: status(retry) == "Killed (attempt 2/2)", timeout=5000)
+    qtbot.waitUntil(lambda: status(retry) == "Killed", timeout=5000)
+    assert error(retry) == "Attempt 2/2: retry cancelled: stopped by the user"
     record = window.service.get_run(retry)
     assert record.status is RunStatus.KILLED and record.error == "retry cancelled: stopped by the user"
     assert window.service.dispatcher.active_runs() == []  # the job's place is free
