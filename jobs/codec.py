@@ -135,7 +135,7 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         retry_backoff=read(lambda: _factor(data, "retry_backoff", 2.0), 2.0),
         retry_max=read(lambda: _number(data, "retry_max", stored=not validate), None),
         retry_on=tuple(read(lambda: _str_list(data, "retry_on", single=True) if "retry_on" in data else _RETRY_ON, _RETRY_ON)),
-        retry_on_exit=tuple(read(lambda: _exit_codes(data, "retry_on_exit"), [])),
+        retry_on_exit=tuple(read(lambda: _exit_codes(data, "retry_on_exit"), [1])),  # [1] stands in: not "nothing to retry on"
     )
     if validate:
         failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again

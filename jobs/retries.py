@@ -110,7 +110,7 @@ class PendingRetries:
         due = datetime.now(timezone.utc) + timedelta(seconds=delay)
         first = pending.first_run_id or pending.run_id
         retry = _Pending(self._history.allocate_id(), job, pending.cause, pending.scheduled_at, row_written=True,
-                         attempt=pending.attempt + 1, first_run_id=first)  # fmt: skip
+                         attempt=pending.attempt + 1, first_run_id=first, waiting_for=_retry_words(due))  # fmt: skip
         note = f"run #{pending.run_id} {_what_ended(outcome)}; retry in {format_duration(delay)}"
         try:
             self._retry_rows.create_pending(retry.run_id, job, retry.cause, scheduled_at=retry.scheduled_at,
@@ -153,6 +153,7 @@ class PendingRetries:
         except Exception:  # its start writes the row's state again
             log.exception("job %s: cannot mark retry #%d due", retry.job.id, run_id)
         retry.queued_at = datetime.now(timezone.utc)
+        retry.waiting_for = None  # (it said "its retry at ..." for overlap messages)
         with self._lock:
             self._queue_for_slot(retry)
             to_start = self._take_startable()
@@ -224,9 +225,10 @@ class PendingRetries:
         now = datetime.now(timezone.utc)
         for record in self._retry_rows.pending():
             job = spec_of(record.job_id)
-            retry = _Pending(record.id, job or _stand_in(record), record.cause, record.scheduled_at, row_written=True,
-                             attempt=record.attempt, first_run_id=record.first_run_id)  # fmt: skip
             due = record.retry_at or now
+            retry = _Pending(record.id, job or _stand_in(record), record.cause, record.scheduled_at, row_written=True,
+                             attempt=record.attempt, first_run_id=record.first_run_id,
+                             waiting_for=_retry_words(due))  # fmt: skip
             late = (now - due).total_seconds()
             if job is None:
                 self._hold_retry(retry, None)
@@ -256,6 +258,12 @@ class PendingRetries:
         while record is not None and record.retried_by is not None:
             record = self.wait(record.retried_by, timeout)  # type: ignore[attr-defined]
         return record
+
+
+def _retry_words(due: datetime) -> str:
+    """What a pending retry waits for, as the overlap policy's skip reason says it ("run #14
+    was still waiting for its retry at 10:42:05")."""
+    return f"its retry at {due.astimezone():%H:%M:%S}"
 
 
 def _stand_in(record: RunRecord) -> JobSpec:

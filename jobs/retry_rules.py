@@ -35,6 +35,8 @@ def retry_problems(spec: JobSpec) -> list[tuple[str, str]]:
     for item in spec.retry_on:
         if item not in RETRY_ON_CHOICES:
             out.append(("retry_on", f"{item!r} is not one of: {', '.join(RETRY_ON_CHOICES)}"))
+    if isinstance(retries, int) and retries > 0 and not spec.retry_on and not spec.retry_on_exit:
+        out.append(("retry_on", "nothing to retry on: give failure, timeout or exit codes (retry_on_exit)"))
     for code in spec.retry_on_exit:
         if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= 255:
             out.append(("retry_on_exit", f"{code!r} is not an exit code from 1 to 255"))

@@ -35,6 +35,7 @@ sys.exit(0 if len(lines) + 1 >= succeed_on else 1)
 
 
 def flaky(tmp_path: Path, succeed_on: int) -> tuple[list[str], Path]:
+    tmp_path.mkdir(exist_ok=True)
     script = tmp_path / "flaky.py"
     script.write_text(FLAKY)
     counter = tmp_path / "attempts.jsonl"
@@ -103,6 +104,7 @@ def test_retry_on_exit_codes_alone_retries_only_those(data_dir, tmp_path):
         (["--retries", "2", "--retry-on-exit", "0"], "jobdesk add: --retry-on-exit: 0 is not an exit code from 1 to 255"),
         (["--retries", "2", "--retry-on-exit", "75,x"], "jobdesk add: --retry-on-exit: expected exit codes"),
         (["--retry-delay", "5s"], "jobdesk add: --retry-delay needs --retries N"),
+        (["--retries", "2", "--retry-on", ","], "jobdesk add: --retry-on: give failure, timeout or both"),
     ],
 )
 def test_bad_retry_options_exit_2_with_one_line_naming_the_option(data_dir, args, message):
@@ -128,6 +130,9 @@ def test_retry_settings_survive_export_and_import_and_a_bad_one_is_named(data_di
     bad.write_text(good.read_text().replace("retries = 2", "retries = 2\nretry_backoff = 0"))
     result = jobdesk(data_dir, "import", str(bad))
     assert result.returncode == 2 and "retry_backoff: 0 must be between 1" in result.stderr, result.stderr
+    bad.write_text(good.read_text().replace("retry_on_exit = [75]", "retry_on = []"))
+    result = jobdesk(data_dir, "import", str(bad))
+    assert result.returncode == 2 and "retry_on: nothing to retry on" in result.stderr, result.stderr
 
 
 def test_a_pending_retry_outlives_a_serve_restart_blocks_overlap_and_stop_cancels_it(data_dir, tmp_path):
@@ -141,7 +146,8 @@ def test_a_pending_retry_outlives_a_serve_restart_blocks_overlap_and_stop_cancel
         pending = _wait_for(lambda: [r for r in history(data_dir) if r["status"] == "retry pending"])
         # The pending retry is the job's run in progress: the overlap policy (skip) skips a new one
         again = jobdesk(data_dir, "run", "nightly")
-        assert again.returncode == 1 and "still running" in again.stderr, again.stderr
+        assert again.returncode == 1 and f"has run #{pending[0]['id']} waiting to retry at" in again.stderr, again.stderr
+        assert f"`jobdesk stop {pending[0]['id']}` cancels the retry" in again.stderr
     finally:
         stop(serve)
     [row] = pending
@@ -154,7 +160,7 @@ def test_a_pending_retry_outlives_a_serve_restart_blocks_overlap_and_stop_cancel
         after = {r["id"]: r for r in history(data_dir)}[row["id"]]
         assert after["status"] == "retry pending"  # not "interrupted": it waits on
         again = jobdesk(data_dir, "run", "nightly")
-        assert again.returncode == 1 and "still running" in again.stderr, again.stderr
+        assert again.returncode == 1 and "waiting to retry" in again.stderr, again.stderr
         stopped = jobdesk(data_dir, "stop", str(row["id"]))
         assert stopped.returncode == 0, stopped.stderr
         ended = {r["id"]: r for r in history(data_dir)}[row["id"]]
@@ -162,6 +168,15 @@ def test_a_pending_retry_outlives_a_serve_restart_blocks_overlap_and_stop_cancel
         assert len(attempts_seen(counter)) == 1  # the retry never ran
         run = jobdesk(data_dir, "run", "nightly")  # the job's place is free again
         assert run.returncode == 0, run.stderr
+        # `run --wait` through the instance answers with the last attempt
+        fixed_command, _ = flaky(tmp_path / "second", succeed_on=2)
+        added = jobdesk(data_dir, "add", "--name", "fixed", "--every", "1d", "--retries", "1", "--retry-delay", "0.5s",
+                        "--", *fixed_command)
+        assert added.returncode == 0, added.stderr
+        waited = jobdesk(data_dir, "run", "fixed", "--wait", "--json")
+        assert waited.returncode == 0, waited.stderr
+        answer = json.loads(waited.stdout)
+        assert (answer["status"], answer["attempt"]) == ("succeeded", 2)
     finally:
         stop(serve)
 
