@@ -30,21 +30,14 @@ def add_retry_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--retry-on-exit", metavar="CODES", help="retry on these exit codes, e.g. 75,111")
 
 
-def add_edit_command(sub: Any) -> None:
-    """`jobdesk edit JOB --retries 3 ...`: change a saved job's retry settings."""
-    edit = sub.add_parser("edit", help="change a saved job's settings (retries)",
-                          description="Change some settings of a saved job; the others stay as they are.")
-    edit.add_argument("id", metavar="JOB", help="the job's id or exact name")
-    add_retry_options(edit)
-
-
-def edit_request(args: argparse.Namespace) -> dict[str, Any]:
-    """The `edit` request, its values checked here first to name the option."""
+def retry_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """`jobdesk edit`'s retry changes ({} when no retry option was given), checked here first to
+    name the option (the instance checks the whole definition again)."""
     from jobs.codec import JobValidationError, job_from_dict
 
     changes = retry_fields(args, "jobdesk edit", alone_ok=True)
     if not changes:
-        raise UsageError("jobdesk edit: nothing to change: give --retries N (and other --retry-* options)")
+        return {}
     probe = {"name": "x", "command": ["true"], "trigger": {"type": "cron", "expression": "0 0 1 1 *", "timezone": "UTC"},
              "retries": 1, **changes}  # fmt: skip
     try:
@@ -52,7 +45,7 @@ def edit_request(args: argparse.Namespace) -> dict[str, Any]:
     except JobValidationError as exc:
         field = exc.field.split(".")[0]
         raise UsageError(f"jobdesk edit: {RETRY_OPTIONS.get(field, field)}: {exc.message}") from None
-    return {"op": "edit", "id": args.id, "changes": changes}
+    return changes
 
 
 def retry_fields(args: argparse.Namespace, prog: str = "jobdesk add", *, alone_ok: bool = False) -> dict[str, Any]:

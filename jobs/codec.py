@@ -67,6 +67,8 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["email"] = list(spec.email)
     if spec.webhooks:
         out["webhooks"] = list(spec.webhooks)
+    if spec.expect:
+        out["expect"] = list(spec.expect)
     if spec.paused:
         out["paused"] = True
     if spec.runs_on:
@@ -78,13 +80,15 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
             out["retry_max"] = spec.retry_max
         if spec.retry_on_exit:
             out["retry_on_exit"] = list(spec.retry_on_exit)
+    if spec.run_with:
+        out["run_with"] = spec.run_with
     return out
 
 
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
-    "email", "webhooks", "paused", "runs_on",
+    "email", "webhooks", "expect", "paused", "runs_on", "run_with",
     "retries", "retry_delay", "retry_backoff", "retry_max", "retry_on", "retry_on_exit",
 ]
 _KNOWN_KEYS = set(_FIELDS)
@@ -128,6 +132,7 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         condition_deadline=read(lambda: _number(data, "condition_deadline", stored=not validate), None),
         email=tuple(read(lambda: _str_list(data, "email", single=True), [])),
         webhooks=tuple(read(lambda: _str_list(data, "webhooks", single=True), [])),
+        expect=tuple(read(lambda: _str_list(data, "expect", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
         runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
         retries=read(lambda: _whole(data, "retries", 0), 0),
@@ -136,6 +141,7 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         retry_max=read(lambda: _number(data, "retry_max", stored=not validate), None),
         retry_on=tuple(read(lambda: _str_list(data, "retry_on", single=True) if "retry_on" in data else _RETRY_ON, _RETRY_ON)),
         retry_on_exit=tuple(read(lambda: _exit_codes(data, "retry_on_exit"), [1])),  # [1] stands in: not "nothing to retry on"
+        run_with=read(lambda: _str(data, "run_with", ""), "") or None,
     )
     if validate:
         failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again

@@ -15,7 +15,6 @@ from typing import Any, Callable
 from jobs import triggers
 from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
-from jobs.control_edit import edit_job
 from jobs.durations import echo
 from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
@@ -96,6 +95,23 @@ def _add(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     except JobValidationError as exc:
         raise ControlError(str(exc), 2) from None
     return {"id": spec.id}
+
+
+def _edit(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """Change some fields of a stored definition ({"changes": {"run_with": "/path" or null}}); a
+    null value puts the field back to its default. The result is checked like a new definition."""
+    spec = _job(service, req["id"])
+    changes = req["changes"]
+    if not isinstance(changes, dict) or not changes:
+        raise ControlError("edit: changes: expected a table of fields to change", 2)
+    data = {**job_to_dict(spec), **{k: v for k, v in changes.items() if v is not None}}
+    for key in (k for k, v in changes.items() if v is None):
+        data.pop(key, None)
+    try:
+        saved = service.update_job(job_from_dict(data, allow_past_date=True), allow_duplicate_name=True)
+    except JobValidationError as exc:
+        raise ControlError(str(exc), 2) from None
+    return {"id": saved.id, "definition": job_to_dict(saved)}
 
 
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +207,14 @@ def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     `stop` need to tell "still going" from "left marked running by a crash"."""
     record = _run_record(service, req)
     return {"run": run_json(record), "active": record.id in service.dispatcher.active_runs()}
+
+
+def _why(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """`jobdesk why RUN_ID`: what changed since the job's last success (jobs.changed_since)."""
+    from jobs.changed_since import changes_since_success
+
+    record = _run_record(service, req)
+    return {"run": run_json(record), **changes_since_success(service.history, record).to_json()}
 
 
 def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
@@ -299,6 +323,7 @@ def _broker(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "add": _add,
+    "edit": _edit,
     "list": _list,
     "show": _show,
     "remove": _remove,
@@ -306,13 +331,13 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "resume": lambda s, r: _pause(s, r, False),
     "run": _run,
     "run_info": _run_info,
+    "why": _why,
     "stop": _stop,
     "history": _history,
     "export": _export,
     "import": _import,
     "settings": _settings,
     "broker": _broker,
-    "edit": lambda s, r: edit_job(s, r, _job, ControlError),  # jobs.control_edit
 }
 
 
@@ -323,8 +348,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "ignore_conditions": (bool, _NONE), "toml": (str,),
     "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
 }
-_OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)},
-                                                           "edit": {"changes": (dict,)}}
+_OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}
 _SQLITE_INT = 2**63
 
 

@@ -106,6 +106,11 @@ run_table = Table(
     Column("first_run_id", Integer),
     Column("retry_at", Float),
     Column("retried_by", Integer),
+    # Schema 5 (outputs): the expected outputs a run wrote, as a JSON list of {"path", "bytes",
+    # "modified"}, and what it ran with (program, script files and their sha256, cwd, overrides,
+    # version, host) as a JSON object (jobs.run_facts). NULL: none / not recorded.
+    Column("outputs", Text),
+    Column("environment", Text),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)

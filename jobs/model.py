@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Union
 
+from jobs.run_facts import OutputFile, RunEnvironment
+
 
 class Overlap(enum.StrEnum):
     """What happens when a run is due while the job's previous run is still going."""
@@ -134,6 +136,14 @@ class JobSpec:
     retry_max: float | None = None
     retry_on: tuple[str, ...] = ("failure", "timeout")
     retry_on_exit: tuple[int, ...] = ()
+    # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
+    run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """What a run executes: the interpreter (if any) followed by the command's tokens."""
+        return (self.run_with, *self.command) if self.run_with else self.command
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -203,6 +213,9 @@ class RunRecord:
     first_run_id: int | None = None
     retry_at: datetime | None = None
     retried_by: int | None = None
+    # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
+    outputs: tuple[OutputFile, ...] = ()
+    environment: RunEnvironment | None = None
 
     @property
     def duration(self) -> float | None:
@@ -234,6 +247,9 @@ class RunRequest:
     job_id: str = ""
     pool: str | None = None  # run by a worker of this pool (jobs.runners.celery_runner)
     wait_limit: float | None = None  # with no worker on the pool this long, the run is missed
+    # Expected outputs with their placeholders filled (relative to `cwd`); checked by the local
+    # runner after exit 0 (jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict may change while the run is on another thread.
@@ -254,3 +270,5 @@ class RunOutcome:
     pid: int | None = None
     left_processes: int = 0  # processes still running after the job exited, then terminated
     stderr_tail: str | None = None  # the last lines (up to 20) the job wrote to stderr
+    outputs: tuple[OutputFile, ...] = ()  # the expected outputs it wrote (jobs.expected_outputs)
+    environment: RunEnvironment | None = None  # what it ran with (jobs.run_environment)

@@ -247,7 +247,8 @@ def test_edit_changes_the_retry_settings_of_a_saved_job_and_names_a_bad_option(d
     job_id = added.stdout.strip()
     edited = jobdesk(data_dir, "edit", "report", "--retries", "2", "--retry-delay", "1m", "--retry-max", "10m")
     assert edited.returncode == 0, edited.stderr
-    assert edited.stdout == f"changed retries, retry_delay, retry_max of {job_id}\n"
+    assert edited.stdout == (f"{job_id}: retries 2 times, first after 1m, then x2 each time (at most 10m); "
+                             "on failure, timeout\n")
     more = jobdesk(data_dir, "edit", job_id, "--retry-on-exit", "75")  # alone: the other settings stay
     assert more.returncode == 0, more.stderr
     definition = json.loads(jobdesk(data_dir, "show", job_id, "--json").stdout)["definition"]
@@ -259,6 +260,6 @@ def test_edit_changes_the_retry_settings_of_a_saved_job_and_names_a_bad_option(d
     assert bad.returncode == 2 and bad.stderr == (
         "jobdesk edit: --retry-backoff: 0.5 must be between 1 (the same delay every time) and 100\n")
     nothing = jobdesk(data_dir, "edit", "report")
-    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+    assert nothing.returncode == 2 and "nothing to change: give --run-with PATH, --as-written or --retries N" in nothing.stderr
     missing = jobdesk(data_dir, "edit", "nope", "--retries", "1")
     assert missing.returncode == 2 and "no job with id or name 'nope'" in missing.stderr
