@@ -34,6 +34,10 @@ from jobs.retry_rows import RetryRows
 
 log = logging.getLogger(__name__)
 
+# A timer counts monotonic time, which stops while the machine sleeps; waking at least this
+# often (seconds) and comparing with the wall clock keeps a retry due after a sleep on time.
+WAKE_EVERY = 30.0
+
 def wants_retry(job: JobSpec, attempt: int, outcome: RunOutcome) -> bool:
     """Whether the attempt number `attempt` of `job`, which ended with `outcome`, runs again."""
     if attempt > job.retries:
@@ -92,6 +96,7 @@ class PendingRetries:
     def _init_retries(self) -> None:
         self._retrying: dict[int, _Pending] = {}
         self._retry_timers: dict[int, threading.Timer] = {}
+        self._retry_due_at: dict[int, datetime] = {}
         self._retry_rows = RetryRows(self._history.engine)
 
     # --- an attempt ended ------------------------------------------------------------------
@@ -127,30 +132,40 @@ class PendingRetries:
     def _hold_retry(self, retry: _Pending, delay: float | None) -> None:
         """Keep `retry` in its job's place until `delay` seconds from now (None: no timer, the
         caller ends it)."""
-        timer = None
-        if delay is not None:
-            timer = threading.Timer(max(0.0, delay), self._retry_due, args=(retry.run_id,))
-            timer.daemon = True
-            timer.name = f"retry-{retry.run_id}"
         with self._lock:
             self._all[retry.run_id] = retry
             self._in_flight[retry.job.id] += 1
             self._retrying[retry.run_id] = retry
-            if timer is not None:
-                self._retry_timers[retry.run_id] = timer
-        if timer is not None:
-            timer.start()
+        if delay is not None:
+            self._retry_due_at[retry.run_id] = datetime.now(timezone.utc) + timedelta(seconds=max(0.0, delay))
+            self._arm(retry.run_id, delay)
+
+    def _arm(self, run_id: int, delay: float) -> None:
+        timer = threading.Timer(min(max(0.0, delay), WAKE_EVERY), self._retry_due, args=(run_id,))
+        timer.daemon = True
+        timer.name = f"retry-{run_id}"
+        with self._lock:
+            if run_id not in self._retrying:  # cancelled meanwhile
+                return
+            self._retry_timers[run_id] = timer
+        timer.start()
 
     def _retry_due(self, run_id: int) -> None:
-        """A pending retry's time came: it queues for a slot (or waits for its conditions)."""
+        """A pending retry's timer woke: not yet due (by the wall clock), it sleeps on; due, it
+        queues for a slot (or waits for its conditions)."""
+        left = (self._retry_due_at.get(run_id, datetime.now(timezone.utc)) - datetime.now(timezone.utc)).total_seconds()
+        if left > 0.005:
+            self._arm(run_id, left)
+            return
         with self._lock:
             retry = self._retrying.pop(run_id, None)
             self._retry_timers.pop(run_id, None)
+            self._retry_due_at.pop(run_id, None)
             if retry is None or self._closed:
                 return
         try:
             self._retry_rows.mark_due(run_id)
-        except Exception:  # its start writes the row's state again
+        except Exception:  # the run still goes ahead; its end writes its final state
             log.exception("job %s: cannot mark retry #%d due", retry.job.id, run_id)
         retry.queued_at = datetime.now(timezone.utc)
         retry.waiting_for = None  # (it said "its retry at ..." for overlap messages)
@@ -172,14 +187,20 @@ class PendingRetries:
         with self._lock:
             return sorted(self._retrying)
 
-    def _cancel_retry(self, run_id: int, reason: str) -> bool:
-        """Stop a pending retry: it ends `killed` and its job's place frees. False if `run_id`
-        is not a pending retry."""
+    def _take_retry(self, run_id: int) -> _Pending | None:
+        """Take a pending retry out of the waiting ones (its timer stopped); None if it is not."""
         with self._lock:
             retry = self._retrying.pop(run_id, None)
             timer = self._retry_timers.pop(run_id, None)
+            self._retry_due_at.pop(run_id, None)
         if timer is not None:
             timer.cancel()
+        return retry
+
+    def _cancel_retry(self, run_id: int, reason: str) -> bool:
+        """Stop a pending retry: it ends `killed` and its job's place frees. False if `run_id`
+        is not a pending retry."""
+        retry = self._take_retry(run_id)
         if retry is None:
             return False
         self._end_retry(retry, RunStatus.KILLED, f"retry cancelled: {reason}")
@@ -191,12 +212,14 @@ class PendingRetries:
 
     def _park_retries(self) -> None:
         """Quitting (caller holds the lock): pending retries stay stored for the next start."""
-        for run_id, timer in self._retry_timers.items():
+        for timer in self._retry_timers.values():
             timer.cancel()
+        for run_id, retry in self._retrying.items():
             self._all.pop(run_id, None)
-            self._retrying[run_id].done.set()
+            retry.done.set()
         self._retry_timers.clear()
         self._retrying.clear()
+        self._retry_due_at.clear()
 
     def job_changed(self, job: Any) -> None:
         with self._lock:
@@ -209,12 +232,8 @@ class PendingRetries:
         with self._lock:
             doomed = [retry for retry in self._retrying.values() if retry.job.id == job_id]
         for retry in doomed:
-            with self._lock:
-                self._retrying.pop(retry.run_id, None)
-                timer = self._retry_timers.pop(retry.run_id, None)
-            if timer is not None:
-                timer.cancel()
-            self._end_retry(retry, RunStatus.MISSED, "missed: its job was removed before the retry")
+            if self._take_retry(retry.run_id) is not None:
+                self._end_retry(retry, RunStatus.MISSED, "missed: its job was removed before the retry")
         super().job_removed(job_id)  # type: ignore[misc]
 
     # --- after a restart -------------------------------------------------------------------
@@ -242,11 +261,7 @@ class PendingRetries:
                 self._hold_retry(retry, max(0.0, -late))
 
     def _cancel_or_miss(self, retry: _Pending, reason: str) -> None:
-        with self._lock:
-            self._retrying.pop(retry.run_id, None)
-            timer = self._retry_timers.pop(retry.run_id, None)
-        if timer is not None:
-            timer.cancel()
+        self._take_retry(retry.run_id)
         log.warning("job %s: retry #%d %s", retry.job.id, retry.run_id, reason)
         self._end_retry(retry, RunStatus.MISSED, reason)
 

@@ -263,3 +263,23 @@ def test_edit_changes_the_retry_settings_of_a_saved_job_and_names_a_bad_option(d
     assert nothing.returncode == 2 and "nothing to change: give --run-with PATH, --as-written or --retries N" in nothing.stderr
     missing = jobdesk(data_dir, "edit", "nope", "--retries", "1")
     assert missing.returncode == 2 and "no job with id or name 'nope'" in missing.stderr
+
+
+def test_a_long_wait_wakes_often_and_goes_by_the_wall_clock(data_dir, qapp, tmp_path, monkeypatch):
+    import jobs.retries
+
+    monkeypatch.setattr(jobs.retries, "WAKE_EVERY", 0.2)  # a 1.5 s wait is then eight timers, not one
+    command, counter = flaky(tmp_path, succeed_on=2)
+    service = JobService(data_dir)
+    try:
+        job = service.add_job(JobSpec(name="long", command=tuple(command), trigger=YEARLY, retries=1, retry_delay=1.5))
+        first = service.wait_for_run(service.run_now(job.id), timeout=20)
+        pending = service.get_run(first.retried_by)
+        assert pending.status is RunStatus.RETRY_PENDING and pending.retry_at is not None
+        final = service.dispatcher.final_attempt(first, timeout=20)
+        assert final.status is RunStatus.SUCCEEDED
+    finally:
+        service.shutdown()
+    seen = attempts_seen(counter)
+    assert 1.5 <= seen[1]["at"] - seen[0]["at"] < 2.3
+    assert seen[1]["at"] >= pending.retry_at.timestamp() - 0.01  # not before the stored due time
