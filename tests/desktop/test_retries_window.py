@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog
 from desktop.editor import JobEditorDialog
 from desktop.editor.field_marks import is_marked
 from desktop.history.history_model import ERROR, JOB, STATUS
+from desktop.upcoming_model import COUNTDOWN, SCHEDULE
 from jobs.model import CronSpec, JobSpec, RunStatus
 from jobs.service import JobService
 from tests.conftest import py
@@ -92,6 +93,10 @@ def test_history_marks_attempts_and_stop_cancels_a_pending_retry(window, qtbot):
     window.tray.rebuild_stop_menu()
     assert [a.text() for a in window.tray.stop_menu.actions()] == [f"Upload (run #{retry}, retry 2/2 pending)"]
 
+    upcoming = window.upcoming_model  # the pending retry is listed first in Upcoming, with its countdown
+    qtbot.waitUntil(lambda: upcoming.rowCount() > 0 and upcoming.index(0, SCHEDULE).data() == "Retry: attempt 2 of 2",
+                    timeout=5000)  # fmt: skip
+    assert upcoming.index(0, COUNTDOWN).data() in ("in 10 min", "in 9 min")
     menu = open_context_menu(qtbot, history.table, history.model.index(history.model.row_of(retry), JOB),
                              "historyContextMenu")  # fmt: skip
     entries = menu_entries(menu)
@@ -103,6 +108,7 @@ def test_history_marks_attempts_and_stop_cancels_a_pending_retry(window, qtbot):
     record = window.service.get_run(retry)
     assert record.status is RunStatus.KILLED and record.error == "retry cancelled: stopped by the user"
     assert window.service.dispatcher.active_runs() == []  # the job's place is free
+    qtbot.waitUntil(lambda: upcoming.waiting() == [], timeout=5000)
 
 
 def test_only_the_final_attempt_notifies(window, qtbot, tmp_path):
