@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.jobs_proxy = JobsProxy(self)
         self.jobs_proxy.setSourceModel(self.jobs_model)
         self.upcoming_model = UpcomingModel(self)
-        self.upcoming_model.set_waiting(self.active.waiting)
+        self.upcoming_model.set_waiting(self.active.held)
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self.jobs_model.on_run_event(record)
         self.tray.on_run_event(record)
         self.active.update(record)
-        self.upcoming_model.set_waiting(self.active.waiting)
+        self.upcoming_model.set_waiting(self.active.held)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
         self.refresh_status()

@@ -57,6 +57,8 @@ def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
         title = f"{name} failed"
     else:
         title = f"{name}: {record.status.value}"
+    if record.attempt > 1:  # the final attempt of a chain of retries (jobs.retries)
+        title += f" after {record.attempt} attempts"
     duration = record.duration
     after = f" after {duration:.1f} s" if duration is not None and duration < 60 else (
         f" after {format_duration(duration)}" if duration is not None else ""

@@ -11,8 +11,9 @@ An after-job (run after other jobs) is listed at the fire of its upstream jobs t
 its set ("after 3 h": not before then; jobs.chain_plan).
 
 Runs that are due but wait for a condition of their job (AC power, a network) come first, one
-row each: their due time, "waiting", the job, and what they wait for. The window keeps them
-current from the service's run events (`set_waiting`).
+row each: their due time, "waiting", the job, and what they wait for; then pending retries
+(jobs.retries): when they are due, the countdown, the job, which attempt. The window keeps
+them current from the service's run events (`set_waiting`).
 """
 
 from __future__ import annotations
@@ -102,14 +103,12 @@ class UpcomingModel(QAbstractTableModel):
 
     def tick(self, now: datetime | None = None, *, repaint: bool = True) -> bool:
         """Repaint the countdowns; True once when the first row has become due (time to reload)."""
+        if repaint and self.rowCount():
+            self.dataChanged.emit(  # pending retries' countdowns (at the top) tick too
+                self.index(0, COUNTDOWN), self.index(self.rowCount() - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole],
+            )
         if not self._rows:
             return False
-        if repaint:
-            first_row = len(self._waiting)
-            self.dataChanged.emit(
-                self.index(first_row, COUNTDOWN), self.index(first_row + len(self._rows) - 1, COUNTDOWN),
-                [Qt.ItemDataRole.DisplayRole],
-            )
         first = self._rows[0][0]
         if first <= (now or datetime.now(timezone.utc)) and first != self._due_reported:
             self._due_reported = first
@@ -165,8 +164,29 @@ class UpcomingModel(QAbstractTableModel):
             return spec.id
         return None
 
+    def _retry_data(self, record: RunRecord, column: int, role: int) -> Any:
+        """A pending retry's row: when it is due, the countdown, the job, which attempt."""
+        due = record.retry_at or record.queued_at
+        what = f"Retry: attempt {record.attempt} of {record.attempts}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            countdown = format_relative(due) or "now" if due is not None else ""
+            return (format_time(due), countdown, record.job_name, what)[column] if 0 <= column < 4 else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Run #{record.id}: {record.error or what}"
+        if role == Qt.ItemDataRole.DecorationRole and column == COUNTDOWN:
+            return status_icon(RunStatus.RETRY_PENDING)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (COUNTDOWN, SCHEDULE):
+            return status_colour(RunStatus.RETRY_PENDING)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COUNTDOWN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == JOB_ID_ROLE:
+            return record.job_id
+        return None
+
     def _waiting_data(self, record: RunRecord, column: int, role: int) -> Any:
         """A waiting run's row: when it was due, "waiting", the job, what it waits for."""
+        if record.status is RunStatus.RETRY_PENDING:
+            return self._retry_data(record, column, role)
         due = record.scheduled_at or record.queued_at
         waits = f"Waiting for {record.waiting_for or 'its conditions'}"
         if role == Qt.ItemDataRole.DisplayRole:

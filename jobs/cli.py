@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
+from jobs.cli_retries import RETRY_OPTIONS, add_retry_options, retry_fields
 from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
+    add_retry_options(add)
     add.add_argument("--run-with", metavar="PATH", help=RUN_WITH_HELP)
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
@@ -149,7 +151,7 @@ _OPTIONS = {
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
     "runs_on": "--on", "expect": "--expect", "run_with": "--run-with", "slow_factor": "--slow-factor",
-    "slow_margin": "--slow-margin", "trigger": "--after",
+    "slow_margin": "--slow-margin", "trigger": "--after", **RETRY_OPTIONS,
 }
 
 
@@ -226,6 +228,7 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         job["runs_on"] = args.on
     if args.slow_factor is not None:
         job["slow_factor"] = args.slow_factor  # text: the codec reads it and names the option
+    job.update(retry_fields(args))
     if args.run_with is not None:
         job["run_with"] = str(Path(args.run_with).expanduser().absolute()) if args.run_with.strip() else args.run_with
     for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline"),

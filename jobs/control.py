@@ -191,7 +191,13 @@ def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     run_id = service.run_now(spec.id, ignore_conditions=_flag(req, "ignore_conditions"))
     if run_id is None:
-        waiting = [r for r in service.active_runs() if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        active = service.active_runs()
+        waiting = [r for r in active if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        retrying = [r for r in active if r.job_id == spec.id and r.status is RunStatus.RETRY_PENDING]
+        if retrying:  # jobs.retries: the pending retry is the job's run in progress
+            raise ControlError(f"job {spec.id} ({spec.name}) has run #{retrying[0].id} waiting to retry at "
+                               f"{iso(retrying[0].retry_at)} and its overlap policy skips new runs; "
+                               f"`jobdesk stop {retrying[0].id}` cancels the retry")
         if waiting:
             raise ControlError(f"job {spec.id} ({spec.name}) has run #{waiting[0].id} waiting for {waiting[0].waiting_for} "
                                "and its overlap policy skips new runs; --ignore-conditions starts that run now")

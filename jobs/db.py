@@ -102,6 +102,13 @@ run_table = Table(
     # Schema 5 (insight): a run that took much longer or shorter than its job usually takes
     # (jobs.slow_runs): "long", "short"; NULL: usual, or too few runs to say.
     Column("slow", String),
+    # Schema 5 (retries): attempt N of at most `attempts`, the chain's first run (NULL: this
+    # one), when a pending retry is due, and the retry that followed a failed attempt.
+    Column("attempt", Integer, nullable=False, default=1, server_default="1"),
+    Column("attempts", Integer, nullable=False, default=1, server_default="1"),
+    Column("first_run_id", Integer),
+    Column("retry_at", Float),
+    Column("retried_by", Integer),
     # Schema 5 (outputs): the expected outputs a run wrote, as a JSON list of {"path", "bytes",
     # "modified"}, and what it ran with (program, script files and their sha256, cwd, overrides,
     # version, host) as a JSON object (jobs.run_facts). NULL: none / not recorded.

@@ -37,6 +37,8 @@ from jobs.paths import DataDir
 from jobs.runners import LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.runners.choice import RemoteRunners
 from jobs.pending_run import RunnerSettings, RunReports, _Pending
+from jobs.retries import PendingRetries
+from jobs.run_context import run_environment
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 _UNRECORDED_KEPT = 200  # final records the database refused, kept for wait() and late askers
 
 
-class Dispatcher(ConditionHolds):
+class Dispatcher(PendingRetries, ConditionHolds):
     def __init__(
         self,
         data_dir: DataDir,
@@ -72,6 +74,7 @@ class Dispatcher(ConditionHolds):
         self._held: dict[int, _Pending] = {}  # admitted, but waiting for the gate (conditions)
         self._finish_listeners: list[Callable[[RunRecord], None]] = []  # alerts, chains: every run that ended
         self.gate = gate
+        self._init_retries()
         if gate is not None:
             gate.attach(self)
 
@@ -149,7 +152,8 @@ class Dispatcher(ConditionHolds):
         runner = self.remote.named(record.runner, self.runner)
         if runner is None:
             return False
-        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
+        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True,
+                           attempt=record.attempt, first_run_id=record.first_run_id)  # fmt: skip
         if record.queued_at is not None:
             pending.queued_at = record.queued_at
         pending.log_path = record.log_path
@@ -201,8 +205,11 @@ class Dispatcher(ConditionHolds):
         # A remote run without a folder of its own gets the worker's default (its home or the
         # script's folder there): this computer's folders need not exist on the worker.
         cwd = job.cwd if job.runs_on else resolved_cwd(job)
+        context = run_environment(job, pending.run_id, pending.cause, attempt=pending.attempt,
+                                  scheduled_for=pending.scheduled_at,
+                                  upstream_run_id=pending.upstream_run_id)  # JOBDESK_* (jobs.run_context)
         request = RunRequest(
-            command=job.argv, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
+            command=job.argv, log_path=pending.log_path, shell=job.shell, cwd=cwd, env={**job.env_dict, **context},
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
             run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
             expect=expected_for(job, pending.scheduled_at),
@@ -272,6 +279,7 @@ class Dispatcher(ConditionHolds):
                 while len(self._unrecorded) > _UNRECORDED_KEPT:
                     self._unrecorded.pop(next(iter(self._unrecorded)))
         finally:
+            self._retry_after(pending, outcome)  # jobs.retries: a retry takes the job's place first
             self._release(pending)
             self._emit("run_finished", pending.run_id, fallback)
             pending.done.set()
@@ -370,7 +378,7 @@ class Dispatcher(ConditionHolds):
         """Hold again a run that was waiting when the last session ended (its row is kept, its
         deadline counts from when it began to wait)."""
         pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True,
-                           waiting_for=record.waiting_for)  # fmt: skip
+                           waiting_for=record.waiting_for, attempt=record.attempt, first_run_id=record.first_run_id)  # fmt: skip
         if record.queued_at is not None:
             pending.queued_at = record.queued_at
         with self._lock:
@@ -384,7 +392,9 @@ class Dispatcher(ConditionHolds):
     # --- control ---------------------------------------------------------------------------
 
     def cancel(self, run_id: int, reason: str = "stopped by the user") -> bool:
-        """Kill a running run (its whole process tree) or drop a queued one."""
+        """Kill a running run (its whole process tree) or drop a queued one or a pending retry."""
+        if self._cancel_retry(run_id, reason):
+            return True
         with self._lock:
             pending = self._all.get(run_id)
             if pending is None:
@@ -456,6 +466,7 @@ class Dispatcher(ConditionHolds):
         Runs on remote workers go on there: the next start follows them again."""
         with self._lock:
             self._closed = True
+            self._park_retries()
             running = [p for p in self._running.values() if not p.job.runs_on]  # remote runs go on
             held = list(self._held.values())
             self._held.clear()

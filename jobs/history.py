@@ -87,6 +87,10 @@ class HistoryRepository:
             self._last_id += 1
             return self._last_id
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     # --- writing ---------------------------------------------------------------------------
 
     def create(
@@ -366,7 +370,7 @@ def _what_was_run(job: JobSpec) -> dict[str, Any]:
     """The job's identity and command as they were for this run (NOTES item 32)."""
     return dict(
         job_id=job.id, job_name=job.name, command=json.dumps(list(job.argv)), shell=job.shell,
-        cwd=resolved_cwd(job), env=json.dumps(dict(job.env)),
+        cwd=resolved_cwd(job), env=json.dumps(dict(job.env)), attempts=job.retries + 1,
     )
 
 
@@ -412,6 +416,11 @@ def _record(row: Any) -> RunRecord:
         alerts=alerts_from_json(row.alerts),
         pool=row.pool,
         slow=row.slow,
+        attempt=row.attempt or 1,
+        attempts=row.attempts or 1,
+        first_run_id=row.first_run_id,
+        retry_at=from_epoch(row.retry_at),
+        retried_by=row.retried_by,
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
         upstream_run_id=row.upstream_run_id,

@@ -25,6 +25,7 @@ from jobs.expected_outputs import placeholder_problem
 from jobs.interpreters import command_problem, run_with_problem
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 from jobs.remote.protocol import pool_problem
+from jobs.retry_rules import retry_problems
 
 _ENV_NAME = re.compile(r"^[^=\0]+$")
 NAME_MAX = 200
@@ -137,6 +138,7 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)
     out += _alert_problems(spec)
+    out += retry_problems(spec)
     out += [("expect", problem) for problem in map(placeholder_problem, spec.expect) if problem]
     return unique_problems(out)
 

@@ -181,6 +181,7 @@ class JobService:
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
         self.resume_waiting()
+        self.dispatcher.resume_retries(self._spec_or_none)  # jobs.retries: pending retries wait again
         self.alerter.resume_pending()
         self.slow_runs = SlowRunWatch.on_events(self.engine, self.history, self._spec_or_none, self.events)
         self.scheduler = JobdeskScheduler(

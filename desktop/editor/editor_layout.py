@@ -40,6 +40,7 @@ from desktop.editor.alerts_form import AlertsForm
 from desktop.editor.conditions_form import ConditionsForm
 from desktop.editor.outputs_form import OutputsForm
 from desktop.editor.policy_form import PolicyForm
+from desktop.editor.retry_form import RetryForm
 from desktop.editor.run_with_combo import RunWithCombo
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
@@ -104,6 +105,8 @@ class EditorLayout:
         self.more_tabs = named(QTabWidget(dialog), "conditionsAlertsTabs")
         self.more_tabs.addTab(self.conditions_form, "Conditions")
         self.more_tabs.addTab(self.alerts_form, "Alerts")
+        self.retry_form = RetryForm(dialog)
+        self.more_tabs.addTab(self.retry_form, "Retries")
         self.outputs_form = OutputsForm(dialog)  # expected outputs (jobs.expected_outputs)
         self.more_tabs.addTab(self.outputs_form, "Outputs")
         zone_row = QFormLayout()
@@ -168,6 +171,7 @@ class EditorLayout:
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
                                 *self.date_editor.focus_widgets(), *self.after_editor.focus_widgets(), self.more_tabs,
                                 *self.conditions_form.focus_widgets(), *self.alerts_form.focus_widgets(),
+                                *self.retry_form.focus_widgets(),
                                 *self.outputs_form.focus_widgets(),
                                 self.ok_button, self.cancel_button,
                                 self.run_button]  # fmt: skip

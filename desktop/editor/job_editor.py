@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 from desktop.editor.command_field import program_caution
 from desktop.editor.editor_layout import EditorLayout
 from desktop.editor.field_marks import lines_html, set_invalid
+from desktop.editor.retry_form import RETRY_FIELDS
 from desktop.editor.schedule_preview import PREVIEW_COUNT
 from jobs import triggers
 from jobs.codec import JobValidationError, validate_job
@@ -37,7 +38,8 @@ _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time z
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
                "email": "alerts", "webhooks": "alerts",
-               "expect": "outputs", "run_with": "command", "slow_factor": "slow", "slow_margin": "slow"}
+               "expect": "outputs", "run_with": "command", "slow_factor": "slow", "slow_margin": "slow",
+               **{field: "retries" for field in RETRY_FIELDS}}
 
 
 class _Hint(ValueError):
@@ -176,7 +178,7 @@ class JobEditorDialog(QDialog):
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
             self.ui.date_editor.edited, self.ui.after_editor.edited, self.ui.conditions_form.edited,
-            self.ui.alerts_form.edited, self.ui.outputs_form.edited,
+            self.ui.alerts_form.edited, self.ui.retry_form.edited, self.ui.outputs_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -192,6 +194,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.load(spec)
         self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
         self.ui.alerts_form.load(spec.email, spec.webhooks)
+        self.ui.retry_form.load(*(getattr(spec, field) for field in RETRY_FIELDS))
         self.ui.outputs_form.load(spec.expect)
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
@@ -227,6 +230,7 @@ class JobEditorDialog(QDialog):
             "slow": (policy.slow_factor_spin.value(), policy.slow_margin_edit.text()),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
+            "retries": self.ui.retry_form.state(),
             "outputs": self.ui.outputs_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
@@ -272,6 +276,7 @@ class JobEditorDialog(QDialog):
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
+        retry = dict(zip(RETRY_FIELDS, read("retries", RETRY_FIELDS, self.ui.retry_form.values)))
         (expect,) = read("outputs", ("expect",), lambda: (self.ui.outputs_form.expect(),))
         caution = program_caution((run_with, *(command or ())) if run_with else command or (), bool(shell), cwd)
         if caution:
@@ -304,6 +309,7 @@ class JobEditorDialog(QDialog):
             "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
             "slow_factor": slow[0], "slow_margin": slow[1],
+            **retry,
             "run_with": run_with,
         }
 
@@ -398,6 +404,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel", "slow") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
+        self.ui.retry_form.mark(loud["retries"].message if "retries" in loud else None)
         self.ui.outputs_form.mark(loud["outputs"].message if "outputs" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None

@@ -35,7 +35,7 @@ from desktop.formatting import (
 )
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
-from desktop.history.run_text import failure_words, never_started
+from desktop.history.run_text import failure_words, never_started, with_attempt
 from desktop.joblist.usual_text import LONG_WORDS, MARKS, running_words
 from jobs.history import HistoryQuery
 from jobs.run_stats import DurationStats
@@ -307,7 +307,7 @@ def _display(record: RunRecord, column: int) -> str:
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}"
-        return elide_error(failure_words(record))
+        return elide_error(with_attempt(record, failure_words(record)))
     return ""
 
 
@@ -355,7 +355,7 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"
-        return failure_words(record) or None
+        return with_attempt(record, failure_words(record)) or None
     if column == RAN_ON and record.pool:
         where = f"on {record.ran_on}" if record.ran_on else "waiting for a worker"
         return f"Sent to pool {record.pool}, {where}"

@@ -228,6 +228,9 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
     from scripts.shots.chains import save_chain_screenshots
 
     saved.extend(save_chain_screenshots(out_dir))
+    from scripts.shots.retried import save_retried_screenshots
+
+    saved.extend(save_retried_screenshots(out_dir))
     if editor:
         from scripts.shots.editor import save_editor_screenshots
 
