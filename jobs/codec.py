@@ -302,14 +302,14 @@ def _margin(data: Mapping[str, Any], *, stored: bool) -> float:
 
 
 def _factor(data: Mapping[str, Any], key: str, default: float) -> float:
-    """A plain number ("2", 2, 2.5); its range is a rule of the job (jobs.job_rules)."""
+    """A plain finite number ("2", 2, 2.5; as typed or stored); its range is a rule of the job (jobs.job_rules)."""
     value = data.get(key, default)
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             raise JobValidationError(key, f"expected a number, got {_shown(value)}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise JobValidationError(key, f"expected a number, got {_shown(value)}")
     return float(value)
 
@@ -322,13 +322,6 @@ def _whole(data: Mapping[str, Any], key: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise JobValidationError(key, f"expected a whole number, got {_shown(value)}")
     return value
-
-
-def _factor(data: Mapping[str, Any], key: str, default: float) -> float:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise JobValidationError(key, f"expected a number, got {_shown(value)}")
-    return float(value)
 
 
 def _exit_codes(data: Mapping[str, Any], key: str) -> list[int]:

@@ -36,7 +36,7 @@ from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunReq
 from jobs.paths import DataDir
 from jobs.runners import LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.runners.choice import RemoteRunners
-from jobs.pending_run import RunnerSettings, RunReports, _Pending
+from jobs.pending_run import RunnerSettings, RunReports, _Pending, memory_record
 from jobs.retries import PendingRetries
 from jobs.run_context import run_environment
 from jobs.workdir import resolved_cwd
@@ -104,7 +104,7 @@ class Dispatcher(PendingRetries, ConditionHolds):
             queued_for_job = len(self._job_queue[job.id])
             if occupied >= job.slot_limit and not (job.overlap is Overlap.QUEUE and queued_for_job == 0):
                 busy = [p for p in self._all.values() if p.job.id == job.id]
-                reason = f"run #{busy[0].run_id} was still {_doing(busy[0])}" if busy else "a previous run was still going"
+                reason = f"run #{busy[0].run_id} was still {busy[0].doing()}" if busy else "a previous run was still going"
                 skip = True
             else:
                 skip = False
@@ -273,7 +273,7 @@ class Dispatcher(PendingRetries, ConditionHolds):
         except Exception as exc:
             # Whoever waits for this run (run --wait, the window) still gets its end, from memory.
             reason = self._write_failed(pending, "its end", exc, ended=True)
-            fallback = self._memory_record(pending, outcome, reason)
+            fallback = memory_record(pending, outcome, reason)
             with self._lock:
                 self._unrecorded[pending.run_id] = fallback
                 while len(self._unrecorded) > _UNRECORDED_KEPT:
@@ -313,22 +313,6 @@ class Dispatcher(PendingRetries, ConditionHolds):
             with suppress(OSError), open(pending.log_path, "a", encoding="utf-8") as file:
                 file.write(f"[jobdesk] {reason}\n")
         return reason
-
-    @staticmethod
-    def _memory_record(pending: _Pending, outcome: RunOutcome, reason: str) -> RunRecord:
-        job = pending.job
-        info = pending.started
-        return RunRecord(
-            id=pending.run_id, job_id=job.id, job_name=job.name, cause=pending.cause, status=outcome.status,
-            scheduled_at=pending.scheduled_at, queued_at=pending.queued_at, started_at=outcome.started_at,
-            ended_at=outcome.ended_at, exit_code=outcome.exit_code,
-            log_path=pending.log_path if pending.log_path is not None and pending.log_path.exists() else None,
-            output_bytes=outcome.output_bytes, truncated=outcome.truncated,
-            error="; ".join(part for part in (outcome.error, reason) if part),
-            command=job.argv, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
-            pid=outcome.pid, process_started_at=info.handle.process_started_at if info else None,
-            left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
-        )
 
     def _on_output(self, pending: _Pending, text: str, stream: Stream) -> None:
         if self._events is not None:
@@ -425,7 +409,7 @@ class Dispatcher(PendingRetries, ConditionHolds):
             self._write_queued_row(pending)
             self._history.finish(pending.run_id, outcome)
         except Exception as exc:
-            fallback = self._memory_record(pending, outcome, self._write_failed(pending, "its end", exc))
+            fallback = memory_record(pending, outcome, self._write_failed(pending, "its end", exc))
             with self._lock:
                 self._unrecorded[pending.run_id] = fallback
         self._emit("run_finished", pending.run_id, fallback)
@@ -496,9 +480,3 @@ class Dispatcher(PendingRetries, ConditionHolds):
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _doing(pending: _Pending) -> str:
-    """What a run in the way is doing, for a skip's reason: "going", "waiting for AC power"."""
-    return f"waiting for {pending.waiting_for}" if pending.waiting_for else "going"
-

@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jobs.model import JobSpec, RunCause, RunOutcome
+from jobs.model import JobSpec, RunCause, RunOutcome, RunRecord
 from jobs.runners.base import Execution, RunHandle, RunStarted, Stream
+from jobs.workdir import resolved_cwd
 
 if TYPE_CHECKING:
     from jobs.dispatcher import Dispatcher
@@ -37,6 +38,30 @@ class _Pending:
     upstream_run_id: int | None = None  # cause "after": the upstream run that started it (jobs.chains)
     attempt: int = 1  # jobs.retries: which attempt of its chain this run is
     first_run_id: int | None = None  # the chain's first run (None: this one)
+
+    def doing(self) -> str:
+        """What a run in the way is doing, for a skip's reason: "going", "waiting for AC power"."""
+        return f"waiting for {self.waiting_for}" if self.waiting_for else "going"
+
+
+def memory_record(pending: _Pending, outcome: RunOutcome, reason: str) -> RunRecord:
+    """The record of a run that ended when the database did not take its row: what listeners
+    are told instead of what the store would have said."""
+    job = pending.job
+    info = pending.started
+    return RunRecord(
+        id=pending.run_id, job_id=job.id, job_name=job.name, cause=pending.cause, status=outcome.status,
+        scheduled_at=pending.scheduled_at, queued_at=pending.queued_at, started_at=outcome.started_at,
+        ended_at=outcome.ended_at, exit_code=outcome.exit_code,
+        log_path=pending.log_path if pending.log_path is not None and pending.log_path.exists() else None,
+        output_bytes=outcome.output_bytes, truncated=outcome.truncated,
+        error="; ".join(part for part in (outcome.error, reason) if part),
+        command=job.argv, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
+        pid=outcome.pid, process_started_at=info.handle.process_started_at if info else None,
+        left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
+        attempt=pending.attempt, attempts=job.retries + 1, first_run_id=pending.first_run_id,
+        upstream_run_id=pending.upstream_run_id, outputs=outcome.outputs, environment=outcome.environment,
+    )
 
 
 class RunReports:

@@ -34,6 +34,7 @@ from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
 from jobs.runners import Runner
 from jobs.runners.choice import celery_runner
+from jobs.service_reads import ServiceReads
 from jobs.settings import CoreSettings, load_settings, save_setting
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class JobService:
+class JobService(ServiceReads):
     slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
                  conditions: ConditionSource | None = None) -> None:  # fmt: skip
@@ -415,23 +416,6 @@ class JobService:
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
         return self.dispatcher.submit(spec, RunCause.MANUAL, ignore_conditions=ignore_conditions)  # no slot: nothing was scheduled
 
-    def waiting_for(self, run_id: int) -> str | None:
-        """What run `run_id` waits for ("AC power"), or None when it is not waiting."""
-        return self.dispatcher.waiting_for(run_id)
-
-    def run_anyway(self, run_id: int) -> bool:
-        """Start a waiting run now, whatever its conditions; False if it is not waiting."""
-        return self.dispatcher.release_held(run_id, anyway=True)
-
-    def cancel_run(self, run_id: int) -> bool:
-        return self.dispatcher.cancel(run_id)
-
-    def wait_for_run(self, run_id: int, timeout: float | None = None) -> RunRecord | None:
-        return self.dispatcher.wait(run_id, timeout)
-
-    def query_history(self, query: HistoryQuery = HistoryQuery()) -> list[RunRecord]:
-        return self.history.query(query)
-
     def prune_history(self) -> int:
         s = self.settings
         try:
@@ -458,45 +442,6 @@ class JobService:
         if self.settings.broker != before and self._dispatcher is not None:
             self._dispatcher.remote.replace()
         return self.settings
-
-    # --- reads for the window (typed, so it never reaches past the service) ---------------
-
-    def read_jobs(self) -> tuple[list[JobSpec], list[BrokenRow]]:
-        """Every readable definition (by name) and the stored rows that cannot be read."""
-        specs = self.jobs.all()
-        return specs, list(self.jobs.broken)
-
-    def list_jobs(self) -> list[JobSpec]:
-        """Every readable definition, by name."""
-        return self.jobs.all()
-
-    def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
-        """The newest run of each of `job_ids` that has one."""
-        return self.history.last_runs(job_ids)
-
-    def get_run(self, run_id: int) -> RunRecord | None:
-        return self.history.get(run_id)
-
-    def running_count(self) -> int:
-        """Runs whose process is going now (queued runs not counted)."""
-        return self.dispatcher.running_count()
-
-    def active_runs(self) -> list[RunRecord]:
-        """Runs waiting, queued or running now, oldest first (a run whose row is not written yet is left out)."""
-        records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
-        return [record for record in records if record is not None and not record.status.is_final]
-
-    # --- next runs (jobs.next_runs) -------------------------------------------------------
-
-    def next_run_times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
-        return self.next_runs.times(specs)
-
-    def upcoming(self, *, limit: int | None = None, horizon: timedelta | None = None) -> list[tuple[datetime, JobSpec]]:
-        return self.next_runs.upcoming(limit, horizon)
-
-    def timeline(self, *, span: timedelta | None = None, max_marks: int | None = None) -> list[Lane]:
-        return self.next_runs.timeline(span, max_marks)
-
 
 def _unchanged_date(old: JobSpec, new: JobSpec) -> bool:
     """Editing a finished one-off job's name must not fail on its past date."""

@@ -260,7 +260,7 @@ def test_edit_changes_the_retry_settings_of_a_saved_job_and_names_a_bad_option(d
     assert bad.returncode == 2 and bad.stderr == (
         "jobdesk edit: --retry-backoff: 0.5 must be between 1 (the same delay every time) and 100\n")
     nothing = jobdesk(data_dir, "edit", "report")
-    assert nothing.returncode == 2 and "nothing to change: give --run-with PATH, --as-written or --retries N" in nothing.stderr
+    assert nothing.returncode == 2 and "nothing to change: give --run-with PATH, --as-written, --retries N" in nothing.stderr
     missing = jobdesk(data_dir, "edit", "nope", "--retries", "1")
     assert missing.returncode == 2 and "no job with id or name 'nope'" in missing.stderr
 
