@@ -166,6 +166,10 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         return _print_run(args, result)
     elif cmd == "history":
         _print_history(args, result)
+    elif cmd == "missed":
+        from jobs.cli_missed import print_missed
+
+        return print_missed(args, result)
     elif cmd == "export":
         _write_export(args, result)
     elif cmd == "import":

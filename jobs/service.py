@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 
 class JobService:
+    wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
                  conditions: ConditionSource | None = None) -> None:  # fmt: skip
         """`conditions`: where AC power and the network are read (default: this computer)."""
@@ -175,6 +176,7 @@ class JobService:
         from tzlocal import get_localzone
 
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
+        from jobs.wake_digest import WakeDigests
 
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
@@ -187,6 +189,7 @@ class JobService:
             jobstore_retry_interval=5,
         )
         self.scheduler.start(paused=True)
+        self.wake_digests = WakeDigests(self)  # before reconciling: its missed rows are the digest of the close
         # Only definitions that need work are decoded here (jobs.reconcile); the fire path
         # decodes the others on their first fire and keeps them (`_spec`).
         self._specs = {}
@@ -198,6 +201,7 @@ class JobService:
         self.scheduler.resume()
         self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
         self.watchdog.start()
+        self.wake_digests.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
         if not self._db_check.complete:  # a big file: the open checked what its budget allowed
             threading.Thread(target=self._finish_database_check, name="database-check", daemon=True).start()
