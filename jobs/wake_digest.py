@@ -42,6 +42,7 @@ class WakeDigests:
         self._asleep_since: float | None = None
         self._pending: list[tuple[str, float | None, float]] = []
         self._heartbeat: QTimer | None = None
+        self.opened: int | None = None  # the last digest this session opened (a window made later tells of it)
 
     def start(self) -> None:
         """Gather what was missed while closed; then listen for wakes."""
@@ -93,6 +94,8 @@ class WakeDigests:
             return
         if sealed is None:
             return
+        if sealed[1]:
+            self.opened = sealed[0]
         digest = store.read_open(self._engine)
         if digest is not None:
             log.warning("wake-up digest #%d: %s (jobdesk missed lists them)", digest.id, digest.headline())
