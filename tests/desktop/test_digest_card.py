@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -22,6 +23,7 @@ from jobs.history import HistoryQuery
 from jobs.model import RunStatus
 from jobs.service import JobService
 from tests.desktop.conftest import leftover_children
+from tests.jobs.serve_process import MAIN, child_env
 from tests.jobs.test_wake_digest import between_slots, job
 
 
@@ -32,7 +34,7 @@ def opened(qtbot):
     windows = []
 
     def open_window(data_dir):
-        win = create_window(data_dir)
+        win = create_window(data_dir, listen=True)  # `jobdesk missed` reaches it over its socket
         said = notified.setdefault(win, [])
         win.digest_card.notify_requested.connect(lambda title, text: said.append((title, text)))  # before any event
         qtbot.addWidget(win, before_close_func=lambda w: w.shutdown())
@@ -65,7 +67,8 @@ def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir,
     first = JobService(data_dir)
     first.start()
     ids = {spec.name: first.add_job(spec).id for spec in
-           (job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"), job("latest only", misfire_grace=0.5))}
+           (job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"), job("latest only", misfire_grace=0.5),
+            job("by command", misfire_grace=0.5))}
     qtbot.wait(300)
     first.shutdown()
     time.sleep(5)
@@ -73,9 +76,9 @@ def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir,
 
     window = opened(data_dir)
     card = window.digest_card
-    qtbot.waitUntil(lambda: card.isVisible() and card.digest is not None and len(card.digest.entries) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: card.isVisible() and card.digest is not None and len(card.digest.entries) == 4, timeout=5000)
     window.service.set_all_paused(True)  # the jobs' own slots go on every 2 s otherwise
-    assert "While Jobdesk was closed (" in card.headline.text() and "runs of 3 jobs were missed" in card.headline.text()
+    assert "While Jobdesk was closed (" in card.headline.text() and "runs of 4 jobs were missed" in card.headline.text()
     service = window.service
     missed_before = {name: [r for r in runs_of(service, job_id) if r.status is RunStatus.MISSED]
                      for name, job_id in ids.items()}  # fmt: skip
@@ -85,6 +88,13 @@ def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir,
 
     assert notified[window] == [("Missed runs", f"{card.digest.headline()}. Choose in Jobdesk: run the latest, "
                                                   "run all missed, or skip.")]  # fmt: skip
+    # The command line, as a separate process, talks to this window: its card follows
+    proc = subprocess.Popen([sys.executable, MAIN, "--data-dir", str(data_dir.root), "missed", "run-all", "by command"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())  # fmt: skip
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=30000)  # the window answers while we wait
+    out, err = proc.communicate()
+    assert proc.returncode == 0 and "started in the running Jobdesk" in out, out + err
+    qtbot.waitUntil(lambda: card.digest is not None and card.digest.entry(ids["by command"]) is None, timeout=5000)
     click(qtbot, card, ids["latest only"], "run-latest")
     qtbot.waitUntil(lambda: card.digest is not None and card.digest.entry(ids["latest only"]) is None, timeout=5000)
     click(qtbot, card, ids["strict"], "run-all")
@@ -96,6 +106,9 @@ def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir,
     def strict_done() -> bool:
         return {r.scheduled_at for r in runs_of(service, ids["strict"]) if r.status is RunStatus.SUCCEEDED} >= strict_slots
     qtbot.waitUntil(strict_done, timeout=20000)
+    by_command = {r.scheduled_at for r in missed_before["by command"]}
+    qtbot.waitUntil(lambda: {r.scheduled_at for r in runs_of(service, ids["by command"])
+                             if r.status is RunStatus.SUCCEEDED} >= by_command, timeout=20000)  # fmt: skip
     latest_slot = max(r.scheduled_at for r in missed_before["latest only"])
     qtbot.waitUntil(lambda: any(r.scheduled_at == latest_slot and r.status is RunStatus.SUCCEEDED
                                 for r in runs_of(service, ids["latest only"])), timeout=20000)  # fmt: skip
