@@ -30,7 +30,7 @@ from jobs.model import RunStatus
 
 log = logging.getLogger(__name__)
 
-VISIBLE_ROWS = 4  # more jobs scroll inside the card
+VISIBLE_ROWS = 5  # more jobs scroll inside the card
 POLICY_NOTE = "Without a choice, each job's missed-run policy stands."
 
 
@@ -85,7 +85,7 @@ class DigestCard(QFrame):
         self.grid = QGridLayout(self.rows)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(10)
-        self.grid.setColumnStretch(0, 1)
+        self.grid.setColumnStretch(0, 1)  # the name takes what the buttons leave (elided)
         self.scroller = named(QScrollArea(self), "digestScroll")
         self.scroller.setWidget(self.rows)
         self.scroller.setWidgetResizable(True)
@@ -174,17 +174,26 @@ class DigestCard(QFrame):
         self.headline.setText(f"<b>{html.escape(digest.headline())}</b><br>{html.escape(POLICY_NOTE)}")
         for row, entry in enumerate(digest.entries):
             self._add_row(row, entry)
-        row_height = max(self.grid.cellRect(0, 3).height(), self.fontMetrics().height() + 14)
-        self.scroller.setFixedHeight(min(len(digest.entries), VISIBLE_ROWS) * (row_height + self.grid.verticalSpacing()))
+        row_height = max(QPushButton("Skip").sizeHint().height(), 2 * self.fontMetrics().lineSpacing()) + max(
+            0, self.grid.verticalSpacing())  # fmt: skip
+        self.scroller.setFixedHeight(min(len(digest.entries), VISIBLE_ROWS) * row_height)
         self.show()
 
     def _add_row(self, row: int, entry: DigestEntry) -> None:
-        name = named(ElidedLabel(self.rows), f"digestJob-{entry.job_id}")
+        # Name over "4 missed, 07:15 to 09:30", both elided: a long name never pushes the buttons away
+        cell = QWidget(self.rows)
+        lines = QVBoxLayout(cell)
+        lines.setContentsMargins(0, 0, 0, 0)
+        lines.setSpacing(0)
+        name = named(ElidedLabel(cell), f"digestJob-{entry.job_id}")
         name.set_full_text(entry.job_name, f"{entry.job_name}\n" + "\n".join(
             f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: {slot.reason}" for slot in entry.slots))  # fmt: skip
-        slots = named(QLabel(store.slot_words(entry), self.rows), f"digestSlots-{entry.job_id}")
-        self.grid.addWidget(name, row, 0)
-        self.grid.addWidget(slots, row, 1)
+        slots = named(ElidedLabel(cell), f"digestSlots-{entry.job_id}")
+        slots.set_full_text(store.slot_words(entry))
+        slots.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        lines.addWidget(name)
+        lines.addWidget(slots)
+        self.grid.addWidget(cell, row, 0)
         buttons = QHBoxLayout()
         buttons.setDirection(QBoxLayout.Direction.LeftToRight)
         for column, (choice, label, enabled, tip) in enumerate(_buttons(entry)):
@@ -193,7 +202,7 @@ class DigestCard(QFrame):
             button.setToolTip(tip)
             button.setProperty("jobId", entry.job_id)
             button.clicked.connect(lambda _checked=False, j=entry.job_id, c=choice: self.choose(j, c))
-            self.grid.addWidget(button, row, 2 + column)
+            self.grid.addWidget(button, row, 1 + column)
 
     def button(self, job_id: str, choice: str) -> QPushButton | None:
         return self.rows.findChild(QPushButton, f"digest-{choice}-{job_id}")

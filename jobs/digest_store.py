@@ -227,11 +227,11 @@ def save_last_seen(engine: Engine, when: float) -> None:
 
 
 def slot_words(entry: DigestEntry) -> str:
-    """'4 missed, 09:00 to 12:00 (the latest ran as run #45)'."""
+    """'4 missed, 09:00 to 12:00 · a later slot ran (#45)'."""
     first, last = entry.first().astimezone(), entry.last().astimezone()
     fmt = "%a %d %b %H:%M" if first.date() != last.date() else "%H:%M"
     span = f"{first:{fmt}}" if entry.count == 1 else f"{first:{fmt}} to {last:{fmt}}"
-    later = f"; a later slot ran as run #{entry.ran_later}" if entry.ran_later is not None else ""
+    later = f" · a later slot ran (#{entry.ran_later})" if entry.ran_later is not None else ""
     return f"{entry.count} missed, {span}{later}"
 
 
