@@ -59,6 +59,7 @@ def choose(service: JobService, job_id: str, choice: str, digest_id: int | None 
         why = (f"a later slot already ran as run #{entry.ran_later}" if entry.ran_later is not None
                else "its missed runs are summed up in one row")  # fmt: skip
         raise DigestChoiceError(f"job {job_id} ({entry.job_name}): {why}; choose run-all or skip")
+    spec = service.jobs.get(job_id)  # before claiming: a job removed meanwhile keeps its rows unclaimed
     slots = store.claim(service.engine, digest.id, job_id, choice)
     if not slots:
         raise DigestChoiceError(f"job {job_id} ({entry.job_name}): its missed runs were just chosen for elsewhere")
@@ -69,7 +70,6 @@ def choose(service: JobService, job_id: str, choice: str, digest_id: int | None 
             store.note(service.engine, slot.run_id, NOT_RUN[choice])
     log.info("job %s: wake-up digest #%d: %s (%d to run, %d stay missed)",
              job_id, digest.id, choice, len(to_run), len(slots) - len(to_run))  # fmt: skip
-    spec = service.jobs.get(job_id)
     run_ids: list[int] = []
     if to_run and service.scheduling:
         threading.Thread(target=_run_in_order, args=(service, spec, digest.id, choice, to_run),

@@ -147,7 +147,7 @@ def seal(engine: Engine, kind: str, since: float | None, until: float, floor: in
 
 def read_open(engine: Engine) -> Digest | None:
     """The open digest with its unchosen missed runs per job (by job name); None if there is
-    none. A digest whose every row has a choice is settled here."""
+    none. A digest whose every row has a choice (or whose jobs were removed) is settled here."""
     with engine.begin() as conn:
         head = conn.execute(text(
             "SELECT id, kind, since, until, away FROM wake_digests WHERE settled_at IS NULL ORDER BY id DESC LIMIT 1"
@@ -156,7 +156,8 @@ def read_open(engine: Engine) -> Digest | None:
             return None
         rows = conn.execute(text(
             "SELECT id, job_id, job_name, scheduled_at, error FROM runs WHERE digest_id = :d "
-            "AND digest_choice IS NULL AND status = 'missed' ORDER BY job_id, scheduled_at, id"), {"d": head.id}).all()  # fmt: skip
+            "AND digest_choice IS NULL AND status = 'missed' AND job_id IN (SELECT id FROM job_definitions) "
+            "ORDER BY job_id, scheduled_at, id"), {"d": head.id}).all()  # fmt: skip
         if not rows:
             conn.execute(text("UPDATE wake_digests SET settled_at = :t WHERE id = :id"), {"t": time.time(), "id": head.id})
             return None

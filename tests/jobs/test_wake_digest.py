@@ -239,3 +239,40 @@ def test_a_schema_4_file_gains_the_digest_columns_and_table_and_keeps_its_runs(d
         assert store.read_open(engine) is None  # an old missed row joins no digest
     finally:
         engine.dispose()
+
+
+def test_two_choices_at_once_for_one_job_make_one_and_a_removed_job_settles_the_digest(data_dir, qapp, qtbot):
+    import threading
+
+    from jobs.digest_choice import DigestChoiceError, choose
+
+    ids = close_for(data_dir, qapp, qtbot, 3.0, job("a", misfire_grace=0.5), job("b", misfire_grace=0.5))
+    second = JobService(data_dir)
+    second.start()
+    second.shutdown()
+    service = JobService(data_dir)  # the store alone, as the command line has it
+    try:
+        outcomes: list[object] = []
+        barrier = threading.Barrier(2)
+
+        def pick() -> None:
+            barrier.wait()
+            try:
+                outcomes.append(choose(service, ids["a"], "run-all"))
+            except DigestChoiceError as exc:
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=pick) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        made = [o for o in outcomes if not isinstance(o, Exception)]
+        assert len(made) == 1 and len(outcomes) == 2
+        ran = [r for r in service.query_history(HistoryQuery(job_id=ids["a"], limit=100)) if r.status is RunStatus.SUCCEEDED]
+        assert len(ran) == len(made[0].slots)  # each slot once
+        assert store.read_open(service.engine).entry(ids["b"]) is not None
+        service.remove_job(ids["b"])
+        assert store.read_open(service.engine) is None  # nothing left to choose: settled
+    finally:
+        service.shutdown()
