@@ -112,11 +112,11 @@ def max_run_id(engine: Engine) -> int:
 
 
 def seal(engine: Engine, kind: str, since: float | None, until: float, floor: int, *,
-         bounded: bool = True) -> tuple[int, bool] | None:  # fmt: skip
+         bounded: bool = True) -> tuple[int, bool, int] | None:  # fmt: skip
     """Gather the unclaimed `missed` rows written after run `floor` whose slot lies in
     [since, until] into the open digest, or a new one. Not `bounded` (after a close: every
     missed row of this start counts), `since` only dates the digest; it may be None (unknown).
-    Returns (digest id, whether it is new), or None when nothing was missed."""
+    Returns (digest id, whether it is new, how many rows joined), or None when nothing was missed."""
     with engine.begin() as conn:
         rows = conn.execute(text(
             "SELECT id, scheduled_at FROM runs WHERE status = 'missed' AND id > :floor AND digest_id IS NULL "
@@ -142,7 +142,7 @@ def seal(engine: Engine, kind: str, since: float | None, until: float, floor: in
                               "away = :a WHERE id = :id"),
                          {"k": merged, "s": start, "u": until, "a": away, "id": digest_id})  # fmt: skip
         conn.execute(text(f"UPDATE runs SET digest_id = :d WHERE id IN ({_ids(row.id for row in rows)})"), {"d": digest_id})
-    return int(digest_id), created
+    return int(digest_id), created, len(rows)
 
 
 def read_open(engine: Engine) -> Digest | None:
@@ -167,10 +167,12 @@ def read_open(engine: Engine) -> Digest | None:
         entries = []
         for job_id, job_rows in by_job.items():
             latest = job_rows[-1].scheduled_at
+            # The policy's own run for a later slot was written after the missed rows: the
+            # (job_id, id) index bounds the search to rows newer than the job's first missed row.
             ran = conn.execute(text(
-                "SELECT id FROM runs WHERE job_id = :j AND scheduled_at >= :s AND scheduled_at <= :u "
+                "SELECT id FROM runs WHERE job_id = :j AND id > :first AND scheduled_at >= :s AND scheduled_at <= :u "
                 "AND status NOT IN ('missed', 'skipped') ORDER BY scheduled_at DESC LIMIT 1"),
-                {"j": job_id, "s": latest, "u": head.until}).scalar()  # fmt: skip
+                {"j": job_id, "first": job_rows[0].id, "s": latest, "u": head.until}).scalar()  # fmt: skip
             slots = tuple(MissedSlot(row.id, _when(row.scheduled_at), row.error or "", summarised_count(row.error) or 1)
                           for row in job_rows)  # fmt: skip
             entries.append(DigestEntry(job_id, job_rows[-1].job_name, slots, ran))

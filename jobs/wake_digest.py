@@ -96,9 +96,8 @@ class WakeDigests:
             return
         if sealed[1]:
             self.opened = sealed[0]
-        digest = store.read_open(self._engine)
-        if digest is not None:
-            log.warning("wake-up digest #%d: %s (jobdesk missed lists them)", digest.id, digest.headline())
+        log.warning("wake-up digest #%d: %d missed run(s) after %s (jobdesk missed lists them)", sealed[0], sealed[2],
+                    "a sleep" if kind == store.ASLEEP else "a close")  # fmt: skip
         self._service.events.digest_changed.emit(sealed[0], sealed[1])
 
     def _beat(self) -> None:
