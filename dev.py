@@ -5,8 +5,9 @@
     python3 dev.py test [PYTEST ARGS...]   set up, then run the whole test suite offscreen
     python3 dev.py typecheck         set up, then run mypy over the packages it checks
 
-Standard library only. On Debian, `venv`, Qt's few system libraries and `redis-server` (the
-remote-run tests start real ones) come from separate packages; when they are missing and we are
+Standard library only. On Debian, `venv`, Qt's few system libraries, `redis-server` (the
+remote-run tests start real ones) and `dbus-daemon` (the notification tests start a private
+session bus) come from separate packages; when they are missing and we are
 root, they are installed with apt-get, otherwise the exact command is printed.
 """
 
@@ -67,6 +68,8 @@ def ensure_system_packages() -> None:
             missing.append("redis-server")
         else:  # Jobdesk itself runs without it: say how, and go on
             say("the remote-run tests need redis-server: sudo apt-get install -y --no-install-recommends redis-server")
+    if not shutil.which("dbus-daemon") and can_apt():  # the notification tests start a private session bus
+        missing += ["dbus-daemon", "dbus-session-bus-common"]
     if missing:
         apt_install(missing, "Qt, venv and the remote-run tests need system packages")
 

@@ -68,6 +68,6 @@ class JobDetailBar(QFrame):
         when = "paused" if spec.paused else f"next {format_time_with_relative(next_run, zone=zone)}" if next_run else "no more runs"
         if waiting_for is not None:
             when = f"waiting for {waiting_for} — {when}"
-        command = " ".join(spec.command)
+        command = " ".join(spec.argv)  # with its interpreter ("Run with"), as it runs
         # One line whatever the command holds (a `python -c` script has newlines); as written on hover.
         self.label.set_full_text(f"{spec.name} — {when} — {' '.join(command.split())}", f"{spec.name}\n{command}")

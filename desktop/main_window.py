@@ -38,7 +38,7 @@ from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsMo
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
 from desktop.menus import build_menus, build_toolbar, show_about, show_jobs_context_menu
 from desktop.naming import named
-from desktop.notifications import Banner, DesktopNotifications, Notifier
+from desktop.notifications import Banner, Notifier
 from desktop.pages import JobsPage, UpcomingPage
 from desktop.status_bar import StatusBar
 from desktop.workers_view import WorkersView
@@ -99,9 +99,7 @@ class MainWindow(QMainWindow):
         self.tray = Tray(self, self.job_actions.pause_all, self.job_actions.resume_all, self.job_actions.quit)
         for record in self.active.all():
             self.tray.on_run_event(record)
-        self.desktop_notifications = DesktopNotifications(self)
-        self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available,
-                                 desktop=self.desktop_notifications, parent=self)  # fmt: skip
+        self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available, parent=self)
         self.clock = named(QTimer(self), "countdownClock")
         self.clock.setInterval(TICK_MS)
         self.clock.timeout.connect(self.tick)
@@ -175,6 +173,7 @@ class MainWindow(QMainWindow):
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.run_requested.connect(self.job_actions.run_job)
         self.notifier.view_requested.connect(self.show_run)
+        self.notifier.run_again_requested.connect(self.job_actions.run_job)
         for signal in (self.jobs_proxy.rowsInserted, self.jobs_proxy.rowsRemoved, self.jobs_proxy.modelReset,
                        self.jobs_proxy.layoutChanged):  # fmt: skip
             signal.connect(self._update_empty_state)
@@ -469,6 +468,7 @@ class MainWindow(QMainWindow):
         if self.ipc_server is not None:
             self.ipc_server.close()
         self.tray.hide()
+        self.notifier.close()
         self.service.shutdown()
         if self.lock is not None:
             self.lock.release()

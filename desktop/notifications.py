@@ -6,29 +6,27 @@
    `FAILURE` speaks only for failed, timed-out, killed or interrupted runs and for a run that
    waited past its conditions' deadline; `ALWAYS` for every finished run (slots missed while
    closed and skipped rows are not "runs that ended" and never notify);
-2. channel: the tray's balloon when a tray really exists (clicking it opens the run's output);
-   else the desktop's notification service (freedesktop, over the D-Bus session bus) when the bus
-   is connected and the service is registered; else a banner in the window with a "View output"
-   button. The banner floats in the empty part of the tab bar's row: it covers no control and
-   moves nothing (one that pushed the window down made a user click the wrong job's Pause).
+2. channel: the desktop's notification service (desktop.desktop_service: desktop-notifier on the
+   qasync loop) with "Show output" and "Run again" buttons, when a loop runs and the service did
+   not just fail; else (or when sending fails, which is found out asynchronously) the tray's
+   balloon when a tray really exists (clicking it opens the run's output); else a banner in the
+   window with a "View output" button. The banner floats in the empty part of the tab bar's row:
+   it covers no control and moves nothing (one that pushed the window down made a user click
+   the wrong job's Pause).
 
-Nothing here blocks: the D-Bus presence check is an asynchronous `NameHasOwner` call made once.
-WORKAROUND: PySide6 marshals every Python int as int32, so a `Notify` call built with QtDBus has
-the signature (sisssasa{sv}i) and GDBus-based servers reject it (they want a uint32
-replaces_id). The notification itself is therefore sent by `gdbus call` (or `notify-send`) in a
-detached process, which types the arguments from the service's introspection data.
+Nothing here blocks: sending is an asyncio task; its failure arrives as a signal.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, QProcess, QRect, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTabWidget, QToolButton
 
+from desktop.desktop_service import DesktopNotifications
 from desktop.elided_label import ElidedLabel
 from desktop.formatting import format_duration, status_icon
 from desktop.history.run_text import own_error, stderr_last_lines
@@ -38,10 +36,7 @@ from jobs.model import JobSpec, Notify, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
 
-FREEDESKTOP = "org.freedesktop.Notifications"
-FREEDESKTOP_PATH = "/org/freedesktop/Notifications"
-TRAY, DBUS, BANNER = "tray", "dbus", "banner"
-EXPIRE_MS = 10_000
+TRAY, DBUS, BANNER = "tray", "dbus", "banner"  # DBUS: the desktop's service, whatever the platform
 STDERR_LINES = 2  # of a failed run's stderr, in the notification
 
 
@@ -77,53 +72,6 @@ def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
     if record.status.is_failure:
         lines.extend(stderr_last_lines(record, STDERR_LINES))
     return title, "\n".join(lines)
-
-
-class DesktopNotifications(QObject):
-    """The freedesktop notification service, if this session has one (found out asynchronously)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.available = False
-        self._watcher = None
-        self._sender = shutil.which("gdbus") or shutil.which("notify-send")
-        try:
-            from PySide6.QtDBus import QDBusConnection, QDBusMessage, QDBusPendingCallWatcher
-
-            bus = QDBusConnection.sessionBus()
-            if not bus.isConnected() or self._sender is None:
-                return
-            ask = QDBusMessage.createMethodCall(
-                "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner"
-            )
-            ask.setArguments([FREEDESKTOP])
-            self._watcher = QDBusPendingCallWatcher(bus.asyncCall(ask), self)
-            self._watcher.finished.connect(self._answered)
-        except Exception:  # no QtDBus module or no bus library: just no desktop notifications
-            log.debug("no D-Bus session bus", exc_info=True)
-
-    @Slot(object)
-    def _answered(self, watcher: object) -> None:
-        try:
-            reply = watcher.reply()  # type: ignore[attr-defined]
-            arguments = reply.arguments()
-            self.available = bool(arguments and arguments[0])
-        except Exception:
-            self.available = False
-        log.debug("desktop notification service %s", "found" if self.available else "not found")
-
-    def send(self, title: str, body: str, icon_path: str = "") -> bool:
-        if not self.available or self._sender is None:
-            return False
-        if self._sender.endswith("gdbus"):
-            args = ["call", "--session", "--dest", FREEDESKTOP, "--object-path", FREEDESKTOP_PATH,
-                    "--method", f"{FREEDESKTOP}.Notify", "Jobdesk", "0", icon_path, title, body, "[]", "{}",
-                    str(EXPIRE_MS)]  # fmt: skip
-        else:
-            args = ["--app-name=Jobdesk", f"--expire-time={EXPIRE_MS}", *([f"--icon={icon_path}"] if icon_path else []),
-                    title, body]  # fmt: skip
-        started, _pid = QProcess.startDetached(self._sender, args)
-        return bool(started)
 
 
 class Banner(QFrame):
@@ -199,10 +147,12 @@ class Notifier(QObject):
     """Decides whether and where to tell about a finished run.
 
     Signals:
-        view_requested(int): the user clicked a notification of this run id.
+        view_requested(int): the user clicked a notification of this run id (or "Show output").
+        run_again_requested(str): "Run again" was clicked on a notification of this job id.
     """
 
     view_requested = Signal(int)
+    run_again_requested = Signal(str)
 
     def __init__(
         self,
@@ -217,28 +167,37 @@ class Notifier(QObject):
         self._banner = banner
         self._tray = tray  # desktop.tray.Tray
         self._tray_available = tray_available or (lambda: False)
-        self._desktop = desktop
+        # The desktop's service with buttons that act; made here unless a test brings its own
+        self.desktop = desktop if desktop is not None else DesktopNotifications(self)
         self._last_run_id: int | None = None
         self.last: tuple[str, str, str] | None = None  # (channel, title, body) of the last notification
         banner.view_requested.connect(self.view_requested)
         if tray is not None:
             tray.icon.messageClicked.connect(self._tray_message_clicked)  # type: ignore[attr-defined]
+        self.desktop.show_requested.connect(self.view_requested)
+        self.desktop.run_again_requested.connect(self.run_again_requested)
+        self.desktop.undelivered.connect(self._undelivered)
 
     def channel(self) -> str:
-        if self._tray is not None and self._tray_available():
-            return TRAY
-        if self._desktop is not None and self._desktop.available:
+        if self.desktop.available:
             return DBUS
-        return BANNER
+        return self._fallback_channel()
+
+    def _fallback_channel(self) -> str:
+        return TRAY if self._tray is not None and self._tray_available() else BANNER
 
     def notify(self, record: RunRecord, spec: JobSpec | None) -> str | None:
-        """Tell about `record` if its job's policy wants it; returns the channel used, or None."""
+        """Tell about `record` if its job's policy wants it; returns the channel tried, or None."""
         if not wants_notification(record, spec):
             return None
         title, body = message_for(record, spec)
         channel = self.channel()
-        if channel == DBUS and not self._desktop.send(title, body):  # type: ignore[union-attr]
-            channel = BANNER
+        if channel == DBUS and not self.desktop.send(record, title, body):
+            channel = self._fallback_channel()
+        self._show(channel, record, title, body)
+        return channel
+
+    def _show(self, channel: str, record: RunRecord, title: str, body: str) -> None:
         if channel == TRAY:
             self._last_run_id = record.id
             self._tray.show_message(title, body, failed=record.status.is_failure)  # type: ignore[union-attr]
@@ -246,7 +205,15 @@ class Notifier(QObject):
             self._banner.show_message(title, body, record)
         self.last = (channel, title, body)
         log.info("notified (%s): %s: %s", channel, title, body)
-        return channel
+
+    @Slot(object, str, str)
+    def _undelivered(self, record: RunRecord, title: str, body: str) -> None:
+        """The desktop's service did not take it (no service, no bus): say it another way."""
+        self._show(self._fallback_channel(), record, title, body)
+
+    def close(self) -> None:
+        """The window is shutting down: no more sending, the bus connection closed."""
+        self.desktop.close()
 
     @Slot()
     def _tray_message_clicked(self) -> None:

@@ -32,6 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jobs.cli_edit import RUN_WITH_HELP, add_edit_commands
+
     parser = _Parser(prog="jobdesk", description="Schedule your own scripts and see what ran, when and why it failed.")
     parser.add_argument("--version", action="version", version=f"jobdesk {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where jobs and history live (default: $JOBDESK_DATA_DIR or the per-user data dir)")
@@ -67,10 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="e-mail the outcome here, per --notify (repeatable; see jobdesk config smtp)")
     add.add_argument("--webhook", metavar="URL", action="append", default=[],
                      help="POST the run record here, signed, per --notify (repeatable)")
+    add.add_argument("--expect", metavar="PATH", action="append", default=[],
+                     help="a file each run must write (globs; {date}, {scheduled:%%Y-%%m-%%d}; repeatable)")
     add.add_argument("--paused", action="store_true", help="add it paused")
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
+    add.add_argument("--run-with", metavar="PATH", help=RUN_WITH_HELP)
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     lst = sub.add_parser("list", help="list jobs with their next run")
@@ -99,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
     logs.add_argument("-f", "--follow", action="store_true",
                       help="keep printing until the run ends; exit with its outcome, like run --wait")
+    why = sub.add_parser("why", help="what changed since the job's last success (script, interpreter, variables)")
+    why.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
+    why.add_argument("--json", action="store_true")
     stop = sub.add_parser("stop", help="stop a running or queued run (TERM, grace, then KILL)")
     stop.add_argument("run_id", metavar="RUN_ID", help="the run's number (see history)")
     exp = sub.add_parser("export", help="write all jobs to a TOML file ('-' for stdout)")
@@ -122,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_missed_command(sub)
     add_remote_commands(sub)
+    add_edit_commands(sub)
     return parser
 
 
@@ -132,7 +141,7 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on",
+    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with",
 }
 
 
@@ -194,11 +203,14 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         "requires": args.require,
         "email": args.email,
         "webhooks": args.webhook,
+        "expect": args.expect,
     }
     if args.cwd:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
     if args.on is not None:
         job["runs_on"] = args.on
+    if args.run_with is not None:
+        job["run_with"] = str(Path(args.run_with).expanduser().absolute()) if args.run_with.strip() else args.run_with
     for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
         value = getattr(args, option)
         if value is not None:
@@ -228,6 +240,12 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         return {"op": "history", "job": args.job, "status": args.status, "limit": args.limit}
     if cmd == "list":
         return {"op": "list"}
+    if cmd == "why":
+        return {"op": "why", "id": args.run_id}
+    if cmd == "edit":
+        from jobs.cli_edit import edit_request
+
+        return edit_request(args)
     if cmd == "export":
         return {"op": "export"}
     if cmd == "import":
@@ -292,6 +310,10 @@ def run_command(args: argparse.Namespace) -> int:
         from jobs.cli_remote import run_worker_command
 
         return run_worker_command(args)
+    if args.command == "interpreters":  # this computer's, whatever the data directory
+        from jobs.interpreters import print_interpreters
+
+        return print_interpreters(args.json, args.near)
     data_dir = resolve_data_dir(args.data_dir)
     if args.command == "workers":
         from jobs.cli_remote import show_workers

@@ -36,8 +36,8 @@ from jobs.service import JobService
 from jobs.wire import import_size_problem
 
 CONNECT_RETRY_SECONDS = 10.0
-RESENDABLE_OPS = frozenset({"list", "show", "history", "export", "log", "ping", "pause", "resume", "settings"}) | JOURNALED_OPS
-READ_ONLY_OPS = frozenset({"list", "show", "history", "export"})
+RESENDABLE_OPS = frozenset({"list", "show", "history", "export", "log", "ping", "pause", "resume", "settings", "edit"}) | JOURNALED_OPS
+READ_ONLY_OPS = frozenset({"list", "show", "history", "export", "why"})
 
 
 def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:

@@ -67,17 +67,21 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["email"] = list(spec.email)
     if spec.webhooks:
         out["webhooks"] = list(spec.webhooks)
+    if spec.expect:
+        out["expect"] = list(spec.expect)
     if spec.paused:
         out["paused"] = True
     if spec.runs_on:
         out["runs_on"] = spec.runs_on
+    if spec.run_with:
+        out["run_with"] = spec.run_with
     return out
 
 
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
-    "email", "webhooks", "paused", "runs_on",
+    "email", "webhooks", "expect", "paused", "runs_on", "run_with",
 ]
 _KNOWN_KEYS = set(_FIELDS)
 
@@ -119,8 +123,10 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         condition_deadline=read(lambda: _number(data, "condition_deadline", stored=not validate), None),
         email=tuple(read(lambda: _str_list(data, "email", single=True), [])),
         webhooks=tuple(read(lambda: _str_list(data, "webhooks", single=True), [])),
+        expect=tuple(read(lambda: _str_list(data, "expect", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
         runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
+        run_with=read(lambda: _str(data, "run_with", ""), "") or None,
     )
     if validate:
         failed = {field.split(".")[0] for field, _ in problems}  # stand-ins are not checked again

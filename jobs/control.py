@@ -98,6 +98,23 @@ def _add(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     return {"id": spec.id}
 
 
+def _edit(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """Change some fields of a stored definition ({"changes": {"run_with": "/path" or null}}); a
+    null value puts the field back to its default. The result is checked like a new definition."""
+    spec = _job(service, req["id"])
+    changes = req["changes"]
+    if not isinstance(changes, dict) or not changes:
+        raise ControlError("edit: changes: expected a table of fields to change", 2)
+    data = {**job_to_dict(spec), **{k: v for k, v in changes.items() if v is not None}}
+    for key in (k for k, v in changes.items() if v is None):
+        data.pop(key, None)
+    try:
+        saved = service.update_job(job_from_dict(data, allow_past_date=True), allow_duplicate_name=True)
+    except JobValidationError as exc:
+        raise ControlError(str(exc), 2) from None
+    return {"id": saved.id, "definition": job_to_dict(saved)}
+
+
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     specs = service.jobs.all()  # read once: next runs and last runs reuse it
     next_runs = service.next_run_times(specs)
@@ -185,6 +202,14 @@ def _run_info(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     `stop` need to tell "still going" from "left marked running by a crash"."""
     record = _run_record(service, req)
     return {"run": run_json(record), "active": record.id in service.dispatcher.active_runs()}
+
+
+def _why(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
+    """`jobdesk why RUN_ID`: what changed since the job's last success (jobs.changed_since)."""
+    from jobs.changed_since import changes_since_success
+
+    record = _run_record(service, req)
+    return {"run": run_json(record), **changes_since_success(service.history, record).to_json()}
 
 
 def _stop(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +318,7 @@ def _broker(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "add": _add,
+    "edit": _edit,
     "list": _list,
     "show": _show,
     "remove": _remove,
@@ -300,6 +326,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "resume": lambda s, r: _pause(s, r, False),
     "run": _run,
     "run_info": _run_info,
+    "why": _why,
     "stop": _stop,
     "history": _history,
     "export": _export,

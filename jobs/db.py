@@ -99,6 +99,11 @@ run_table = Table(
     Column("alerts", Text),
     # Schema 4: the pool of workers a remote run was sent to (jobs.remote); NULL: this computer.
     Column("pool", String),
+    # Schema 5 (outputs): the expected outputs a run wrote, as a JSON list of {"path", "bytes",
+    # "modified"}, and what it ran with (program, script files and their sha256, cwd, overrides,
+    # version, host) as a JSON object (jobs.run_facts). NULL: none / not recorded.
+    Column("outputs", Text),
+    Column("environment", Text),
     # Schema 5 (digest): a missed row's wake-up digest (jobs.digest_store) and the user's choice
     # for it there ("run-latest", "run-all", "skip"); a run started by that choice carries both too.
     Column("digest_id", Integer),

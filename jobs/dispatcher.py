@@ -30,6 +30,7 @@ from typing import Callable
 from jobs.conditions.gate import ConditionGate
 from jobs.dispatch_holds import ConditionHolds
 from jobs.events import JobEvents, OutputChunk
+from jobs.expected_outputs import expected_for
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, Overlap, RunCause, RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.paths import DataDir
@@ -197,9 +198,10 @@ class Dispatcher(ConditionHolds):
         # script's folder there): this computer's folders need not exist on the worker.
         cwd = job.cwd if job.runs_on else resolved_cwd(job)
         request = RunRequest(
-            command=job.command, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
+            command=job.argv, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
             run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
+            expect=expected_for(job, pending.scheduled_at),
         )
         reports = RunReports(self, pending)
         try:
@@ -309,7 +311,7 @@ class Dispatcher(ConditionHolds):
             log_path=pending.log_path if pending.log_path is not None and pending.log_path.exists() else None,
             output_bytes=outcome.output_bytes, truncated=outcome.truncated,
             error="; ".join(part for part in (outcome.error, reason) if part),
-            command=job.command, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
+            command=job.argv, shell=job.shell, cwd=resolved_cwd(job), env=job.env,
             pid=outcome.pid, process_started_at=info.handle.process_started_at if info else None,
             left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
         )

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text, up
 
 from jobs.db import run_table
 from jobs.model import AlertDelivery, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.run_facts import environment_from_text, environment_to_text, outputs_from_text, outputs_to_text
 from jobs.runlog import ranges_path
 from jobs.runners.base import RunStarted
 from jobs.workdir import resolved_cwd
@@ -207,6 +208,7 @@ class HistoryRepository:
             status=outcome.status.value, ended_at=outcome.ended_at.timestamp(), exit_code=outcome.exit_code,
             output_bytes=outcome.output_bytes, truncated=outcome.truncated, error=outcome.error,
             left_processes=outcome.left_processes, stderr_tail=outcome.stderr_tail,
+            outputs=outputs_to_text(outcome.outputs), environment=environment_to_text(outcome.environment),
         )
         if outcome.started_at is not None:
             values["started_at"] = outcome.started_at.timestamp()
@@ -271,6 +273,14 @@ class HistoryRepository:
             row = conn.execute(select(run_table).where(T.id == run_id)).one_or_none()
         return None if row is None else _record(row)
 
+    def last_success_before(self, job_id: str, run_id: int) -> RunRecord | None:
+        """The job's newest succeeded run older than `run_id`: one seek in (job_id, id)."""
+        stmt = (select(run_table).where(T.job_id == job_id, T.id < run_id, T.status == RunStatus.SUCCEEDED.value)
+                .order_by(T.id.desc()).limit(1))
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).one_or_none()
+        return None if row is None else _record(row)
+
     def query(self, q: HistoryQuery = HistoryQuery()) -> list[RunRecord]:
         stmt = select(run_table).where(q.where()).order_by(T.id.desc()).limit(q.limit)
         with self._engine.connect() as conn:
@@ -329,7 +339,7 @@ class LastRun:
 def _what_was_run(job: JobSpec) -> dict[str, Any]:
     """The job's identity and command as they were for this run (NOTES item 32)."""
     return dict(
-        job_id=job.id, job_name=job.name, command=json.dumps(list(job.command)), shell=job.shell,
+        job_id=job.id, job_name=job.name, command=json.dumps(list(job.argv)), shell=job.shell,
         cwd=resolved_cwd(job), env=json.dumps(dict(job.env)),
     )
 
@@ -375,6 +385,8 @@ def _record(row: Any) -> RunRecord:
         waiting_for=row.waiting_for,
         alerts=alerts_from_json(row.alerts),
         pool=row.pool,
+        outputs=outputs_from_text(row.outputs),
+        environment=environment_from_text(row.environment),
     )
 
 

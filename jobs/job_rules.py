@@ -21,6 +21,8 @@ from jobs import triggers
 from jobs.alerts.addresses import email_problem, webhook_problem
 from jobs.conditions.requirements import parse_requirement
 from jobs.durations import LONGEST, echo as _echo
+from jobs.expected_outputs import placeholder_problem
+from jobs.interpreters import command_problem, run_with_problem
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 from jobs.remote.protocol import pool_problem
 
@@ -129,11 +131,24 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         problem = pool_problem(spec.runs_on)
         if problem:
             out.append(("runs_on", problem))
+    out += run_with_problems(spec)
     if check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)
     out += _alert_problems(spec)
+    out += [("expect", problem) for problem in map(placeholder_problem, spec.expect) if problem]
     return unique_problems(out)
+
+
+def run_with_problems(spec: JobSpec) -> list[Problem]:
+    if spec.run_with is None:
+        return []
+    problem = run_with_problem(spec.run_with, local=spec.runs_on is None)
+    out = [("run_with", problem)] if problem else []
+    if spec.shell:
+        out.append(("run_with", "cannot be combined with shell: the interpreter runs the command's words, not a shell line"))
+    command = command_problem(spec.command)
+    return out + ([("command", command)] if command else [])
 
 
 def _condition_problems(spec: JobSpec) -> list[Problem]:

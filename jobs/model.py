@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Union
 
+from jobs.run_facts import OutputFile, RunEnvironment
+
 
 class Overlap(enum.StrEnum):
     """What happens when a run is due while the job's previous run is still going."""
@@ -124,6 +126,14 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
+    run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """What a run executes: the interpreter (if any) followed by the command's tokens."""
+        return (self.run_with, *self.command) if self.run_with else self.command
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -185,6 +195,9 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
+    outputs: tuple[OutputFile, ...] = ()
+    environment: RunEnvironment | None = None
 
     @property
     def duration(self) -> float | None:
@@ -216,6 +229,9 @@ class RunRequest:
     job_id: str = ""
     pool: str | None = None  # run by a worker of this pool (jobs.runners.celery_runner)
     wait_limit: float | None = None  # with no worker on the pool this long, the run is missed
+    # Expected outputs with their placeholders filled (relative to `cwd`); checked by the local
+    # runner after exit 0 (jobs.expected_outputs)
+    expect: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict may change while the run is on another thread.
@@ -236,3 +252,5 @@ class RunOutcome:
     pid: int | None = None
     left_processes: int = 0  # processes still running after the job exited, then terminated
     stderr_tail: str | None = None  # the last lines (up to 20) the job wrote to stderr
+    outputs: tuple[OutputFile, ...] = ()  # the expected outputs it wrote (jobs.expected_outputs)
+    environment: RunEnvironment | None = None  # what it ran with (jobs.run_environment)

@@ -6,7 +6,7 @@ with this machine's offset.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from jobs.model import RunRecord
@@ -46,4 +46,20 @@ def run_json(run: RunRecord) -> dict[str, Any]:
              "error": a.error}
             for a in run.alerts
         ],
+        "outputs": [{"path": o.path, "bytes": o.bytes, "modified": iso(_moment(o.modified))} for o in run.outputs],
+        "environment": environment_json(run),
     }
+
+
+def environment_json(run: RunRecord) -> dict[str, Any] | None:
+    """What the run ran with (jobs.run_environment), times as ISO 8601; None: not recorded."""
+    if run.environment is None:
+        return None
+    data = run.environment.to_dict()
+    for script in data["scripts"]:
+        script["modified"] = iso(_moment(script["modified"]))
+    return data
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)

@@ -59,4 +59,4 @@ def default_cwd(command: Sequence[str], shell: bool) -> str:
 
 def resolved_cwd(job: JobSpec) -> str:
     """The folder a run of `job` uses: its own setting, else `default_cwd`."""
-    return job.cwd or default_cwd(job.command, job.shell)
+    return job.cwd or default_cwd(job.argv, job.shell)

@@ -4,7 +4,7 @@
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [OUT_DIR]
 
 Writes main-light/dark.png, history-output-light/dark.png and editor-cron-error-light/dark.png
-(plus editor-valid-light.png) at a fixed window size, from a throw-away data directory.
+(plus editor-valid-light.png), outputs-light/dark.png and changed-since-light/dark.png at a fixed window size, from a throw-away data directory.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ def main(argv: list[str]) -> int:
     from scripts.shots.window import save_screenshots
 
     out_dir = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
-    for path in save_screenshots(out_dir):
+    from scripts.shots.outputs import save_outputs_screenshots
+
+    for path in [*save_screenshots(out_dir), *save_outputs_screenshots(out_dir)]:
         print(path)
     sys.stdout.flush()
     os._exit(0)  # PySide6 6.12 may abort in Python's final garbage collection (see main.exit_now)

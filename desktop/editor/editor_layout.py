@@ -37,7 +37,9 @@ from desktop.editor.env_table import EnvTable
 from desktop.editor.interval_editor import IntervalEditor
 from desktop.editor.alerts_form import AlertsForm
 from desktop.editor.conditions_form import ConditionsForm
+from desktop.editor.outputs_form import OutputsForm
 from desktop.editor.policy_form import PolicyForm
+from desktop.editor.run_with_combo import RunWithCombo
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
 from jobs import triggers
@@ -76,8 +78,10 @@ class EditorLayout:
         cwd_row.addWidget(self.cwd_edit, 1)
         cwd_row.addWidget(self.cwd_button)
         self.env_table = EnvTable(dialog)
+        self.run_with_combo = RunWithCombo(dialog)  # finds interpreters on a worker thread
         command_form = QFormLayout()
         command_form.addRow(label(dialog, labels, "&Command", self.command_field.line_edit), self.command_field)
+        command_form.addRow(label(dialog, labels, "Run wit&h", self.run_with_combo), self.run_with_combo)
         command_form.addRow(label(dialog, labels, "&Working folder", self.cwd_edit), cwd_row)
         command_form.addRow(label(dialog, labels, "&Environment", self.env_table.view), self.env_table)
 
@@ -97,6 +101,8 @@ class EditorLayout:
         self.more_tabs = named(QTabWidget(dialog), "conditionsAlertsTabs")
         self.more_tabs.addTab(self.conditions_form, "Conditions")
         self.more_tabs.addTab(self.alerts_form, "Alerts")
+        self.outputs_form = OutputsForm(dialog)  # expected outputs (jobs.expected_outputs)
+        self.more_tabs.addTab(self.outputs_form, "Outputs")
         zone_row = QFormLayout()
         zone_label = QLabel("Time &zone", dialog)
         zone_label.setBuddy(self.timezone_combo)
@@ -153,12 +159,13 @@ class EditorLayout:
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [self.name_edit, self.description_edit, self.tags_edit,
-                                *self.command_field.focus_widgets(), self.cwd_edit, self.cwd_button,
+                                *self.command_field.focus_widgets(), self.run_with_combo, self.cwd_edit, self.cwd_button,
                                 self.env_table.view, self.env_table.add_button, self.env_table.remove_button,
                                 *self.policy_form.focus_widgets(), self.timezone_combo, self.trigger_tabs,
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
                                 *self.date_editor.focus_widgets(), self.more_tabs,
                                 *self.conditions_form.focus_widgets(), *self.alerts_form.focus_widgets(),
+                                *self.outputs_form.focus_widgets(),
                                 self.ok_button, self.cancel_button,
                                 self.run_button]  # fmt: skip
         for first, second in zip(chain, chain[1:]):

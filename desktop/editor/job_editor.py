@@ -34,7 +34,8 @@ TITLE_NAME_MAX = 60
 _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time zone"}
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
-               "email": "alerts", "webhooks": "alerts"}
+               "email": "alerts", "webhooks": "alerts",
+               "expect": "outputs", "run_with": "command"}
 
 
 class _Hint(ValueError):
@@ -166,10 +167,11 @@ class JobEditorDialog(QDialog):
         self.ui.command_field.line_edit.textEdited.connect(self._command_edited)
         for signal in (
             self.ui.name_edit.textChanged, self.ui.description_edit.textChanged, self.ui.tags_edit.textChanged,
-            self.ui.command_field.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
+            self.ui.command_field.edited, self.ui.run_with_combo.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
             self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
+            self.ui.outputs_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -179,11 +181,13 @@ class JobEditorDialog(QDialog):
         self.ui.description_edit.setPlainText(spec.description)
         self.ui.tags_edit.setText(", ".join(spec.tags))
         self.ui.command_field.load(spec.command, spec.shell)
+        self.ui.run_with_combo.load(spec.run_with)
         self.ui.cwd_edit.setText(spec.cwd or "")
         self.ui.env_table.set_pairs(spec.env)
         self.ui.policy_form.load(spec)
         self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
         self.ui.alerts_form.load(spec.email, spec.webhooks)
+        self.ui.outputs_form.load(spec.expect)
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
         if isinstance(trigger, CronSpec):
@@ -206,6 +210,7 @@ class JobEditorDialog(QDialog):
             "description": self.ui.description_edit.toPlainText(),
             "tags": self.ui.tags_edit.text(),
             "command": self.ui.command_field.state(),
+            "run_with": self.ui.run_with_combo.run_with(),
             "cwd": self.ui.cwd_edit.text(),
             "env": self.ui.env_table.pairs(),
             "timeout": policy.timeout_edit.text(),
@@ -213,6 +218,7 @@ class JobEditorDialog(QDialog):
             "grace": policy.grace_edit.text(),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
+            "outputs": self.ui.outputs_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
 
@@ -242,6 +248,7 @@ class JobEditorDialog(QDialog):
             problems.append(Problem("name", "Give the job a name" if quiet else "name: must not be empty",
                                     "hint" if quiet else "error"))  # fmt: skip
         command, shell = read("command", ("command", "shell"), self._read_command)
+        (run_with,) = read("run_with", ("run_with",), lambda: (self.ui.run_with_combo.run_with(),))
         (description,) = read("description", ("description",), lambda: (self.ui.description_edit.toPlainText().strip(),))
         (tags,) = read("tags", ("tags",), self._read_tags)
         (cwd,) = read("cwd", ("cwd",), self._read_cwd)
@@ -254,7 +261,8 @@ class JobEditorDialog(QDialog):
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
-        caution = program_caution(command or (), bool(shell), cwd)
+        (expect,) = read("outputs", ("expect",), lambda: (self.ui.outputs_form.expect(),))
+        caution = program_caution((run_with, *(command or ())) if run_with else command or (), bool(shell), cwd)
         if caution:
             problems.append(Problem("command", caution, "caution"))
         if cwd and not Path(cwd).is_dir():
@@ -282,7 +290,9 @@ class JobEditorDialog(QDialog):
             "condition_deadline": deadline,
             "email": email or (),
             "webhooks": webhooks or (),
+            "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
+            "run_with": run_with,
         }
 
     def _read_command(self) -> tuple[tuple[str, ...], bool]:
@@ -359,6 +369,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
+        self.ui.outputs_form.mark(loud["outputs"].message if "outputs" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)

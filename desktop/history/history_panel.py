@@ -10,6 +10,8 @@ every fire changes the jobs, and re-reading every definition each time stalled t
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter, QTableView, QVBoxLayout, QWidget
@@ -28,6 +30,7 @@ from desktop.history.history_model import (
     HistoryModel,
 )
 from desktop.history.output_view import RunOutputPanel
+from desktop.history.run_facts_view import RunFactsPanel
 from desktop.table_helpers import cover_viewport
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot, SnapshotLoader
@@ -56,6 +59,10 @@ class HistoryPanel(QWidget):
         self.table = named(QTableView(self), "historyTable", "Run history")
         self.table.setModel(self.model)
         self.output = RunOutputPanel(service.data_dir, self)
+        # What the run wrote and, if it failed, what changed since the last success (issue 13)
+        self.facts = RunFactsPanel(service.history, self.output)
+        output_layout = cast(QVBoxLayout, self.output.layout())
+        output_layout.insertWidget(output_layout.indexOf(self.output.header_label), self.facts)
         self.empty_label = named(QLabel(self.table.viewport()), "historyEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setEnabled(False)  # drawn in the palette's disabled (dimmed) text colour
@@ -77,6 +84,8 @@ class HistoryPanel(QWidget):
             signal.connect(self.model.on_run_changed)
             signal.connect(self.output.update_record)
         events.run_output.connect(self.output.on_output)
+        events.run_finished.connect(self.facts.update_record)
+        self.run_selected.connect(self.facts.show_record)
         if jobs is not None:
             jobs.loaded.connect(self._on_jobs_loaded)
         self.filter_bar.filter_changed.connect(self._on_filter_changed)

@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs import proctree, subreaper
+from jobs.expected_outputs import checked_outcome
 from jobs.model import RunOutcome, RunRecord, RunRequest, RunStatus
 from jobs.process import ProcessRun
+from jobs.run_environment import capture
 from jobs.runners.base import Execution, RunHandle, RunListener, RunStarted
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ class LocalRunner:
             marker=marker,
         )
         threading.Thread(
-            target=_execute, args=(process, listener), name=f"run-{request.run_id}", daemon=True
+            target=_execute, args=(process, request, listener), name=f"run-{request.run_id}", daemon=True
         ).start()
         return process
 
@@ -101,9 +104,13 @@ def _ends_with_newline(path: Path) -> bool:
         return file.read(1) == b"\n"
 
 
-def _execute(process: ProcessRun, listener: RunListener) -> None:
+def _execute(process: ProcessRun, request: RunRequest, listener: RunListener) -> None:
+    environment = capture(request)  # before the run: the script as this run read it
     try:
         outcome = process.run()
+        if outcome.started_at is not None:  # exit 0 with an expected output missing: failed
+            outcome = checked_outcome(request.expect, request.cwd, outcome.started_at.timestamp(), outcome)
+        outcome = replace(outcome, environment=environment)
     except Exception as exc:  # a bug of ours must still end the run, or its slot stays taken
         log.exception("run of pid %s failed inside Jobdesk", process.pid)
         outcome = RunOutcome(

@@ -167,3 +167,17 @@ def test_a_database_owned_by_another_user_is_one_line_naming_the_owner(data_dir)
     owner = pwd.getpwuid(65534).pw_name
     one_line_exit_2(result, f"jobdesk: {data_dir.database}: belongs to {owner} and cannot be read and written by root")
     assert hashlib.sha256(data_dir.database.read_bytes()).hexdigest() == digest
+
+
+def test_list_json_prints_one_job_per_line_and_an_empty_list_as_brackets(data_dir):
+    empty = jobdesk(data_dir, "list", "--json")
+    assert empty.returncode == 0 and empty.stdout == "[]\n", empty.stderr
+    for name in ("First", "Second, with \"quotes\""):  # and a newline in its command
+        assert jobdesk(data_dir, "add", "--name", name, "--every", "1h", "--", "printf", "a\nb").returncode == 0
+    result = jobdesk(data_dir, "list", "--json")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 4, result.stdout
+    jobs = [json.loads(line.rstrip(",")) for line in lines[1:-1]]  # each line is a whole job
+    assert sorted(job["name"] for job in jobs) == ["First", "Second, with \"quotes\""]
+    assert jobs[0]["definition"]["command"] == ["printf", "a\nb"]
+    assert json.loads(result.stdout) == jobs

@@ -92,7 +92,7 @@ def test_history_says_how_many_processes_a_run_left_behind(data_dir, qapp, tmp_p
 
 
 def test_what_qprocess_start_detached_leaves_is_reaped_not_left_a_zombie(qapp) -> None:
-    """The window's notifications start gdbus detached: as subreaper we inherit it."""
+    """A process started detached (QProcess.startDetached) is inherited by us as subreaper."""
     from PySide6.QtCore import QProcess
 
     assert subreaper.enable()
