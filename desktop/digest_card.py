@@ -18,8 +18,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)  # fmt: skip
+from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.elided_label import ElidedLabel
 from desktop.formatting import status_icon
@@ -31,6 +30,7 @@ from jobs.model import RunStatus
 log = logging.getLogger(__name__)
 
 VISIBLE_ROWS = 5  # more jobs scroll inside the card
+NOTIFICATION_TITLE = "Missed runs"
 POLICY_NOTE = "Without a choice, each job's missed-run policy stands."
 
 
@@ -70,6 +70,7 @@ class DigestCard(QFrame):
         self.notify_next = False
         self._busy: set[str] = set()  # jobs whose choice is being carried out
         self.sleep_watch: QObject | None = None  # desktop.sleep_watch, set by install_digest_card
+        self.window_: Any = None  # the main window, for its notifier and tray (install_digest_card)
         self._worker = _Worker(self)
         self._worker.done.connect(self._on_done)
 
@@ -141,7 +142,7 @@ class DigestCard(QFrame):
             assert result is None or isinstance(result, Digest)
             self.show_digest(result)
             if result is not None and self.notify_next:
-                self.notify_requested.emit("Missed runs", f"{result.headline()}. Choose in Jobdesk: run the latest, "
+                self.notify_requested.emit(NOTIFICATION_TITLE, f"{result.headline()}. Choose in Jobdesk: run the latest, "
                                                           "run all missed, or skip.")  # fmt: skip
             self.notify_next = False
             return
@@ -204,6 +205,25 @@ class DigestCard(QFrame):
             button.clicked.connect(lambda _checked=False, j=entry.job_id, c=choice: self.choose(j, c))
             self.grid.addWidget(button, row, 1 + column)
 
+    # --- the notification (install_digest_card connects these) ---------------------------------
+
+    @Slot(str, str)
+    def send_notification(self, title: str, body: str) -> None:
+        """The desktop's notification service (clicking it shows the window), else the tray's
+        balloon; the card itself says it in the window either way."""
+        if self.window_ is not None and not self.window_.notifier.desktop.send_text(title, body):
+            self.tray_message(title, body)
+
+    @Slot(str, str)
+    def tray_message(self, title: str, body: str) -> None:
+        if self.window_ is not None and self.window_.tray.available:
+            self.window_.tray.show_message(title, body)
+
+    @Slot(str)
+    def notification_clicked(self, title: str) -> None:
+        if self.window_ is not None and title == NOTIFICATION_TITLE:
+            self.window_.show_window()
+
     def button(self, job_id: str, choice: str) -> QPushButton | None:
         return self.rows.findChild(QPushButton, f"digest-{choice}-{job_id}")
 
@@ -230,29 +250,23 @@ def _buttons(entry: DigestEntry) -> list[tuple[str, str, bool, str]]:
     ]  # fmt: skip
 
 
-def install_digest_card(window: Any, layout: QVBoxLayout) -> DigestCard:
-    """Put the card at the top of `window`'s central `layout`, feed it the core's digests and
-    logind's sleep signal, and send its notification through what the window has."""
+def install_digest_card(window: Any) -> DigestCard:
+    """Put the card under the damage notice at the top of `window`'s central area, feed it the
+    core's digests and logind's sleep signal, and let it notify through the window's notifier
+    (call after the window made its tray and notifier)."""
     from desktop.sleep_watch import LogindSleepWatch
 
     card = DigestCard(window.service, window)
-    layout.addWidget(card)
+    window.centralWidget().layout().insertWidget(1, card)
     window.service.events.digest_changed.connect(card.on_digest_changed)
     window.service.events.run_started.connect(card.on_run_started)
-    card.notify_requested.connect(lambda title, body: _notify(window, title, body))
+    card.window_ = window
+    card.notify_requested.connect(card.send_notification)
+    window.notifier.desktop.text_clicked.connect(card.notification_clicked)
+    window.notifier.desktop.text_undelivered.connect(card.tray_message)
     card.sleep_watch = LogindSleepWatch(window.service, parent=card)
     # A digest made by a start before this window existed is told of once too; one left open
     # by an earlier session is shown without a second notification.
     card.notify_next = getattr(window.service.wake_digests, "opened", None) is not None
     card.reload()
     return card
-
-
-def _notify(window: Any, title: str, body: str) -> None:
-    """The desktop's notification service, else the tray's balloon; the card itself stays."""
-    desktop = getattr(window, "desktop_notifications", None)
-    if desktop is not None and desktop.send(title, body):
-        return
-    tray = getattr(window, "tray", None)
-    if tray is not None and tray.available:
-        tray.show_message(title, body)

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         for record in self.active.all():
             self.tray.on_run_event(record)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available, parent=self)
+        self.digest_card = install_digest_card(self)  # runs missed while asleep or closed (desktop.digest_card)
         self.clock = named(QTimer(self), "countdownClock")
         self.clock.setInterval(TICK_MS)
         self.clock.timeout.connect(self.tick)
@@ -141,7 +142,6 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.damage_notice = DamageNotice(central)  # hidden unless the database turns out damaged
         layout.addWidget(self.damage_notice)
-        self.digest_card = install_digest_card(self, layout)  # runs missed while asleep or closed (desktop.digest_card)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 

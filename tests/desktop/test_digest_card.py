@@ -24,6 +24,7 @@ from jobs.model import RunStatus
 from jobs.service import JobService
 from tests.desktop.conftest import leftover_children
 from tests.jobs.serve_process import MAIN, child_env
+from tests.desktop.test_notification_actions import qasync_loop, server, session_bus  # noqa: F401  (fixtures)
 from tests.jobs.test_wake_digest import between_slots, job
 
 
@@ -174,3 +175,38 @@ def test_logind_sleep_signal_on_a_bus_opens_an_asleep_digest(data_dir, qapp, qtb
                if r.status is RunStatus.MISSED and r.id in {m.id for m in missed})  # fmt: skip
     listener.disconnectFromBus("jobdesk-test-listener")
     logind.disconnectFromBus("jobdesk-test-logind")
+
+
+@pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="needs dbus-daemon")
+def test_a_new_digest_is_one_desktop_notification_and_clicking_it_shows_the_window(window, server, session_bus, qtbot):
+    """On the session bus of tests.desktop.test_notification_actions: its notification server,
+    and here also the stand-in logind whose sleep makes the digest."""
+    from PySide6.QtDBus import QDBusConnection, QDBusMessage
+
+    service = window.service
+    saved = service.add_job(job("hourly report", misfire_grace=0.5, coalesce=False))
+    watch = LogindSleepWatch(service, bus=QDBusConnection.connectToBus(session_bus, "digest-listener"), parent=window)
+    logind = QDBusConnection.connectToBus(session_bus, "digest-logind")
+    assert watch.connected and logind.registerService(LOGIND)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: any(r.status is RunStatus.SUCCEEDED for r in runs_of(service, saved.id)), timeout=5000)
+    for going in (True, False):
+        signal = QDBusMessage.createSignal(LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep")
+        signal.setArguments([going])
+        assert logind.send(signal)
+        if going:
+            qtbot.wait(300)
+            time.sleep(3)  # asleep
+    qtbot.waitUntil(lambda: len(server.calls) == 1, timeout=10_000)
+    service.set_paused(saved.id, True)
+    call = server.calls[0]
+    assert call["summary"] == "Missed runs"
+    assert call["body"].startswith("While the computer was asleep (") and "of 1 job" in call["body"]
+    window.showMinimized()
+    server.click(call, "default")
+    qtbot.waitUntil(lambda: window.isVisible() and not window.isMinimized(), timeout=5000)
+    qtbot.wait(500)
+    assert len(server.calls) == 1  # one notification for the digest
+    logind.disconnectFromBus("digest-logind")
+    QDBusConnection.disconnectFromBus("digest-listener")
