@@ -387,6 +387,8 @@ def _record(row: Any) -> RunRecord:
         pool=row.pool,
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
+        digest_id=row.digest_id,
+        digest_choice=row.digest_choice,
     )
 
 

@@ -198,6 +198,10 @@ class RunRecord:
     # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
     outputs: tuple[OutputFile, ...] = ()
     environment: RunEnvironment | None = None
+    # Schema 5 (digest): the wake-up digest a missed row belongs to (or a run it started), and
+    # the choice made there: "run-latest", "run-all", "skip"; None: none (jobs.digest_store).
+    digest_id: int | None = None
+    digest_choice: str | None = None
 
     @property
     def duration(self) -> float | None:

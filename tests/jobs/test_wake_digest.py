@@ -125,6 +125,8 @@ def test_choices_through_the_command_line_are_recorded_and_never_run_a_slot_twic
     assert sorted(r["id"] for r in started) == sorted(answer["run_ids"])
     assert all(r["status"] == "succeeded" and r["cause"] == "catch-up" for r in started)
     assert all("run from the wake-up digest as run #" in r["error"] for r in strict_runs if r["status"] == "missed")
+    in_digest = [r for r in strict_runs if r["status"] == "missed" or r["id"] in answer["run_ids"]]
+    assert {(r["digest"]["id"], r["digest"]["choice"]) for r in in_digest} == {(digest["id"], "run-all")}
     # No slot runs twice: per job, each slot has at most one run that is not a missed row
     slots = Counter((r["job_id"], r["scheduled_at"]) for r in runs if r["status"] not in ("missed", "skipped"))
     assert max(slots.values()) == 1
