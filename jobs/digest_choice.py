@@ -93,9 +93,10 @@ def _run_in_order(service: JobService, spec: JobSpec, digest_id: int, choice: st
                 continue
             _wait_for_job(service, spec.id)
             run_id = service.dispatcher.submit(spec, RunCause.CATCH_UP, slot.scheduled_at)
-            if run_id is None:
-                store.note(engine, slot.run_id, "could not be run from the wake-up digest (Jobdesk was stopping "
-                                                "or the job's overlap policy skipped it)")  # fmt: skip
+            if run_id is None:  # not lost: the digest offers it again (now, or at the next start)
+                store.note(engine, slot.run_id, "could not start from the wake-up digest (Jobdesk was stopping or "
+                                                "the job's overlap policy skipped it); offered again")  # fmt: skip
+                store.release(engine, slot.run_id)
                 continue
             store.note(engine, slot.run_id, f"run from the wake-up digest as run #{run_id}")
             service.dispatcher.wait(run_id)
@@ -104,7 +105,8 @@ def _run_in_order(service: JobService, spec: JobSpec, digest_id: int, choice: st
         except Exception as exc:  # e.g. the database turned out damaged: say so on the row
             log.exception("job %s: could not run slot %s from the wake-up digest", spec.id, slot.scheduled_at)
             try:
-                store.note(engine, slot.run_id, f"could not be run from the wake-up digest: {exc}")
+                store.note(engine, slot.run_id, f"could not start from the wake-up digest: {exc}; offered again")
+                store.release(engine, slot.run_id)
             except Exception:
                 log.exception("cannot note it either")
     return ran

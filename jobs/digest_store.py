@@ -191,6 +191,15 @@ def claim(engine: Engine, digest_id: int, job_id: str, choice: str) -> list[Miss
     return sorted(slots, key=lambda slot: (slot.scheduled_at, slot.run_id))
 
 
+def release(engine: Engine, run_id: int) -> None:
+    """Offer a claimed row again (its run could not start): the choice is taken back and its
+    digest, if it was settled, opens again."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE wake_digests SET settled_at = NULL WHERE id = (SELECT digest_id FROM runs WHERE id = :id)"),
+                     {"id": run_id})  # fmt: skip
+        conn.execute(text("UPDATE runs SET digest_choice = NULL WHERE id = :id"), {"id": run_id})
+
+
 def ran_already(engine: Engine, job_id: str, slot: datetime) -> int | None:
     """A run (not a missed or skipped row) of the job for exactly this slot, if there is one."""
     with engine.connect() as conn:

@@ -278,3 +278,31 @@ def test_two_choices_at_once_for_one_job_make_one_and_a_removed_job_settles_the_
         assert store.read_open(service.engine) is None  # nothing left to choose: settled
     finally:
         service.shutdown()
+
+
+def test_quitting_while_run_all_goes_on_offers_the_slots_not_run_again(data_dir, qapp, qtbot):
+    from jobs.digest_choice import choose
+
+    slow = JobSpec(name="slow", command=py("import time; time.sleep(2)"), trigger=EVERY_2S, misfire_grace=0.5)
+    ids = close_for(data_dir, qapp, qtbot, 5.0, slow)
+    second = JobService(data_dir)
+    second.start()
+    second.set_paused(ids["slow"], True)  # only the digest's runs from here on
+    entry = store.read_open(second.engine).entry(ids["slow"])
+    assert entry is not None and entry.count >= 2
+    result = choose(second, ids["slow"], "run-all")
+    assert len(result.slots) == entry.count and result.run_ids == ()  # an instance: they go on its thread
+    qtbot.waitUntil(lambda: any(r.status is RunStatus.RUNNING for r in second.active_runs()), timeout=10000)
+    second.shutdown()  # quit during the first of them
+    engine = open_database(data_dir.database)
+    deadline = time.monotonic() + 20
+    left = None
+    while time.monotonic() < deadline and left is None:  # the choice's thread hands the rest back
+        left = store.read_open(engine)
+        time.sleep(0.1)
+    rows = engine.connect().execute(text("SELECT id, status, cause, digest_choice, error FROM runs")).all()
+    engine.dispose()
+    assert left is not None, rows
+    offered = left.entry(ids["slow"])
+    assert offered is not None and offered.count == entry.count - 1  # all but the one that had started
+    assert all("offered again" in slot.reason for slot in offered.slots)
