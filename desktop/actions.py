@@ -31,6 +31,7 @@ from desktop.closing import close_choice, remember_close_choice
 from desktop.settings_dialog import SettingsDialog
 from desktop.naming import named
 from jobs.alerts.config import secrets_path
+from jobs.chains import dependents_warning
 from jobs.codec import JobValidationError
 from jobs.model import DateSpec, JobSpec, RunRecord, RunStatus
 from jobs.repository import JobNotFound
@@ -102,6 +103,7 @@ class JobActions(QObject):
         self.quit = make("quitAction", "&Quit", "", "Stop scheduling and quit Jobdesk", QKeySequence.StandardKey.Quit)
         self.find = make("findAction", "&Find job", "", "Filter the jobs by name or tag", QKeySequence.StandardKey.Find)
         self.show_history = make("showJobHistoryAction", "Show &history", "", "Show this job's runs in the History tab")
+        self.show_stats = make("showJobStatsAction", "S&tatistics…", "", "Durations over time and success rate (Ctrl+I)", "Ctrl+I")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
         self._table_keys(self.edit, [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2])
@@ -109,7 +111,8 @@ class JobActions(QObject):
         self.toggle_pause = named(QAction("Pause or resume", self), "togglePauseAction")
         self._table_keys(self.toggle_pause, [Qt.Key.Key_Space])
         table.addAction(self.toggle_pause)
-        self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history]
+        self.job_specific = [self.edit, self.duplicate, self.delete, self.run_now, self.toggle_pause, self.show_history,
+                             self.show_stats]
 
         self.new.triggered.connect(self.new_job)
         self.edit.triggered.connect(self.edit_job)
@@ -198,7 +201,8 @@ class JobActions(QObject):
         from desktop.editor.job_editor import JobEditorDialog  # ~15 modules: not needed to start
 
         workers = getattr(self._host, "workers", None)
-        dialog = JobEditorDialog(spec, self._parent, duplicate=duplicate, pools=workers.pools() if workers else [])
+        dialog = JobEditorDialog(spec, self._parent, duplicate=duplicate, pools=workers.pools() if workers else [],
+                                 jobs=self._all_specs())  # fmt: skip
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.run_requested.connect(self._run_from_editor)
         dialog.accepted.connect(self._editor_accepted)
@@ -348,7 +352,8 @@ class JobActions(QObject):
             return
         answer = QMessageBox.question(
             self._parent, "Delete job",
-            f"Delete the job “{spec.name}”?\n\nIts history and logs are kept. This cannot be undone.",
+            f"Delete the job “{spec.name}”?\n\n{dependents_warning(self._all_specs(), spec)}"
+            "Its history and logs are kept. This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
         )  # fmt: skip
         if answer != QMessageBox.StandardButton.Yes:
@@ -358,6 +363,11 @@ class JobActions(QObject):
         except JobNotFound:
             pass
         self._host.say(f"Deleted “{spec.name}”")
+
+    def _all_specs(self) -> list[JobSpec]:
+        """Every job as the window last loaded it (off the GUI thread), for the After tab."""
+        model = getattr(self._host, "jobs_model", None)
+        return model.specs() if model is not None else []
 
     # --- files ---------------------------------------------------------------------------------
 

@@ -53,5 +53,12 @@ class ActiveRuns:
         """Runs waiting for a condition of their job, oldest first."""
         return [record for record in self.all() if record.status is RunStatus.WAITING]
 
+    @property
+    def held(self) -> list[RunRecord]:
+        """Runs held before they start: waiting for a condition, then pending retries (Upcoming)."""
+        records = self.all()
+        return ([r for r in records if r.status is RunStatus.WAITING]
+                + [r for r in records if r.status is RunStatus.RETRY_PENDING])  # fmt: skip
+
     def __len__(self) -> int:
         return len(self._runs)

@@ -168,6 +168,7 @@ _STATUS_RGB: dict[RunStatus, tuple[str, str]] = {
     RunStatus.SKIPPED: ("#5f6368", "#a9adb3"),
     RunStatus.QUEUED: ("#5f6368", "#a9adb3"),
     RunStatus.WAITING: ("#7443b8", "#c3a3f5"),
+    RunStatus.RETRY_PENDING: ("#a35f00", "#f0b35e"),
     RunStatus.RUNNING: ("#1a5fb4", "#78aeff"),
 }
 

@@ -31,6 +31,8 @@ class JobDetailBar(QFrame):
         self.run_now_button.setToolTip("Run the selected job once now (Ctrl+R)")
         self.history_button = named(QPushButton("Show history", self), "showHistoryButton", "showHistoryButton")
         self.history_button.setToolTip("Show this job's runs in the History tab")
+        self.stats_button = named(QPushButton("Statistics", self), "showStatsButton", "showStatsButton")
+        self.stats_button.setToolTip("Durations over time and success rate of this job (Ctrl+I)")
         self.stop_button = named(QPushButton(icon("stop"), "Stop", self), "stopRunButton", "stopRunButton")
         self.run_anyway_button = named(QPushButton(icon("run-now"), "Run anyway", self), "runAnywayButton",
                                        "runAnywayButton")  # fmt: skip
@@ -38,6 +40,7 @@ class JobDetailBar(QFrame):
         strip = QHBoxLayout(self)
         strip.setContentsMargins(8, 4, 8, 4)
         strip.addWidget(self.label, 1)
+        strip.addWidget(self.stats_button)
         strip.addWidget(self.history_button)
         strip.addWidget(self.stop_button)
         strip.addWidget(self.run_anyway_button)
@@ -52,7 +55,7 @@ class JobDetailBar(QFrame):
         self.run_anyway_button.setVisible(spec is not None and waiting_for is not None)
         if waiting_for is not None:
             self.run_anyway_button.setToolTip(f"A run of this job is waiting for {waiting_for}: start it now anyway")
-        for button in (self.run_now_button, self.history_button):
+        for button in (self.run_now_button, self.history_button, self.stats_button):
             button.setEnabled(spec is not None)
         self.stop_button.setEnabled(spec is not None and active > 0)
         self.stop_button.setToolTip(

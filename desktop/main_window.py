@@ -32,6 +32,7 @@ from desktop.damage_notice import DamageNotice
 from desktop.digest_card import install_digest_card
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
+from desktop.insight import Insight
 from desktop.joblist.columns import ColumnFitter, size_upcoming_columns
 from desktop.joblist.empty_state import EMPTY_TEXT, EmptyState
 from desktop.joblist.model import COUNTDOWN, JOB_ID_ROLE, NAME, NEXT_RUN, JobsModel, JobsProxy
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.jobs_proxy = JobsProxy(self)
         self.jobs_proxy.setSourceModel(self.jobs_model)
         self.upcoming_model = UpcomingModel(self)
-        self.upcoming_model.set_waiting(self.active.waiting)
+        self.upcoming_model.set_waiting(self.active.held)
         self.loader = SnapshotLoader(service, self)
 
         self._build_central()
@@ -101,8 +102,7 @@ class MainWindow(QMainWindow):
             self.tray.on_run_event(record)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available, parent=self)
         self.digest_card = install_digest_card(self)  # runs missed while asleep or closed (desktop.digest_card)
-        self.clock = named(QTimer(self), "countdownClock")
-        self.clock.setInterval(TICK_MS)
+        self.clock = named(QTimer(self, interval=TICK_MS), "countdownClock")
         self.clock.timeout.connect(self.tick)
         self._connect()
         self.restore_state()
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.clock.start()
         self.loader.load_now()
         self.workers = WorkersView(self)  # the Workers tab and status line (jobs on other machines)
+        self.insight = Insight(self)  # usual durations, ETA, longer than usual, statistics (issue 13)
         if service.damage is not None:  # found before this window listened
             self.show_database_damage(service.damage)
 
@@ -127,7 +128,6 @@ class MainWindow(QMainWindow):
         self.timeline_area = timeline_scroll_area(self.timeline, self)
         self.history = HistoryPanel(self.service, self, jobs=self.loader)
         self.history_throttle = RepaintThrottle(self.history.table)
-
         self.tabs = named(QTabWidget(self), "mainTabs", "mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(jobs_page, "&Jobs")
@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
         self.jobs_model.on_run_event(record)
         self.tray.on_run_event(record)
         self.active.update(record)
-        self.upcoming_model.set_waiting(self.active.waiting)
+        self.upcoming_model.set_waiting(self.active.held)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
         self.refresh_status()

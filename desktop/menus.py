@@ -27,7 +27,7 @@ def build_menus(window: QMainWindow, a: JobActions, *, show_tab_action: Callable
     bar = window.menuBar()
     job = bar.addMenu("&Job")
     job.setObjectName("jobMenu")
-    for item in (a.new, a.edit, a.duplicate, a.delete, None, a.run_now, a.stop, a.pause, a.resume, a.run_again, None,
+    for item in (a.new, a.edit, a.duplicate, a.delete, None, a.run_now, a.stop, a.pause, a.resume, a.run_again, a.show_stats, None,
                  a.pause_all, a.resume_all, None, a.import_, a.export, None, a.settings, None, a.quit):  # fmt: skip
         job.addSeparator() if item is None else job.addAction(item)
     view = bar.addMenu("&View")
@@ -104,7 +104,7 @@ def show_jobs_context_menu(table: QTableView, a: JobActions, pos: QPoint) -> QMe
     menu.setObjectName("jobsContextMenu")
     if table.indexAt(pos).isValid():
         for item in (a.run_now, a.stop, None, a.edit, a.duplicate, a.pause, a.resume, a.run_again, None, a.delete,
-                     a.show_history):  # fmt: skip
+                     a.show_history, a.show_stats):  # fmt: skip
             menu.addSeparator() if item is None else menu.addAction(item)
     else:
         menu.addAction(a.new)

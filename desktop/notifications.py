@@ -57,6 +57,8 @@ def message_for(record: RunRecord, spec: JobSpec | None) -> tuple[str, str]:
         title = f"{name} failed"
     else:
         title = f"{name}: {record.status.value}"
+    if record.attempt > 1:  # the final attempt of a chain of retries (jobs.retries)
+        title += f" after {record.attempt} attempts"
     duration = record.duration
     after = f" after {duration:.1f} s" if duration is not None and duration < 60 else (
         f" after {format_duration(duration)}" if duration is not None else ""
@@ -190,7 +192,10 @@ class Notifier(QObject):
         """Tell about `record` if its job's policy wants it; returns the channel tried, or None."""
         if not wants_notification(record, spec):
             return None
-        title, body = message_for(record, spec)
+        return self.tell(record, *message_for(record, spec))
+
+    def tell(self, record: RunRecord, title: str, body: str) -> str:
+        """Say `title`/`body` about `record` on the best channel there is; returns it."""
         channel = self.channel()
         if channel == DBUS and not self.desktop.send(record, title, body):
             channel = self._fallback_channel()

@@ -54,6 +54,7 @@ class TimelineView(QWidget):
         self._source: list[Lane] = []
         self._stale = False  # lanes given while hidden, not laid out yet
         self._lanes: list[DrawnLane] = []
+        self._rows: dict[str, int] = {}  # lane index by job id
         self._now = utc(self._clock())
         self._start = hour_floor(self._now)
         self._timer = QTimer(self, interval=NOW_INTERVAL_MS)
@@ -108,6 +109,7 @@ class TimelineView(QWidget):
             lanes = [lane for lane in (DrawnLane(lane, start, end) for lane in self._source) if lane.shown]
             lanes.sort(key=lambda lane: (lane.first, lane.job_name.casefold(), lane.job_id))
         self._lanes = lanes
+        self._rows = {lane.job_id: index for index, lane in enumerate(lanes)}  # for the links of chains
         self._stale = False
         self._update_geometry()
         self.update()
@@ -303,6 +305,7 @@ class TimelineView(QWidget):
                                  palette.color(QPalette.ColorRole.AlternateBase))
         self._paint_hours(painter, palette, lanes_bottom)
         if self._lanes:
+            self._paint_links(painter, palette, shown)
             self._paint_lanes(painter, palette, shown)
         else:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -366,12 +369,27 @@ class TimelineView(QWidget):
             if lane.dense is not None:
                 self._paint_band(painter, palette, lane, top)
                 continue
-            painter.setPen(Qt.PenStyle.NoPen)
+            expected = bool(lane.links)  # an after-job's runs are expected, not set: drawn hollow
             for mark in self._marks(lane):
                 past = mark.fires[-1] < self._now
-                painter.setBrush(past_colour if past else mark_colour)
+                colour = past_colour if past else mark_colour
+                painter.setPen(QPen(colour, 1.5) if expected else Qt.PenStyle.NoPen)
+                painter.setBrush(palette.color(QPalette.ColorRole.Base) if expected else colour)
                 rect = QRectF(mark.left - 1.5, top + inset, mark.right - mark.left + 3, self.lane_height - 2 * inset)
                 painter.drawRoundedRect(rect, 1.5, 1.5)
+
+    def _paint_links(self, painter: QPainter, palette: QPalette, shown: range) -> None:
+        """A chain (jobs.chain_plan): a line from each upstream fire to the after-job's expected run."""
+        colour = QColor(palette.color(QPalette.ColorRole.Highlight))
+        colour.setAlpha(150)
+        painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
+        middle = self.lane_height / 2
+        for index in shown:
+            for when, upstream, fire in self._lanes[index].links:
+                row = self._rows.get(upstream)
+                if row is not None:
+                    start = QPointF(self.x_of(max(utc(fire), self._start)), self._lane_top(row) + middle)
+                    painter.drawLine(start, QPointF(self.x_of(when), self._lane_top(index) + middle))
 
     def _paint_band(self, painter: QPainter, palette: QPalette, lane: DrawnLane, top: int) -> None:
         """A dense lane: a lighter band with an outline over each stretch (grey up to now), and

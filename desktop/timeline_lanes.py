@@ -53,6 +53,13 @@ class DrawnLane:
         return self._spans
 
     @property
+    def links(self) -> list[tuple[datetime, str, datetime]]:
+        """An after-job's expected runs on the axis, each with every (upstream job id, its fire) it follows."""
+        lane = self._lane
+        return [(when, upstream, fire) for when, links in zip(map(utc, lane.fires), lane.links)
+                if self._start <= when <= self._end for upstream, fire in links]  # fmt: skip
+
+    @property
     def shown(self) -> bool:
         return bool(self.spans if self.dense is not None else self.fires)
 

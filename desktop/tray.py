@@ -14,12 +14,15 @@ submenu lists the runs going on (or waiting) now; it is disabled when there are 
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from desktop.icons import icon
 from desktop.naming import named
+from jobs.alerts.policy import is_final_outcome
 from jobs.model import JobSpec, RunRecord, RunStatus
 
 RUN_MENU_LIMIT = 40
@@ -50,6 +53,7 @@ class Tray(QObject):
         self._specs: list[JobSpec] = []
         self._menu_dirty = True
         self.state = IDLE
+        self.running_words: Callable[[RunRecord], str] | None = None  # elapsed and ETA of a run (desktop.insight)
 
         self.menu = QMenu(window)
         self.menu.setObjectName("trayMenu")
@@ -93,9 +97,14 @@ class Tray(QObject):
             self._active[record.id] = record
         else:
             self._active.pop(record.id, None)
-            if record.status not in (RunStatus.MISSED, RunStatus.SKIPPED):
-                self._last_failed = record.status.is_failure
+            if record.status not in (RunStatus.MISSED, RunStatus.SKIPPED) and is_final_outcome(record):
+                self._last_failed = record.status.is_failure  # an attempt a retry follows is not the last word
         self._apply_state()
+
+    def refresh_tooltip(self) -> None:
+        """Elapsed times moved on (once a second while runs go)."""
+        if self._active:
+            self._apply_state()
 
     def set_last_failed(self, failed: bool) -> None:
         """At start-up: whether the newest finished run (from history) failed."""
@@ -104,13 +113,14 @@ class Tray(QObject):
 
     def _apply_state(self) -> None:
         waiting = [r for r in self._active.values() if r.status is RunStatus.WAITING]
-        busy = len(self._active) > len(waiting)  # a run only waiting for AC power is not "running"
+        retrying = sum(1 for r in self._active.values() if r.status is RunStatus.RETRY_PENDING)
+        busy = len(self._active) > len(waiting) + retrying  # a run only waiting for AC power is not "running"
         state = RUNNING if busy else FAILED if self._last_failed else IDLE
         self.stop_menu.setEnabled(bool(self._active))
         if state != self.state or self.icon.icon().isNull():
             self.icon.setIcon(self.state_icon(state))  # SVG rendering: only when it changes
         self.state = state
-        running = len(self._active) - len(waiting)
+        running = len(self._active) - len(waiting) - retrying
         tip = {
             IDLE: "Jobdesk: idle",
             RUNNING: f"Jobdesk: {running} run{'s' if running != 1 else ''} in progress",
@@ -120,6 +130,11 @@ class Tray(QObject):
             reasons = sorted({r.waiting_for or "its conditions" for r in waiting})
             count = f"{len(waiting)} run{'s' if len(waiting) != 1 else ''}"
             tip += f"; {count} waiting for {reasons[0] if len(reasons) == 1 else 'their conditions'}"
+        if retrying:
+            tip += f"; {retrying} retr{'ies' if retrying != 1 else 'y'} pending"
+        if busy and self.running_words is not None:  # "Report: 42s of ~1m 20s" (desktop.insight)
+            tip += "".join(f"\n{r.job_name}: {self.running_words(r)}" for r in self._active.values()
+                           if r.status is RunStatus.RUNNING)  # fmt: skip
         if self.icon.toolTip() != tip:
             self.icon.setToolTip(tip)
 
@@ -163,6 +178,8 @@ class Tray(QObject):
             waiting = ", waiting" if record.status is RunStatus.QUEUED else ""
             if record.status is RunStatus.WAITING:
                 waiting = f", waiting for {record.waiting_for or 'its conditions'}"
+            elif record.status is RunStatus.RETRY_PENDING:
+                waiting = f", retry {record.attempt}/{record.attempts} pending"
             action = self.stop_menu.addAction(f"{name} (run #{record.id}{waiting})")
             action.setData(record.id)
             action.triggered.connect(self._stop_triggered)

@@ -7,9 +7,13 @@ jobs have no next run and are not listed. The window's clock calls
 `tick()` once a second: the countdown column repaints, and when the first row has become due the
 caller asks for a fresh snapshot (the scheduler moved that job's next time).
 
+An after-job (run after other jobs) is listed at the fire of its upstream jobs that completes
+its set ("after 3 h": not before then; jobs.chain_plan).
+
 Runs that are due but wait for a condition of their job (AC power, a network) come first, one
-row each: their due time, "waiting", the job, and what they wait for. The window keeps them
-current from the service's run events (`set_waiting`).
+row each: their due time, "waiting", the job, and what they wait for; then pending retries
+(jobs.retries): when they are due, the countdown, the job, which attempt. The window keeps
+them current from the service's run events (`set_waiting`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from desktop.formatting import format_relative, format_time, format_time_with_relative, status_colour, status_icon
-from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.model import AfterSpec, JobSpec, RunRecord, RunStatus
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -99,14 +103,12 @@ class UpcomingModel(QAbstractTableModel):
 
     def tick(self, now: datetime | None = None, *, repaint: bool = True) -> bool:
         """Repaint the countdowns; True once when the first row has become due (time to reload)."""
+        if repaint and self.rowCount():
+            self.dataChanged.emit(  # pending retries' countdowns (at the top) tick too
+                self.index(0, COUNTDOWN), self.index(self.rowCount() - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole],
+            )
         if not self._rows:
             return False
-        if repaint:
-            first_row = len(self._waiting)
-            self.dataChanged.emit(
-                self.index(first_row, COUNTDOWN), self.index(first_row + len(self._rows) - 1, COUNTDOWN),
-                [Qt.ItemDataRole.DisplayRole],
-            )
         first = self._rows[0][0]
         if first <= (now or datetime.now(timezone.utc)) and first != self._due_reported:
             self._due_reported = first
@@ -140,12 +142,16 @@ class UpcomingModel(QAbstractTableModel):
             if column == TIME:
                 return format_time(when, zone=spec.trigger.timezone)
             if column == COUNTDOWN:
-                return format_relative(when) or "now"
+                relative = format_relative(when) or "now"
+                return relative.replace("in ", "after ", 1) if _follows(spec) else relative
             if column == JOB:
                 return spec.name
             if column == SCHEDULE:
                 return self._schedules.get(spec.id, "")
         elif role == Qt.ItemDataRole.ToolTipRole:
+            if column in (TIME, COUNTDOWN) and _follows(spec):
+                return (f"{self._schedules.get(spec.id, '')}: expected when those runs end, not before "
+                        f"{format_time_with_relative(when, zone=spec.trigger.timezone)}")  # fmt: skip
             if column in (TIME, COUNTDOWN):
                 return format_time_with_relative(when, zone=spec.trigger.timezone)
             if column == JOB:
@@ -158,8 +164,29 @@ class UpcomingModel(QAbstractTableModel):
             return spec.id
         return None
 
+    def _retry_data(self, record: RunRecord, column: int, role: int) -> Any:
+        """A pending retry's row: when it is due, the countdown, the job, which attempt."""
+        due = record.retry_at or record.queued_at
+        what = f"Retry: attempt {record.attempt} of {record.attempts}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            countdown = format_relative(due) or "now" if due is not None else ""
+            return (format_time(due), countdown, record.job_name, what)[column] if 0 <= column < 4 else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Run #{record.id}: {record.error or what}"
+        if role == Qt.ItemDataRole.DecorationRole and column == COUNTDOWN:
+            return status_icon(RunStatus.RETRY_PENDING)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (COUNTDOWN, SCHEDULE):
+            return status_colour(RunStatus.RETRY_PENDING)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COUNTDOWN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == JOB_ID_ROLE:
+            return record.job_id
+        return None
+
     def _waiting_data(self, record: RunRecord, column: int, role: int) -> Any:
         """A waiting run's row: when it was due, "waiting", the job, what it waits for."""
+        if record.status is RunStatus.RETRY_PENDING:
+            return self._retry_data(record, column, role)
         due = record.scheduled_at or record.queued_at
         waits = f"Waiting for {record.waiting_for or 'its conditions'}"
         if role == Qt.ItemDataRole.DisplayRole:
@@ -175,3 +202,8 @@ class UpcomingModel(QAbstractTableModel):
         if role == JOB_ID_ROLE:
             return record.job_id
         return None
+
+
+def _follows(spec: JobSpec) -> bool:
+    """An after-job's row (jobs.chain_plan): expected when its upstream runs end, not at a set time."""
+    return isinstance(spec.trigger, AfterSpec)

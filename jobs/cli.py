@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
+from jobs.cli_retries import RETRY_OPTIONS, add_retry_options, retry_fields
 from jobs.codec import JobValidationError, job_from_dict
 from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
-from jobs.model import Notify, Overlap
+from jobs.model import AFTER_STATUSES, Notify, Overlap
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--cron", metavar="EXPR", help="standard 5-field crontab, e.g. '30 7 * * 1-5' (0 and 7 are Sunday)")
     when.add_argument("--every", metavar="DURATION", help="interval with a unit: 15m, 2h, 1d (at least 10s)")
     when.add_argument("--at", metavar="DATETIME", help="once, e.g. '2026-12-01 09:00'")
+    when.add_argument("--after", metavar="JOB", action="append",
+                      help="run when this job (id or name) has finished; repeat it to wait for all of them")
+    add.add_argument("--after-status", choices=list(AFTER_STATUSES),
+                     help="with --after: how the jobs must have finished: success (default), failure or any")
     add.add_argument("--tz", metavar="TZ", help="IANA time zone (default: this machine's)")
     add.add_argument("--cwd", metavar="DIR", help="working directory")
     add.add_argument("--env", metavar="K=V", action="append", default=[], help="environment override (repeatable)")
@@ -69,12 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="e-mail the outcome here, per --notify (repeatable; see jobdesk config smtp)")
     add.add_argument("--webhook", metavar="URL", action="append", default=[],
                      help="POST the run record here, signed, per --notify (repeatable)")
+    add.add_argument("--slow-factor", metavar="X", type=str,
+                     help="a run is longer than usual past max(p95 x X, p95 + margin) of its last 50 successes (default 2)")
+    add.add_argument("--slow-margin", metavar="DURATION", help="... and past p95 + this (default 1m)")
     add.add_argument("--expect", metavar="PATH", action="append", default=[],
                      help="a file each run must write (globs; {date}, {scheduled:%%Y-%%m-%%d}; repeatable)")
     add.add_argument("--paused", action="store_true", help="add it paused")
     add.add_argument("--allow-sub-10s", action="store_true", help="accept an --every shorter than 10 seconds")
     add.add_argument("--allow-duplicate-name", action="store_true", help="accept a name another job already has")
     add.add_argument("--on", metavar="POOL", help="run on a `jobdesk worker` of this pool (needs `config broker`)")
+    add_retry_options(add)
     add.add_argument("--run-with", metavar="PATH", help=RUN_WITH_HELP)
     add.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
@@ -84,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("pause", "pause a job"), ("resume", "resume a job")):
         p = sub.add_parser(name, help=text)
         p.add_argument("id", metavar="JOB", help="the job's id or exact name")
+        if name == "remove":
+            p.add_argument("--force", action="store_true", help="remove it even if other jobs run after it")
         if name == "show":
             p.add_argument("--json", action="store_true")
             p.add_argument("--from", dest="since", metavar="DATETIME",
@@ -141,11 +152,19 @@ _OPTIONS = {
     "name": "--name", "description": "--description", "tags": "--tag", "command": "command", "cwd": "--cwd",
     "env": "--env", "timeout": "--timeout", "misfire_grace": "--grace", "max_parallel": "--max-parallel",
     "requires": "--require", "condition_deadline": "--condition-deadline", "email": "--email", "webhooks": "--webhook",
-    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with",
+    "runs_on": "--on", "expect": "--expect", "run_with": "--run-with", "slow_factor": "--slow-factor",
+    "slow_margin": "--slow-margin", "trigger": "--after", **RETRY_OPTIONS,
 }
 
 
 def _trigger(args: argparse.Namespace) -> dict[str, Any]:
+    if args.after_status is not None and args.after is None:
+        raise UsageError("jobdesk add: --after-status: goes with --after JOB (which jobs to wait for)")
+    if args.after is not None:  # names become ids where the job is saved (jobs.chains)
+        if args.tz is not None and not args.tz.strip():
+            raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
+        after: dict[str, Any] = {"type": "after", "jobs": args.after, "status": args.after_status or "success"}
+        return after if args.tz is None else {**after, "timezone": args.tz}
     option, value = next((o, v) for o, v in (("--cron", args.cron), ("--every", args.every), ("--at", args.at)) if v is not None)
     if args.tz is not None and not args.tz.strip():
         raise UsageError("jobdesk add: --tz: must not be empty (leave it out for this machine's zone)")
@@ -209,9 +228,13 @@ def add_request(args: argparse.Namespace) -> dict[str, Any]:
         job["cwd"] = str(Path(args.cwd).expanduser().absolute())
     if args.on is not None:
         job["runs_on"] = args.on
+    if args.slow_factor is not None:
+        job["slow_factor"] = args.slow_factor  # text: the codec reads it and names the option
+    job.update(retry_fields(args))
     if args.run_with is not None:
         job["run_with"] = str(Path(args.run_with).expanduser().absolute()) if args.run_with.strip() else args.run_with
-    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline")):
+    for option, key in (("timeout", "timeout"), ("grace", "misfire_grace"), ("condition_deadline", "condition_deadline"),
+                        ("slow_margin", "slow_margin")):
         value = getattr(args, option)
         if value is not None:
             try:
@@ -230,7 +253,9 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     cmd = args.command
     if cmd == "add":
         return add_request(args)
-    if cmd in ("remove", "pause", "resume"):
+    if cmd == "remove":
+        return {"op": cmd, "id": args.id, "force": args.force}
+    if cmd in ("pause", "resume"):
         return {"op": cmd, "id": args.id}
     if cmd == "show":
         return {"op": "show", "id": args.id, "from": args.since, "count": args.count}

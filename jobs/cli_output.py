@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jobs.cli_retries import RETRY_OPTIONS, retry_words
 from jobs.command_errors import CommandFailed
+from jobs.durations import format_duration
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -70,10 +72,14 @@ def _print_show(result: dict[str, Any]) -> None:
         print(f"  run with:  {d['run_with']}")
     if d.get("runs_on"):
         print(f"  runs on:   pool {d['runs_on']} (jobdesk workers)")
+    if d.get("retries"):
+        print(f"  retries:   {retry_words(d)}")
     for index, pattern in enumerate(d.get("expect", [])):
         print(f"  {'expects:' if index == 0 else '':<11}{pattern}")
     times = result["next_runs"]
-    if not times:
+    if not times and d["trigger"].get("type") == "after":
+        print("  next runs: when the jobs it runs after have finished")
+    elif not times:
         print("  next runs: -")
     else:
         try:
@@ -88,6 +94,16 @@ def _print_show(result: dict[str, Any]) -> None:
     for index, note in enumerate(result.get("dst_notes", [])):
         print(f"  {'DST:' if index == 0 else '':<11}{note}")
     print(f"  last run:  {short_time(result['last_run'])} {result['last_status'] or ''}".rstrip())
+    print(f"  {usual_duration(result.get('duration'))}")
+
+
+def usual_duration(stats: dict[str, Any] | None) -> str:
+    """"Usual duration: 1m 20s (p95 2m 5s, 50 runs)" from `show --json`'s "duration"."""
+    if not stats or not stats.get("runs"):
+        return "Usual duration: - (no successful run yet)"
+    runs = stats["runs"]
+    return (f"Usual duration: {format_duration(stats['median'])} "
+            f"(p95 {format_duration(stats['p95'])}, {runs} run{'s' if runs != 1 else ''})")  # fmt: skip
 
 
 def _print_run(args: argparse.Namespace, result: dict[str, Any]) -> int:
@@ -130,8 +146,12 @@ def _print_history(args: argparse.Namespace, result: dict[str, Any]) -> None:
 def _note(run: dict[str, Any]) -> str:
     """The ERROR column: the error, or what a waiting run waits for."""
     if run["status"] == "waiting" and run.get("waiting_for"):
-        return f"waiting for {run['waiting_for']}"
-    return run["error"] or ""
+        note = f"waiting for {run['waiting_for']}"
+    else:
+        note = run["error"] or ""
+    if run.get("attempt", 1) > 1 or run.get("retried_by"):  # one of a chain of retries (jobs.retries)
+        note = f"attempt {run['attempt']}/{run['attempts']}" + (f": {note}" if note else "")  # like the window
+    return note
 
 
 def _write_export(args: argparse.Namespace, result: dict[str, Any]) -> None:
@@ -207,9 +227,16 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
+        if result.get("warning"):
+            print(f"jobdesk: warning: {result['warning']}", file=sys.stderr)
     elif cmd == "edit":
-        run_with = result["definition"].get("run_with")
-        print(f"{result['id']}: runs with {run_with}" if run_with else f"{result['id']}: runs its command as written")
+        definition = result["definition"]
+        if args.run_with is not None or args.as_written:
+            run_with = definition.get("run_with")
+            print(f"{result['id']}: runs with {run_with}" if run_with else f"{result['id']}: runs its command as written")
+        if any(getattr(args, name, None) is not None for name in RETRY_OPTIONS):
+            print(f"{result['id']}: retries {retry_words(definition)}" if definition.get("retries")
+                  else f"{result['id']}: no retries")
     elif cmd == "config":
         for key, value in result["settings"].items():
             print(f"{key} = {value}")

@@ -133,9 +133,13 @@ def _run_in_foreground(service: JobService, data_dir: DataDir, request: dict[str
         raise CommandFailed(f"{exc}; not running the job without it") from None
     try:
         run_id = execute(service, request)["run_id"]
-        _answer_until_finished(service, run_id)
-        record = service.wait_for_run(run_id)
-        assert record is not None
+        while True:  # through its retries (jobs.retries), to the last attempt
+            _answer_until_finished(service, run_id)
+            record = service.wait_for_run(run_id)
+            assert record is not None
+            if record.retried_by is None:
+                break
+            run_id = record.retried_by
         return {"run_id": record.id, "run": run_json(record)}
     finally:
         server.close()
@@ -184,7 +188,7 @@ def _answer_until_finished(service: JobService, run_id: int) -> None:
         service.events.run_finished.disconnect(finished)
         service.events.run_waiting.disconnect(waiting)
     if interrupted:
-        if any(held.run_id == run_id for held in service.dispatcher.held_runs()):
+        if run_id in service.dispatcher.pending_retries() or any(held.run_id == run_id for held in service.dispatcher.held_runs()):
             service.cancel_run(run_id)  # a waiting run ends too (else it would wait for the next start)
         raise KeyboardInterrupt  # the caller's service.shutdown() kills the run's tree
 

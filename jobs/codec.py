@@ -73,6 +73,17 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["paused"] = True
     if spec.runs_on:
         out["runs_on"] = spec.runs_on
+    if spec.slow_factor != JobSpec.slow_factor:
+        out["slow_factor"] = spec.slow_factor
+    if spec.slow_margin != JobSpec.slow_margin:
+        out["slow_margin"] = spec.slow_margin
+    if spec.retries:  # jobs.retries: written with all its settings, so a reader sees them together
+        out.update(retries=spec.retries, retry_delay=spec.retry_delay, retry_backoff=spec.retry_backoff,
+                   retry_on=list(spec.retry_on))
+        if spec.retry_max is not None:
+            out["retry_max"] = spec.retry_max
+        if spec.retry_on_exit:
+            out["retry_on_exit"] = list(spec.retry_on_exit)
     if spec.run_with:
         out["run_with"] = spec.run_with
     return out
@@ -81,9 +92,11 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
 _FIELDS = [  # in the order a definition is written; problems are listed in this order
     "id", "name", "description", "tags", "command", "shell", "cwd", "env", "trigger", "timeout",
     "overlap", "max_parallel", "misfire_grace", "coalesce", "notify", "requires", "condition_deadline",
-    "email", "webhooks", "expect", "paused", "runs_on", "run_with",
+    "email", "webhooks", "expect", "paused", "runs_on", "run_with", "slow_factor", "slow_margin",
+    "retries", "retry_delay", "retry_backoff", "retry_max", "retry_on", "retry_on_exit",
 ]
 _KNOWN_KEYS = set(_FIELDS)
+_RETRY_ON = ["failure", "timeout"]  # the default of `retry_on`
 
 
 def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_date: bool = False) -> JobSpec:
@@ -126,6 +139,14 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         expect=tuple(read(lambda: _str_list(data, "expect", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
         runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
+        slow_factor=read(lambda: _factor(data, "slow_factor", JobSpec.slow_factor), JobSpec.slow_factor),
+        slow_margin=read(lambda: _margin(data, stored=not validate), JobSpec.slow_margin),
+        retries=read(lambda: _whole(data, "retries", 0), 0),
+        retry_delay=read(lambda: _number(data, "retry_delay") or 0.0 if data.get("retry_delay") is not None else 30.0, 30.0),
+        retry_backoff=read(lambda: _factor(data, "retry_backoff", 2.0), 2.0),
+        retry_max=read(lambda: _number(data, "retry_max", stored=not validate), None),
+        retry_on=tuple(read(lambda: _str_list(data, "retry_on", single=True) if "retry_on" in data else _RETRY_ON, _RETRY_ON)),
+        retry_on_exit=tuple(read(lambda: _exit_codes(data, "retry_on_exit"), [1])),  # [1] stands in: not "nothing to retry on"
         run_with=read(lambda: _str(data, "run_with", ""), "") or None,
     )
     if validate:
@@ -160,7 +181,7 @@ def _trigger(data: Mapping[str, Any]) -> TriggerSpec:
         value = {**value, "timezone": triggers.local_timezone_name()}
     if isinstance(value, Mapping):
         if "type" in value and not isinstance(value["type"], str):
-            raise JobValidationError("trigger.type", f"expected cron, interval or date, got {_shown(value['type'])}")
+            raise JobValidationError("trigger.type", f"expected cron, interval, date or after, got {_shown(value['type'])}")
         _check_years(value)
     try:
         return triggers.spec_from_dict(value)
@@ -275,6 +296,24 @@ def _number(data: Mapping[str, Any], key: str, *, stored: bool = False) -> float
     return seconds
 
 
+def _margin(data: Mapping[str, Any], *, stored: bool) -> float:
+    value = _number(data, "slow_margin", stored=stored)
+    return JobSpec.slow_margin if value is None else value
+
+
+def _factor(data: Mapping[str, Any], key: str, default: float) -> float:
+    """A plain number ("2", 2, 2.5); its range is a rule of the job (jobs.job_rules)."""
+    value = data.get(key, default)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise JobValidationError(key, f"expected a number, got {_shown(value)}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JobValidationError(key, f"expected a number, got {_shown(value)}")
+    return float(value)
+
+
 def _whole(data: Mapping[str, Any], key: str, default: int) -> int:
     """A whole number; 2.0 is 2, but 1.5, inf and nan are refused (they were silently 1)."""
     value = data.get(key, default)
@@ -283,6 +322,32 @@ def _whole(data: Mapping[str, Any], key: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise JobValidationError(key, f"expected a whole number, got {_shown(value)}")
     return value
+
+
+def _factor(data: Mapping[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise JobValidationError(key, f"expected a number, got {_shown(value)}")
+    return float(value)
+
+
+def _exit_codes(data: Mapping[str, Any], key: str) -> list[int]:
+    """Whole numbers: a list, one number, or text "75,111" as typed on the command line."""
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [part.strip() for part in value.replace(",", " ").split()]
+    elif not isinstance(value, list):
+        value = [value]
+    out = []
+    for item in value:
+        if isinstance(item, str) and item.lstrip("-").isdigit() and len(item) < 10:
+            item = int(item)
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise JobValidationError(key, f"expected exit codes (whole numbers), got {_shown(item)}")
+        out.append(item)
+    return list(dict.fromkeys(out))
 
 
 def _enum(data: Mapping[str, Any], key: str, kind: Any, default: Any) -> Any:

@@ -17,12 +17,14 @@ from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.cli_missed import handle_missed
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
+from jobs.chains import dependents
 from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
 from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
+from jobs.run_stats import NO_STATS_JSON, duration_stats
 from jobs.request_ids import JOURNALED_OPS, check_request_id, confirm, earlier_answer, recording
 from jobs.service import JobService
 from jobs.settings import setting_names
@@ -37,12 +39,14 @@ class ControlError(Exception):
         self.exit_code = exit_code
 
 
-def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None) -> dict[str, Any]:
+def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None,
+             names: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`names` (id -> name) names the jobs an after-job waits for."""
     state = job_state(spec, next_run)
     return {
         "id": spec.id,
         "name": spec.name,
-        "schedule": triggers.describe(spec.trigger),
+        "schedule": triggers.describe(spec.trigger, names=names),
         "next_run": iso(next_run),
         "state": state,
         "last_status": last.status.value if last else None,
@@ -119,7 +123,8 @@ def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     specs = service.jobs.all()  # read once: next runs and last runs reuse it
     next_runs = service.next_run_times(specs)
     last = service.history.last_outcomes(spec.id for spec in specs)
-    return {"jobs": [job_json(spec, next_runs.get(spec.id), last.get(spec.id)) for spec in specs]}
+    names = {spec.id: spec.name for spec in specs}
+    return {"jobs": [job_json(spec, next_runs.get(spec.id), last.get(spec.id), names) for spec in specs]}
 
 
 PREVIEW_MAX = 1000
@@ -128,7 +133,7 @@ PREVIEW_MAX = 1000
 def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     last = service.history.last_outcomes([spec.id]).get(spec.id)
-    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last)
+    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last, service.jobs.names())
     count = _whole(req, "count", 5, 1, PREVIEW_MAX, "--count")
     after = _moment(req.get("from"))
     # A paused job has no next runs, unless asked for a preview from a given time or count
@@ -140,6 +145,8 @@ def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
         raise ControlError(f"job {spec.id}: its schedule cannot be computed: {exc}", 1) from None
     info["next_runs"] = [iso(t) for t in times]
     info["dst_notes"] = notes
+    stats = duration_stats(service.engine, [spec.id]).get(spec.id)
+    info["duration"] = stats.as_json() if stats is not None else dict(NO_STATS_JSON)
     return info
 
 
@@ -164,8 +171,16 @@ def _remove(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
         job_id = ref
     else:
         job_id = _job(service, ref).id
+    waiting = dependents(service.jobs.all(), job_id)  # jobs that run after it never run again
+    shown = ", ".join(f"{spec.id} ({spec.name})" for spec in waiting)
+    if waiting and not _flag(req, "force"):
+        raise ControlError(f"not removed: {len(waiting)} job(s) run after {job_id}: {shown}; "
+                           "change them first, or add --force to remove it anyway", 2)  # fmt: skip
     service.remove_job(job_id)
-    return {"removed": job_id}
+    if not waiting:
+        return {"removed": job_id}
+    return {"removed": job_id, "dependents": [spec.id for spec in waiting],
+            "warning": f"these jobs ran after it and will not run until you edit them: {shown}"}
 
 
 def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, Any]:
@@ -177,7 +192,13 @@ def _run(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     run_id = service.run_now(spec.id, ignore_conditions=_flag(req, "ignore_conditions"))
     if run_id is None:
-        waiting = [r for r in service.active_runs() if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        active = service.active_runs()
+        waiting = [r for r in active if r.job_id == spec.id and r.status is RunStatus.WAITING]
+        retrying = [r for r in active if r.job_id == spec.id and r.status is RunStatus.RETRY_PENDING]
+        if retrying:  # jobs.retries: the pending retry is the job's run in progress
+            raise ControlError(f"job {spec.id} ({spec.name}) has run #{retrying[0].id} waiting to retry at "
+                               f"{iso(retrying[0].retry_at)} and its overlap policy skips new runs; "
+                               f"`jobdesk stop {retrying[0].id}` cancels the retry")
         if waiting:
             raise ControlError(f"job {spec.id} ({spec.name}) has run #{waiting[0].id} waiting for {waiting[0].waiting_for} "
                                "and its overlap policy skips new runs; --ignore-conditions starts that run now")
@@ -342,7 +363,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
 _NONE = type(None)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "request_id": (str,), "limit": (int, _NONE), "wait": (bool, _NONE), "ignore_conditions": (bool, _NONE), "toml": (str,),
-    "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE),
+    "source": (str, _NONE), "status": (str, _NONE), "name": (str, _NONE), "force": (bool, _NONE),
 }
 _OP_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {"add": {"job": (dict,)}, "history": {"job": (str, _NONE)}}
 _SQLITE_INT = 2**63

@@ -79,7 +79,8 @@ class ConditionHolds:
                     self._history.mark_waiting(pending.run_id, waiting_for)
                 else:
                     self._history.create(pending.job, pending.cause, RunStatus.WAITING, scheduled_at=pending.scheduled_at,
-                                         run_id=pending.run_id, queued_at=pending.queued_at, waiting_for=waiting_for)
+                                         run_id=pending.run_id, queued_at=pending.queued_at, waiting_for=waiting_for,
+                                         upstream_run_id=pending.upstream_run_id)
                     pending.row_written = True
             except Exception as exc:  # it still waits, and starts when it may
                 self._write_failed(pending, "while waiting", exc)

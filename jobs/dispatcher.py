@@ -37,6 +37,8 @@ from jobs.paths import DataDir
 from jobs.runners import LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.runners.choice import RemoteRunners
 from jobs.pending_run import RunnerSettings, RunReports, _Pending
+from jobs.retries import PendingRetries
+from jobs.run_context import run_environment
 from jobs.workdir import resolved_cwd
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 _UNRECORDED_KEPT = 200  # final records the database refused, kept for wait() and late askers
 
 
-class Dispatcher(ConditionHolds):
+class Dispatcher(PendingRetries, ConditionHolds):
     def __init__(
         self,
         data_dir: DataDir,
@@ -70,10 +72,15 @@ class Dispatcher(ConditionHolds):
         self._closed = False
         self._refusal: str | None = None
         self._held: dict[int, _Pending] = {}  # admitted, but waiting for the gate (conditions)
-        self.on_final: Callable[[RunRecord], None] | None = None  # every run that ended (alerts)
+        self._finish_listeners: list[Callable[[RunRecord], None]] = []  # alerts, chains: every run that ended
         self.gate = gate
+        self._init_retries()
         if gate is not None:
             gate.attach(self)
+
+    def add_finish_listener(self, listener: Callable[[RunRecord], None]) -> None:
+        """Call `listener(record)` with the final row of every run that ends (any thread)."""
+        self._finish_listeners.append(listener)
 
     def refuse(self, reason: str) -> None:
         """Start no new run from now on (e.g. the database turned out damaged)."""
@@ -83,9 +90,10 @@ class Dispatcher(ConditionHolds):
     # --- submitting ------------------------------------------------------------------------
 
     def submit(self, job: JobSpec, cause: RunCause, scheduled_at: datetime | None = None, *,
-               ignore_conditions: bool = False) -> int | None:  # fmt: skip
+               ignore_conditions: bool = False, upstream_run_id: int | None = None) -> int | None:  # fmt: skip
         """Start, queue, hold (conditions) or skip a run of `job`; returns the run id, or None
-        when skipped. `ignore_conditions`: start without asking the gate ("Run anyway")."""
+        when skipped. `ignore_conditions`: start without asking the gate ("Run anyway");
+        `upstream_run_id`: the run whose end started this one (jobs.chains)."""
         with self._lock:
             if self._refusal is not None:
                 raise RuntimeError(f"not starting a run of {job.id}: {self._refusal}")
@@ -101,7 +109,7 @@ class Dispatcher(ConditionHolds):
             else:
                 skip = False
                 pending = _Pending(self._history.allocate_id(), job, cause, scheduled_at,
-                                   ignore_conditions=ignore_conditions)  # fmt: skip
+                                   ignore_conditions=ignore_conditions, upstream_run_id=upstream_run_id)  # fmt: skip
                 self._all[pending.run_id] = pending
                 if occupied >= job.slot_limit:
                     self._job_queue[job.id].append(pending)
@@ -128,9 +136,8 @@ class Dispatcher(ConditionHolds):
             if pending.row_written:
                 return
             try:
-                self._history.create(
-                    pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at, run_id=pending.run_id
-                )
+                self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
+                                     run_id=pending.run_id, upstream_run_id=pending.upstream_run_id)
             except Exception as exc:  # the run still goes ahead; its start writes the row
                 self._write_failed(pending, "while queued", exc)
                 return
@@ -145,7 +152,8 @@ class Dispatcher(ConditionHolds):
         runner = self.remote.named(record.runner, self.runner)
         if runner is None:
             return False
-        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True)
+        pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True,
+                           attempt=record.attempt, first_run_id=record.first_run_id)  # fmt: skip
         if record.queued_at is not None:
             pending.queued_at = record.queued_at
         pending.log_path = record.log_path
@@ -197,8 +205,11 @@ class Dispatcher(ConditionHolds):
         # A remote run without a folder of its own gets the worker's default (its home or the
         # script's folder there): this computer's folders need not exist on the worker.
         cwd = job.cwd if job.runs_on else resolved_cwd(job)
+        context = run_environment(job, pending.run_id, pending.cause, attempt=pending.attempt,
+                                  scheduled_for=pending.scheduled_at,
+                                  upstream_run_id=pending.upstream_run_id)  # JOBDESK_* (jobs.run_context)
         request = RunRequest(
-            command=job.argv, log_path=pending.log_path, shell=job.shell, cwd=cwd, env=job.env_dict,
+            command=job.argv, log_path=pending.log_path, shell=job.shell, cwd=cwd, env={**job.env_dict, **context},
             timeout=job.timeout, log_cap_bytes=s.log_cap_bytes, kill_grace=s.kill_grace,
             run_id=pending.run_id, job_id=job.id, pool=job.runs_on, wait_limit=job.misfire_grace,
             expect=expected_for(job, pending.scheduled_at),
@@ -229,7 +240,8 @@ class Dispatcher(ConditionHolds):
                 pending.row_written = True
             if first:  # one insert: the task id is in the row before the task is sent
                 self._history.create(pending.job, pending.cause, RunStatus.QUEUED, scheduled_at=pending.scheduled_at,
-                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool))
+                                     error=note, run_id=pending.run_id, queued_on=(handle.runner, handle.ref, pool),
+                                     upstream_run_id=pending.upstream_run_id)
             else:
                 self._history.mark_queued(pending.run_id, runner=handle.runner, handle=handle.ref, pool=pool, note=note)
         except Exception as exc:
@@ -267,6 +279,7 @@ class Dispatcher(ConditionHolds):
                 while len(self._unrecorded) > _UNRECORDED_KEPT:
                     self._unrecorded.pop(next(iter(self._unrecorded)))
         finally:
+            self._retry_after(pending, outcome)  # jobs.retries: a retry takes the job's place first
             self._release(pending)
             self._emit("run_finished", pending.run_id, fallback)
             pending.done.set()
@@ -283,6 +296,7 @@ class Dispatcher(ConditionHolds):
             self._history.create_started(
                 pending.run_id, pending.job, pending.cause, scheduled_at=pending.scheduled_at,
                 queued_at=pending.queued_at, log_path=log_path, started=info, runner=self.runner.name,
+                upstream_run_id=pending.upstream_run_id,
             )
         except BaseException:
             with self._lock:
@@ -351,8 +365,12 @@ class Dispatcher(ConditionHolds):
             return
         if record is not None:
             getattr(self._events, signal_name).emit(record)
-            if signal_name == "run_finished" and self.on_final is not None:
-                self.on_final(record)  # quick: jobs.alerts.deliveries.Alerter.consider only queues it
+            if signal_name == "run_finished":
+                for listener in self._finish_listeners:  # each quick (Alerter.consider only queues)
+                    try:
+                        listener(record)
+                    except Exception:  # one listener's bug must not cost the others their call
+                        log.exception("run #%d: a finish listener failed", record.id)
 
     # --- conditions: held runs (jobs.dispatch_holds); a restart's waiting runs held again ----
 
@@ -360,7 +378,7 @@ class Dispatcher(ConditionHolds):
         """Hold again a run that was waiting when the last session ended (its row is kept, its
         deadline counts from when it began to wait)."""
         pending = _Pending(record.id, job, record.cause, record.scheduled_at, row_written=True,
-                           waiting_for=record.waiting_for)  # fmt: skip
+                           waiting_for=record.waiting_for, attempt=record.attempt, first_run_id=record.first_run_id)  # fmt: skip
         if record.queued_at is not None:
             pending.queued_at = record.queued_at
         with self._lock:
@@ -374,7 +392,9 @@ class Dispatcher(ConditionHolds):
     # --- control ---------------------------------------------------------------------------
 
     def cancel(self, run_id: int, reason: str = "stopped by the user") -> bool:
-        """Kill a running run (its whole process tree) or drop a queued one."""
+        """Kill a running run (its whole process tree) or drop a queued one or a pending retry."""
+        if self._cancel_retry(run_id, reason):
+            return True
         with self._lock:
             pending = self._all.get(run_id)
             if pending is None:
@@ -446,6 +466,7 @@ class Dispatcher(ConditionHolds):
         Runs on remote workers go on there: the next start follows them again."""
         with self._lock:
             self._closed = True
+            self._park_retries()
             running = [p for p in self._running.values() if not p.job.runs_on]  # remote runs go on
             held = list(self._held.values())
             self._held.clear()

@@ -33,6 +33,8 @@ class JobEvents(QObject):
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
     run_alerted(RunRecord): the run's e-mail/webhook deliveries changed (its `alerts`).
+    run_slow(RunRecord): a run was marked longer ("long", while it runs) or much shorter
+        ("short", after it succeeded) than its job usually takes (its `slow`; jobs.slow_runs).
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
     database_damaged(str): the background check found the database damaged (the message says
         which file and how to recover); no new run starts from then on.
@@ -47,6 +49,7 @@ class JobEvents(QObject):
     run_finished = Signal(object)
     run_recorded = Signal(object)
     run_alerted = Signal(object)
+    run_slow = Signal(object)
     jobs_changed = Signal(object)
     database_damaged = Signal(str)
     digest_changed = Signal(int, bool)

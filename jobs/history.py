@@ -87,6 +87,10 @@ class HistoryRepository:
             self._last_id += 1
             return self._last_id
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     # --- writing ---------------------------------------------------------------------------
 
     def create(
@@ -101,6 +105,7 @@ class HistoryRepository:
         queued_at: datetime | None = None,
         waiting_for: str | None = None,
         queued_on: tuple[str, str | None, str | None] | None = None,
+        upstream_run_id: int | None = None,
     ) -> int:
         """Insert a row and return its id. Final statuses (missed, skipped) also get ended_at.
         `queued_on`: (runner, handle, pool) of a run handed to a pool's queue (see mark_queued)."""
@@ -113,6 +118,7 @@ class HistoryRepository:
             queued_at=now if queued_at is None else queued_at.timestamp(),
             error=error,
             waiting_for=waiting_for,
+            upstream_run_id=upstream_run_id,
             **_what_was_run(job),
         )
         if queued_on is not None:
@@ -126,13 +132,14 @@ class HistoryRepository:
     def create_started(
         self, run_id: int, job: JobSpec, cause: RunCause, *, scheduled_at: datetime | None,
         queued_at: datetime, log_path: Path | None, started: RunStarted | None, runner: str | None = None,
+        upstream_run_id: int | None = None,
     ) -> None:
         """Write the row of a run that did not wait for a slot (see `allocate_id`); `started`
         is None when its process could not be started."""
         values = dict(
             id=run_id, cause=cause.value, status=RunStatus.RUNNING.value, scheduled_at=to_epoch(scheduled_at),
             queued_at=queued_at.timestamp(), log_path=str(log_path) if log_path else None,
-            **_what_was_run(job), **_where_it_runs(started, runner),
+            upstream_run_id=upstream_run_id, **_what_was_run(job), **_where_it_runs(started, runner),
         )
         with self._engine.begin() as conn:
             conn.execute(insert(run_table).values(**values))
@@ -216,6 +223,15 @@ class HistoryRepository:
             changed = conn.execute(update(run_table).where(T.id == run_id).values(**values)).rowcount
         if not changed:
             raise LookupError(f"run #{run_id} has no row to finish")
+
+    def mark_slow(self, run_id: int, kind: str, *, only_running: bool = False) -> bool:
+        """Mark a run "long" or "short" than usual (jobs.slow_runs); False when no row changed
+        (with `only_running`: the run ended meanwhile, or was marked already)."""
+        where = [T.id == run_id, T.slow.is_(None)]
+        if only_running:
+            where.append(T.status == RunStatus.RUNNING.value)
+        with self._engine.begin() as conn:
+            return bool(conn.execute(update(run_table).where(*where).values(slow=kind)).rowcount)
 
     def interrupt_leftovers(self, keep: Iterable[int] = ()) -> int:
         """Rows left queued or running by a crash (app, machine) become interrupted, except the
@@ -317,6 +333,20 @@ class HistoryRepository:
                 rows += conn.exec_driver_sql(sql, tuple(chunk)).all()
         return rows
 
+    def ended_since(self, job_id: str, since: float, statuses: Iterable[RunStatus], limit: int = 20) -> list[RunRecord]:
+        """Runs of `job_id` with one of `statuses` that ended after `since` (epoch), newest first
+        (jobs.chains: did an upstream job finish that way since its downstream job last ran?)."""
+        wanted = [status.value for status in statuses]
+        query = (select(run_table).where(T.job_id == job_id, T.ended_at > since, T.status.in_(wanted))
+                 .order_by(T.id.desc()).limit(limit))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def last_queued_at(self, job_id: str) -> float | None:
+        """When the newest run of `job_id` was queued (epoch), or None if it never ran."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(T.queued_at).where(T.job_id == job_id).order_by(T.id.desc()).limit(1)).scalar()
+
     def active(self) -> list[RunRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(
@@ -340,7 +370,7 @@ def _what_was_run(job: JobSpec) -> dict[str, Any]:
     """The job's identity and command as they were for this run (NOTES item 32)."""
     return dict(
         job_id=job.id, job_name=job.name, command=json.dumps(list(job.argv)), shell=job.shell,
-        cwd=resolved_cwd(job), env=json.dumps(dict(job.env)),
+        cwd=resolved_cwd(job), env=json.dumps(dict(job.env)), attempts=job.retries + 1,
     )
 
 
@@ -385,8 +415,15 @@ def _record(row: Any) -> RunRecord:
         waiting_for=row.waiting_for,
         alerts=alerts_from_json(row.alerts),
         pool=row.pool,
+        slow=row.slow,
+        attempt=row.attempt or 1,
+        attempts=row.attempts or 1,
+        first_run_id=row.first_run_id,
+        retry_at=from_epoch(row.retry_at),
+        retried_by=row.retried_by,
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
+        upstream_run_id=row.upstream_run_id,
         digest_id=row.digest_id,
         digest_choice=row.digest_choice,
     )

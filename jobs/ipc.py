@@ -197,6 +197,9 @@ class IpcServer(QObject):
         self._send(sock, {"ok": True, "result": result})
 
     def _run_finished(self, record: RunRecord) -> None:
+        if record.retried_by is not None and record.id in self._waiting:  # `run --wait` waits for the last attempt
+            self._waiting.setdefault(record.retried_by, []).extend(self._waiting.pop(record.id))
+            return
         for sock in self._waiting.pop(record.id, []):
             self._send(sock, {"ok": True, "result": {"run_id": record.id, "run": run_json(record)}})
 

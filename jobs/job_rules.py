@@ -25,6 +25,7 @@ from jobs.expected_outputs import placeholder_problem
 from jobs.interpreters import command_problem, run_with_problem
 from jobs.model import DateSpec, IntervalSpec, JobSpec
 from jobs.remote.protocol import pool_problem
+from jobs.retry_rules import retry_problems
 
 _ENV_NAME = re.compile(r"^[^=\0]+$")
 NAME_MAX = 200
@@ -131,15 +132,28 @@ def job_problems(spec: JobSpec, *, allow_past_date: bool = False, check_trigger:
         problem = pool_problem(spec.runs_on)
         if problem:
             out.append(("runs_on", problem))
+    out += _slow_problems(spec)
     out += run_with_problems(spec)
     if check_trigger:
         out += _trigger_problems(spec.trigger, allow_past_date)
     out += _condition_problems(spec)
     out += _alert_problems(spec)
+    out += retry_problems(spec)
     out += [("expect", problem) for problem in map(placeholder_problem, spec.expect) if problem]
     return unique_problems(out)
 
 
+SLOW_FACTOR_MAX = 1000.0
+
+
+def _slow_problems(spec: JobSpec) -> list[Problem]:
+    """Longer than usual: past max(p95 x slow_factor, p95 + slow_margin) (jobs.slow_runs)."""
+    factor = spec.slow_factor
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
+        return [("slow_factor", f"{factor!r} is not a number")]
+    if not 1.0 <= factor <= SLOW_FACTOR_MAX:
+        return [("slow_factor", f"{factor:g} must be between 1 and {SLOW_FACTOR_MAX:g} (times the usual p95)")]
+    return seconds_problems("slow_margin", spec.slow_margin, positive=False)
 def run_with_problems(spec: JobSpec) -> list[Problem]:
     if spec.run_with is None:
         return []

@@ -35,6 +35,7 @@ class RunCause(enum.StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     CATCH_UP = "catch-up"
+    AFTER = "after"  # its upstream jobs finished (jobs.chains)
 
 
 class RunStatus(enum.StrEnum):
@@ -48,10 +49,11 @@ class RunStatus(enum.StrEnum):
     MISSED = "missed"
     INTERRUPTED = "interrupted"  # the app or machine died during the run
     SKIPPED = "skipped"  # a previous run was still going (overlap policy)
+    RETRY_PENDING = "retry pending"  # an attempt failed; this row is the next one, due at `retry_at`
 
     @property
     def is_final(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.RETRY_PENDING)
 
     @property
     def is_failure(self) -> bool:
@@ -92,7 +94,21 @@ class DateSpec:
     timezone: str
 
 
-TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec]
+AFTER_STATUSES = ("success", "failure", "any")
+
+
+@dataclass(frozen=True)
+class AfterSpec:
+    """Run after other jobs: when every job in `jobs` (ids) has finished with `status` since
+    this job last ran (jobs.chains). No time of its own: `timezone` is only the zone its runs'
+    times are shown in."""
+
+    jobs: tuple[str, ...]
+    status: str = "success"  # one of AFTER_STATUSES
+    timezone: str = "UTC"
+
+
+TriggerSpec = Union[CronSpec, IntervalSpec, DateSpec, AfterSpec]
 
 
 # --- jobs -----------------------------------------------------------------------------------
@@ -126,6 +142,18 @@ class JobSpec:
     email: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
     runs_on: str | None = None  # a pool of `jobdesk worker`s (jobs.remote); None: this computer
+    # A run is longer than usual past max(p95 x slow_factor, p95 + slow_margin) (jobs.slow_runs).
+    slow_factor: float = 2.0
+    slow_margin: float = 60.0  # seconds
+    # Retries (jobs.retries): a failed attempt runs again up to `retries` times, after
+    # retry_delay * retry_backoff ** (attempt - 1) seconds, at most `retry_max` (None: no cap).
+    # `retry_on` says which ends retry ("failure", "timeout"); `retry_on_exit` adds exit codes.
+    retries: int = 0
+    retry_delay: float = 30.0
+    retry_backoff: float = 2.0
+    retry_max: float | None = None
+    retry_on: tuple[str, ...] = ("failure", "timeout")
+    retry_on_exit: tuple[int, ...] = ()
     # Files a successful run must write (globs, with {date}/{scheduled:%Y-%m-%d}: jobs.expected_outputs)
     expect: tuple[str, ...] = ()
     run_with: str | None = None  # an interpreter's path: it runs the command (jobs.interpreters)
@@ -195,9 +223,19 @@ class RunRecord:
     # E-mail and webhook deliveries about this run (jobs.alerts), oldest first.
     alerts: tuple[AlertDelivery, ...] = ()
     pool: str | None = None  # the pool of workers it was sent to (None: run on this computer)
+    slow: str | None = None  # "long" or "short" than its job usually takes (jobs.slow_runs); None: usual
+    # Retries (jobs.retries): this row is attempt `attempt` of at most `attempts`; the chain
+    # began with run `first_run_id` (None: this row). A pending retry is due at `retry_at`; an
+    # attempt followed by a retry names it in `retried_by` (so it is not the final outcome).
+    attempt: int = 1
+    attempts: int = 1
+    first_run_id: int | None = None
+    retry_at: datetime | None = None
+    retried_by: int | None = None
     # Schema 5 (outputs): the expected outputs it wrote, and what it ran with (jobs.run_facts).
     outputs: tuple[OutputFile, ...] = ()
     environment: RunEnvironment | None = None
+    upstream_run_id: int | None = None  # cause "after": the upstream run whose end started it
     # Schema 5 (digest): the wake-up digest a missed row belongs to (or a run it started), and
     # the choice made there: "run-latest", "run-all", "skip"; None: none (jobs.digest_store).
     digest_id: int | None = None

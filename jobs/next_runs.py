@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from jobs.model import JobSpec
 from jobs.repository import JobRepository
+from jobs.trigger_build import has_times
 
 if TYPE_CHECKING:
     from jobs.upcoming import FireTimes, Lane
@@ -44,7 +45,7 @@ class NextRuns:
                 timestamp = stored[spec.id]
                 if timestamp is not None:
                     out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
-            elif not self._scheduling():
+            elif not self._scheduling() and has_times(spec.trigger):
                 upcoming = self._fire_times().after(spec.trigger, now, 1)
                 if upcoming:
                     out[spec.id] = upcoming[0]

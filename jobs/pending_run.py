@@ -34,6 +34,9 @@ class _Pending:
     started: RunStarted | None = None
     ignore_conditions: bool = False  # "Run anyway": the gate is not asked
     waiting_for: str | None = None  # what its row says it waits for (held runs)
+    upstream_run_id: int | None = None  # cause "after": the upstream run that started it (jobs.chains)
+    attempt: int = 1  # jobs.retries: which attempt of its chain this run is
+    first_run_id: int | None = None  # the chain's first run (None: this one)
 
 
 class RunReports:

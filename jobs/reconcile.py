@@ -41,6 +41,7 @@ from jobs.misfire import DuePlan, plan_due_runs
 from jobs.cron_trigger import WallClockCronTrigger
 from jobs.model import CronSpec, IntervalSpec, JobSpec
 from jobs.repository import StoredDefinition
+from jobs.trigger_build import has_times
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,12 @@ def scheduling_spec(spec: JobSpec) -> JobSpec:
 
 
 def add_to_scheduler(scheduler: Any, spec: JobSpec) -> None:
-    """Add or replace the APScheduler job of a definition, paused if the definition is."""
+    """Add or replace the APScheduler job of a definition, paused if the definition is. A job
+    that runs after other jobs has none: jobs.chains starts its runs."""
+    if not has_times(spec.trigger):
+        if scheduler.get_job(spec.id):
+            scheduler.remove_job(spec.id)
+        return
     options: dict[str, Any] = dict(
         trigger=triggers.to_aps_trigger(spec.trigger), args=[spec.id], id=spec.id, name=fingerprint(spec),
         replace_existing=True, coalesce=False, misfire_grace_time=None, max_instances=1,
@@ -190,6 +196,8 @@ def reconcile(
         spec = decode(row)
         if spec is None:
             continue  # as if it had no definition: its row is removed below
+        if not has_times(spec.trigger):
+            continue  # runs after other jobs: no row of its own (one left from another trigger goes below)
         job = scheduler.get_job(spec.id) if left.pop(spec.id, False) is not False else None
         if job is not None and job.name == fingerprint(spec) and _outdated(spec, job):
             job = _migrate(scheduler, spec, job)

@@ -41,6 +41,16 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "ran_on": run.ran_on,  # the worker's host; None for a run on this computer
         "pool": run.pool,
         "waiting_for": run.waiting_for,
+        "slow": run.slow is not None,  # much longer or shorter than the job usually takes
+        "slow_kind": run.slow,  # "long", "short" or None
+        "upstream_run_id": run.upstream_run_id,  # cause "after": the upstream run that started it
+        # Retries (jobs.retries): attempt N of at most "attempts", the chain's first run, when a
+        # pending retry is due, and the retry that followed this attempt (null: none).
+        "attempt": run.attempt,
+        "attempts": run.attempts,
+        "first_run_id": run.first_run_id or run.id,
+        "retry_at": iso(run.retry_at),
+        "retried_by": run.retried_by,
         "alerts": [
             {"channel": a.channel, "target": a.target, "state": a.state, "at": iso(a.at), "attempts": a.attempts,
              "error": a.error}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from jobs.alerts.config import AlertConfig, AlertSettings
 from jobs.codec import validate_job
-from jobs import dbcheck
+from jobs import chains, dbcheck
 from jobs.conditions.source import ConditionSource
 from jobs.db import open_checked_database
 from jobs.entry import set_handler
@@ -46,8 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class JobService:
+    slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
                  conditions: ConditionSource | None = None) -> None:  # fmt: skip
@@ -108,7 +107,8 @@ class JobService:
                     self._apply_runner_settings(dispatcher)
                     dispatcher.remote.factory = self._remote_runner
                     self._alerter = Alerter(self.history, self.alert_config.with_secret, self._spec_or_none, events)
-                    dispatcher.on_final = self._alerter.consider
+                    dispatcher.add_finish_listener(self._alerter.consider)
+                    dispatcher.add_finish_listener(chains.follower_for(self, dispatcher))  # after-jobs
                     self._dispatcher = dispatcher
         return self._dispatcher
 
@@ -176,12 +176,15 @@ class JobService:
         from tzlocal import get_localzone
 
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
+        from jobs.slow_runs import SlowRunWatch
         from jobs.wake_digest import WakeDigests
 
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
         self.resume_waiting()
+        self.dispatcher.resume_retries(self._spec_or_none)  # jobs.retries: pending retries wait again
         self.alerter.resume_pending()
+        self.slow_runs = SlowRunWatch.on_events(self.engine, self.history, self._spec_or_none, self.events)
         self.scheduler = JobdeskScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(self._on_due)},
@@ -204,21 +207,7 @@ class JobService:
         self.wake_digests.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
         if not self._db_check.complete:  # a big file: the open checked what its budget allowed
-            threading.Thread(target=self._finish_database_check, name="database-check", daemon=True).start()
-
-    def _finish_database_check(self) -> None:
-        begun = time.monotonic()
-        try:
-            problem = dbcheck.full_check(self.data_dir.database)
-        except Exception as exc:
-            problem = f"{self.data_dir.database} cannot be checked: {exc}"
-        if problem is None:
-            log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
-            return
-        log.error("%s; no new run will start", problem)
-        self.dispatcher.refuse(problem)
-        self.damage = problem  # for a window made after the signal went out
-        self.events.database_damaged.emit(problem)
+            threading.Thread(target=dbcheck.finish_check, args=(self,), name="database-check", daemon=True).start()
 
     def recover_leftovers(self) -> None:
         """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner
@@ -277,6 +266,8 @@ class JobService:
             self._dispatcher.shutdown()
         if self._alerter is not None:
             self._alerter.close()  # what is due is sent (bounded); later retries wait for the next start
+        if self.slow_runs is not None:
+            self.slow_runs.close()
         self.engine.dispose()
 
     @property
@@ -326,6 +317,7 @@ class JobService:
         from jobs.names import check_new_name  # (with jobs.transfer: TOML, which reads never need)
 
         validate_job(spec)
+        spec = chains.checked(replace(spec, id=""), self.jobs)  # upstream jobs exist; names become ids
         if not allow_duplicate_name:
             check_new_name(self.jobs, replace(spec, id=""))
         saved = self.jobs.add(scheduling_spec(replace(spec, id="")))
@@ -336,6 +328,7 @@ class JobService:
         from jobs.names import check_new_name
 
         validate_job(spec, allow_past_date=_unchanged_date(self.jobs.get(spec.id), spec))
+        spec = chains.checked(spec, self.jobs)  # upstream jobs exist, no cycle
         if not allow_duplicate_name:
             check_new_name(self.jobs, spec)
         saved = self.jobs.update(scheduling_spec(spec))
@@ -347,7 +340,7 @@ class JobService:
         without an id replaces the one job of its name; name conflicts raise ImportProblem."""
         from jobs.names import plan_import
 
-        specs = plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs
+        specs = chains.checked_import(plan_import(self.jobs, specs, allow_duplicate_name=allow_duplicate_name).specs, self.jobs)
         saved = self.jobs.add_many([scheduling_spec(spec) for spec in specs])
         for spec in saved:
             self._specs[spec.id] = spec

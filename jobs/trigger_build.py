@@ -17,7 +17,8 @@ from apscheduler.triggers.date import DateTrigger
 from jobs.cron import TriggerError, parse_cron
 from jobs.cron_trigger import WallClockCronTrigger
 from jobs.interval_trigger import check_interval, interval_trigger
-from jobs.model import CronSpec, DateSpec, IntervalSpec, TriggerSpec
+from jobs.after_trigger import check_after
+from jobs.model import AfterSpec, CronSpec, DateSpec, IntervalSpec, TriggerSpec
 from jobs.wall_time import require_aware, when, zone
 
 TICK = timedelta(microseconds=1)
@@ -26,10 +27,14 @@ TICK = timedelta(microseconds=1)
 def check(spec: TriggerSpec) -> ZoneInfo:
     """Raise TriggerError for anything wrong but "is it in the past"; returns the spec's zone.
 
-    A bad zone and bad cron fields are reported together.
+    A bad zone and bad cron fields are reported together. An after-trigger (jobs.chains) has
+    no times: its zone only says how its runs' times are shown.
     """
-    if not isinstance(spec, (CronSpec, IntervalSpec, DateSpec)):
-        raise TriggerError(None, f"expected a CronSpec, IntervalSpec or DateSpec, got {type(spec).__name__}")
+    if not isinstance(spec, (CronSpec, IntervalSpec, DateSpec, AfterSpec)):
+        raise TriggerError(None, f"expected a CronSpec, IntervalSpec, DateSpec or AfterSpec, got {type(spec).__name__}")
+    if isinstance(spec, AfterSpec):
+        check_after(spec)
+        return zone(spec.timezone)
     try:
         in_zone = zone(spec.timezone)
     except TriggerError as exc:
@@ -56,11 +61,18 @@ def validate(spec: TriggerSpec, *, now: datetime | None = None) -> None:
 
 
 def build(spec: TriggerSpec, in_zone: ZoneInfo, *, jitter: bool) -> BaseTrigger:
+    if isinstance(spec, AfterSpec):  # callers ask `has_times` first
+        raise TriggerError(None, "an after-trigger has no fire times: its job runs when its upstream jobs finish")
     if isinstance(spec, CronSpec):
         return WallClockCronTrigger(parse_cron(spec.expression), in_zone)
     if isinstance(spec, IntervalSpec):
         return interval_trigger(spec, in_zone, jitter=jitter)
     return DateTrigger(run_date=spec.run_at.astimezone(in_zone), timezone=in_zone)
+
+
+def has_times(spec: TriggerSpec) -> bool:
+    """False for an after-trigger: it fires on other jobs' runs, never at a time."""
+    return not isinstance(spec, AfterSpec)
 
 
 def to_aps_trigger(spec: TriggerSpec) -> BaseTrigger:
@@ -92,6 +104,9 @@ def next_fire_times(spec: TriggerSpec, count: int = 10, *, after: datetime | Non
     Jitter is left out. Two times of a repeated hour compare equal in Python while being an
     hour apart: compare `.timestamp()` values, not the datetimes.
     """
+    if not has_times(spec):
+        check(spec)
+        return []
     trigger = preview_trigger(spec)
     return list(islice(fire_times(trigger, after or datetime.now(timezone.utc)), max(count, 0)))
 
@@ -100,6 +115,8 @@ def fire_times_between(
     spec: TriggerSpec, start: datetime, end: datetime, limit: int
 ) -> tuple[list[datetime], bool]:
     """Fire times in (start, end], at most `limit`, and whether there were more (NOTES 16)."""
+    if not has_times(spec):
+        return [], False
     fires = takewhile(lambda moment: moment <= end, fire_times(preview_trigger(spec), start))
     times = list(islice(fires, max(limit, 0) + 1))
     return times[:limit], len(times) > limit

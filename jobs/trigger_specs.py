@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from jobs.cron import TriggerError, join_words
 from jobs.durations import parse_duration
 from jobs.interval_trigger import UNIT_SECONDS
-from jobs.model import INTERVAL_UNITS, CronSpec, DateSpec, IntervalSpec, TriggerSpec
+from jobs.model import INTERVAL_UNITS, AfterSpec, CronSpec, DateSpec, IntervalSpec, TriggerSpec
 from jobs.trigger_build import validate
 from jobs.wall_time import local_timezone_name, localize, require_aware, zone as find_zone
 
@@ -22,6 +22,7 @@ _KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {  # type -> (required
     "cron": (frozenset({"expression", "timezone"}), frozenset()),
     "interval": (frozenset({"amount", "unit", "timezone"}), frozenset({"start", "end", "jitter"})),
     "date": (frozenset({"run_at", "timezone"}), frozenset()),
+    "after": (frozenset({"jobs"}), frozenset({"status", "timezone"})),
 }
 
 
@@ -31,8 +32,10 @@ def spec_to_dict(spec: TriggerSpec) -> dict[str, Any]:
         return {"type": "cron", "expression": spec.expression, "timezone": spec.timezone}
     if isinstance(spec, DateSpec):
         return {"type": "date", "run_at": spec.run_at.isoformat(), "timezone": spec.timezone}
+    if isinstance(spec, AfterSpec):
+        return {"type": "after", "jobs": list(spec.jobs), "status": spec.status, "timezone": spec.timezone}
     if not isinstance(spec, IntervalSpec):
-        raise TriggerError(None, f"expected a CronSpec, IntervalSpec or DateSpec, got {type(spec).__name__}")
+        raise TriggerError(None, f"expected a CronSpec, IntervalSpec, DateSpec or AfterSpec, got {type(spec).__name__}")
     out: dict[str, Any] = {"type": "interval", "amount": spec.amount, "unit": spec.unit}
     out["timezone"] = spec.timezone
     for key in ("start", "end"):
@@ -52,7 +55,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> TriggerSpec:
     kind = data.get("type")
     if kind not in _KEYS:
         problem = "is missing" if kind is None else f"{kind!r} is not known"
-        raise TriggerError("type", f"{problem}: use cron, interval or date")
+        raise TriggerError("type", f"{problem}: use cron, interval, date or after")
     required, optional = _KEYS[kind]
     unknown = sorted(set(data) - required - optional - {"type"})
     if unknown:
@@ -61,6 +64,8 @@ def spec_from_dict(data: Mapping[str, Any]) -> TriggerSpec:
     missing = sorted(required - set(data))
     if missing:
         raise TriggerError(missing[0], "is missing")
+    if kind == "after":
+        return _after(data)
     tz_name = _text(data, "timezone")
     in_zone = find_zone(tz_name)
     if kind == "cron":
@@ -75,6 +80,19 @@ def spec_from_dict(data: Mapping[str, Any]) -> TriggerSpec:
         end=_moment(data["end"], in_zone, "end") if "end" in data else None,
         jitter=_whole(data["jitter"], "jitter") if "jitter" in data else None,
     )
+
+
+def _after(data: Mapping[str, Any]) -> AfterSpec:
+    """`jobs` is a list of job ids (or names, which jobs.chains resolves when the job is saved)."""
+    jobs = data["jobs"]
+    if isinstance(jobs, str):
+        jobs = [jobs]
+    if not isinstance(jobs, list) or not all(isinstance(item, str) for item in jobs):
+        raise TriggerError("jobs", f"expected a list of job ids, got {jobs!r}")
+    status = data.get("status", "success")
+    if not isinstance(status, str):
+        raise TriggerError("status", f"expected text, got {status!r}")
+    return AfterSpec(tuple(jobs), status, _text(data, "timezone") if "timezone" in data else local_timezone_name())
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

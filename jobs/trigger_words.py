@@ -8,6 +8,7 @@ for each distinct expression once per process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -19,20 +20,24 @@ from cron_descriptor.GetText import GetText
 from jobs.cron import DAY_OF_MONTH, RULES, CronExpression, monday_first, parse_cron, runs_text, value_runs, values_text
 from jobs.durations import format_duration
 from jobs.interval_trigger import keeps_wall_clock
-from jobs.model import CronSpec, IntervalSpec, TriggerSpec
+from jobs.after_trigger import after_words
+from jobs.model import AfterSpec, CronSpec, IntervalSpec, TriggerSpec
 from jobs.trigger_build import check
 from jobs.wall_time import WEEKDAY_NAMES, clock, day_words, local_timezone_name, long_when
 
 _OPTIONS = Options(locale_code="en_US", use_24hour_time_format=True)
 
 
-def describe(spec: TriggerSpec, *, now: datetime | None = None) -> str:
+def describe(spec: TriggerSpec, *, now: datetime | None = None, names: Mapping[str, str] | None = None) -> str:
     """Words for `spec`, with its zone when that is not the local one.
 
     An interval's start is mentioned only while it is after `now` (default now): before
-    that it is just when the job was saved.
+    that it is just when the job was saved. `names` (job id -> name) names the jobs an
+    after-trigger waits for.
     """
     in_zone = check(spec)
+    if isinstance(spec, AfterSpec):
+        return after_words(spec, names)
     if isinstance(spec, CronSpec):
         text = cron_words(spec.expression)
     elif isinstance(spec, IntervalSpec):

@@ -67,6 +67,9 @@ class Lane:
     job: JobSpec
     fires: tuple[datetime, ...] = ()  # every fire in the span when `dense` is None
     dense: Dense | None = None
+    # An after-job's lane (jobs.chain_plan): links[i] are the (upstream job id, fire) pairs the
+    # expected run at fires[i] follows; the Timeline draws a line from each
+    links: tuple[tuple[tuple[str, datetime], ...], ...] = ()
 
     @property
     def first(self) -> datetime:

@@ -3,7 +3,7 @@ Designer form's `setupUi`, but a typed object instead of attributes stuck onto t
 
 Left column: the job (name, description, tags), its command (line, working folder,
 environment) and its behaviour (timeout, overlap, missed runs, notifications, pause). Right
-column: the schedule (time zone, Cron/Interval/Date tabs, words and next runs), then the
+column: the schedule (time zone, Cron/Interval/Date/After tabs, words and next runs), then the
 Conditions and Alerts tabs (desktop.editor.conditions_form, desktop.editor.alerts_form). Below:
 the problems and notes, "Run now", OK and Cancel. Tab order follows that reading order.
 """
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.editor.after_editor import AfterEditor
 from desktop.editor.command_field import CommandField
 from desktop.editor.cron_editor import CronEditor
 from desktop.editor.date_editor import DateEditor
@@ -39,6 +40,7 @@ from desktop.editor.alerts_form import AlertsForm
 from desktop.editor.conditions_form import ConditionsForm
 from desktop.editor.outputs_form import OutputsForm
 from desktop.editor.policy_form import PolicyForm
+from desktop.editor.retry_form import RetryForm
 from desktop.editor.run_with_combo import RunWithCombo
 from desktop.editor.schedule_preview import SchedulePreview
 from desktop.editor.timezone_combo import TimezoneCombo
@@ -95,12 +97,16 @@ class EditorLayout:
         self.trigger_tabs.addTab(self.cron_editor, "Cr&on")
         self.trigger_tabs.addTab(self.interval_editor, "&Interval")
         self.trigger_tabs.addTab(self.date_editor, "D&ate")
+        self.after_editor = AfterEditor(dialog)
+        self.trigger_tabs.addTab(self.after_editor, "Af&ter")
         self.preview = SchedulePreview(dialog)
         self.conditions_form = ConditionsForm(dialog)
         self.alerts_form = AlertsForm(dialog)
         self.more_tabs = named(QTabWidget(dialog), "conditionsAlertsTabs")
         self.more_tabs.addTab(self.conditions_form, "Conditions")
         self.more_tabs.addTab(self.alerts_form, "Alerts")
+        self.retry_form = RetryForm(dialog)
+        self.more_tabs.addTab(self.retry_form, "Retries")
         self.outputs_form = OutputsForm(dialog)  # expected outputs (jobs.expected_outputs)
         self.more_tabs.addTab(self.outputs_form, "Outputs")
         zone_row = QFormLayout()
@@ -152,9 +158,9 @@ class EditorLayout:
         dialog.resize(dialog.sizeHint().expandedTo(dialog.minimumSizeHint()).width() + 40, dialog.sizeHint().height())
 
 
-    def trigger_editor(self) -> CronEditor | IntervalEditor | DateEditor:
+    def trigger_editor(self) -> CronEditor | IntervalEditor | DateEditor | AfterEditor:
         """The schedule tab shown now."""
-        editors = (self.cron_editor, self.interval_editor, self.date_editor)
+        editors = (self.cron_editor, self.interval_editor, self.date_editor, self.after_editor)
         return editors[max(0, self.trigger_tabs.currentIndex())]
 
     def _set_tab_order(self) -> None:
@@ -163,8 +169,9 @@ class EditorLayout:
                                 self.env_table.view, self.env_table.add_button, self.env_table.remove_button,
                                 *self.policy_form.focus_widgets(), self.timezone_combo, self.trigger_tabs,
                                 *self.cron_editor.focus_widgets(), *self.interval_editor.focus_widgets(),
-                                *self.date_editor.focus_widgets(), self.more_tabs,
+                                *self.date_editor.focus_widgets(), *self.after_editor.focus_widgets(), self.more_tabs,
                                 *self.conditions_form.focus_widgets(), *self.alerts_form.focus_widgets(),
+                                *self.retry_form.focus_widgets(),
                                 *self.outputs_form.focus_widgets(),
                                 self.ok_button, self.cancel_button,
                                 self.run_button]  # fmt: skip

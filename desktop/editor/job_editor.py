@@ -1,4 +1,4 @@
-"""The job editor dialog: what a job runs, when (cron, interval or date) and how.
+"""The job editor dialog: what a job runs, when (cron, interval, date or after other jobs) and how.
 
 Everything typed is checked as the person types (debounced by one single-shot QTimer; all
 checks and the preview take milliseconds on the GUI thread): the schedule in words, its next
@@ -11,6 +11,7 @@ Round trip: a field whose widgets were not touched gives back the loaded spec's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,10 +24,12 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 from desktop.editor.command_field import program_caution
 from desktop.editor.editor_layout import EditorLayout
 from desktop.editor.field_marks import lines_html, set_invalid
+from desktop.editor.retry_form import RETRY_FIELDS
 from desktop.editor.schedule_preview import PREVIEW_COUNT
 from jobs import triggers
 from jobs.codec import JobValidationError, validate_job
-from jobs.model import CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
+from jobs.chains import resolve
+from jobs.model import AfterSpec, CronSpec, DateSpec, IntervalSpec, JobSpec, TriggerSpec
 
 DEBOUNCE_MS = 150
 CLOCK_REFRESH_MS = 30_000  # keeps "in 3 h 12 min" current while the dialog is open
@@ -35,7 +38,8 @@ _TRIGGER_LABELS = {"run_at": "run at", "expression": "cron", "timezone": "time z
 # codec field -> our problem key (for problems only validate_job finds)
 _CODEC_KEYS = {"misfire_grace": "grace", "requires": "conditions", "condition_deadline": "conditions",
                "email": "alerts", "webhooks": "alerts",
-               "expect": "outputs", "run_with": "command"}
+               "expect": "outputs", "run_with": "command", "slow_factor": "slow", "slow_margin": "slow",
+               **{field: "retries" for field in RETRY_FIELDS}}
 
 
 class _Hint(ValueError):
@@ -60,7 +64,8 @@ class JobEditorDialog(QDialog):
     run_requested = Signal(object)
 
     def __init__(self, spec: JobSpec | None = None, parent: QWidget | None = None, *, duplicate: bool = False,
-                 pools: list[str] | None = None) -> None:
+                 pools: list[str] | None = None, jobs: Sequence[JobSpec] = ()) -> None:
+        """`jobs`: every saved job, for the After tab (and to refuse a cycle before saving)."""
         super().__init__(parent)
         self.setObjectName("jobEditorDialog")
         self.setAccessibleName("jobEditorDialog")
@@ -84,6 +89,8 @@ class JobEditorDialog(QDialog):
 
         self.ui = EditorLayout(self)
         self.ui.policy_form.set_pools(pools or [])  # "Runs on": the pools seen (desktop.workers_view)
+        self._jobs = list(jobs)
+        self.ui.after_editor.set_jobs(self._jobs, spec.id if spec is not None and self._editing else "")
         zone = spec.trigger.timezone if spec is not None else self.ui.timezone_combo.timezone()
         self.ui.date_editor.set_default_time(zone)
         self.ui.interval_editor.set_default_times(zone)
@@ -170,8 +177,8 @@ class JobEditorDialog(QDialog):
             self.ui.command_field.edited, self.ui.run_with_combo.edited, self.ui.cwd_edit.textChanged, self.ui.env_table.changed,
             self.ui.policy_form.edited, self.ui.timezone_combo.timezone_edited, self.ui.timezone_combo.currentIndexChanged,
             self.ui.trigger_tabs.currentChanged, self.ui.cron_editor.edited, self.ui.interval_editor.edited,
-            self.ui.date_editor.edited, self.ui.conditions_form.edited, self.ui.alerts_form.edited,
-            self.ui.outputs_form.edited,
+            self.ui.date_editor.edited, self.ui.after_editor.edited, self.ui.conditions_form.edited,
+            self.ui.alerts_form.edited, self.ui.retry_form.edited, self.ui.outputs_form.edited,
         ):  # fmt: skip
             signal.connect(self._schedule_check)
 
@@ -187,6 +194,7 @@ class JobEditorDialog(QDialog):
         self.ui.policy_form.load(spec)
         self.ui.conditions_form.load(spec.requires, spec.condition_deadline)
         self.ui.alerts_form.load(spec.email, spec.webhooks)
+        self.ui.retry_form.load(*(getattr(spec, field) for field in RETRY_FIELDS))
         self.ui.outputs_form.load(spec.expect)
         trigger = spec.trigger
         self.ui.timezone_combo.set_timezone(trigger.timezone)
@@ -199,6 +207,9 @@ class JobEditorDialog(QDialog):
         elif isinstance(trigger, DateSpec):
             self.ui.date_editor.load(trigger)
             self.ui.trigger_tabs.setCurrentWidget(self.ui.date_editor)
+        elif isinstance(trigger, AfterSpec):
+            self.ui.after_editor.load(trigger)
+            self.ui.trigger_tabs.setCurrentWidget(self.ui.after_editor)
         for edit in (self.ui.name_edit, self.ui.tags_edit, self.ui.command_field.line_edit, self.ui.cwd_edit):
             edit.setCursorPosition(0)  # show the start of long texts, not their end
 
@@ -216,8 +227,10 @@ class JobEditorDialog(QDialog):
             "timeout": policy.timeout_edit.text(),
             "overlap": (policy.overlap_combo.currentIndex(), policy.max_parallel_spin.value()),
             "grace": policy.grace_edit.text(),
+            "slow": (policy.slow_factor_spin.value(), policy.slow_margin_edit.text()),
             "conditions": self.ui.conditions_form.state(),
             "alerts": self.ui.alerts_form.state(),
+            "retries": self.ui.retry_form.state(),
             "outputs": self.ui.outputs_form.state(),
             "trigger": (self.ui.trigger_tabs.currentIndex(), self.ui.timezone_combo.timezone(), self._editor_state()),
         }
@@ -257,10 +270,13 @@ class JobEditorDialog(QDialog):
         overlap, max_parallel = read("overlap", ("overlap", "max_parallel"),
                                      lambda: (self.ui.policy_form.overlap(), self.ui.policy_form.max_parallel()))  # fmt: skip
         (grace,) = read("grace", ("misfire_grace",), lambda: (self.ui.policy_form.misfire_grace(),))
+        policy = self.ui.policy_form
+        slow = read("slow", ("slow_factor", "slow_margin"), lambda: (policy.slow_factor(), policy.slow_margin()))
         conditions, alerts = self.ui.conditions_form, self.ui.alerts_form
         requires, deadline = read("conditions", ("requires", "condition_deadline"),
                                   lambda: (conditions.requires(), conditions.condition_deadline()))  # fmt: skip
         email, webhooks = read("alerts", ("email", "webhooks"), lambda: (alerts.email(), alerts.webhooks()))
+        retry = dict(zip(RETRY_FIELDS, read("retries", RETRY_FIELDS, self.ui.retry_form.values)))
         (expect,) = read("outputs", ("expect",), lambda: (self.ui.outputs_form.expect(),))
         caution = program_caution((run_with, *(command or ())) if run_with else command or (), bool(shell), cwd)
         if caution:
@@ -292,6 +308,8 @@ class JobEditorDialog(QDialog):
             "webhooks": webhooks or (),
             "expect": expect or (),
             "runs_on": self.ui.policy_form.runs_on(),
+            "slow_factor": slow[0], "slow_margin": slow[1],
+            **retry,
             "run_with": run_with,
         }
 
@@ -337,6 +355,8 @@ class JobEditorDialog(QDialog):
                 trigger = self.ui.trigger_editor().spec(self.ui.timezone_combo.timezone())
             except triggers.TriggerError as exc:
                 return self._trigger_failed(problems, exc)
+        if isinstance(trigger, AfterSpec):
+            return self._read_after(problems, trigger, now)
         try:
             if not self._kept_past_date:
                 triggers.validate(trigger, now=now)
@@ -353,6 +373,21 @@ class JobEditorDialog(QDialog):
             self._notes.insert(0, "Paused: none of these runs happens until the job is resumed")
         return trigger
 
+    def _read_after(self, problems: list[Problem], trigger: AfterSpec, now: datetime) -> TriggerSpec | None:
+        """Run after other jobs: they must exist and not run after this one (no cycle)."""
+        own = JobSpec(name=self.ui.name_edit.text().strip() or "this job", command=("-",), trigger=trigger,
+                      id=self._original.id if self._editing and self._original is not None else "")  # fmt: skip
+        try:
+            triggers.validate(trigger)
+            found = resolve(own, self._jobs)[1]
+            if found:
+                raise triggers.TriggerError("jobs", found[0][1])
+        except triggers.TriggerError as exc:
+            return self._trigger_failed(problems, exc)
+        words = triggers.describe(trigger, names={spec.id: spec.name for spec in self._jobs})
+        self.ui.preview.show_runs(words, [], now, "No set times: it runs when those jobs have finished.")
+        return trigger
+
     def _trigger_failed(self, problems: list[Problem], exc: triggers.TriggerError) -> TriggerSpec | None:
         """Record a schedule problem; returns None (no trigger) for `return self._trigger_failed(...)`."""
         label = _TRIGGER_LABELS.get(exc.field or "", exc.field)
@@ -366,14 +401,15 @@ class JobEditorDialog(QDialog):
         loud = {p.key: p for p in reversed(self._problems) if p.kind == "error"}  # first problem per key
         set_invalid(self.ui.name_edit, loud["name"].message if "name" in loud else None)
         self.ui.command_field.mark(loud["command"].message if "command" in loud else None)
-        self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel") if key in loud})
+        self.ui.policy_form.mark({key: loud[key].message for key in ("timeout", "grace", "max_parallel", "slow") if key in loud})
         self.ui.conditions_form.mark(loud["conditions"].message if "conditions" in loud else None)
         self.ui.alerts_form.mark(loud["alerts"].message if "alerts" in loud else None)
+        self.ui.retry_form.mark(loud["retries"].message if "retries" in loud else None)
         self.ui.outputs_form.mark(loud["outputs"].message if "outputs" in loud else None)
         trigger_problem = loud.get("trigger")
         field = trigger_problem.field if trigger_problem else None
         set_invalid(self.ui.timezone_combo, trigger_problem.message if trigger_problem is not None and field == "timezone" else None)
-        for editor in (self.ui.cron_editor, self.ui.interval_editor, self.ui.date_editor):
+        for editor in (self.ui.cron_editor, self.ui.interval_editor, self.ui.date_editor, self.ui.after_editor):
             active = editor is self.ui.trigger_tabs.currentWidget() and field != "timezone"
             editor.mark(field, trigger_problem.message if trigger_problem is not None and active else None)
         order = {"error": 0, "hint": 1, "caution": 2}

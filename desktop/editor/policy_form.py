@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -77,6 +78,16 @@ class PolicyForm(QWidget):
         for notify, text in NOTIFY_CHOICES:
             self.notify_combo.addItem(text, notify)
         self.notify_combo.setCurrentIndex(1)
+        # Longer than usual past max(p95 x factor, p95 + margin) (jobs.slow_runs)
+        self.slow_factor_spin = QDoubleSpinBox(self)
+        self._name(self.slow_factor_spin, "slowFactorSpin")
+        self.slow_factor_spin.setRange(1.0, 1000.0)
+        self.slow_factor_spin.setSingleStep(0.5)
+        self.slow_factor_spin.setDecimals(1)
+        self.slow_factor_spin.setPrefix("p95 × ")
+        self.slow_factor_spin.setValue(JobSpec.slow_factor)
+        self.slow_factor_spin.setToolTip("A run is longer than usual past this many times the p95 of its last 50 successes")
+        self.slow_margin_edit = self._line("slowMarginEdit", "1m", "… and past p95 plus this: 30s, 5m (empty: 1m)")
         self.paused_check = QCheckBox("Paused (no scheduled runs until resumed)", self)
         self._name(self.paused_check, "pausedCheck")
         self.runs_on_combo = QComboBox(self)  # this computer, or a pool of workers (jobs on other machines)
@@ -100,6 +111,11 @@ class PolicyForm(QWidget):
         form.addRow(self._label("If still &running", self.overlap_combo), overlap_row)
         form.addRow(self._label("&Missed runs start up to", self.grace_edit), missed)
         form.addRow(self._label("Noti&fy", self.notify_combo), self.notify_combo)
+        slow_row = QHBoxLayout()
+        slow_row.addWidget(self.slow_factor_spin)
+        slow_row.addWidget(QLabel("and p95 +", self))
+        slow_row.addWidget(self.slow_margin_edit, 1)
+        form.addRow(self._label("Longer than &usual past", self.slow_factor_spin), slow_row)
         form.addRow(self._label("Runs o&n", self.runs_on_combo), self.runs_on_combo)
         form.addRow("", self.paused_check)
 
@@ -108,7 +124,7 @@ class PolicyForm(QWidget):
         for signal in (
             self.timeout_edit.textChanged, self.max_parallel_spin.valueChanged, self.grace_edit.textChanged,
             self.coalesce_check.toggled, self.notify_combo.currentIndexChanged, self.paused_check.toggled,
-            self.runs_on_combo.currentIndexChanged,
+            self.runs_on_combo.currentIndexChanged, self.slow_factor_spin.valueChanged, self.slow_margin_edit.textChanged,
         ):  # fmt: skip
             signal.connect(self._changed)
 
@@ -121,6 +137,8 @@ class PolicyForm(QWidget):
         self.coalesce_check.setChecked(spec.coalesce)
         self.notify_combo.setCurrentIndex(self.notify_combo.findData(spec.notify))
         self.paused_check.setChecked(spec.paused)
+        self.slow_factor_spin.setValue(spec.slow_factor)
+        self.slow_margin_edit.setText("" if spec.slow_margin == JobSpec.slow_margin else format_duration(spec.slow_margin))
         if spec.runs_on:
             self.set_pools([spec.runs_on])
         self.runs_on_combo.setCurrentIndex(max(0, self.runs_on_combo.findData(spec.runs_on)))
@@ -141,6 +159,19 @@ class PolicyForm(QWidget):
     def misfire_grace(self) -> float | None:
         return read_duration(self.grace_edit.text(), "grace", zero_ok=True)
 
+    def slow_factor(self) -> float:
+        return float(self.slow_factor_spin.value())
+
+    def slow_margin(self) -> float:
+        text = self.slow_margin_edit.text().strip()
+        if not text:
+            return JobSpec.slow_margin
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            raise ValueError(f"longer than usual: {exc}") from None
+        return seconds
+
     def overlap(self) -> Overlap:
         return Overlap(self.overlap_combo.currentData())
 
@@ -158,13 +189,15 @@ class PolicyForm(QWidget):
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.timeout_edit, self.overlap_combo, self.max_parallel_spin, self.grace_edit,
-                self.coalesce_check, self.notify_combo, self.runs_on_combo, self.paused_check]  # fmt: skip
+                self.coalesce_check, self.notify_combo, self.slow_factor_spin, self.slow_margin_edit, self.runs_on_combo,
+                self.paused_check]  # fmt: skip
 
     def mark(self, problems: dict[str, str]) -> None:
         """Frame the boxes named in `problems` (keys timeout, grace, max_parallel)."""
         set_invalid(self.timeout_edit, problems.get("timeout"))
         set_invalid(self.grace_edit, problems.get("grace"))
         set_invalid(self.max_parallel_spin, problems.get("max_parallel"))
+        set_invalid(self.slow_margin_edit, problems.get("slow"))
 
     # --- helpers ------------------------------------------------------------------------------
     def _name(self, widget: QWidget, name: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import logging
 from datetime import datetime, timezone
+from typing import Callable
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QStandardItemModel
@@ -34,8 +35,10 @@ from desktop.formatting import (
 )
 from desktop.history.history_filter import HistoryFilter
 from desktop.history.page_loader import PageLoader, PageQuery
-from desktop.history.run_text import failure_words, never_started
+from desktop.history.run_text import failure_words, never_started, with_attempt
+from desktop.joblist.usual_text import LONG_WORDS, MARKS, running_words
 from jobs.history import HistoryQuery
+from jobs.run_stats import DurationStats
 from jobs.model import RunCause, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class HistoryModel(QStandardItemModel):
         self._final_ids: set[int] = set()  # runs an event showed as final: later non-final events are stale
         self._running_ids: set[int] = set()  # rows whose elapsed time ticks
         self._palette: QPalette | None = None
+        self.usual: Callable[[str], DurationStats | None] = lambda _job_id: None  # set by desktop.insight
         for column, title in enumerate(COLUMNS):
             self.setHeaderData(column, Qt.Orientation.Horizontal, title)
             if column in _HEADER_TIPS:
@@ -196,7 +200,7 @@ class HistoryModel(QStandardItemModel):
         (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
         palette = self._palette or QGuiApplication.palette()
         for column in range(len(COLUMNS)):
-            text = _display(record, column)
+            text = self._duration_text(record) if column == DURATION else _display(record, column)
             roles: dict[int, object] = {
                 _DISPLAY: text,
                 _TOOLTIP: _tooltip(record, column) or "",
@@ -249,10 +253,19 @@ class HistoryModel(QStandardItemModel):
         rows = [row for run_id in self._running_ids if (row := self.row_of(run_id)) is not None]
         for row in rows:
             index = self.index(row, DURATION)
-            text = _display(self._rows[row], DURATION)
+            text = self._duration_text(self._rows[row])
             if index.data() != text:
                 self.setData(index, text)
         return len(rows)
+
+    def _duration_text(self, record: RunRecord) -> str:
+        """"42s of ~1m 20s" while it runs (its job's usual time); "2m 50s (long)" after a run marked longer than usual."""
+        running = record.status is RunStatus.RUNNING
+        usual = self.usual(record.job_id) if running else None
+        if running and (usual is not None or record.slow == "long"):
+            return running_words(record, usual) or _display(record, DURATION)
+        text = _display(record, DURATION)
+        return f"{text} ({MARKS[record.slow]})" if record.slow in MARKS else text
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -275,6 +288,8 @@ def _display(record: RunRecord, column: int) -> str:
         return record.job_name
     if column == CAUSE:
         return record.cause.value.capitalize()
+    if column == SCHEDULED and record.cause is RunCause.AFTER:  # no slot: the run whose end started it
+        return f"after #{record.upstream_run_id}" if record.upstream_run_id else NO_VALUE
     if column == SCHEDULED:  # a run started by hand has no slot (older rows say when it was asked for)
         return NO_VALUE if record.cause is RunCause.MANUAL else format_time(record.scheduled_at)
     if column == STARTED:
@@ -292,7 +307,7 @@ def _display(record: RunRecord, column: int) -> str:
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}"
-        return elide_error(failure_words(record))
+        return elide_error(with_attempt(record, failure_words(record)))
     return ""
 
 
@@ -323,6 +338,8 @@ def elide_error(error: str | None) -> str:
 def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == JOB:
         return f"{record.job_name} ({record.job_id}), run #{record.id}"
+    if column == SCHEDULED and record.cause is RunCause.AFTER:
+        return f"Started when run #{record.upstream_run_id} ended (its jobs had finished)"
     if column in (SCHEDULED, STARTED):
         moment = record.scheduled_at if column == SCHEDULED else record.started_at
         if column == SCHEDULED and record.cause is RunCause.MANUAL:
@@ -333,11 +350,12 @@ def _tooltip(record: RunRecord, column: int) -> str | None:
     if column == DURATION and record.status is RunStatus.RUNNING and record.started_at is not None:
         return f"Running since {format_time(record.started_at, seconds=True)}"
     if column == DURATION and record.ended_at is not None:
-        return f"Ended {format_time(record.ended_at, seconds=True)}"
+        unusual = f"\n{LONG_WORDS[record.slow].capitalize()} for this job" if record.slow in LONG_WORDS else ""
+        return f"Ended {format_time(record.ended_at, seconds=True)}{unusual}"
     if column == ERROR:
         if record.status is RunStatus.WAITING and record.waiting_for:
             return f"Waiting for {record.waiting_for}; it starts when that holds (right-click: Run anyway)"
-        return failure_words(record) or None
+        return with_attempt(record, failure_words(record)) or None
     if column == RAN_ON and record.pool:
         where = f"on {record.ran_on}" if record.ran_on else "waiting for a worker"
         return f"Sent to pool {record.pool}, {where}"

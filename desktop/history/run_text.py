@@ -62,6 +62,14 @@ def copyable_command(record: RunRecord) -> str:
     return line
 
 
+def with_attempt(record: RunRecord, text: str) -> str:
+    """`text` led by "Attempt 2/3" for a run that is one of a chain of retries (jobs.retries)."""
+    if record.attempt <= 1 and record.retried_by is None:
+        return text
+    mark = f"Attempt {record.attempt}/{record.attempts}"
+    return f"{mark}: {text}" if text else mark
+
+
 def never_started(record: RunRecord) -> bool:
     """The run has no process and never will (missed, skipped, or it failed to start).
 
@@ -77,6 +85,7 @@ _CAUSE_WORDS = {
     RunCause.SCHEDULED: "scheduled for",
     RunCause.CATCH_UP: "catch-up of",
     RunCause.MANUAL: "started by hand",
+    RunCause.AFTER: "started after",  # its upstream jobs finished (jobs.chains)
 }
 
 
@@ -88,8 +97,12 @@ def summary(record: RunRecord) -> str:
         parts.append(f"exit {record.exit_code}")
     if started and record.duration is not None:
         parts.append(format_duration(record.duration))
-    cause = f"run #{record.id}, {_CAUSE_WORDS[record.cause]}"
-    if record.cause is not RunCause.MANUAL:
+    if record.attempt > 1 or record.retried_by is not None:
+        parts.append(f"attempt {record.attempt} of {record.attempts}")
+    cause = f"run #{record.id}, {_CAUSE_WORDS.get(record.cause, record.cause.value)}"
+    if record.cause is RunCause.AFTER:
+        cause += f" run #{record.upstream_run_id}" if record.upstream_run_id else " its upstream jobs"
+    elif record.cause is not RunCause.MANUAL:
         cause += f" {format_time(record.scheduled_at)}"
     parts.append(cause)
     if started and record.started_at is not None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QHeaderView, QTableView
 
-from desktop.joblist.model import COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, SCHEDULE, STATE
+from desktop.joblist.model import COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, RECENT, SCHEDULE, STATE, USUAL
 
 NAME_MIN_CHARS = 30
 SCHEDULE_MIN_CHARS = 20
-GIVE_WAY = (STATE, NEXT_RUN, LAST_RUN, SCHEDULE)  # least important first
+GIVE_WAY = (RECENT, STATE, NEXT_RUN, USUAL, LAST_RUN, SCHEDULE)  # least important first
 ZONED_TIME_SAMPLE = "Wed 30 Nov 07:30 (08:30 CEST)"
 
 
@@ -28,7 +28,8 @@ def default_widths(table: QTableView) -> dict[int, int]:
     last_width = metrics.horizontalAdvance("Wed 30 Nov 2099 07:30") + 44  # and the status icon
     return {SCHEDULE: metrics.horizontalAdvance("M") * 20, NEXT_RUN: next_width,
             COUNTDOWN: metrics.horizontalAdvance("in 59 min") + 24, LAST_RUN: last_width,
-            STATE: metrics.horizontalAdvance("Finished") + 48}  # fmt: skip
+            STATE: metrics.horizontalAdvance("Finished") + 48,
+            USUAL: metrics.horizontalAdvance("1m 20s of ~2m 5s") + 16, RECENT: 20 * 7 + 8}  # fmt: skip
 
 
 class ColumnFitter(QObject):

@@ -22,15 +22,19 @@ from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.icons import icon
 from desktop.joblist.snapshot import Snapshot
 from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
-from jobs.model import JobSpec, RunRecord
+from desktop.joblist.usual_text import running_progress, strip_with_live_run, usual_text, usual_tooltip
+from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.run_stats import DurationStats, RunBar
 
 Index = QModelIndex | QPersistentModelIndex
 
-NAME, SCHEDULE, NEXT_RUN, COUNTDOWN, LAST_RUN, STATE = range(6)
-HEADERS = ("Name", "Schedule", "Next run", "Countdown", "Last run", "State")
+NAME, SCHEDULE, NEXT_RUN, COUNTDOWN, LAST_RUN, STATE, USUAL, RECENT = range(8)
+HEADERS = ("Name", "Schedule", "Next run", "Countdown", "Last run", "State", "Usual", "Recent runs")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
+STRIP_ROLE = Qt.ItemDataRole.UserRole + 4  # RECENT: the runs to paint (desktop.joblist.strip_delegate)
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 5  # USUAL: fraction of the usual time a running run is at
 
 
 _STATE_WORDS = {ACTIVE: "Active", PAUSED: "Paused", FINISHED: "Finished"}
@@ -47,6 +51,8 @@ class _Row:
     schedule: str
     next_run: datetime | None
     last_run: RunRecord | None
+    usual: DurationStats | None = None
+    strip: tuple[RunBar, ...] = ()
 
     @property
     def state(self) -> JobState:
@@ -91,7 +97,9 @@ class JobsModel(QAbstractTableModel):
             if old is not None and old.last_run is not None and (last is None or old.last_run.id > last.id):
                 last = old.last_run  # a live event newer than what the worker read
             schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
-            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last)
+            usual = snapshot.durations.get(spec.id, old.usual if old is not None and not snapshot.complete else None)
+            strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else ())
+            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip)
         gone = [row for row, item in enumerate(self._rows) if item.spec.id not in fresh]
         if len(gone) > 50:
             self.beginResetModel()
@@ -129,6 +137,7 @@ class JobsModel(QAbstractTableModel):
         if item.last_run is None or record.id >= item.last_run.id:
             item.last_run = record
             self.dataChanged.emit(self.index(row, LAST_RUN), self.index(row, LAST_RUN))
+            self.dataChanged.emit(self.index(row, USUAL), self.index(row, RECENT))  # elapsed, ETA, the live bar
 
     def set_paused(self, job_id: str, paused: bool) -> None:
         """Show a pause/resume at once; the next snapshot brings the new next run time."""
@@ -144,6 +153,19 @@ class JobsModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, COUNTDOWN), self.index(len(self._rows) - 1, COUNTDOWN), [Qt.ItemDataRole.DisplayRole]
             )
+
+    def tick_running(self) -> int:
+        """Elapsed time and ETA of the running jobs moved on: their Usual and strip cells only."""
+        rows = [row for row, item in enumerate(self._rows) if item.last_run is not None
+                and item.last_run.status is RunStatus.RUNNING]  # fmt: skip
+        for top, bottom in _runs(rows):
+            self.dataChanged.emit(self.index(top, USUAL), self.index(bottom, RECENT),
+                                  [Qt.ItemDataRole.DisplayRole, PROGRESS_ROLE, STRIP_ROLE])  # fmt: skip
+        return len(rows)
+
+    def usual(self, job_id: str) -> DurationStats | None:
+        item = self._row_for(job_id)
+        return item.usual if item is not None else None
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -216,6 +238,10 @@ class JobsModel(QAbstractTableModel):
             return " ".join((item.spec.name, *item.spec.tags))
         if role == JOB_ID_ROLE:
             return item.spec.id
+        if role == STRIP_ROLE and column == RECENT:
+            return strip_with_live_run(item.strip, item.last_run)
+        if role == PROGRESS_ROLE and column == USUAL:
+            return running_progress(item.last_run, item.usual)
         if role == Qt.ItemDataRole.ForegroundRole and item.state != ACTIVE and column in (NEXT_RUN, COUNTDOWN, STATE):
             return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         return None
@@ -237,6 +263,8 @@ def _display(item: _Row, column: int) -> str:
         return format_time(last_run_time(item.last_run)) if item.last_run is not None else "never"
     if column == STATE:
         return _STATE_WORDS[item.state]
+    if column == USUAL:
+        return usual_text(item.last_run, item.usual)
     return ""
 
 
@@ -252,6 +280,8 @@ def _sort_key(item: _Row, column: int) -> Any:
         return moment.timestamp() if moment is not None else -math.inf
     if column == STATE:
         return STATES.index(item.state)
+    if column in (USUAL, RECENT):
+        return item.usual.median if item.usual is not None else -math.inf
     return None
 
 
@@ -288,6 +318,8 @@ def _tooltip(item: _Row, column: int) -> str | None:
         return "\n".join(parts)
     if column == STATE:
         return _STATE_TIPS[item.state]
+    if column in (USUAL, RECENT):
+        return usual_tooltip(item.last_run, item.usual, item.strip if column == RECENT else ())
     return None
 
 

@@ -20,11 +20,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
+from jobs.chain_plan import with_expected, with_expected_lanes
+from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
+from jobs.run_stats import DurationStats, RunBar
 from jobs.upcoming import Lane
 
 log = logging.getLogger(__name__)
@@ -45,16 +49,20 @@ class Snapshot:
     broken: tuple[BrokenRow, ...] = ()
     took: float = 0.0  # seconds the load took
     complete: bool = True  # False: a first, quick snapshot without last runs and schedule words
+    # Usual durations and the last runs' strip per job (desktop.joblist.run_shapes; insight)
+    durations: dict[str, DurationStats] = field(default_factory=dict)
+    strips: dict[str, tuple[RunBar, ...]] = field(default_factory=dict)
 
 
-def describe_schedule(spec: JobSpec, cache: dict[Any, str]) -> str:
-    """The schedule in words; cron words are cached (cron-descriptor costs ~0.1 ms a call)."""
+def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
+    """The schedule in words; cron words are cached (cron-descriptor costs ~0.1 ms a call).
+    `names` (id -> name) names the jobs an after-job waits for."""
     key = spec.trigger
-    cacheable = not hasattr(key, "start")  # an interval's words depend on now (its start)
+    cacheable = not hasattr(key, "start") and not hasattr(key, "jobs")  # words that depend on now, on names
     if cacheable and key in cache:
         return cache[key]
     try:
-        words = triggers.describe(spec.trigger)
+        words = triggers.describe(spec.trigger, names=names)
     except Exception as exc:  # a stored trigger that no longer validates: show it, never fail
         words = f"Invalid schedule: {exc}"
     if cacheable:
@@ -97,6 +105,7 @@ class SnapshotLoader(QObject):
         self._again = False
         self._closed = False
         self._words: dict[Any, str] = {}
+        self.run_shapes = RunShapes()
         self._partial_applied = threading.Event()
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
@@ -168,7 +177,8 @@ class SnapshotLoader(QObject):
         specs, broken = tuple(all_specs), tuple(broken_rows)
         next_runs = service.next_run_times(all_specs)
         now = datetime.now(timezone.utc)
-        upcoming = tuple(service.fire_times.upcoming(all_specs, next_runs, now=now))
+        done = finished_so_far(service.engine, service.history, all_specs)  # after-jobs: what they still wait for
+        upcoming = tuple(with_expected(service.fire_times.upcoming(all_specs, next_runs, now=now), all_specs, done))
         if quick_first and not self._closed:
             self._partial_applied.clear()
             self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
@@ -176,10 +186,13 @@ class SnapshotLoader(QObject):
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
-        lanes = tuple(service.fire_times.timeline(all_specs, next_runs, now=now))
+        lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
         last_runs = service.last_runs([spec.id for spec in specs])
-        schedules = {spec.id: describe_schedule(spec, self._words) for spec in specs}
-        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken)
+        names = {spec.id: spec.name for spec in specs}
+        schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
+        durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
+        return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
+                        durations=durations, strips=strips)  # fmt: skip
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

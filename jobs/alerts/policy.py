@@ -12,10 +12,10 @@ from jobs.model import Notify, RunRecord, RunStatus
 
 
 def is_final_outcome(record: RunRecord) -> bool:
-    """HOOK (issue 12, retries): whether `record` is its run's last word. A run that will be
-    retried is not: only the retry's end is. Until retries exist every finished run is final;
-    the retries work replaces this body (e.g. `record.status.is_final and not will_retry`)."""
-    return record.status.is_final
+    """Whether `record` is its run's last word. An attempt followed by a retry (jobs.retries
+    writes the retry's row, and names it in `retried_by`, before the attempt's end is
+    announced) is not: only the final attempt's end is, so a failure a retry fixed is no alarm."""
+    return record.status.is_final and record.retried_by is None
 
 
 def is_alarm(record: RunRecord) -> bool:

@@ -226,6 +226,12 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
     from scripts.shots.waiting import save_waiting_screenshots
 
     saved.extend(save_waiting_screenshots(out_dir))
+    from scripts.shots.chains import save_chain_screenshots
+
+    saved.extend(save_chain_screenshots(out_dir))
+    from scripts.shots.retried import save_retried_screenshots
+
+    saved.extend(save_retried_screenshots(out_dir))
     from scripts.shots.digest import save_digest_screenshot
 
     saved.extend(save_digest_screenshot(out_dir))

@@ -54,8 +54,8 @@ def test_spec_from_dict_takes_toml_datetimes_and_other_offsets() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"expression": "* * * * *"}, "type: is missing: use cron, interval or date"),
-        ({"type": "weekly"}, "type: 'weekly' is not known: use cron, interval or date"),
+        ({"expression": "* * * * *"}, "type: is missing: use cron, interval, date or after"),
+        ({"type": "weekly"}, "type: 'weekly' is not known: use cron, interval, date or after"),
         ({"type": "cron", "timezone": PARIS}, "expression: is missing"),
         ({"type": "cron", "expression": 5, "timezone": PARIS}, "expression: expected text, got 5"),
         ({"type": "cron", "expression": "* * * * *", "timezone": PARIS, "x": 1}, "x: unknown key for a cron trigger"),
