@@ -299,6 +299,16 @@ class JobActions(QObject):
         else:
             self._host.say(f"“{spec.name}” has no run going on")
 
+    @Slot(int)
+    def stop_run(self, run_id: int) -> None:
+        """Stop run `run_id` (the tray's Stop menu): its process tree is killed, a queued run dropped."""
+        record = self._service.get_run(run_id)
+        name = record.job_name if record is not None else f"run #{run_id}"
+        if self._service.cancel_run(run_id):
+            self._host.say(f"Stopping “{name}” (run #{run_id})")
+        else:
+            self._host.say(f"Run #{run_id} of “{name}” had already ended")
+
     @Slot()
     def pause_job(self) -> None:
         self._set_paused(True)

@@ -62,6 +62,8 @@ class DesktopNotifications(QObject):
     run_again_requested = Signal(str)
     delivered = Signal(object)
     undelivered = Signal(object, str, str)
+    text_clicked = Signal(str)  # a `send_text` notification was clicked (its title)
+    text_undelivered = Signal(str, str)  # a `send_text` notification did not get through (title, body)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +95,38 @@ class DesktopNotifications(QObject):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
+
+    def send_text(self, title: str, body: str) -> bool:
+        """A notification about no single run (the wake-up digest): no buttons; a click emits
+        `text_clicked`, a failure `text_undelivered`. False if it cannot even start."""
+        loop = running_loop()
+        if not self.available or loop is None:
+            return False
+        try:
+            notifier = self._make_notifier()
+        except Exception:
+            log.warning("desktop notifications unavailable", exc_info=True)
+            self._failed_at = time.monotonic()
+            return False
+        task = loop.create_task(self._send_text(notifier, title, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _send_text(self, notifier: Any, title: str, body: str) -> None:
+        dispatched: list[bool] = []
+        try:
+            await asyncio.wait_for(notifier.send(title, body, on_clicked=lambda: self.text_clicked.emit(title),
+                                                 on_dispatched=lambda: dispatched.append(True)), SEND_TIMEOUT)  # fmt: skip
+        except Exception:
+            log.warning("desktop notification not sent", exc_info=True)
+        if self._closed:
+            return
+        if dispatched:
+            self._failed_at = None
+        else:
+            self._failed_at = time.monotonic()
+            self.text_undelivered.emit(title, body)
 
     def _make_notifier(self) -> Any:
         if self._notifier is None:

@@ -29,6 +29,7 @@ from desktop.actions import JobActions
 from desktop.active_runs import ActiveRuns
 from desktop.closing import BACKGROUND, CANCEL, TRAY, close_action
 from desktop.damage_notice import DamageNotice
+from desktop.digest_card import install_digest_card
 from desktop.history.history_panel import HistoryPanel
 from desktop.icons import icon
 from desktop.insight import Insight
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         for record in self.active.all():
             self.tray.on_run_event(record)
         self.notifier = Notifier(self.banner, self.tray, tray_available=tray_available, parent=self)
+        self.digest_card = install_digest_card(self)  # runs missed while asleep or closed (desktop.digest_card)
         self.clock = named(QTimer(self, interval=TICK_MS), "countdownClock")
         self.clock.timeout.connect(self.tick)
         self._connect()
@@ -166,7 +168,7 @@ class MainWindow(QMainWindow):
         self.run_now_button.clicked.connect(self.job_actions.run_selected)
         self.stop_button.clicked.connect(self.job_actions.stop.trigger)
         self.detail.run_anyway_button.clicked.connect(self.job_actions.run_selected_anyway)
-        self.tray.stop_requested.connect(self.stop_run)
+        self.tray.stop_requested.connect(self.job_actions.stop_run)
         self.history_button.clicked.connect(self.show_job_history)
         self.tray.toggle_requested.connect(self.toggle_visible)
         self.tray.run_requested.connect(self.job_actions.run_job)
@@ -372,16 +374,6 @@ class MainWindow(QMainWindow):
 
     def say(self, text: str) -> None:
         self.status.say(text)
-
-    @Slot(int)
-    def stop_run(self, run_id: int) -> None:
-        """Stop run `run_id` (the tray's Stop menu): its process tree is killed, a queued run dropped."""
-        record = self.service.get_run(run_id)
-        name = record.job_name if record is not None else f"run #{run_id}"
-        if self.service.cancel_run(run_id):
-            self.say(f"Stopping “{name}” (run #{run_id})")
-        else:
-            self.say(f"Run #{run_id} of “{name}” had already ended")
 
     @Slot()
     def open_data_folder(self) -> None:

@@ -136,8 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("uninstall-desktop", help="remove what install-desktop added")
     auto = sub.add_parser("autostart", help="start Jobdesk at login")
     auto.add_argument("state", choices=["on", "off", "status"])
+    from jobs.cli_missed import add_missed_command
     from jobs.cli_remote import add_remote_commands
 
+    add_missed_command(sub)
     add_remote_commands(sub)
     add_edit_commands(sub)
     return parser
@@ -273,6 +275,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         return {"op": "export"}
     if cmd == "import":
         return _import_request(args)
+    if cmd == "missed":
+        from jobs.cli_missed import missed_request
+
+        return missed_request(args)
     if cmd == "config":
         value = args.value
         if value == "-" and args.name in ("smtp.password", "webhook_secret"):

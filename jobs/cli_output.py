@@ -214,6 +214,10 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         _print_history(args, result)
     elif cmd == "why":
         print(json.dumps(result, indent=2) if as_json else why_text(result))
+    elif cmd == "missed":
+        from jobs.cli_missed import print_missed
+
+        return print_missed(args, result)
     elif cmd == "export":
         _write_export(args, result)
     elif cmd == "import":

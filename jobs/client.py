@@ -99,7 +99,7 @@ def _unheld_and_current(data_dir: DataDir) -> bool:
 def _local(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
     from jobs.db import DatabaseError
 
-    if request.get("op") == "run":
+    if request.get("op") in ("run", "missed"):  # missed: a choice may run jobs here
         _ensure_core_app()  # before the service's QObjects: they post to this thread's loop
     try:
         service = JobService(data_dir)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from jobs import triggers
 from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
+from jobs.cli_missed import handle_missed
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
 from jobs.chains import dependents
@@ -353,6 +354,7 @@ HANDLERS: dict[str, Callable[[JobService, dict[str, Any]], dict[str, Any]]] = {
     "import": _import,
     "settings": _settings,
     "broker": _broker,
+    "missed": lambda s, r: handle_missed(s, r, _job),  # jobs.cli_missed: the wake-up digest
 }
 
 

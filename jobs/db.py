@@ -116,6 +116,10 @@ run_table = Table(
     Column("environment", Text),
     # Schema 5 (chains): the upstream run whose end started this one (cause "after"); NULL otherwise.
     Column("upstream_run_id", Integer),
+    # Schema 5 (digest): a missed row's wake-up digest (jobs.digest_store) and the user's choice
+    # for it there ("run-latest", "run-all", "skip"); a run started by that choice carries both too.
+    Column("digest_id", Integer),
+    Column("digest_choice", String),
     sqlite_autoincrement=True,
 )
 Index("ix_runs_job_id_id", run_table.c.job_id, run_table.c.id)
@@ -126,6 +130,22 @@ Index("ix_runs_queued_at", run_table.c.queued_at)
 # durations of 10,000 jobs read no table row (jobs.run_stats; 1.25 s -> 0.13 s over 1M runs).
 ix_runs_job_status_id = Index("ix_runs_job_status_id", run_table.c.job_id, run_table.c.status, run_table.c.id,
                               run_table.c.started_at, run_table.c.ended_at, run_table.c.slow)
+digest_index = Index("ix_runs_digest_id", run_table.c.digest_id)  # schema 5 (digest)
+
+# Schema 5 (digest): one row per wake-up digest: the runs missed while the computer slept or
+# Jobdesk was closed, offered to the user together (jobs.digest_store). Epoch seconds.
+wake_digest_table = Table(
+    "wake_digests",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),  # "asleep", "closed" or "asleep-closed" (merged)
+    Column("since", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("away", Float, nullable=False, default=0.0),  # seconds asleep or closed, overlaps counted once
+    Column("created_at", Float, nullable=False),
+    Column("settled_at", Float),  # every missed run in it has a choice; NULL: open
+    sqlite_autoincrement=True,
+)
 
 
 class DatabaseError(RuntimeError):
@@ -179,12 +199,14 @@ def _add_missing_columns(table: Table) -> Migration:
 def _schema_5(conn: Any) -> None:
     _add_missing_columns(run_table)(conn)
     ix_runs_job_status_id.create(conn, checkfirst=True)  # insight: an index is no column
+    METADATA.create_all(conn, tables=[wake_digest_table])
+    digest_index.create(conn, checkfirst=True)
 
 
 # Forward migrations: MIGRATIONS[n] takes a connection from version n to n + 1. Version 0 is
 # an empty file; creating the tables is the first step.
 MIGRATIONS: dict[int, Migration] = {
-    0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table]),
+    0: lambda conn: METADATA.create_all(conn, tables=[meta_table, job_table, run_table, wake_digest_table]),
     1: _add_missing_columns(run_table),  # runner, ran_on, pid, process_started_at, handle, left_processes, stderr_tail
     2: _add_missing_columns(run_table),  # waiting_for, alerts
     3: _add_missing_columns(run_table),  # pool

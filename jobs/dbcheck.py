@@ -18,11 +18,15 @@ it is a truncated database, and refused.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 SMALL_TABLES = ("jobdesk_meta", "job_definitions", "apscheduler_jobs")
 DEFAULT_BUDGET = 1.0  # seconds of quick_check an open may cost (measured: see README)
@@ -149,3 +153,21 @@ def _recovery(path: Path, empty: bool = False) -> str:
         return f"{restore}, or move it away to start with an empty store"
     return (f"stop Jobdesk, then either {restore}, or rebuild it with the sqlite3 tool: "
             f"sqlite3 '{path}' .recover | sqlite3 '{path}.recovered' and move {path.name}.recovered in its place")
+
+
+def finish_check(service: Any) -> None:
+    """The rest of a big file's check, on a worker thread while `service` (a JobService)
+    schedules: damage found stops every new run and is announced (moved here from JobService
+    to keep it under 500 lines)."""
+    begun = time.monotonic()
+    try:
+        problem = full_check(service.data_dir.database)
+    except Exception as exc:
+        problem = f"{service.data_dir.database} cannot be checked: {exc}"
+    if problem is None:
+        log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
+        return
+    log.error("%s; no new run will start", problem)
+    service.dispatcher.refuse(problem)
+    service.damage = problem  # for a window made after the signal went out
+    service.events.database_damaged.emit(problem)

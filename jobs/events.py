@@ -38,6 +38,8 @@ class JobEvents(QObject):
     jobs_changed(tuple[str, ...]): definitions or next run times changed (empty tuple: all).
     database_damaged(str): the background check found the database damaged (the message says
         which file and how to recover); no new run starts from then on.
+    digest_changed(int, bool): wake-up digest `id` opened (True: new, notify) or grew, or a
+        choice was made in it (False) (jobs.wake_digest).
     """
 
     run_queued = Signal(object)
@@ -50,3 +52,4 @@ class JobEvents(QObject):
     run_slow = Signal(object)
     jobs_changed = Signal(object)
     database_damaged = Signal(str)
+    digest_changed = Signal(int, bool)

@@ -424,6 +424,8 @@ def _record(row: Any) -> RunRecord:
         outputs=outputs_from_text(row.outputs),
         environment=environment_from_text(row.environment),
         upstream_run_id=row.upstream_run_id,
+        digest_id=row.digest_id,
+        digest_choice=row.digest_choice,
     )
 
 

@@ -7,6 +7,7 @@ policy and not APScheduler's 1-second default (NOTES items 15, 28).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +57,15 @@ def plan_due_runs(job: JobSpec, run_times: list[datetime], now: datetime, *, mor
         summary = f"missed {count} runs from {first.isoformat(timespec='minutes')} to {now.isoformat(timespec='minutes')}"
         missed = kept_rows + [(first, summary)]
     return DuePlan(tuple(runs), tuple(missed))
+
+
+def summarised_count(reason: str | None) -> int | None:
+    """How many slots a summary row (see `plan_due_runs`) stands for; None for any other row."""
+    match = _SUMMARY.match(reason or "")
+    return int(match.group(1).replace(",", "")) if match else None
+
+
+_SUMMARY = re.compile(r"missed ([\d,]+)(?: or more)? runs from ")
 
 
 def _hhmm(moment: datetime) -> str:

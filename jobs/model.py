@@ -236,6 +236,10 @@ class RunRecord:
     outputs: tuple[OutputFile, ...] = ()
     environment: RunEnvironment | None = None
     upstream_run_id: int | None = None  # cause "after": the upstream run whose end started it
+    # Schema 5 (digest): the wake-up digest a missed row belongs to (or a run it started), and
+    # the choice made there: "run-latest", "run-all", "skip"; None: none (jobs.digest_store).
+    digest_id: int | None = None
+    digest_choice: str | None = None
 
     @property
     def duration(self) -> float | None:

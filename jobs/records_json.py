@@ -58,6 +58,7 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         ],
         "outputs": [{"path": o.path, "bytes": o.bytes, "modified": iso(_moment(o.modified))} for o in run.outputs],
         "environment": environment_json(run),
+        "digest": None if run.digest_id is None else {"id": run.digest_id, "choice": run.digest_choice},
     }
 
 

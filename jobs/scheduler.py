@@ -71,6 +71,7 @@ class JobdeskScheduler(QtScheduler):
         self._timer_owner = _WakeupTimer(self._process_jobs)
         self.process_count = 0  # passes over the store, for tests and benchmarks
         self.due_wall_time: float | None = None  # wall clock of the next planned pass
+        self.after_pass: Callable[[], None] | None = None  # called after each pass (jobs.wake_digest)
         super().__init__(**options)
 
     def _start_timer(self, wait_seconds: float | None) -> None:
@@ -103,6 +104,11 @@ class JobdeskScheduler(QtScheduler):
 
         if self.running:
             self._start_timer(wait_seconds)
+        if self.after_pass is not None:
+            try:
+                self.after_pass()
+            except Exception:
+                log.exception("after-pass hook failed")
 
 
 class DispatchExecutor(BaseExecutor):
@@ -145,19 +151,26 @@ class ClockWatchdog(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(int(interval * 1000))
         self._timer.timeout.connect(self.check)
-        self._last_wall = time.time()
-        self._last_mono = time.monotonic()
+        # The clocks compared; replaceable so that a test can make a real pause look like a
+        # suspend (a real one cannot be had in a test).
+        self.wall: Callable[[], float] = time.time
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._last_wall = self.wall()
+        self._last_mono = self.monotonic()
+        self.last_jump: tuple[float, float] | None = None  # wall clock before and after the last gap
 
     def start(self) -> None:
-        self._last_wall, self._last_mono = time.time(), time.monotonic()
+        self._last_wall, self._last_mono = self.wall(), self.monotonic()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
 
     def check(self) -> None:
-        wall, mono = time.time(), time.monotonic()
+        wall, mono = self.wall(), self.monotonic()
         gap = (wall - self._last_wall) - (mono - self._last_mono)
+        if abs(gap) > self._tolerance:
+            self.last_jump = (self._last_wall, wall)
         self._last_wall, self._last_mono = wall, mono
         due = self._scheduler.due_wall_time
         overdue = due is not None and wall > due + self._tolerance

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -49,6 +48,7 @@ log = logging.getLogger(__name__)
 
 class JobService(ServiceReads):
     slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
+    wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
                  conditions: ConditionSource | None = None) -> None:  # fmt: skip
         """`conditions`: where AC power and the network are read (default: this computer)."""
@@ -178,6 +178,7 @@ class JobService(ServiceReads):
 
         from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
         from jobs.slow_runs import SlowRunWatch
+        from jobs.wake_digest import WakeDigests
 
         self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         self.recover_leftovers()
@@ -192,6 +193,7 @@ class JobService(ServiceReads):
             jobstore_retry_interval=5,
         )
         self.scheduler.start(paused=True)
+        self.wake_digests = WakeDigests(self)  # before reconciling: its missed rows are the digest of the close
         # Only definitions that need work are decoded here (jobs.reconcile); the fire path
         # decodes the others on their first fire and keeps them (`_spec`).
         self._specs = {}
@@ -203,23 +205,10 @@ class JobService(ServiceReads):
         self.scheduler.resume()
         self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
         self.watchdog.start()
+        self.wake_digests.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
         if not self._db_check.complete:  # a big file: the open checked what its budget allowed
-            threading.Thread(target=self._finish_database_check, name="database-check", daemon=True).start()
-
-    def _finish_database_check(self) -> None:
-        begun = time.monotonic()
-        try:
-            problem = dbcheck.full_check(self.data_dir.database)
-        except Exception as exc:
-            problem = f"{self.data_dir.database} cannot be checked: {exc}"
-        if problem is None:
-            log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
-            return
-        log.error("%s; no new run will start", problem)
-        self.dispatcher.refuse(problem)
-        self.damage = problem  # for a window made after the signal went out
-        self.events.database_damaged.emit(problem)
+            threading.Thread(target=dbcheck.finish_check, args=(self,), name="database-check", daemon=True).start()
 
     def recover_leftovers(self) -> None:
         """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner

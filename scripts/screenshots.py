@@ -4,7 +4,8 @@
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [OUT_DIR]
 
 Writes main-light/dark.png, history-output-light/dark.png and editor-cron-error-light/dark.png
-(plus editor-valid-light.png), outputs-light/dark.png and changed-since-light/dark.png at a fixed window size, from a throw-away data directory.
+(plus editor-valid-light.png), outputs-light/dark.png, changed-since-light/dark.png and
+digest-card-light.png at a fixed window size, from a throw-away data directory.
 """
 
 from __future__ import annotations

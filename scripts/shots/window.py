@@ -7,7 +7,8 @@ skipped slot; then it grabs the real main window offscreen at a fixed size: main
 (Jobs tab, the running job selected), history-output-light/dark.png (History tab with the
 failed run's output, its traceback from stderr set apart), upcoming-light.png, timeline-light/dark.png
 (a dense lane among them), main-narrow-light.png (820 px wide),
-waiting-history/upcoming-light.png (scripts.shots.waiting: a run waiting for AC power) and,
+waiting-history/upcoming-light.png (scripts.shots.waiting: a run waiting for AC power),
+digest-card-light.png (scripts.shots.digest: the wake-up digest after a sleep) and,
 through the editor's own helper, editor-cron-error-light/dark.png. Window state goes to a
 temporary QSettings folder, never to the user's settings.
 """
@@ -231,6 +232,9 @@ def save_screenshots(out_dir: Path, *, editor: bool = True) -> list[Path]:
     from scripts.shots.retried import save_retried_screenshots
 
     saved.extend(save_retried_screenshots(out_dir))
+    from scripts.shots.digest import save_digest_screenshot
+
+    saved.extend(save_digest_screenshot(out_dir))
     if editor:
         from scripts.shots.editor import save_editor_screenshots
 
