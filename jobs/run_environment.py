@@ -17,8 +17,9 @@ import shlex
 import shutil
 import socket
 from pathlib import Path
+from typing import Mapping
 
-from jobs import __version__
+from jobs import __version__, run_context
 from jobs.model import RunRequest
 from jobs.run_facts import RunEnvironment, ScriptFile
 
@@ -57,7 +58,7 @@ def _capture(request: RunRequest) -> RunEnvironment:
         if file is not None and (position > 0 or _is_script(file)):
             scripts.append(describe(file))
     return RunEnvironment(
-        executable=executable, scripts=tuple(scripts), cwd=request.cwd, env=tuple(sorted(request.env.items())),
+        executable=executable, scripts=tuple(scripts), cwd=request.cwd, env=_overrides(request.env),
         version=__version__, host=socket.gethostname(),
     )
 
@@ -103,3 +104,9 @@ def describe(path: Path) -> ScriptFile:
     except OSError:
         sha = None
     return ScriptFile(str(path), info.st_size, info.st_mtime, sha, hashed)
+
+
+def _overrides(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The job's own variables: the JOBDESK_* ones differ for every run by design (run id,
+    attempt), so they would always show as "changed since the last success"."""
+    return tuple(sorted((name, value) for name, value in env.items() if name not in run_context.NAMES))
