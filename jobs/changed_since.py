@@ -28,7 +28,8 @@ class ChangesSince:
     @property
     def text(self) -> str:
         if not self.recorded:
-            return f"Run #{self.run_id} has no environment on record (it did not start here)."
+            return (f"Nothing to compare: run #{self.run_id} has no environment on record (it never started, "
+                    "or it ran before Jobdesk recorded environments).")
         if self.last_success is None:
             return "Changed since the last success: no earlier success to compare with."
         head = f"Changed since the last success (run #{self.last_success}):"

@@ -93,7 +93,10 @@ class RunFactsPanel(QFrame):
         self._record = record
         self.changes = None
         self._fill_outputs(record.outputs if record is not None else ())
-        wants_changes = record is not None and record.status.is_failure and self._loader is not None
+        # A failed run with no environment on record (it never started, or ran before Jobdesk
+        # recorded them) has nothing to compare: its error says enough, so no block at all.
+        wants_changes = (record is not None and record.status.is_failure and record.environment is not None
+                         and self._loader is not None)  # fmt: skip
         self.changes_label.setVisible(wants_changes)
         if wants_changes and record is not None and self._loader is not None:
             self.changes_label.setText(html.escape(CHECKING_TEXT))

@@ -3,6 +3,9 @@ changed since the last success: real runs of a real script, rows clicked with th
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -110,6 +113,29 @@ def test_a_run_that_forgot_its_output_says_so_and_has_no_earlier_success(window,
     assert "no earlier success" in facts.changes_label.text()
     error = window.history.output.error_label.text()
     assert "expected output not written: out-" in error and Path(error).suffix == ".pdf"
+
+
+def test_a_failed_run_from_before_environments_were_recorded_shows_no_block(data_dir, qtbot, request):
+    main = str(Path(__file__).resolve().parents[2] / "main.py")
+    jobdesk = [sys.executable, main, "--data-dir", str(data_dir.root)]
+    added = subprocess.run([*jobdesk, "add", "--name", "Old failure", "--every", "1d", "--paused", "--",
+                            sys.executable, "-c", "raise SystemExit(3)"], capture_output=True, text=True, timeout=60)
+    ran = subprocess.run([*jobdesk, "run", "Old failure", "--wait", "--json"], capture_output=True, text=True, timeout=60)
+    run_id = json.loads(ran.stdout)["id"]
+    database = sqlite3.connect(data_dir.database)  # as a run recorded before schema 5 reads back
+    database.execute("UPDATE runs SET environment = NULL WHERE id = ?", (run_id,))
+    database.commit()
+    database.close()
+    assert added.returncode == 0 and ran.returncode == 3, (added.stderr, ran.stderr)  # the exit code of the run
+    window = request.getfixturevalue("window")
+    shown(window, qtbot)
+    open_history(window, qtbot)
+    click_run(window, qtbot, run_id)
+    facts = window.history.facts
+    qtbot.waitUntil(lambda: facts.record is not None and facts.record.id == run_id)
+    assert facts.record.environment is None
+    qtbot.wait(200)  # a comparison, had one been asked for, would have answered by now
+    assert not facts.isVisible() and facts.changes is None  # nothing to compare: no block, no noise
 
 
 def test_the_editor_sets_expected_outputs_by_typing_and_names_a_bad_placeholder(qtbot):
