@@ -132,7 +132,7 @@ class HistoryPanel(QWidget):
         widths = {
             JOB: metrics.averageCharWidth() * 30, CAUSE: metrics.horizontalAdvance("Catch-up") + 20,
             SCHEDULED: time_width, STARTED: time_width, DURATION: metrics.horizontalAdvance("1h 30m 20s") + 16,
-            STATUS: metrics.horizontalAdvance("Interrupted") + 44, EXIT_CODE: metrics.horizontalAdvance("Exit code") + 16,
+            STATUS: metrics.horizontalAdvance("Retry pending") + 44, EXIT_CODE: metrics.horizontalAdvance("Exit code") + 16,
             RAN_ON: metrics.horizontalAdvance("This computer") + 16,
         }
         for column, width in widths.items():

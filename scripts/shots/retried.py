@@ -44,7 +44,7 @@ def save_retried_screenshots(out_dir: Path) -> list[Path]:
         service = JobService(data_dir)
         try:
             specs = service.import_jobs(jobs[:-1])
-            add_history(service, [*specs, specs[-1]])
+            add_history(service, [*specs, specs[-1]], earlier=False)
         finally:
             service.shutdown()
         window = create_window(data_dir)
