@@ -89,6 +89,8 @@ def test_a_remote_run_that_forgets_its_file_fails_naming_it(env, tmp_path):
     assert done["status"] == "failed" and done["exit_code"] == 0, done
     assert done["error"] == f"expected output not written: sales-{today_utc()}.pdf"
     assert done["outputs"] == []
+    log = Path(done["log_path"]).read_text()
+    assert log == f"done\n[jobdesk] expected output not written: sales-{today_utc()}.pdf\n"
 
 
 def test_a_remote_runs_environment_is_the_workers(env, tmp_path):
