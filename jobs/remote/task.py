@@ -69,7 +69,6 @@ def run_task(url: str, task_id: str, node: str, data: dict[str, Any]) -> dict[st
     host = socket.gethostname()
     marker = uuid.uuid4().hex
     request = request_from_payload(data, leftovers.logs_dir() / f"{task_id}.log")
-    environment = capture(request)  # before the run: the script as this run read it
     worker_pid = os.getppid()
     process: ProcessRun
 
@@ -91,6 +90,8 @@ def run_task(url: str, task_id: str, node: str, data: dict[str, Any]) -> dict[st
     watcher = threading.Thread(target=_watch_cancel, args=(client, task_id, process, done), daemon=True)
     watcher.start()
     try:
+        # Before the run (the script as this run read it), once a stop is heard: hashing may take a while
+        environment = capture(request)
         outcome = process.run()
         if outcome.started_at is not None:  # exit 0 with an expected output missing: failed
             outcome = checked_outcome(request.expect, request.cwd, outcome.started_at.timestamp(), outcome)
