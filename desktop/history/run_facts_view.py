@@ -3,7 +3,8 @@ changed since its job's last success. Shown in the History panel above the run's
 
 Each expected output the run wrote is a row with its size and time and two buttons, "Open"
 (the desktop's application for it) and "Show in folder" (its parent folder), both through
-QDesktopServices. For a failed run the "Changed since the last success (run #38)" block is
+QDesktopServices. The outputs of a run on another machine (a pool's worker) are paths there: they
+are listed with the worker's host and their buttons are off. For a failed run the "Changed since the last success (run #38)" block is
 computed on a worker thread (a database query and a comparison, jobs.changed_since) and comes
 back through a queued signal; a late answer for a run no longer shown is dropped.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import socket
 import threading
 from datetime import datetime, timezone
 
@@ -31,6 +33,7 @@ from jobs.run_facts import OutputFile
 log = logging.getLogger(__name__)
 
 CHECKING_TEXT = "Looking for what changed since the last success…"
+THIS_HOST = socket.gethostname()
 
 
 class ChangesLoader(QObject):
@@ -92,7 +95,7 @@ class RunFactsPanel(QFrame):
     def show_record(self, record: RunRecord | None) -> None:
         self._record = record
         self.changes = None
-        self._fill_outputs(record.outputs if record is not None else ())
+        self._fill_outputs(record.outputs if record is not None else (), record.ran_on if record is not None else None)
         # A failed run with no environment on record (it never started, or ran before Jobdesk
         # recorded them) has nothing to compare: its error says enough, so no block at all.
         wants_changes = (record is not None and record.status.is_failure and record.environment is not None
@@ -109,7 +112,8 @@ class RunFactsPanel(QFrame):
         if self._record is not None and record.id == self._record.id and record != self._record:
             self.show_record(record)
 
-    def _fill_outputs(self, outputs: tuple[OutputFile, ...]) -> None:
+    def _fill_outputs(self, outputs: tuple[OutputFile, ...], ran_on: str | None) -> None:
+        away = ran_on if ran_on and ran_on != THIS_HOST else None  # a worker's files are not here
         while self.outputs_grid.count():
             item = self.outputs_grid.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -118,7 +122,8 @@ class RunFactsPanel(QFrame):
         for row, output in enumerate(outputs):
             name = named(QLabel(self.outputs_box), "outputFile")
             when = datetime.fromtimestamp(output.modified, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
-            name.setText(f"{html.escape(os.path.basename(output.path))} <span>— {format_size(output.bytes)}, {when}</span>")
+            where = f", on {html.escape(away)}" if away else ""
+            name.setText(f"{html.escape(os.path.basename(output.path))} <span>— {format_size(output.bytes)}, {when}{where}</span>")
             name.setToolTip(output.path)
             name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             open_button = named(QPushButton(icon("open-log"), "Open", self.outputs_box), "openOutput")
@@ -129,6 +134,10 @@ class RunFactsPanel(QFrame):
             folder_button.setProperty("target", os.path.dirname(output.path))
             open_button.clicked.connect(self._open_clicked)
             folder_button.clicked.connect(self._open_clicked)
+            if away:
+                for button in (open_button, folder_button):
+                    button.setEnabled(False)
+                    button.setToolTip(f"{output.path} is on {away}, not on this computer")
             self.outputs_grid.addWidget(name, row, 0)
             self.outputs_grid.addWidget(open_button, row, 1)
             self.outputs_grid.addWidget(folder_button, row, 2)

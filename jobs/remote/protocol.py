@@ -3,7 +3,10 @@
 Everything is JSON (the Celery app accepts nothing else, never pickle):
 
 - the task `jobdesk.run` gets one argument, `payload(request)`: the frozen `RunRequest` minus
-  the desktop's log path; it returns `outcome_to_dict(outcome)`;
+  the desktop's log path (with its expected outputs, placeholders already filled); it returns
+  `outcome_to_dict(outcome)`, with the outputs the worker found and the environment it recorded.
+  Fields added later are optional both ways: a side that does not know them ignores them, a
+  missing one means none (a worker of the previous version sends no outputs nor environment);
 - each run has a Redis stream `jobdesk:run:<task id>` the worker appends to and the desktop
   reads: one `started` entry (host, node, pid), `output` entries (text, stream) at most every
   `output_interval`, one `finished` entry (the outcome). It is capped twice: its output is
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.model import RunOutcome, RunRequest, RunStatus
+from jobs.run_facts import OutputFile, RunEnvironment
 from jobs.workdir import default_cwd
 
 TASK_NAME = "jobdesk.run"
@@ -90,6 +94,7 @@ def payload(request: RunRequest, output_interval: float) -> dict[str, Any]:
         "run_id": request.run_id,
         "job_id": request.job_id,
         "output_interval": output_interval,
+        "expect": list(request.expect),
     }
 
 
@@ -108,6 +113,7 @@ def request_from_payload(data: dict[str, Any], log_path: Path) -> RunRequest:
         kill_grace=float(data.get("kill_grace", 5.0)),
         run_id=data.get("run_id"),
         job_id=str(data.get("job_id", "")),
+        expect=tuple(str(path) for path in data.get("expect") or ()),
     )
 
 
@@ -131,6 +137,8 @@ def outcome_to_dict(outcome: RunOutcome) -> dict[str, Any]:
         "pid": outcome.pid,
         "left_processes": outcome.left_processes,
         "stderr_tail": outcome.stderr_tail,
+        "outputs": [{"path": o.path, "bytes": o.bytes, "modified": o.modified} for o in outcome.outputs],
+        "environment": None if outcome.environment is None else outcome.environment.to_dict(),
     }
 
 
@@ -147,7 +155,26 @@ def outcome_from_dict(data: dict[str, Any]) -> RunOutcome:
         pid=data.get("pid"),
         left_processes=int(data.get("left_processes") or 0),
         stderr_tail=data.get("stderr_tail"),
+        outputs=_outputs(data.get("outputs")),
+        environment=_environment(data.get("environment")),
     )
+
+
+def _outputs(value: Any) -> tuple[OutputFile, ...]:
+    """The outputs a worker found; a damaged list reads as none rather than losing the outcome."""
+    try:
+        return tuple(OutputFile(str(o["path"]), int(o["bytes"]), float(o["modified"])) for o in value or ())
+    except (TypeError, KeyError, ValueError):
+        return ()
+
+
+def _environment(value: Any) -> RunEnvironment | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return RunEnvironment.from_dict(value)
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
 
 
 def log_notes(outcome: RunOutcome) -> list[str]:

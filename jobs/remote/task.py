@@ -3,7 +3,10 @@
 It runs the job with the same `ProcessRun` as a local run (own session, environment overrides,
 working directory, shell only when asked, PYTHONUNBUFFERED, capped output, timeout -> the whole
 tree TERM, grace, KILL), reports through the run's Redis stream (jobs.remote.publisher) and
-returns the outcome as JSON.
+returns the outcome as JSON. Like the local runner it records the run's environment before the
+run (this worker's program, scripts, folder and host: jobs.run_environment) and, after exit 0,
+checks the expected outputs here, relative to the run's folder on this machine
+(jobs.expected_outputs); both travel back in the outcome.
 
 Stop: the desktop sets the run's cancel key and revokes the task with terminate=True and
 SIGTERM. Celery delivers that signal to this pool process only; the job runs in a session of
@@ -20,16 +23,19 @@ import signal
 import socket
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
 from jobs import subreaper
+from jobs.expected_outputs import checked_outcome
 from jobs.model import RunOutcome, RunStatus
 from jobs.process import ProcessRun
 from jobs.remote import leftovers
 from jobs.remote.protocol import cancel_key, outcome_to_dict, request_from_payload, stream_key
 from jobs.remote.publisher import Publisher
+from jobs.run_environment import capture
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +90,12 @@ def run_task(url: str, task_id: str, node: str, data: dict[str, Any]) -> dict[st
     watcher = threading.Thread(target=_watch_cancel, args=(client, task_id, process, done), daemon=True)
     watcher.start()
     try:
+        # Before the run (the script as this run read it), once a stop is heard: hashing may take a while
+        environment = capture(request)
         outcome = process.run()
+        if outcome.started_at is not None:  # exit 0 with an expected output missing: failed
+            outcome = checked_outcome(request.expect, request.cwd, outcome.started_at.timestamp(), outcome)
+        outcome = replace(outcome, environment=environment)
     except Exception as exc:  # a bug of ours must still end the run with an outcome
         log.exception("task %s failed inside Jobdesk", task_id)
         outcome = RunOutcome(RunStatus.FAILED, None, process.started_at, _utcnow(), error=f"internal error: {exc}",

@@ -133,6 +133,46 @@ def test_what_a_worker_imports_holds_no_qt():
     assert result.stdout.strip() == "[]"
 
 
+# --- the task's argument and outcome: expected outputs and environment -----------------------------
+
+
+def test_expected_outputs_and_the_environment_travel_both_ways():
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from jobs.model import RunOutcome, RunRequest, RunStatus
+    from jobs.remote.protocol import outcome_from_dict, outcome_to_dict, payload, request_from_payload
+    from jobs.run_facts import OutputFile, RunEnvironment, ScriptFile
+
+    request = RunRequest(("python3", "r.py"), Path("/x.log"), cwd="/srv", expect=("out/a-2026-12-01.csv", "*.pdf"))
+    data = json.loads(json.dumps(payload(request, 0.1)))  # what Celery carries: JSON
+    assert request_from_payload(data, Path("/w.log")).expect == ("out/a-2026-12-01.csv", "*.pdf")
+    environment = RunEnvironment("/usr/bin/python3", (ScriptFile("/srv/r.py", 12, 1.5, "ab" * 32, 12),), "/srv",
+                                 (("REGION", "eu"),), "1.0", "worker-1")
+    outcome = RunOutcome(RunStatus.FAILED, 0, datetime(2026, 12, 1, tzinfo=timezone.utc),
+                         datetime(2026, 12, 1, 0, 0, 1, tzinfo=timezone.utc), error="expected output /srv/b.csv is empty",
+                         outputs=(OutputFile("/srv/b.csv", 0, 2.5),), environment=environment)
+    assert outcome_from_dict(json.loads(json.dumps(outcome_to_dict(outcome)))) == outcome
+
+
+def test_a_worker_of_the_previous_version_sends_neither_and_breaks_nothing():
+    """Its payload has no `expect` (a request from an older desktop), its outcome no `outputs` nor
+    `environment`; damaged ones read as none too, and the outcome itself is kept."""
+    from pathlib import Path
+
+    from jobs.model import RunStatus
+    from jobs.remote.protocol import outcome_from_dict, request_from_payload
+
+    old_payload = {"v": 1, "command": ["true"], "shell": False, "cwd": "/tmp", "env": {}, "run_id": 3, "job_id": "j"}
+    assert request_from_payload(old_payload, Path("/w.log")).expect == ()
+    old = {"status": "succeeded", "exit_code": 0, "started_at": 1.0, "ended_at": 2.0, "output_bytes": 5}
+    for extra in ({}, {"outputs": None, "environment": None}, {"outputs": [{"path": "/a"}], "environment": "junk"},
+                  {"outputs": "junk", "environment": {"scripts": [{"path": "/a"}]}}):
+        outcome = outcome_from_dict({**old, **extra})
+        assert outcome.status is RunStatus.SUCCEEDED and outcome.output_bytes == 5, extra
+        assert outcome.outputs == () and outcome.environment is None, extra
+
+
 # --- schema 4 ------------------------------------------------------------------------------------
 
 
