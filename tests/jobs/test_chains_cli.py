@@ -190,3 +190,20 @@ def test_schema_4_file_gains_upstream_run_id_and_keeps_its_runs(data_dir):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT value FROM jobdesk_meta WHERE key = 'schema_version'").scalar() == str(SCHEMA_VERSION)
     engine.dispose()
+
+
+def test_an_after_run_the_overlap_policy_skips_still_names_the_upstream_run(data_dir):
+    a = upstream(data_dir, "A")
+    c = add(data_dir, "C", "--after", a, "--overlap", "skip", code="import time; time.sleep(4)")
+    serve = start_serve(data_dir)
+    try:
+        first = run_wait(data_dir, "A")
+        wait_for(lambda: [r for r in runs_of(data_dir, c) if r["status"] == "running"])
+        second = run_wait(data_dir, "A")  # C is still running: this one is skipped
+        [skipped] = wait_for(lambda: [r for r in runs_of(data_dir, c) if r["status"] == "skipped"])
+        assert (skipped["cause"], skipped["upstream_run_id"]) == ("after", second)
+        assert skipped["error"].startswith("skipped: run #")
+        [ran] = [r for r in runs_of(data_dir, c) if r["status"] != "skipped"]
+        assert ran["upstream_run_id"] == first
+    finally:
+        stop(serve)
