@@ -28,6 +28,19 @@ def short_time(value: str | None) -> str:
     return "-" if not value else value.replace("T", " ")[:19]
 
 
+def _next_run_cell(job: dict[str, Any], names: dict[str, str]) -> str:
+    """NEXT RUN: the time, or for an after-job when it is expected ("after Extract (2026-12-01
+    06:00:00)", jobs.after_next)."""
+    from jobs.after_next import NOT_EXPECTED, ExpectedAfter, upstream_words
+
+    if "expected_after" not in job or job["state"] == "paused":
+        return short_time(job["next_run"])
+    if job["expected_after"] is None:
+        return NOT_EXPECTED
+    upstream = ExpectedAfter(datetime.fromisoformat(job["expected_after"]), tuple(job["expected_after_jobs"]))
+    return f"after {upstream_words(upstream, names)} ({short_time(job['expected_after'])})"
+
+
 def run_time(run: dict[str, Any], now: datetime | None = None) -> str:
     """TIME of a history row: the duration, or for a running run the time so far ("12.3s+")."""
     if run["duration"] is not None:
@@ -200,7 +213,8 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         elif not result["jobs"]:
             print("No jobs yet. Add one: jobdesk add --name NAME --every 1h -- COMMAND")
         else:
-            rows = [[j["id"], j["name"], j["schedule"], short_time(j["next_run"]), j["state"], j["last_status"] or "-"]
+            names = {j["id"]: j["name"] for j in result["jobs"]}
+            rows = [[j["id"], j["name"], j["schedule"], _next_run_cell(j, names), j["state"], j["last_status"] or "-"]
                     for j in result["jobs"]]
             print(_table(rows, ["ID", "NAME", "SCHEDULE", "NEXT RUN", "STATE", "LAST"]))
     elif cmd == "show":

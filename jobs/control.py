@@ -17,7 +17,8 @@ from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.cli_missed import handle_missed
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
-from jobs.chains import dependents
+from jobs.after_next import ExpectedAfter, is_after, next_expected
+from jobs.chains import dependents, finished_so_far
 from jobs.history import HistoryQuery, LastRun
 from jobs.job_state import job_state
 from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
@@ -124,7 +125,17 @@ def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     next_runs = service.next_run_times(specs)
     last = service.history.last_outcomes(spec.id for spec in specs)
     names = {spec.id: spec.name for spec in specs}
-    return {"jobs": [job_json(spec, next_runs.get(spec.id), last.get(spec.id), names) for spec in specs]}
+    expected = next_expected(specs, next_runs, finished_so_far(service.engine, service.history, specs))
+    return {"jobs": [{**job_json(spec, next_runs.get(spec.id), last.get(spec.id), names), **_after_keys(spec, expected)}
+                     for spec in specs]}  # fmt: skip
+
+
+def _after_keys(spec: JobSpec, expected: dict[str, ExpectedAfter]) -> dict[str, Any]:
+    """An after-job has no next run: when it is expected (null: cannot tell), after which jobs."""
+    if not is_after(spec):
+        return {}
+    found = expected.get(spec.id)
+    return {"expected_after": iso(found.at) if found else None, "expected_after_jobs": list(found.upstream) if found else []}
 
 
 PREVIEW_MAX = 1000

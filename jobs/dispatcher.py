@@ -121,7 +121,7 @@ class Dispatcher(PendingRetries, ConditionHolds):
                 must_wait = pending not in to_start and not held
         if skip:
             log.info("job %s: %s run skipped: %s", job.id, cause.value, reason)
-            self.record(job, cause, RunStatus.SKIPPED, scheduled_at, f"skipped: {reason}")
+            self.record(job, cause, RunStatus.SKIPPED, scheduled_at, f"skipped: {reason}", upstream_run_id)
             return None
         for item in to_start:
             self._start_run(item)
@@ -171,9 +171,11 @@ class Dispatcher(PendingRetries, ConditionHolds):
             execution.cancel(reason)
         return True
 
-    def record(self, job: JobSpec, cause: RunCause, status: RunStatus, scheduled_at: datetime | None, error: str) -> int:
+    def record(self, job: JobSpec, cause: RunCause, status: RunStatus, scheduled_at: datetime | None, error: str,
+               upstream_run_id: int | None = None) -> int:  # fmt: skip
         """Write a row for a run that never ran (missed or skipped) and announce it."""
-        run_id = self._history.create(job, cause, status, scheduled_at=scheduled_at, error=error)
+        run_id = self._history.create(job, cause, status, scheduled_at=scheduled_at, error=error,
+                                      upstream_run_id=upstream_run_id)  # fmt: skip
         self._emit("run_recorded", run_id)
         return run_id
 

@@ -10,7 +10,8 @@ stopped by the user (killed), interrupted or missed is never retried.
 A pending retry holds its job's place like a running run, so the overlap policy sees the job
 busy; Stop ends it `killed`; quitting leaves its row pending, and the next start takes it up
 (`resume_retries`): due later, it waits on; due while Jobdesk was closed, it follows the job's
-missed-run policy (within the grace it runs now, past it it ends missed).
+missed-run policy (within the grace it runs now, past it it ends missed). Pausing or removing
+its job (now, or while Jobdesk was closed) ends it `skipped`, "retry cancelled: the job was paused".
 
 `PendingRetries` is a part of `jobs.dispatcher.Dispatcher` (a mixin, like
 jobs.dispatch_holds), kept apart so the dispatcher only hooks in. Its timers are threading
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 # A timer counts monotonic time, which stops while the machine sleeps; waking at least this
 # often (seconds) and comparing with the wall clock keeps a retry due after a sleep on time.
 WAKE_EVERY = 30.0
+
+# Why a pending retry ended without running (status `skipped`: no failure, no alert)
+PAUSED_NOTE = "retry cancelled: the job was paused"
+REMOVED_NOTE = "retry cancelled: the job was removed"
 
 def wants_retry(job: JobSpec, attempt: int, outcome: RunOutcome) -> bool:
     """Whether the attempt number `attempt` of `job`, which ended with `outcome`, runs again."""
@@ -223,19 +228,28 @@ class PendingRetries:
         self._retry_due_at.clear()
 
     def job_changed(self, job: Any) -> None:
+        """A job was saved (or paused): its pending retries run as it is now; paused, they end."""
         with self._lock:
             for retry in self._retrying.values():
                 if retry.job.id == job.id:
                     retry.job = job
+        if job.paused:
+            self._drop_retries(job.id, PAUSED_NOTE)
         super().job_changed(job)  # type: ignore[misc]
 
     def job_removed(self, job_id: str) -> None:
+        self._drop_retries(job_id, REMOVED_NOTE)
+        super().job_removed(job_id)  # type: ignore[misc]
+
+    def _drop_retries(self, job_id: str, note: str) -> None:
+        """End the pending retries of `job_id` `skipped` with `note`: they never ran, so it is
+        no failure (no alert, and an after-job waiting for failures does not start)."""
         with self._lock:
             doomed = [retry for retry in self._retrying.values() if retry.job.id == job_id]
         for retry in doomed:
             if self._take_retry(retry.run_id) is not None:
-                self._end_retry(retry, RunStatus.MISSED, "missed: its job was removed before the retry")
-        super().job_removed(job_id)  # type: ignore[misc]
+                log.info("job %s: retry #%d %s", job_id, retry.run_id, note)
+                self._end_retry(retry, RunStatus.SKIPPED, note)
 
     # --- after a restart -------------------------------------------------------------------
 
@@ -250,9 +264,10 @@ class PendingRetries:
                              attempt=record.attempt, first_run_id=record.first_run_id,
                              waiting_for=_retry_words(due), upstream_run_id=record.upstream_run_id)  # fmt: skip
             late = (now - due).total_seconds()
-            if job is None:
+            if job is None or job.paused:  # removed or paused while Jobdesk was closed
                 self._hold_retry(retry, None)
-                self._cancel_or_miss(retry, "missed: its job was removed before the retry")
+                self._take_retry(retry.run_id)
+                self._end_retry(retry, RunStatus.SKIPPED, PAUSED_NOTE if job else REMOVED_NOTE)
             elif job.misfire_grace is not None and late > job.misfire_grace:
                 self._hold_retry(retry, None)
                 self._cancel_or_miss(retry, f"missed by {format_duration(late)} (grace {format_duration(job.misfire_grace)})")

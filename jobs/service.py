@@ -362,6 +362,8 @@ class JobService(ServiceReads):
     def set_paused(self, job_id: str, paused: bool) -> JobSpec:
         spec = self.jobs.set_paused(job_id, paused)
         self._specs[spec.id] = spec
+        if self._dispatcher is not None:  # paused: its pending retries end (jobs.retries)
+            self._dispatcher.job_changed(spec)
         if self.scheduling:
             if self.scheduler.get_job(job_id) is None:
                 add_to_scheduler(self.scheduler, spec)

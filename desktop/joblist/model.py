@@ -20,7 +20,9 @@ from PySide6.QtGui import QGuiApplication, QPalette
 from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
 from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.icons import icon
+from desktop.joblist import after_text
 from desktop.joblist.snapshot import Snapshot
+from jobs.after_next import ExpectedAfter, is_after, upstream_words
 from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
 from desktop.joblist.usual_text import running_progress, strip_with_live_run, usual_text, usual_tooltip
 from jobs.model import JobSpec, RunRecord, RunStatus
@@ -53,6 +55,8 @@ class _Row:
     last_run: RunRecord | None
     usual: DurationStats | None = None
     strip: tuple[RunBar, ...] = ()
+    expected: ExpectedAfter | None = None  # an after-job's next expected run (jobs.after_next)
+    upstream: str = ""  # ...and the job(s) it runs after then, in words
 
     @property
     def state(self) -> JobState:
@@ -91,6 +95,7 @@ class JobsModel(QAbstractTableModel):
         """Take a new snapshot, keeping rows (and so the selection) of jobs that still exist."""
         self.loaded = True
         fresh: dict[str, _Row] = {}
+        names = {spec.id: spec.name for spec in snapshot.specs}
         for spec in snapshot.specs:
             last = snapshot.last_runs.get(spec.id)
             old = self._row_for(spec.id)
@@ -99,7 +104,9 @@ class JobsModel(QAbstractTableModel):
             schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
             usual = snapshot.durations.get(spec.id, old.usual if old is not None and not snapshot.complete else None)
             strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else ())
-            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip)
+            expected = snapshot.expected_after.get(spec.id)
+            upstream = upstream_words(expected, names) if expected is not None else ""
+            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip, expected, upstream)
         gone = [row for row, item in enumerate(self._rows) if item.spec.id not in fresh]
         if len(gone) > 50:
             self.beginResetModel()
@@ -254,10 +261,14 @@ def _display(item: _Row, column: int) -> str:
     if column == SCHEDULE:
         return item.schedule
     if column == NEXT_RUN:
+        if not spec.paused and is_after(spec):
+            return after_text.next_run_text(item.expected, item.upstream, spec.trigger.timezone)
         return NO_VALUE if spec.paused or item.next_run is None else format_time(item.next_run, zone=spec.trigger.timezone)
     if column == COUNTDOWN:
         if spec.paused:
             return "paused"
+        if is_after(spec):
+            return after_text.countdown_text(item.expected)
         return format_relative(item.next_run) if item.next_run is not None else NO_VALUE
     if column == LAST_RUN:
         return format_time(last_run_time(item.last_run)) if item.last_run is not None else "never"
@@ -274,6 +285,8 @@ def _sort_key(item: _Row, column: int) -> Any:
     if column == SCHEDULE:
         return item.schedule.casefold()
     if column in (NEXT_RUN, COUNTDOWN):
+        if not item.spec.paused and is_after(item.spec):
+            return after_text.sort_key(item.expected)
         return math.inf if item.spec.paused or item.next_run is None else item.next_run.timestamp()
     if column == LAST_RUN:
         moment = last_run_time(item.last_run)
@@ -299,6 +312,8 @@ def _tooltip(item: _Row, column: int) -> str | None:
     if column in (NEXT_RUN, COUNTDOWN):
         if spec.paused:
             return "Paused: no runs until it is resumed"
+        if is_after(spec):
+            return after_text.tooltip(item.expected, item.upstream, spec.trigger.timezone)
         if item.next_run is None:
             return "No more runs"
         text = format_time_with_relative(item.next_run, zone=spec.trigger.timezone)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
+from jobs.after_next import ExpectedAfter, next_expected
 from jobs.chain_plan import with_expected, with_expected_lanes
 from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
@@ -52,6 +53,7 @@ class Snapshot:
     # Usual durations and the last runs' strip per job (desktop.joblist.run_shapes; insight)
     durations: dict[str, DurationStats] = field(default_factory=dict)
     strips: dict[str, tuple[RunBar, ...]] = field(default_factory=dict)
+    expected_after: dict[str, ExpectedAfter] = field(default_factory=dict)  # after-jobs' next runs (jobs.after_next)
 
 
 def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
@@ -179,10 +181,11 @@ class SnapshotLoader(QObject):
         now = datetime.now(timezone.utc)
         done = finished_so_far(service.engine, service.history, all_specs)  # after-jobs: what they still wait for
         upcoming = tuple(with_expected(service.fire_times.upcoming(all_specs, next_runs, now=now), all_specs, done))
+        expected_after = next_expected(all_specs, next_runs, done)
         if quick_first and not self._closed:
             self._partial_applied.clear()
             self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
-                                        complete=False))  # fmt: skip
+                                        complete=False, expected_after=expected_after))  # fmt: skip
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
@@ -192,7 +195,7 @@ class SnapshotLoader(QObject):
         schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
         durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
-                        durations=durations, strips=strips)  # fmt: skip
+                        durations=durations, strips=strips, expected_after=expected_after)  # fmt: skip
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

@@ -197,3 +197,29 @@ def test_an_unchanged_after_job_round_trips_through_the_editor(qtbot):
     assert editor.ui.trigger_tabs.currentWidget() is editor.ui.after_editor
     assert [editor.ui.after_editor.job_list.item(row).text() for row in range(editor.ui.after_editor.job_list.count())] == ["Backup"]
     assert editor.current_spec() == spec
+
+
+def test_the_jobs_table_says_when_an_after_job_is_expected(window, qtbot):
+    from desktop.formatting import NO_VALUE, format_relative, format_time
+    from desktop.joblist.model import COUNTDOWN, NEXT_RUN
+
+    extract = add_job(window, qtbot, "Extract", CronSpec("0 6 * * *", TZ))
+    prices = add_job(window, qtbot, "Prices", CronSpec("30 7 * * *", TZ))
+    report = window.service.add_job(JobSpec(name="Report", command=py("pass"), trigger=AfterSpec((extract.id, prices.id))))
+    upload = window.service.add_job(JobSpec(name="Upload", command=py("pass"), trigger=AfterSpec((report.id,))))
+    cell = lambda job_id, column: window.jobs_model.index(window.jobs_model.row_of(job_id), column).data()  # noqa: E731
+    qtbot.waitUntil(lambda: window.jobs_model.row_of(upload.id) is not None, timeout=5000)
+    next_runs = window.service.next_run_times()
+    last = max((extract, prices), key=lambda spec: next_runs[spec.id])  # its fire completes the set
+    expected = next_runs[last.id]
+    qtbot.waitUntil(lambda: cell(report.id, NEXT_RUN) == f"after {last.name} ({format_time(expected)})", timeout=5000)
+    assert cell(upload.id, NEXT_RUN) == f"after Report ({format_time(expected)})"  # along the chain
+    countdown = cell(report.id, COUNTDOWN)
+    assert countdown.startswith("after ") and countdown[len("after "):] == format_relative(expected)[len("in "):]
+
+    window.service.set_paused(last.id, True)  # no time can be told
+    qtbot.waitUntil(lambda: cell(report.id, NEXT_RUN) == "after its upstream jobs", timeout=5000)
+    assert cell(report.id, COUNTDOWN) == "after upstream" and cell(upload.id, NEXT_RUN) == "after its upstream jobs"
+    window.service.set_paused(report.id, True)
+    qtbot.waitUntil(lambda: cell(report.id, COUNTDOWN) == "paused", timeout=5000)
+    assert cell(report.id, NEXT_RUN) == NO_VALUE

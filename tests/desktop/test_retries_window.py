@@ -11,11 +11,12 @@ from PySide6.QtWidgets import QDialog
 from desktop.editor import JobEditorDialog
 from desktop.editor.field_marks import is_marked
 from desktop.history.history_model import ERROR, JOB, STATUS
+from desktop.joblist.model import NAME
 from desktop.upcoming_model import COUNTDOWN, SCHEDULE
 from jobs.model import CronSpec, JobSpec, RunStatus
 from jobs.service import JobService
 from tests.conftest import py
-from tests.desktop.clicks import menu_entries, open_context_menu
+from tests.desktop.clicks import click_index, menu_entries, open_context_menu
 
 YEARLY = CronSpec("0 0 1 1 *", "UTC")
 
@@ -132,3 +133,40 @@ def test_only_the_final_attempt_notifies(window, qtbot, tmp_path):
     qtbot.wait(300)
     _channel, title, _body = window.notifier.last
     assert title == "Broken failed after 2 attempts"
+
+
+def test_pausing_in_the_window_cancels_pending_retries_shown_in_history(window, qtbot):
+    fails = py("import sys; sys.exit(1)")
+    upload = window.service.add_job(JobSpec(name="Upload", command=fails, trigger=YEARLY, retries=2, retry_delay=600))
+    fetch = window.service.add_job(JobSpec(name="Fetch", command=fails, trigger=YEARLY, retries=1, retry_delay=600))
+    retries = {}
+    for job in (upload, fetch):
+        retries[job.id] = window.service.wait_for_run(window.service.run_now(job.id), timeout=20).retried_by
+    assert all(retries.values())
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.jobs_model.row_of(upload.id) is not None, timeout=5000)
+    row = window.jobs_proxy.mapFromSource(window.jobs_model.index(window.jobs_model.row_of(upload.id), NAME))
+    click_index(qtbot, window.jobs_table, row)
+    qtbot.waitUntil(lambda: window.current_spec() is not None and window.current_spec().id == upload.id, timeout=2000)
+    qtbot.keyClick(window.jobs_table, Qt.Key.Key_Space)  # pause the selected job
+    qtbot.waitUntil(lambda: window.service.get_run(retries[upload.id]).status is RunStatus.SKIPPED, timeout=5000)
+    assert window.service.get_run(retries[fetch.id]).status is RunStatus.RETRY_PENDING  # only that job's
+
+    window.tabs.setCurrentIndex(3)
+    history = window.history
+    status = lambda run_id: history.model.index(history.model.row_of(run_id), STATUS).data()  # noqa: E731
+    error = lambda run_id: history.model.index(history.model.row_of(run_id), ERROR).data()  # noqa: E731
+    qtbot.waitUntil(lambda: history.model.row_of(retries[upload.id]) is not None
+                    and status(retries[upload.id]) == "Skipped", timeout=5000)  # fmt: skip
+    assert error(retries[upload.id]) == "Attempt 2/3: retry cancelled: the job was paused"
+
+    qtbot.mouseClick(window.toolbar.widgetForAction(window.job_actions.pause_all), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: history.model.row_of(retries[fetch.id]) is not None
+                    and status(retries[fetch.id]) == "Skipped", timeout=5000)  # fmt: skip
+    assert error(retries[fetch.id]) == "Attempt 2/2: retry cancelled: the job was paused"
+    assert window.service.dispatcher.active_runs() == []
+    qtbot.wait(300)  # a cancelled retry is no failure: no notification
+    assert window.notifier.last is None
+    qtbot.waitUntil(lambda: window.tray.icon.toolTip() == "Jobdesk: idle", timeout=5000)

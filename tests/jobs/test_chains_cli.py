@@ -190,3 +190,47 @@ def test_schema_4_file_gains_upstream_run_id_and_keeps_its_runs(data_dir):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT value FROM jobdesk_meta WHERE key = 'schema_version'").scalar() == str(SCHEMA_VERSION)
     engine.dispose()
+
+
+def test_an_after_run_the_overlap_policy_skips_still_names_the_upstream_run(data_dir):
+    a = upstream(data_dir, "A")
+    c = add(data_dir, "C", "--after", a, "--overlap", "skip", code="import time; time.sleep(4)")
+    serve = start_serve(data_dir)
+    try:
+        first = run_wait(data_dir, "A")
+        wait_for(lambda: [r for r in runs_of(data_dir, c) if r["status"] == "running"])
+        second = run_wait(data_dir, "A")  # C is still running: this one is skipped
+        [skipped] = wait_for(lambda: [r for r in runs_of(data_dir, c) if r["status"] == "skipped"])
+        assert (skipped["cause"], skipped["upstream_run_id"]) == ("after", second)
+        assert skipped["error"].startswith("skipped: run #")
+        [ran] = [r for r in runs_of(data_dir, c) if r["status"] != "skipped"]
+        assert ran["upstream_run_id"] == first
+    finally:
+        stop(serve)
+
+
+def test_list_says_when_an_after_job_is_expected_and_after_which_job(data_dir):
+    add(data_dir, "Extract", "--cron", "0 6 * * *", "--tz", "UTC")
+    add(data_dir, "Prices", "--cron", "30 7 * * *", "--tz", "UTC")
+    add(data_dir, "Report", "--after", "Extract", "--after", "Prices")
+    add(data_dir, "Upload", "--after", "Report")  # a chain: after Report's expected run
+    add(data_dir, "On failure", "--after", "Extract", "--after-status", "failure")  # never expected
+    upstream(data_dir, "Paused")
+    add(data_dir, "After paused", "--after", "Paused")
+    jobs = {job["name"]: job for job in json.loads(jobdesk(data_dir, "list", "--json").stdout)}
+    last = max(("Extract", "Prices"), key=lambda name: jobs[name]["next_run"])  # whichever fires later completes the set
+    report = jobs["Report"]
+    assert report["next_run"] is None and report["expected_after"] == jobs[last]["next_run"]
+    assert report["expected_after_jobs"] == [jobs[last]["id"]]
+    assert (jobs["Upload"]["expected_after"], jobs["Upload"]["expected_after_jobs"]) == (report["expected_after"],
+                                                                                       [report["id"]])  # fmt: skip
+    for name in ("On failure", "After paused"):
+        assert (jobs[name]["expected_after"], jobs[name]["expected_after_jobs"]) == (None, [])
+    assert "expected_after" not in jobs["Extract"]
+
+    table = {line.split("  ")[0]: line for line in jobdesk(data_dir, "list").stdout.splitlines()[1:]}
+    when = report["expected_after"].replace("T", " ")[:19]
+    assert f"after {last} ({when})" in table[report["id"]]
+    assert f"after Report ({when})" in table[jobs["Upload"]["id"]]
+    assert "after its upstream jobs" in table[jobs["On failure"]["id"]]
+    assert "after its upstream jobs" in table[jobs["After paused"]["id"]]
