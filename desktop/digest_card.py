@@ -21,6 +21,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.elided_label import ElidedLabel
+from desktop.gui_bridge import ensure_bridge, post
 from desktop.formatting import status_icon
 from desktop.naming import named
 from jobs import digest_store as store
@@ -40,6 +41,7 @@ class _Worker(QObject):
     done = Signal(object, object)
 
     def start(self, tag: object, work: Callable[[], object]) -> None:
+        ensure_bridge()
         threading.Thread(target=self._run, args=(tag, work), name="digest-card", daemon=True).start()
 
     def _run(self, tag: object, work: Callable[[], object]) -> None:
@@ -48,10 +50,7 @@ class _Worker(QObject):
             result = work()
         except Exception as exc:  # shown on the card (a refused choice says why)
             result = exc
-        try:
-            self.done.emit(tag, result)
-        except RuntimeError:  # the card went away meanwhile
-            log.debug("digest work finished after the card was closed")
+        post(self, lambda: self.done.emit(tag, result))  # dropped if the card went away meanwhile
 
 
 class DigestCard(QFrame):

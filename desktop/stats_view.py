@@ -17,11 +17,13 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
+from desktop.gui_bridge import ensure_bridge, post
 from desktop.formatting import format_duration, status_colour
 from desktop.joblist.strip_delegate import LONG_COLOUR
 from desktop.naming import named
@@ -184,6 +186,7 @@ class StatsLoader(QObject):
 
     def request(self, job_id: str) -> None:
         if self._worker is None:
+            ensure_bridge()
             self._worker = threading.Thread(target=self._serve, name="job-stats", daemon=True)
             self._worker.start()
         self._requests.put(job_id)
@@ -200,7 +203,7 @@ class StatsLoader(QObject):
             except Exception:
                 log.exception("reading the statistics of %s failed", job_id)
                 stats = JobStats((), None)
-            self.loaded.emit((job_id, stats))
+            post(self, partial(self.loaded.emit, (job_id, stats)))  # desktop.gui_bridge
 
 
 class StatsDialog(QDialog):

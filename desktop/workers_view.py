@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from desktop.gui_bridge import ensure_bridge, post
 from desktop.formatting import NO_VALUE
 from desktop.naming import named
 from desktop.table_helpers import setup_table
@@ -83,6 +85,7 @@ class WorkersMonitor(QObject):
         self._poke = threading.Event()
         self.state = WorkersState()
         self.seen.connect(self._remember)
+        ensure_bridge()
         self._thread = threading.Thread(target=self._watch, name="workers-monitor", daemon=True)
         self._thread.start()
 
@@ -108,10 +111,7 @@ class WorkersMonitor(QObject):
             else:
                 state = WorkersState()
             if not self._stop.is_set() and (url or last_url != url):
-                try:
-                    self.seen.emit(state)
-                except RuntimeError:  # the window is gone
-                    return
+                post(self, partial(self.seen.emit, state))  # desktop.gui_bridge: dropped if the window is gone
             last_url = url
             self._poke.wait(self._interval)
             self._poke.clear()

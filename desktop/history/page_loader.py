@@ -3,22 +3,21 @@
 Pages filtered by job or status are index seeks (milliseconds) and load on the GUI thread. A job
 name search (`LIKE '%text%'`) or a date range cannot use the id order's index: when few rows
 match, SQLite reads the whole table, 0.3–0.8 s for a million rows, so those pages load here.
-The loader is a QObject created on the GUI thread; its signal, emitted from the worker, reaches
-GUI-thread receivers through a queued connection (NOTES item 2).
+The worker hands its rows back through desktop.gui_bridge, never by emitting on this loader
+itself: the panel (and the loader) may be deleted while the query runs.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.gui_bridge import ensure_bridge, post
 from jobs.history import HistoryQuery
 from jobs.model import RunRecord
 
-log = logging.getLogger(__name__)
 
 # One page of history: `JobService.query_history` (or a repository's `query` in tests).
 PageQuery = Callable[[HistoryQuery], list[RunRecord]]
@@ -35,6 +34,7 @@ class PageLoader(QObject):
 
     def load(self, ticket: object, query: HistoryQuery) -> None:
         """Query on a new daemon thread; `loaded(ticket, result)` follows on the GUI thread."""
+        ensure_bridge()
         threading.Thread(target=self._run, args=(ticket, query), name="history-page", daemon=True).start()
 
     def _run(self, ticket: object, query: HistoryQuery) -> None:
@@ -43,7 +43,4 @@ class PageLoader(QObject):
             result = self._query(query)
         except Exception as exc:  # the database closed under us (quit) or a real error: the GUI decides
             result = exc
-        try:
-            self.loaded.emit(ticket, result)
-        except RuntimeError:  # the panel (and this loader) went away while the query ran
-            log.debug("history page finished after its view was closed")
+        post(self, lambda: self.loaded.emit(ticket, result))  # dropped if the panel went away meanwhile

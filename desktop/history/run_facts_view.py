@@ -12,7 +12,6 @@ back through a queued signal; a late answer for a run no longer shown is dropped
 from __future__ import annotations
 
 import html
-import logging
 import os
 import socket
 import threading
@@ -23,6 +22,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.formatting import format_size
+from desktop.gui_bridge import ensure_bridge, post
 from desktop.icons import icon
 from desktop.naming import named
 from jobs.changed_since import ChangesSince, changes_since_success
@@ -30,7 +30,6 @@ from jobs.history import HistoryRepository
 from jobs.model import RunRecord
 from jobs.run_facts import OutputFile
 
-log = logging.getLogger(__name__)
 
 CHECKING_TEXT = "Looking for what changed since the last success…"
 THIS_HOST = socket.gethostname()
@@ -46,6 +45,7 @@ class ChangesLoader(QObject):
         self._history = history
 
     def load(self, record: RunRecord) -> None:
+        ensure_bridge()
         threading.Thread(target=self._run, args=(record,), name="changes-since", daemon=True).start()
 
     def _run(self, record: RunRecord) -> None:
@@ -54,10 +54,7 @@ class ChangesLoader(QObject):
             result = changes_since_success(self._history, record)
         except Exception as exc:  # the database went away (quit) or a real error: say so
             result = exc
-        try:
-            self.loaded.emit(record.id, result)
-        except RuntimeError:  # the panel closed while the query ran
-            log.debug("changes for run #%d arrived after the panel closed", record.id)
+        post(self, lambda: self.loaded.emit(record.id, result))  # dropped if the panel closed meanwhile
 
 
 class RunFactsPanel(QFrame):

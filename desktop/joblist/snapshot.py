@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from desktop.gui_bridge import ensure_bridge, post
 from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
@@ -134,6 +135,7 @@ class SnapshotLoader(QObject):
             return
         self._loading = True
         if self._worker is None:
+            ensure_bridge()
             self._worker = threading.Thread(target=self._serve, name="jobs-snapshot", daemon=True)
             self._worker.start()
         self._requests.put(self.loads == 0)
@@ -168,7 +170,7 @@ class SnapshotLoader(QObject):
         if snapshot is not None:
             snapshot = replace(snapshot, took=time.perf_counter() - started)
         if not self._closed:
-            self._done.emit(snapshot)
+            post(self, lambda: self._done.emit(snapshot))  # desktop.gui_bridge: dropped if the window is gone
 
     def _load(self, *, quick_first: bool = False) -> Snapshot:
         """Everything the window shows about jobs. With `quick_first` (the first load, at
@@ -184,8 +186,9 @@ class SnapshotLoader(QObject):
         expected_after = next_expected(all_specs, next_runs, done)
         if quick_first and not self._closed:
             self._partial_applied.clear()
-            self._partial.emit(Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
-                                        complete=False, expected_after=expected_after))  # fmt: skip
+            partial = Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
+                               complete=False, expected_after=expected_after)  # fmt: skip
+            post(self, lambda: self._partial.emit(partial))
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
