@@ -23,7 +23,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from typing import Any
 
 from jobs.integration import APP_ID
@@ -32,9 +31,6 @@ from jobs.paths import DataDir, ensure_private_dir, resolve_data_dir
 from jobs.pyside_refcount import pin_singletons
 
 log = logging.getLogger(__name__)
-
-BENCH_MARKS_ENV = "JOBDESK_BENCH_MARKS"  # print timestamps of the first paint and first data
-BENCH_EXIT_ENV = "JOBDESK_BENCH_EXIT_AFTER_SHOW"  # ... and quit once the jobs are shown
 
 
 class InstanceBusy(RuntimeError):
@@ -129,6 +125,7 @@ def run_window(args: argparse.Namespace) -> int:
 
     import qasync
 
+    from desktop import bench_probe
     from desktop.icons import icon
     from desktop.style import APPLICATION, ORGANISATION, follow_color_scheme
     from jobs.db import DatabaseError
@@ -170,7 +167,7 @@ def run_window(args: argparse.Namespace) -> int:
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_loop_exception)
     app.aboutToQuit.connect(window.shutdown)
-    _bench_probe(window)
+    bench_probe.install(window)  # start-up marks, only under JOBDESK_BENCH_* (tests/bench)
     _start_after_first_data(window)
     window.loader.loaded.connect(_freeze_once)
     notifier = _quit_on_signals(window)
@@ -274,35 +271,3 @@ def _start_after_first_data(window: Any) -> None:
 
     window.loader.loaded.connect(first_data)
     QTimer.singleShot(3000, window.start_service)
-
-
-def _bench_probe(window: Any) -> None:
-    """For tests/bench/bench_gui.py: timestamps of the first paint and of the jobs shown."""
-    if os.environ.get(BENCH_MARKS_ENV) != "1" and os.environ.get(BENCH_EXIT_ENV) != "1":
-        return
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    class Probe(QObject):
-        def __init__(self) -> None:
-            super().__init__(window)
-            self.painted = False
-            window.installEventFilter(self)
-            window.loader.loaded.connect(self.loaded)
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if not self.painted and event.type() == QEvent.Type.Paint:
-                self.painted = True
-                print(f"JOBDESK_FIRST_PAINT {time.time():.6f}", flush=True)
-            return False
-
-        def loaded(self, _snapshot: object) -> None:
-            window.loader.loaded.disconnect(self.loaded)
-            QTimer.singleShot(0, self.shown)
-
-        def shown(self) -> None:
-            window.jobs_table.viewport().repaint()
-            print(f"JOBDESK_JOBS_SHOWN {time.time():.6f} {window.jobs_model.rowCount()}", flush=True)
-            if os.environ.get(BENCH_EXIT_ENV) == "1":
-                window.quit_app(ask=False)
-
-    window.bench_probe = Probe()
