@@ -183,6 +183,15 @@ class JobsModel(QAbstractTableModel):
     def specs(self) -> list[JobSpec]:
         return [item.spec for item in self._rows]
 
+    def job_count(self) -> int:
+        return len(self._rows)
+
+    def all_paused(self) -> bool:
+        """True if there are jobs and every one is paused. Stops at the first active job: the
+        status bar asks on every run event and every second (a list of 10,000 specs each time
+        was ~3 ms of the GUI thread per call)."""
+        return bool(self._rows) and all(item.spec.paused for item in self._rows)
+
     def row_of(self, job_id: str) -> int | None:
         return self._by_id.get(job_id)
 
