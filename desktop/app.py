@@ -42,8 +42,9 @@ def freeze_startup_objects() -> None:
 
     A full collection walks every tracked object; with the window, SQLAlchemy and APScheduler
     loaded that is ~100,000 objects (~390,000 at 10,000 jobs) and a 40-80 ms pause of the GUI
-    thread (0.75 s at 10,000 jobs; measured during a burst of runs). Objects made at start-up live as long as the app, so `gc.freeze()` them
-    (the approach CPython documents for long-lived processes).
+    thread (0.75 s at 10,000 jobs; measured during a burst of runs). Objects made at start-up
+    live as long as the app, so `gc.freeze()` them (the approach CPython documents for
+    long-lived processes).
     """
     import gc
 

@@ -129,10 +129,12 @@ def recent_runs(engine: Engine, job_ids: Iterable[str], *, limit: int = STRIP_RU
     ids = json.dumps(list(dict.fromkeys(job_ids)))
     by_job: dict[str, list[RunBar]] = {}
     statuses = {status.value: status for status in RunStatus}
-    for job_id, run_id, status, started, ended, slow in _rows(engine, _RECENT_SQL, (ids, before_id or _NO_LIMIT_ID, limit)):
+    rows = _rows(engine, _RECENT_SQL, (ids, before_id or _NO_LIMIT_ID, limit))
+    for job_id, run_id, status, started, ended, slow in rows:
         # made into bars as they come: the rows themselves (job id text included) held all
         # together were tens of MiB at 10,000 jobs
-        by_job.setdefault(job_id, []).append(RunBar(int(run_id), statuses[status], started, _seconds(started, ended), slow))
+        bar = RunBar(int(run_id), statuses[status], started, _seconds(started, ended), slow)
+        by_job.setdefault(job_id, []).append(bar)
     return {job_id: tuple(sorted(bars, key=_bar_id)[-limit:]) for job_id, bars in by_job.items()}
 
 

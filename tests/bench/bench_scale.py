@@ -111,7 +111,9 @@ def measure_window(small: Path, big: Path, repeat: int) -> list[dict]:
     from the first paint until everything loaded (desktop/bench_probe.py), peak RSS."""
     keys = {"paint": "JOBDESK_FIRST_PAINT", "jobs": "JOBDESK_JOBS_SHOWN", "history": "JOBDESK_HISTORY_SHOWN",
             "stall": "JOBDESK_STALL_MAX#", "rss": "JOBDESK_PEAK_RSS#"}  # fmt: skip
-    values: dict[str, dict[str, list[float]]] = {which: {key: [] for key in (*keys, "listed")} for which in ("small", "big")}
+    values: dict[str, dict[str, list[float]]] = {
+        which: {key: [] for key in (*keys, "listed")} for which in ("small", "big")
+    }
     with tempfile.TemporaryDirectory() as config_home:
         env = bench_gui.environment(Path(config_home))
         for i in range(repeat):
