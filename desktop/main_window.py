@@ -246,10 +246,8 @@ class MainWindow(QMainWindow):
             self.refresh_status()
 
     def refresh_status(self) -> None:
-        specs = self.jobs_model.specs()
-        self.status.show_state(scheduling=self.service.scheduling, job_count=len(specs),
-                               all_paused=bool(specs) and all(spec.paused for spec in specs),
-                               damaged=self.service.damage is not None)  # fmt: skip
+        self.status.show_state(scheduling=self.service.scheduling, job_count=self.jobs_model.job_count(),
+                               all_paused=self.jobs_model.all_paused(), damaged=self.service.damage is not None)
         self.status.show_runs(self.active.running, self.active.queued, len(self.active.waiting))
         self.status.show_next(self.upcoming_model.first())
 

@@ -10,7 +10,7 @@ makes the proxy re-sort or re-filter.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,9 @@ class _Row:
     strip: tuple[RunBar, ...] = ()
     expected: ExpectedAfter | None = None  # an after-job's next expected run (jobs.after_next)
     upstream: str = ""  # ...and the job(s) it runs after then, in words
+    # Sort keys by column, made once: sorting 10,000 rows is ~150,000 comparisons, each of
+    # which computed two or four keys (1.3 s of the GUI thread). Cleared where a row changes.
+    keys: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def state(self) -> JobState:
@@ -143,6 +146,7 @@ class JobsModel(QAbstractTableModel):
         item = self._rows[row]
         if item.last_run is None or record.id >= item.last_run.id:
             item.last_run = record
+            item.keys.clear()
             self.dataChanged.emit(self.index(row, LAST_RUN), self.index(row, LAST_RUN))
             self.dataChanged.emit(self.index(row, USUAL), self.index(row, RECENT))  # elapsed, ETA, the live bar
 
@@ -152,6 +156,7 @@ class JobsModel(QAbstractTableModel):
         if row is not None and self._rows[row].spec.paused != paused:
             item = self._rows[row]
             item.spec = replace(item.spec, paused=paused)
+            item.keys.clear()
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     def tick(self) -> None:
@@ -183,6 +188,15 @@ class JobsModel(QAbstractTableModel):
     def specs(self) -> list[JobSpec]:
         return [item.spec for item in self._rows]
 
+    def job_count(self) -> int:
+        return len(self._rows)
+
+    def all_paused(self) -> bool:
+        """True if there are jobs and every one is paused. Stops at the first active job: the
+        status bar asks on every run event and every second (a list of 10,000 specs each time
+        was ~3 ms of the GUI thread per call)."""
+        return bool(self._rows) and all(item.spec.paused for item in self._rows)
+
     def row_of(self, job_id: str) -> int | None:
         return self._by_id.get(job_id)
 
@@ -203,7 +217,10 @@ class JobsModel(QAbstractTableModel):
         return item.state if item is not None else None
 
     def sort_key(self, row: int, column: int) -> Any:
-        return _sort_key(self._rows[row], column)
+        keys = self._rows[row].keys
+        if column not in keys:
+            keys[column] = _sort_key(self._rows[row], column)
+        return keys[column]
 
     def _row_for(self, job_id: str) -> _Row | None:
         row = self._by_id.get(job_id)
