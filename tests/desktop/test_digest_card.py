@@ -25,7 +25,7 @@ from jobs.service import JobService
 from tests.desktop.conftest import leftover_children
 from tests.jobs.serve_process import MAIN, child_env
 from tests.desktop.test_notification_actions import qasync_loop, server, session_bus  # noqa: F401  (fixtures)
-from tests.jobs.test_wake_digest import between_slots, job
+from tests.jobs.test_wake_digest import close_for, job
 
 
 @pytest.fixture
@@ -65,20 +65,13 @@ def click(qtbot, card, job_id: str, choice: str) -> None:
 
 
 def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir, qapp, qtbot, opened):
-    first = JobService(data_dir)
-    first.start()
-    ids = {spec.name: first.add_job(spec).id for spec in
-           (job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"), job("latest only", misfire_grace=0.5),
-            job("by command", misfire_grace=0.5))}
-    qtbot.wait(300)
-    first.shutdown()
-    time.sleep(5)
-    between_slots()
+    # Every slot of the four jobs falls while closed: none runs on its own after the window opens
+    ids = close_for(data_dir, qapp, qtbot, job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"),
+                    job("latest only", misfire_grace=0.5), job("by command", misfire_grace=0.5))  # fmt: skip
 
     window = opened(data_dir)
     card = window.digest_card
     qtbot.waitUntil(lambda: card.isVisible() and card.digest is not None and len(card.digest.entries) == 4, timeout=5000)
-    window.service.set_all_paused(True)  # the jobs' own slots go on every 2 s otherwise
     assert "While Jobdesk was closed (" in card.headline.text() and "runs of 4 jobs were missed" in card.headline.text()
     service = window.service
     # The digest's missed slots (MissedSlot: run_id of the missed row, scheduled_at)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -25,58 +26,61 @@ from jobs.service import JobService
 from tests.conftest import py
 from tests.jobs.serve_process import history, jobdesk, start_serve, stop
 
-# Every 2 seconds from a whole second: slots at anchor + 2k
+# Every 2 seconds from a whole second: slots at anchor + 2k. `close_for` gives each such job a
+# start and an end so that all its slots fall while Jobdesk is closed: none runs before the close
+# or after the reopen, however slow the machine (a test sees exactly the slots it planned).
 ANCHOR = datetime.now(timezone.utc).replace(microsecond=0)
 EVERY_2S = IntervalSpec(2, "seconds", "UTC", start=ANCHOR)
+LEAD = 3.0  # seconds from adding the jobs to their first slot: the first session has closed by then
+SLOTS = 3  # slots per job while closed
 
 
 def job(name: str, **kw) -> JobSpec:
     return JobSpec(name=name, command=py("pass"), trigger=EVERY_2S, **kw)
 
 
-def between_slots() -> None:
-    """Sleep until halfway between two slots, so that the last slot before a start is 1 s late
-    (past a 0.5 s grace) and the next one 1 s away: no slot straddles the start."""
-    phase = (time.time() - ANCHOR.timestamp()) % 2
-    time.sleep((1.0 - phase) % 2)
-
-
-def close_for(data_dir, qapp, qtbot, seconds: float, *specs: JobSpec) -> dict[str, str]:
-    """Add `specs` to a started service, let it run a moment, close it for `seconds`; returns
-    the job ids by name. The data directory is left closed."""
+def close_for(data_dir, qapp, qtbot, *specs: JobSpec, slots: int = SLOTS) -> dict[str, str]:
+    """Add `specs` to a started service and close it; every 2-second job gets exactly `slots`
+    slots, all after the close, and this returns 1 s after the last one (past a 0.5 s grace,
+    with no slot left to come). Returns the job ids by name; the data directory is left closed."""
     first = JobService(data_dir)
     first.start()
-    ids = {spec.name: first.add_job(spec).id for spec in specs}
+    start = datetime.fromtimestamp(int(time.time() + LEAD) + 1, timezone.utc)
+    end = start + timedelta(seconds=2 * (slots - 1))
+    window = IntervalSpec(2, "seconds", "UTC", start=start, end=end)
+    timed = [replace(spec, trigger=window) if spec.trigger == EVERY_2S else spec for spec in specs]
+    ids = {spec.name: first.add_job(spec).id for spec in timed}
     qtbot.wait(300)
     first.shutdown()
-    time.sleep(seconds)
-    between_slots()
+    assert time.time() < start.timestamp(), f"the first session took over {LEAD:.0f} s to add {len(specs)} jobs and close"
+    if any(spec.trigger is window for spec in timed):
+        time.sleep(max(0.0, end.timestamp() + 1.0 - time.time()))
     return ids
 
 
 def missed_rows(service: JobService, job_id: str, digest: store.Digest) -> list:
-    """The job's missed rows with a slot in the digest's stretch (on a loaded machine a 2 s job
-    with a 0.5 s grace may miss a slot after the start too: that one is no part of it)."""
+    """The job's missed rows with a slot in the digest's stretch (a job that keeps running after a
+    sleep may miss a later slot on a loaded machine: that one is no part of it)."""
     return [r for r in service.query_history(HistoryQuery(job_id=job_id, limit=500))
             if r.status is RunStatus.MISSED and digest.since <= r.scheduled_at <= digest.until]
 
 
 def test_runs_missed_while_closed_become_one_digest_with_the_right_counts(data_dir, qapp, qtbot):
-    ids = close_for(data_dir, qapp, qtbot, 5.0, job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"))
+    ids = close_for(data_dir, qapp, qtbot, job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"))
     second = JobService(data_dir)
     second.start()
     try:
         # The catch-up run's row is written as its process starts, just after the start-up
         qtbot.waitUntil(lambda: any(r.status is not RunStatus.MISSED for r in
-                                    second.query_history(HistoryQuery(job_id=ids["collapsing"]))), timeout=5000)
+                                    second.query_history(HistoryQuery(job_id=ids["collapsing"]))), timeout=10000)
         digest = store.read_open(second.engine)
         assert digest is not None and digest.kind == store.CLOSED
         strict, collapsing = digest.entry(ids["strict"]), digest.entry(ids["collapsing"])
         # Every slot of the strict job is missed (grace 0.5 s); the collapsing job's policy ran the
         # latest slot as a catch-up at once and left the earlier ones missed.
-        assert strict is not None and strict.count == len(missed_rows(second, ids["strict"], digest)) >= 2
+        assert strict is not None and strict.count == len(missed_rows(second, ids["strict"], digest)) == SLOTS
         assert strict.can_run_latest and strict.ran_later is None
-        assert collapsing is not None and collapsing.count == len(missed_rows(second, ids["collapsing"], digest)) >= 1
+        assert collapsing is not None and collapsing.count == len(missed_rows(second, ids["collapsing"], digest)) == SLOTS - 1
         # (under 30 s late it counts as a scheduled run, not a catch-up)
         ran = second.get_run(collapsing.ran_later) if collapsing.ran_later is not None else None
         assert ran is not None and ran.status is not RunStatus.MISSED and not collapsing.can_run_latest
@@ -90,7 +94,7 @@ def test_runs_missed_while_closed_become_one_digest_with_the_right_counts(data_d
 
 
 def test_choices_through_the_command_line_are_recorded_and_never_run_a_slot_twice(data_dir, qapp, qtbot):
-    ids = close_for(data_dir, qapp, qtbot, 5.0, job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"),
+    ids = close_for(data_dir, qapp, qtbot, job("strict", misfire_grace=0.5, coalesce=False), job("collapsing"),
                     job("latest only", misfire_grace=0.5))  # fmt: skip
     second = JobService(data_dir)
     second.start()  # builds the digest, then closes: the command line acts on the store itself
@@ -102,6 +106,7 @@ def test_choices_through_the_command_line_are_recorded_and_never_run_a_slot_twic
     digest = json.loads(listed.stdout)["digest"]
     jobs = {j["job_name"]: j for j in digest["jobs"]}
     assert set(jobs) == {"strict", "collapsing", "latest only"}
+    assert (jobs["strict"]["missed"], jobs["collapsing"]["missed"], jobs["latest only"]["missed"]) == (SLOTS, SLOTS - 1, SLOTS)
     assert jobs["collapsing"]["choices"] == ["run-all", "skip"]  # its latest slot already ran
     assert jobs["strict"]["choices"] == ["run-latest", "run-all", "skip"]
     assert digest["missed"] == sum(j["missed"] for j in jobs.values())
@@ -142,7 +147,7 @@ def test_choices_through_the_command_line_are_recorded_and_never_run_a_slot_twic
 
 
 def test_serve_builds_the_digest_and_runs_the_choice(data_dir, qapp, qtbot):
-    ids = close_for(data_dir, qapp, qtbot, 5.0, job("nightly", misfire_grace=0.5))
+    ids = close_for(data_dir, qapp, qtbot, job("nightly", misfire_grace=0.5))
     proc = start_serve(data_dir)
     try:
         listed = json.loads(jobdesk(data_dir, "missed", "--json").stdout)["digest"]
@@ -188,7 +193,7 @@ def test_a_suspend_seen_by_the_clock_watchdog_opens_an_asleep_digest(data_dir, q
 
 
 def test_nothing_missed_means_no_digest(data_dir, qapp, qtbot):
-    close_for(data_dir, qapp, qtbot, 0.1, JobSpec(name="yearly", command=py("pass"), trigger=CronSpec("0 0 1 1 *", "UTC")))
+    close_for(data_dir, qapp, qtbot, JobSpec(name="yearly", command=py("pass"), trigger=CronSpec("0 0 1 1 *", "UTC")))
     second = JobService(data_dir)
     second.start()
     try:
@@ -251,7 +256,7 @@ def test_two_choices_at_once_for_one_job_make_one_and_a_removed_job_settles_the_
 
     from jobs.digest_choice import DigestChoiceError, choose
 
-    ids = close_for(data_dir, qapp, qtbot, 3.0, job("a", misfire_grace=0.5), job("b", misfire_grace=0.5))
+    ids = close_for(data_dir, qapp, qtbot, job("a", misfire_grace=0.5), job("b", misfire_grace=0.5))
     second = JobService(data_dir)
     second.start()
     second.shutdown()
@@ -287,25 +292,31 @@ def test_quitting_while_run_all_goes_on_offers_the_slots_not_run_again(data_dir,
     from jobs.digest_choice import choose
 
     slow = JobSpec(name="slow", command=py("import time; time.sleep(2)"), trigger=EVERY_2S, misfire_grace=0.5)
-    ids = close_for(data_dir, qapp, qtbot, 5.0, slow)
+    ids = close_for(data_dir, qapp, qtbot, slow)
     second = JobService(data_dir)
     second.start()
-    second.set_paused(ids["slow"], True)  # only the digest's runs from here on
-    entry = store.read_open(second.engine).entry(ids["slow"])
-    assert entry is not None and entry.count >= 2
+    entry = store.read_open(second.engine).entry(ids["slow"])  # no slot of its own is left to run
+    assert entry is not None and entry.count == SLOTS
     result = choose(second, ids["slow"], "run-all")
     assert len(result.slots) == entry.count and result.run_ids == ()  # an instance: they go on its thread
     qtbot.waitUntil(lambda: any(r.status is RunStatus.RUNNING for r in second.active_runs()), timeout=10000)
     second.shutdown()  # quit during the first of them
     engine = open_database(data_dir.database)
+    claimed = ", ".join(str(slot.run_id) for slot in entry.slots)
+
+    def reasons() -> list[str]:
+        with engine.connect() as conn:
+            return [row.error or "" for row in conn.execute(text(f"SELECT error FROM runs WHERE id IN ({claimed})"))]
+
+    # The choice's thread goes on after the quit and hands the slots back one by one: wait until
+    # it has said of each slot what became of it, not just of the first one it handed back.
     deadline = time.monotonic() + 20
-    left = None
-    while time.monotonic() < deadline and left is None:  # the choice's thread hands the rest back
-        left = store.read_open(engine)
+    while time.monotonic() < deadline and not all("as run #" in r or "offered again" in r for r in reasons()):
         time.sleep(0.1)
+    left = store.read_open(engine)
     rows = engine.connect().execute(text("SELECT id, status, cause, digest_choice, error FROM runs")).all()
     engine.dispose()
     assert left is not None, rows
     offered = left.entry(ids["slow"])
-    assert offered is not None and offered.count == entry.count - 1  # all but the one that had started
+    assert offered is not None and offered.count == entry.count - 1, rows  # all but the one that had started
     assert all("offered again" in slot.reason for slot in offered.slots)
