@@ -78,12 +78,15 @@ def assert_stderr_apart(qtbot, view, stderr: list[str], stdout_line: str) -> Non
     assert plain.charFormat().foreground().color() != stderr_colour(view.palette())
     # the non-colour cues: a bar beside the stderr line, none beside the stdout one; the tooltip
     view.ensureCursorVisible()
-    qtbot.wait(20)
-    image = view.margin.grab().toImage()
     base = view.palette().color(QPalette.ColorRole.Base)
-    y_err = view.cursorRect(first).center().y()
-    y_out = view.cursorRect(plain).center().y()
-    assert image.pixelColor(3, y_err) != base and image.pixelColor(3, y_out) == base
+
+    def bars() -> tuple[bool, bool]:  # (a bar beside the stderr line, a bar beside the stdout line)
+        image = view.margin.grab().toImage()
+        y_err, y_out = view.cursorRect(first).center().y(), view.cursorRect(plain).center().y()
+        return image.pixelColor(3, y_err) != base, image.pixelColor(3, y_out) != base
+
+    # the margin repaints after the scroll settles (a fixed 20 ms was too short on a loaded machine)
+    qtbot.waitUntil(lambda: bars() == (True, False), timeout=3000)
     assert hover_text(qtbot, view.viewport(), inside(view, first)) == STDERR_TIP
     assert hover_text(qtbot, view.viewport(), inside(view, plain)) == ""
 
