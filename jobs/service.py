@@ -407,6 +407,31 @@ class JobService(ServiceReads):
                 self.dispatcher.wait(run_id, timeout=self.settings.kill_grace + 10)
         return self.dispatcher.submit(spec, RunCause.MANUAL, ignore_conditions=ignore_conditions)  # no slot: nothing was scheduled
 
+    # --- runs in progress (the dispatcher) ---------------------------------------------
+
+    def waiting_for(self, run_id: int) -> str | None:
+        """What run `run_id` waits for ("AC power"), or None when it is not waiting."""
+        return self.dispatcher.waiting_for(run_id)
+
+    def run_anyway(self, run_id: int) -> bool:
+        """Start a waiting run now, whatever its conditions; False if it is not waiting."""
+        return self.dispatcher.release_held(run_id, anyway=True)
+
+    def cancel_run(self, run_id: int) -> bool:
+        return self.dispatcher.cancel(run_id)
+
+    def wait_for_run(self, run_id: int, timeout: float | None = None) -> RunRecord | None:
+        return self.dispatcher.wait(run_id, timeout)
+
+    def running_count(self) -> int:
+        """Runs whose process is going now (queued runs not counted)."""
+        return self.dispatcher.running_count()
+
+    def active_runs(self) -> list[RunRecord]:
+        """Runs waiting, queued or running now, oldest first (a run whose row is not written yet is left out)."""
+        records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
+        return [record for record in records if record is not None and not record.status.is_final]
+
     def prune_history(self) -> int:
         s = self.settings
         try:

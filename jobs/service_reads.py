@@ -1,4 +1,4 @@
-"""The reads and run controls of `JobService` (jobs.service), kept apart to keep each module short.
+"""The reads of `JobService` (jobs.service) from its repositories, kept apart to keep each module short.
 
 Typed, so the window never reaches past the service into repositories or the dispatcher.
 """
@@ -14,7 +14,6 @@ from jobs.next_runs import NextRuns
 from jobs.repository import BrokenRow, JobRepository
 
 if TYPE_CHECKING:
-    from jobs.dispatcher import Dispatcher
     from jobs.upcoming import Lane
 
 
@@ -22,24 +21,6 @@ class ServiceReads:
     jobs: JobRepository
     history: HistoryRepository
     next_runs: NextRuns
-
-    @property
-    def dispatcher(self) -> Dispatcher:
-        raise NotImplementedError  # JobService makes it on first use
-
-    def waiting_for(self, run_id: int) -> str | None:
-        """What run `run_id` waits for ("AC power"), or None when it is not waiting."""
-        return self.dispatcher.waiting_for(run_id)
-
-    def run_anyway(self, run_id: int) -> bool:
-        """Start a waiting run now, whatever its conditions; False if it is not waiting."""
-        return self.dispatcher.release_held(run_id, anyway=True)
-
-    def cancel_run(self, run_id: int) -> bool:
-        return self.dispatcher.cancel(run_id)
-
-    def wait_for_run(self, run_id: int, timeout: float | None = None) -> RunRecord | None:
-        return self.dispatcher.wait(run_id, timeout)
 
     def query_history(self, query: HistoryQuery = HistoryQuery()) -> list[RunRecord]:
         return self.history.query(query)
@@ -61,15 +42,6 @@ class ServiceReads:
 
     def get_run(self, run_id: int) -> RunRecord | None:
         return self.history.get(run_id)
-
-    def running_count(self) -> int:
-        """Runs whose process is going now (queued runs not counted)."""
-        return self.dispatcher.running_count()
-
-    def active_runs(self) -> list[RunRecord]:
-        """Runs waiting, queued or running now, oldest first (a run whose row is not written yet is left out)."""
-        records = (self.history.get(run_id) for run_id in self.dispatcher.active_runs())
-        return [record for record in records if record is not None and not record.status.is_final]
 
     # --- next runs (jobs.next_runs) -------------------------------------------------------
 
