@@ -92,3 +92,22 @@ def test_pausing_a_job_ends_its_scheduled_run_queued_for_a_slot(data_dir, tmp_pa
         assert {r["status"] for r in runs(data_dir, job_id)} == {"skipped"}  # later slots skipped as still queued
     finally:
         stop(serve)
+
+
+def test_a_waiting_scheduled_run_of_a_job_paused_while_closed_ends_at_the_next_start(data_dir, tmp_path):
+    marks = tmp_path / "backup.txt"
+    job_id = add(data_dir, "backup", marks, "--at", soon(4), "--require", f"network:127.0.0.1:{closed_port()}")
+    serve = start_serve(data_dir)
+    try:
+        [waiting] = wait_for(lambda: [r for r in runs(data_dir, job_id) if r["status"] == "waiting"])
+    finally:
+        stop(serve)  # the waiting run stays stored
+    assert jobdesk(data_dir, "pause", "backup").returncode == 0  # on the file itself: no instance
+    assert [r["status"] for r in runs(data_dir, job_id)] == ["waiting"]
+    serve = start_serve(data_dir)
+    try:
+        [ended] = wait_for(lambda: [r for r in runs(data_dir, job_id) if r["status"] != "waiting"])
+        assert (ended["id"], ended["status"], ended["error"]) == (waiting["id"], "skipped", "cancelled: the job was paused")
+    finally:
+        stop(serve)
+    assert not marks.exists()
