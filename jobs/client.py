@@ -48,7 +48,7 @@ def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
     if problem is not None:  # the same limit whether or not an instance runs (issue 9, item 11)
         raise CommandFailed(problem, 2)
     if request.get("op") in READ_ONLY_OPS and _unheld_and_current(data_dir):
-        return _local(data_dir, request)
+        return _checked_read(data_dir, request)
     from jobs.instance import InstanceLock, describe_holder
     from jobs.ipc_client import AnswerLost, Backoff, InstanceUnreachable, UnsafeSocket, request as ipc_request
 
@@ -96,13 +96,31 @@ def _unheld_and_current(data_dir: DataDir) -> bool:
     return row is not None and row[0] == str(SCHEMA_VERSION)
 
 
-def _local(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
+def _checked_read(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
+    """A read answered from the store while the database check runs beside it (jobs.dbcheck.
+    ReadCheck); damage it finds wins over the answer, and over any failure damage explains."""
+    from jobs.dbcheck import DamagedDatabase, ReadCheck
+
+    read_check = ReadCheck(data_dir.database)
+    try:
+        answer = _local(data_dir, request, check_budget=0.0)  # the open checks the small tables only
+    finally:
+        try:
+            read_check.result()
+        except DamagedDatabase as exc:
+            raise CommandFailed(str(exc)) from None
+        except sqlite3.Error as exc:
+            raise CommandFailed(f"{data_dir.database}: cannot be checked: {exc}") from None
+    return answer
+
+
+def _local(data_dir: DataDir, request: dict[str, Any], check_budget: float | None = None) -> dict[str, Any]:
     from jobs.db import DatabaseError
 
     if request.get("op") in ("run", "missed"):  # missed: a choice may run jobs here
         _ensure_core_app()  # before the service's QObjects: they post to this thread's loop
     try:
-        service = JobService(data_dir)
+        service = JobService(data_dir, check_budget=check_budget)
     except DatabaseError as exc:
         raise CommandFailed(str(exc)) from None
     try:

@@ -9,11 +9,11 @@ and Timeline lanes build on those times through one cache per service (jobs.upco
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from sqlalchemy import Engine, text
 
-from jobs.model import JobSpec
+from jobs.model import JobSpec, TriggerSpec
 from jobs.repository import JobRepository
 from jobs.trigger_build import has_times
 
@@ -24,6 +24,17 @@ APS_TABLE = "apscheduler_jobs"
 _FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
+class Scheduled(Protocol):
+    """What a next run is read for: a JobSpec, or a listing's row (jobs.stored_rows)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def trigger(self) -> TriggerSpec: ...
+
+
 class NextRuns:
     def __init__(self, engine: Engine, jobs: JobRepository, fire_times: Callable[[], FireTimes],
                  scheduling: Callable[[], bool]) -> None:  # fmt: skip
@@ -32,7 +43,7 @@ class NextRuns:
         self._fire_times = fire_times  # made on first use by the service
         self._scheduling = scheduling
 
-    def times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
+    def times(self, specs: Sequence[Scheduled] | None = None) -> dict[str, datetime]:
         """Each scheduled job's next run (aware UTC); paused and finished jobs have none.
         `specs`: the definitions when the caller has them already (else they are read)."""
         stored = self._stored(None if specs is None or len(specs) > _FEW else [spec.id for spec in specs])

@@ -1,0 +1,141 @@
+"""A stored definition row read without decoding it through jobs.codec, when that is safe.
+
+Decoding a definition (every field checked and turned into a JobSpec, then back into a dict for
+the answer) cost ~45 us a job: most of `jobdesk list` at 10,000 jobs (issue 10). A row written
+by jobs.repository holds exactly what `job_to_dict` wrote, so its JSON already is the answer's
+"definition". `plain_definition` vouches for a row only when every field is one this module
+knows and holds what `job_to_dict` writes for it (the type the codec reads it as, defaults left
+out, nothing it would normalise); the trigger is read by the codec itself, once per distinct
+trigger. Any other row (an unknown or rarer field, an old or hand-edited row, a broken one) is
+decoded in full by the caller, as before. tests/jobs/test_listing.py compares both readings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from jobs.codec import read_trigger
+from jobs.durations import LONGEST
+from jobs.job_rules import job_id_problem
+from jobs.model import JobSpec, Notify, Overlap, TriggerSpec
+from jobs.repository import StoredDefinition
+
+
+@dataclass(frozen=True)
+class PlainRow:
+    """What a listing needs of one definition (a JobSpec's id, name, paused and trigger)."""
+
+    id: str
+    name: str
+    paused: bool
+    trigger: TriggerSpec
+    definition: dict[str, Any]  # job_to_dict's dict for this job
+
+
+def _text(value: Any) -> bool:
+    return type(value) is str and value != ""
+
+
+def _texts(value: Any) -> bool:
+    return type(value) is list and len(value) > 0 and all(type(item) is str for item in value)
+
+
+def _seconds(value: Any) -> bool:  # what the codec keeps of a stored number of seconds
+    return type(value) is float and 0.0 <= value <= LONGEST
+
+
+def _env(value: Any) -> bool:  # the codec sorts the names and makes every value text
+    return (type(value) is dict and len(value) > 0 and all(type(item) is str for item in value.values())
+            and list(value) == sorted(value))  # fmt: skip
+
+
+_OVERLAPS = frozenset(member.value for member in Overlap)
+_NOTIFY = frozenset(member.value for member in Notify)
+
+# Each field this module reads as stored, with what job_to_dict writes for it; in job_to_dict's
+# order (the answer's key order). Fields not here ("requires", the retry fields, any new one)
+# send the row to the codec.
+_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "name": lambda value: type(value) is str,
+    "description": _text,
+    "tags": _texts,
+    "command": _texts,
+    "shell": lambda value: value is True,
+    "cwd": _text,
+    "env": _env,
+    "trigger": lambda value: True,  # read by the codec (read_trigger)
+    "timeout": _seconds,
+    "overlap": lambda value: type(value) is str and value in _OVERLAPS,
+    "max_parallel": lambda value: type(value) is int,
+    "misfire_grace": _seconds,
+    "coalesce": lambda value: type(value) is bool,
+    "notify": lambda value: type(value) is str and value in _NOTIFY,
+    "condition_deadline": _seconds,
+    "email": _texts,
+    "webhooks": _texts,
+    "expect": _texts,
+    "runs_on": _text,
+    "slow_factor": lambda value: type(value) is float and math.isfinite(value) and value != JobSpec.slow_factor,
+    "slow_margin": lambda value: _seconds(value) and value != JobSpec.slow_margin,
+    "run_with": _text,
+}
+_ALWAYS = frozenset({"name", "command", "trigger", "overlap", "coalesce", "notify"})  # job_to_dict writes them
+_BEFORE_PAUSED = list(_FIELDS)[: list(_FIELDS).index("runs_on")]  # job_to_dict writes "paused" there
+
+
+class PlainReader:
+    """Reads rows for a listing; keeps each distinct trigger it read (many jobs share one)."""
+
+    def __init__(self) -> None:
+        self._triggers: dict[tuple[Any, ...], tuple[TriggerSpec, dict[str, Any]] | None] = {}
+
+    def read(self, row: StoredDefinition) -> PlainRow | None:
+        """The row as a PlainRow, or None when it must be decoded in full (see the docstring)."""
+        try:
+            data = json.loads(row.spec)
+        except ValueError:
+            return None
+        if type(data) is not dict or not _ALWAYS <= data.keys() or job_id_problem(row.id) is not None:
+            return None
+        for key, value in data.items():
+            plain = _FIELDS.get(key)
+            if plain is None or not plain(value):
+                return None
+        if ("max_parallel" in data) != (data["overlap"] == Overlap.PARALLEL.value):
+            return None  # job_to_dict writes max_parallel exactly for parallel jobs
+        trigger = self._trigger(data["trigger"])
+        if trigger is None:
+            return None
+        spec, trigger_dict = trigger
+        out: dict[str, Any] = {"id": row.id}
+        for key in _BEFORE_PAUSED:
+            if key in data:
+                out[key] = trigger_dict if key == "trigger" else data[key]
+        if row.paused:
+            out["paused"] = True
+        for key in ("runs_on", "slow_factor", "slow_margin", "run_with"):
+            if key in data:
+                out[key] = data[key]
+        return PlainRow(row.id, data["name"], row.paused, spec, out)
+
+    def _trigger(self, stored: Any) -> tuple[TriggerSpec, dict[str, Any]] | None:
+        if type(stored) is not dict or stored.get("type") == "after":  # after-jobs: decoded in full
+            return None
+        try:
+            key = tuple(stored.items())
+            hash(key)
+        except TypeError:  # a list or table inside: not a trigger this module reads
+            return None
+        if key not in self._triggers:
+            from jobs.triggers import spec_to_dict
+
+            try:
+                spec = read_trigger({"trigger": stored})
+            except Exception:  # the codec says what is wrong when it decodes the row in full
+                self._triggers[key] = None
+            else:
+                self._triggers[key] = (spec, spec_to_dict(spec))
+        return self._triggers[key]
