@@ -185,9 +185,13 @@ class _Stopper:
             if remaining is not None and remaining <= 0:
                 break
             self._wake.wait(0.05 if remaining is None else min(remaining, 0.05))
-        with self._lock:
-            if not self._cancelled:
+        while True:  # again until cancelled: an interrupt before the statement starts is lost
+            with self._lock:
+                if self._cancelled:
+                    return
                 self._conn.interrupt()
+            if self._cancel.wait(0.01):
+                return
 
     def cancel(self) -> None:
         with self._lock:
