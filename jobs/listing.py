@@ -23,13 +23,15 @@ if TYPE_CHECKING:
 
 
 def summary_json(job_id: str, name: str, paused: bool, trigger: TriggerSpec, definition: dict[str, Any],
-                 next_run: datetime | None, last: LastRun | None, schedule: str) -> dict[str, Any]:  # fmt: skip
-    """A job as `list --json` and `show --json` print it (they only ever gain keys)."""
+                 next_run: datetime | None, last: LastRun | None, schedule: str, *,
+                 next_run_text: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """A job as `list --json` and `show --json` print it (they only ever gain keys).
+    `next_run_text`: iso(next_run), when the caller made it already."""
     return {
         "id": job_id,
         "name": name,
         "schedule": schedule,
-        "next_run": iso(next_run),
+        "next_run": iso(next_run) if next_run_text is None else next_run_text,
         "state": state_of(paused, trigger, next_run),
         "last_status": last.status.value if last else None,
         "last_run": iso(last.at) if last else None,
@@ -61,10 +63,12 @@ def list_answer(service: JobService) -> dict[str, Any]:
     expected = next_expected(after, next_runs, finished_so_far(service.engine, service.history, after)) if after else {}
     words = _Words(names)
     jobs = []
+    shown: dict[datetime | None, str | None] = {None: None}  # many jobs share a next run: its text made once
     for job in listed:
         next_run = next_runs.get(job.id)
+        text = shown[next_run] if next_run in shown else shown.setdefault(next_run, iso(next_run))
         item = summary_json(job.id, job.name, job.paused, job.trigger, job.definition, next_run, last.get(job.id),
-                            words.of(job.trigger))  # fmt: skip
+                            words.of(job.trigger), next_run_text=text)  # fmt: skip
         if isinstance(job.trigger, AfterSpec):  # no next run of its own: when it is expected, after which jobs
             found = expected.get(job.id)
             item["expected_after"] = iso(found.at) if found else None

@@ -83,14 +83,16 @@ _FIELDS: dict[str, Callable[[Any], bool]] = {
     "run_with": _text,
 }
 _ALWAYS = frozenset({"name", "command", "trigger", "overlap", "coalesce", "notify"})  # job_to_dict writes them
-_BEFORE_PAUSED = list(_FIELDS)[: list(_FIELDS).index("runs_on")]  # job_to_dict writes "paused" there
+_BEFORE_PAUSED = frozenset(list(_FIELDS)[: list(_FIELDS).index("runs_on")])  # job_to_dict writes "paused" after them
 
 
 class PlainReader:
-    """Reads rows for a listing; keeps each distinct trigger it read (many jobs share one)."""
+    """Reads rows for a listing; keeps each distinct trigger it read (many jobs share one) and
+    each distinct set of fields (most rows have the same few)."""
 
     def __init__(self) -> None:
         self._triggers: dict[tuple[Any, ...], tuple[TriggerSpec, dict[str, Any]] | None] = {}
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
 
     def read(self, row: StoredDefinition) -> PlainRow | None:
         """The row as a PlainRow, or None when it must be decoded in full (see the docstring)."""
@@ -98,27 +100,28 @@ class PlainReader:
             data = json.loads(row.spec)
         except ValueError:
             return None
-        if type(data) is not dict or not _ALWAYS <= data.keys() or job_id_problem(row.id) is not None:
+        if type(data) is not dict or job_id_problem(row.id) is not None:
             return None
-        for key, value in data.items():
-            plain = _FIELDS.get(key)
-            if plain is None or not plain(value):
+        fields = tuple(data)
+        plan = self._plans[fields] if fields in self._plans else self._plans.setdefault(fields, _plan(fields))
+        if plan is None:
+            return None
+        for key, plain in plan.checks:
+            if not plain(data[key]):
                 return None
-        if ("max_parallel" in data) != (data["overlap"] == Overlap.PARALLEL.value):
+        if plan.parallel != (data["overlap"] == Overlap.PARALLEL.value):
             return None  # job_to_dict writes max_parallel exactly for parallel jobs
         trigger = self._trigger(data["trigger"])
         if trigger is None:
             return None
-        spec, trigger_dict = trigger
+        spec, data["trigger"] = trigger
         out: dict[str, Any] = {"id": row.id}
-        for key in _BEFORE_PAUSED:
-            if key in data:
-                out[key] = trigger_dict if key == "trigger" else data[key]
+        for key in plan.before_paused:
+            out[key] = data[key]
         if row.paused:
             out["paused"] = True
-        for key in ("runs_on", "slow_factor", "slow_margin", "run_with"):
-            if key in data:
-                out[key] = data[key]
+        for key in plan.after_paused:
+            out[key] = data[key]
         return PlainRow(row.id, data["name"], row.paused, spec, out)
 
     def _trigger(self, stored: Any) -> tuple[TriggerSpec, dict[str, Any]] | None:
@@ -139,3 +142,21 @@ class PlainReader:
             else:
                 self._triggers[key] = (spec, spec_to_dict(spec))
         return self._triggers[key]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to read rows with one set of fields: their checks, and the answer's key order."""
+
+    checks: tuple[tuple[str, Callable[[Any], bool]], ...]
+    parallel: bool  # whether max_parallel is among them
+    before_paused: tuple[str, ...]
+    after_paused: tuple[str, ...]
+
+
+def _plan(fields: tuple[str, ...]) -> _Plan | None:
+    if not _ALWAYS <= set(fields) or not set(fields) <= _FIELDS.keys():
+        return None
+    order = [key for key in _FIELDS if key in fields]
+    return _Plan(tuple((key, _FIELDS[key]) for key in fields), "max_parallel" in fields,
+                 tuple(key for key in order if key in _BEFORE_PAUSED), tuple(key for key in order if key not in _BEFORE_PAUSED))  # fmt: skip
