@@ -19,7 +19,7 @@ from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_
 from jobs.durations import echo
 from jobs.chains import dependents
 from jobs.history import HistoryQuery, LastRun
-from jobs.listing import list_answer, summary_json
+from jobs.listing import ServiceSource, list_answer, summary_json
 from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.remote.broker import mask
@@ -111,7 +111,7 @@ def _edit(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    return list_answer(service)
+    return list_answer(ServiceSource(service))
 
 
 PREVIEW_MAX = 1000

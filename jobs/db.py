@@ -34,10 +34,10 @@ from sqlalchemy.exc import OperationalError
 
 from jobs import dbcheck
 from jobs.paths import make_private_file
+from jobs.schema_version import SCHEMA_VERSION  # noqa: F401  (here first)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()

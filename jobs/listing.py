@@ -3,22 +3,24 @@
 At 10,000 jobs (issue 10) the answer is made without decoding definitions that need no
 decoding (jobs.stored_rows), with the words of each distinct schedule made once, next runs read
 from APScheduler's store (jobs.next_runs) and last runs in one indexed pass (jobs.history).
-`summary_json` is the one shape of a job in `list` and `show`.
+`summary_json` is the one shape of a job in `list` and `show`. With no instance running,
+jobs.list_local feeds the same listing from the file through plain sqlite3 (no SQLAlchemy).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 
 from jobs.codec import job_to_dict
 from jobs.job_state import state_of
 from jobs.model import AfterSpec, CronSpec, DateSpec, JobSpec, TriggerSpec
 from jobs.records_json import iso
-from jobs.stored_rows import PlainReader, PlainRow
+from jobs.last_runs import LastRun
+from jobs.stored_rows import PlainReader, PlainRow, StoredDefinition
 
 if TYPE_CHECKING:
-    from jobs.history import LastRun
+    from jobs.after_next import ExpectedAfter
     from jobs.service import JobService
 
 
@@ -39,28 +41,60 @@ def summary_json(job_id: str, name: str, paused: bool, trigger: TriggerSpec, def
     }
 
 
-def list_answer(service: JobService) -> dict[str, Any]:
-    """{"jobs": [...]}, by name; unreadable definitions are left out (and logged), as always."""
-    from jobs.after_next import next_expected
-    from jobs.chains import finished_so_far
+class ListingSource(Protocol):
+    """Where a listing reads from: a JobService (ServiceSource), or the database file itself
+    through plain sqlite3 (jobs.list_local)."""
 
+    def rows(self) -> Sequence[StoredDefinition]: ...
+    def decode(self, row: StoredDefinition) -> JobSpec | None: ...  # None: unreadable (and logged)
+    def next_runs(self, listed: Sequence[PlainRow]) -> dict[str, datetime]: ...
+    def last_outcomes(self, job_ids: Iterable[str]) -> dict[str, LastRun]: ...
+    def expected(self, after: list[JobSpec], next_runs: dict[str, datetime]) -> dict[str, ExpectedAfter]: ...
+
+
+class ServiceSource:
+    def __init__(self, service: JobService) -> None:
+        self._service = service
+
+    def rows(self) -> Sequence[StoredDefinition]:
+        return self._service.jobs.rows()
+
+    def decode(self, row: StoredDefinition) -> JobSpec | None:
+        return self._service.jobs.decode(row)
+
+    def next_runs(self, listed: Sequence[PlainRow]) -> dict[str, datetime]:
+        return self._service.next_runs.times(listed)
+
+    def last_outcomes(self, job_ids: Iterable[str]) -> dict[str, LastRun]:
+        return self._service.history.last_outcomes(job_ids)
+
+    def expected(self, after: list[JobSpec], next_runs: dict[str, datetime]) -> dict[str, ExpectedAfter]:
+        from jobs.after_next import next_expected
+        from jobs.chains import finished_so_far
+
+        service = self._service
+        return next_expected(after, next_runs, finished_so_far(service.engine, service.history, after))
+
+
+def list_answer(source: ListingSource) -> dict[str, Any]:
+    """{"jobs": [...]}, by name; unreadable definitions are left out (and logged), as always."""
     reader = PlainReader()
     listed: list[PlainRow] = []
     after: list[JobSpec] = []  # after-jobs, decoded in full: their expected runs need the spec
-    for row in service.jobs.rows():
+    for row in source.rows():
         plain = reader.read(row)
         if plain is None:
-            spec = service.jobs.decode(row)
+            spec = source.decode(row)
             if spec is None:
                 continue
             plain = PlainRow(spec.id, spec.name, spec.paused, spec.trigger, job_to_dict(spec))
             if isinstance(spec.trigger, AfterSpec):
                 after.append(spec)
         listed.append(plain)
-    next_runs = service.next_runs.times(listed)
-    last = service.history.last_outcomes(job.id for job in listed)
+    next_runs = source.next_runs(listed)
+    last = source.last_outcomes(job.id for job in listed)
     names = {job.id: job.name for job in listed}
-    expected = next_expected(after, next_runs, finished_so_far(service.engine, service.history, after)) if after else {}
+    expected = source.expected(after, next_runs) if after else {}
     words = _Words(names)
     jobs = []
     shown: dict[datetime | None, str | None] = {None: None}  # many jobs share a next run: its text made once

@@ -17,11 +17,35 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from jobs.codec import read_trigger
+from jobs.codec import job_from_dict, read_trigger
 from jobs.durations import LONGEST
-from jobs.job_rules import job_id_problem
+from jobs.job_rules import JobValidationError, job_id_problem
 from jobs.model import JobSpec, Notify, Overlap, TriggerSpec
-from jobs.repository import StoredDefinition
+
+
+@dataclass(frozen=True)
+class StoredDefinition:
+    """A definition row as stored, not yet decoded."""
+
+    id: str
+    name: str
+    paused: bool
+    spec: str  # JSON (jobs.codec's dict without id and paused)
+
+
+def decode_row(row: Any) -> JobSpec | str:
+    """The definition of a stored row (a StoredDefinition or a database row with its columns),
+    decoded in full by the codec; else why it cannot be read."""
+    try:
+        id_problem = job_id_problem(row.id)
+        if id_problem:  # stored before ids were checked: it must not name a log folder
+            raise JobValidationError("id", id_problem)
+        data = json.loads(row.spec)
+        if isinstance(data, dict):  # id and paused have their own columns, which win
+            data["id"], data["paused"] = row.id, bool(row.paused)
+        return job_from_dict(data, validate=False)  # anything but an object is refused there
+    except (ValueError, JobValidationError) as exc:
+        return f"stored definition of job {row.id!r} ({row.name}) cannot be read: {exc}"
 
 
 @dataclass(frozen=True)

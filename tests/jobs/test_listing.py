@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from jobs.after_next import is_after, next_expected
 from jobs.chains import finished_so_far
 from jobs.control import execute, job_json
+from jobs.list_local import list_here
 from jobs.model import AfterSpec, CronSpec, DateSpec, IntervalSpec, JobSpec, Notify, Overlap, RunCause, RunStatus
 from jobs.records_json import iso
 from jobs.repository import StoredDefinition
 from jobs.service import JobService
 from jobs.stored_rows import PlainReader
-from tests.jobs.serve_process import jobdesk, start_serve, stop
+from tests.jobs.serve_process import MAIN, child_env, jobdesk, start_serve, stop
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
+ROOT = Path(MAIN).parent
 
 
 def full_answer(service: JobService) -> dict:
@@ -141,6 +146,27 @@ def test_plain_rows_are_read_as_stored_and_odd_ones_are_left_to_the_codec(varied
         assert (read[name].id, read[name].name, read[name].paused, read[name].trigger) == (spec.id, spec.name, spec.paused, spec.trigger)
     assert reader.read(StoredDefinition("x", "x", False, json.dumps({**BASE, "name": "x"}))) is not None
     assert reader.read(StoredDefinition("x", "x", False, json.dumps({**BASE, "name": "x", "retries": 2}))) is None
+
+
+def test_the_answer_read_from_the_file_with_plain_sqlite_is_the_same(varied_service, data_dir):
+    """jobs.list_local: what `jobdesk list` reads when no instance runs."""
+    assert json.dumps(list_here(data_dir)) == json.dumps(full_answer(varied_service))
+
+
+def test_a_list_with_no_instance_does_not_import_sqlalchemy(data_dir):
+    """(Only after-jobs, whose expected runs come from the chain code, need it.)"""
+    service = JobService(data_dir)
+    try:
+        service.import_jobs(varied_jobs())
+    finally:
+        service.shutdown()
+    probe = ("import sys; sys.path.insert(0, {root!r}); import main; code = main.main(sys.argv[1:]); sys.stdout.flush(); "
+             "print(code, 'sqlalchemy' in sys.modules, file=sys.stderr)").format(root=str(ROOT))  # fmt: skip
+    for args, imported in ((["list", "--json"], "False"), (["list"], "False"), (["show", "Sales"], "True")):
+        done = subprocess.run([sys.executable, "-c", probe, "--data-dir", str(data_dir.root), *args],
+                              capture_output=True, text=True, timeout=60, env=child_env())  # fmt: skip
+        assert done.stderr.splitlines()[-1] == f"0 {imported}", (args, done.stderr)
+    assert [job["name"] for job in json.loads(jobdesk(data_dir, "list", "--json").stdout)][:2] == ["Ended", "Hourly"]
 
 
 @pytest.mark.slow  # three command-line processes and a serve
