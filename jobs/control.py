@@ -20,7 +20,7 @@ from jobs.durations import echo
 from jobs.chains import dependents
 from jobs.history import HistoryQuery, LastRun
 from jobs.listing import ServiceSource, list_answer, summary_json
-from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
+from jobs.model import AfterSpec, JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
@@ -120,7 +120,8 @@ PREVIEW_MAX = 1000
 def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     last = service.history.last_outcomes([spec.id]).get(spec.id)
-    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last, service.jobs.names())
+    names = service.jobs.names() if isinstance(spec.trigger, AfterSpec) else None  # only after-words name jobs
+    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last, names)
     count = _whole(req, "count", 5, 1, PREVIEW_MAX, "--count")
     after = _moment(req.get("from"))
     # A paused job has no next runs, unless asked for a preview from a given time or count
