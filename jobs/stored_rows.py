@@ -151,8 +151,8 @@ class PlainReader:
     def _trigger(self, stored: Any) -> tuple[TriggerSpec, dict[str, Any]] | None:
         if type(stored) is not dict or stored.get("type") == "after":  # after-jobs: decoded in full
             return None
-        try:
-            key = tuple(stored.items())
+        try:  # with each value's type: 2 and 2.0 (or 1 and true) are equal keys, not equal to the codec
+            key = tuple((name, type(value), value) for name, value in stored.items())
             hash(key)
         except TypeError:  # a list or table inside: not a trigger this module reads
             return None

@@ -98,6 +98,8 @@ ODD_ROWS = {
     "unknown-key": {**BASE, "name": "unknown key", "colour": "red"},  # broken: left out of the list
     "bad-zone": {**BASE, "name": "bad zone", "trigger": {"type": "cron", "expression": "5 4 * * *", "timezone": "Mars/Base"}},
     "paused-in-json": {**BASE, "name": "paused in json", "paused": True},
+    "whole-amount": {**BASE, "name": "every 2 hours", "trigger": {"type": "interval", "amount": 2, "unit": "hours", "timezone": "UTC"}},
+    "float-amount": {**BASE, "name": "every 2.0 hours", "trigger": {"type": "interval", "amount": 2.0, "unit": "hours", "timezone": "UTC"}},
 }
 
 
@@ -128,6 +130,7 @@ def test_the_answer_from_plain_rows_is_the_answer_from_decoded_definitions(varie
     assert json.dumps(fast) == json.dumps(full)  # same keys, same values, same order
     names = [job["name"] for job in fast["jobs"]]
     assert "unknown key" not in names and "bad zone" not in names and "bad id" not in names
+    assert "every 2 hours" in names and "every 2.0 hours" not in names  # an interval counts in whole units
     assert {"int timeout", "no zone", "ac", "Ended", "Once, past", "Extract done", "Tokyo"} <= set(names)
     states = {job["name"]: job["state"] for job in fast["jobs"]}
     assert states["Tokyo"] == "paused" and states["Ended"] == "finished" and states["Once, past"] == "finished"
@@ -140,7 +143,7 @@ def test_plain_rows_are_read_as_stored_and_odd_ones_are_left_to_the_codec(varied
     plain = {name for name, row in read.items() if row is not None}
     # (a trigger is always read by the codec: one without a zone or with another offset is plain)
     assert plain == {"Sales", "Sync", "Tokyo", "New York", "Hourly", "Later", "Ended", "Once", "Once, past",
-                     "no zone", "date with offset"}  # fmt: skip
+                     "no zone", "date with offset", "every 2 hours"}  # fmt: skip
     for name in plain:  # and each is what the codec makes of it
         spec = varied_service.jobs.get(read[name].id)
         assert (read[name].id, read[name].name, read[name].paused, read[name].trigger) == (spec.id, spec.name, spec.paused, spec.trigger)
