@@ -1,9 +1,10 @@
-"""A stored definition row read without decoding it through jobs.codec, when that is safe.
+"""A stored definition row, read in full through jobs.codec (`decode_row`) or, when that is
+safe, without decoding it (`PlainReader`). No SQLAlchemy here: jobs.list_local reads with sqlite3.
 
 Decoding a definition (every field checked and turned into a JobSpec, then back into a dict for
 the answer) cost ~45 us a job: most of `jobdesk list` at 10,000 jobs (issue 10). A row written
 by jobs.repository holds exactly what `job_to_dict` wrote, so its JSON already is the answer's
-"definition". `plain_definition` vouches for a row only when every field is one this module
+"definition". `PlainReader.read` vouches for a row only when every field is one this module
 knows and holds what `job_to_dict` writes for it (the type the codec reads it as, defaults left
 out, nothing it would normalise); the trigger is read by the codec itself, once per distinct
 trigger. Any other row (an unknown or rarer field, an old or hand-edited row, a broken one) is
