@@ -367,6 +367,13 @@ def run_command(args: argparse.Namespace) -> int:
             return stop_run(data_dir, args.run_id)
         return follow_log(data_dir, args.run_id) if args.follow else print_log(data_dir, args.run_id)
     from jobs.cli_output import print_result
+
+    if args.command == "list":  # with no instance running, read without the lock or SQLAlchemy
+        from jobs.list_local import list_here
+
+        listed = list_here(data_dir)
+        if listed is not None:
+            return print_result(args, listed)
     from jobs.client import send
 
     request = build_request(args)

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import sys
 import time
 from typing import Any
 
 from jobs.command_errors import CommandFailed
 from jobs.control import ControlError, execute, run_json
-from jobs.db import SCHEMA_VERSION
+from jobs.list_local import checked_read, unheld_and_current
 from jobs.model import RunStatus
 from jobs.paths import DataDir
 from jobs.request_ids import JOURNALED_OPS, new_request_id
@@ -47,8 +46,8 @@ def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
     problem = import_size_problem(request)
     if problem is not None:  # the same limit whether or not an instance runs (issue 9, item 11)
         raise CommandFailed(problem, 2)
-    if request.get("op") in READ_ONLY_OPS and _unheld_and_current(data_dir):
-        return _local(data_dir, request)
+    if request.get("op") in READ_ONLY_OPS and unheld_and_current(data_dir):
+        return _checked_read(data_dir, request)
     from jobs.instance import InstanceLock, describe_holder
     from jobs.ipc_client import AnswerLost, Backoff, InstanceUnreachable, UnsafeSocket, request as ipc_request
 
@@ -81,28 +80,19 @@ def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
         backoff.pause()
 
 
-def _unheld_and_current(data_dir: DataDir) -> bool:
-    """No lock file (so no instance, live or crashed) and a database of this schema version."""
-    if data_dir.lock_file.exists() or not data_dir.database.is_file():
-        return False
-    try:
-        conn = sqlite3.connect(f"{data_dir.database.as_uri()}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM jobdesk_meta WHERE key = 'schema_version'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not ours, damaged, or unreadable: the usual path says why
-        return False
-    return row is not None and row[0] == str(SCHEMA_VERSION)
+def _checked_read(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
+    """A read answered from the store while the database check runs beside it."""
+    with checked_read(data_dir):
+        return _local(data_dir, request, db_check=False)  # checked_read checks the file
 
 
-def _local(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
+def _local(data_dir: DataDir, request: dict[str, Any], db_check: bool = True) -> dict[str, Any]:
     from jobs.db import DatabaseError
 
     if request.get("op") in ("run", "missed"):  # missed: a choice may run jobs here
         _ensure_core_app()  # before the service's QObjects: they post to this thread's loop
     try:
-        service = JobService(data_dir)
+        service = JobService(data_dir, db_check=db_check)
     except DatabaseError as exc:
         raise CommandFailed(str(exc)) from None
     try:

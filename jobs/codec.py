@@ -173,6 +173,12 @@ def with_id(spec: JobSpec, job_id: str) -> JobSpec:
 # --- field readers: each names its field in the error ---------------------------------------
 
 
+def read_trigger(data: Mapping[str, Any]) -> TriggerSpec:
+    """The trigger of a definition dict, read as job_from_dict reads it (jobs.stored_rows reads
+    it alone); JobValidationError if it cannot be."""
+    return _trigger(data)
+
+
 def _trigger(data: Mapping[str, Any]) -> TriggerSpec:
     value = data.get("trigger")
     if value is None:

@@ -17,11 +17,10 @@ from jobs.alerts.config import ALERT_SETTING_NAMES, shown_settings
 from jobs.cli_missed import handle_missed
 from jobs.codec import EARLIEST_YEAR, LATEST_YEAR, JobValidationError, job_from_dict, job_problems, job_to_dict
 from jobs.durations import echo
-from jobs.after_next import ExpectedAfter, is_after, next_expected
-from jobs.chains import dependents, finished_so_far
+from jobs.chains import dependents
 from jobs.history import HistoryQuery, LastRun
-from jobs.job_state import job_state
-from jobs.model import JobSpec, RunOutcome, RunRecord, RunStatus
+from jobs.listing import ServiceSource, list_answer, summary_json
+from jobs.model import AfterSpec, JobSpec, RunOutcome, RunRecord, RunStatus
 from jobs.records_json import iso, run_json  # noqa: F401  (run_json: part of this module's API)
 from jobs.remote.broker import mask
 from jobs.repository import JobNotFound
@@ -43,17 +42,8 @@ class ControlError(Exception):
 def job_json(spec: JobSpec, next_run: datetime | None, last: LastRun | None = None,
              names: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """`names` (id -> name) names the jobs an after-job waits for."""
-    state = job_state(spec, next_run)
-    return {
-        "id": spec.id,
-        "name": spec.name,
-        "schedule": triggers.describe(spec.trigger, names=names),
-        "next_run": iso(next_run),
-        "state": state,
-        "last_status": last.status.value if last else None,
-        "last_run": iso(last.at) if last else None,
-        "definition": job_to_dict(spec),
-    }
+    return summary_json(spec.id, spec.name, spec.paused, spec.trigger, job_to_dict(spec), next_run, last,
+                        triggers.describe(spec.trigger, names=names))  # fmt: skip
 
 
 def _job(service: JobService, ref: Any) -> JobSpec:
@@ -121,21 +111,7 @@ def _edit(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _list(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
-    specs = service.jobs.all()  # read once: next runs and last runs reuse it
-    next_runs = service.next_run_times(specs)
-    last = service.history.last_outcomes(spec.id for spec in specs)
-    names = {spec.id: spec.name for spec in specs}
-    expected = next_expected(specs, next_runs, finished_so_far(service.engine, service.history, specs))
-    return {"jobs": [{**job_json(spec, next_runs.get(spec.id), last.get(spec.id), names), **_after_keys(spec, expected)}
-                     for spec in specs]}  # fmt: skip
-
-
-def _after_keys(spec: JobSpec, expected: dict[str, ExpectedAfter]) -> dict[str, Any]:
-    """An after-job has no next run: when it is expected (null: cannot tell), after which jobs."""
-    if not is_after(spec):
-        return {}
-    found = expected.get(spec.id)
-    return {"expected_after": iso(found.at) if found else None, "expected_after_jobs": list(found.upstream) if found else []}
+    return list_answer(ServiceSource(service))
 
 
 PREVIEW_MAX = 1000
@@ -144,7 +120,8 @@ PREVIEW_MAX = 1000
 def _show(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
     spec = _job(service, req["id"])
     last = service.history.last_outcomes([spec.id]).get(spec.id)
-    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last, service.jobs.names())
+    names = service.jobs.names() if isinstance(spec.trigger, AfterSpec) else None  # only after-words name jobs
+    info = job_json(spec, service.next_run_times([spec]).get(spec.id), last, names)
     count = _whole(req, "count", 5, 1, PREVIEW_MAX, "--count")
     after = _moment(req.get("from"))
     # A paused job has no next runs, unless asked for a preview from a given time or count

@@ -34,10 +34,10 @@ from sqlalchemy.exc import OperationalError
 
 from jobs import dbcheck
 from jobs.paths import make_private_file
+from jobs.schema_version import SCHEMA_VERSION  # noqa: F401  (here first)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 METADATA = MetaData()
@@ -224,11 +224,14 @@ def open_database(path: Path, *, check_budget: float | None = None) -> Engine:
     return open_checked_database(path, check_budget=check_budget)[0]
 
 
-def open_checked_database(path: Path, *, check_budget: float | None = None) -> tuple[Engine, dbcheck.CheckResult]:
+def open_checked_database(path: Path, *, check_budget: float | None = None,
+                          check: bool = True) -> tuple[Engine, dbcheck.CheckResult]:  # fmt: skip
     """`open_database`, also saying whether the check covered the whole file in its budget
-    (else the caller may finish it with `dbcheck.full_check` in the background)."""
+    (else the caller may finish it with `dbcheck.full_check` in the background). `check=False`:
+    the caller checks the file itself, beside its read (jobs.list_local.checked_read)."""
     try:
-        checked = dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget)
+        checked = (dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget) if check
+                   else dbcheck.CheckResult(False, 0.0))  # fmt: skip
     except dbcheck.DamagedDatabase as exc:
         raise DatabaseError(str(exc)) from None
     except sqlite3.Error as exc:

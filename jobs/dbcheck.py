@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SMALL_TABLES = ("jobdesk_meta", "job_definitions", "apscheduler_jobs")
 DEFAULT_BUDGET = 1.0  # seconds of quick_check an open may cost (measured: see README)
+READ_FLOOR = 0.2  # seconds a read-only command's check runs at least (ReadCheck): a small file's whole check
 _PROGRESS_STEP = 1000  # SQLite virtual-machine instructions between deadline checks
 _HEADER = b"SQLite format 3\x00"
 
@@ -44,7 +45,7 @@ class CheckResult:
     seconds: float
 
 
-def check(path: Path, budget: float = DEFAULT_BUDGET) -> CheckResult:
+def check(path: Path, budget: float = DEFAULT_BUDGET, *, enough: threading.Event | None = None) -> CheckResult:
     """Raise DamagedDatabase if `path` is damaged or truncated; else say how far the check got.
 
     A missing file, and an empty one in an unused data directory, are fine (a new store). A
@@ -65,7 +66,7 @@ def check(path: Path, budget: float = DEFAULT_BUDGET) -> CheckResult:
     with path.open("rb") as file:
         if file.read(len(_HEADER)) != _HEADER:
             return CheckResult(True, 0.0)  # not SQLite: open_database says so
-    problems, complete = _quick_check(path, budget)
+    problems, complete = _quick_check(path, budget, enough=enough)
     if problems:
         raise DamagedDatabase(f"{path} is damaged ({_summary(problems)}) and was left as it is; {_recovery(path)}")
     return CheckResult(complete, time.monotonic() - begun)
@@ -91,9 +92,46 @@ def traces_of_use(path: Path) -> list[str]:
     return traces
 
 
-def _quick_check(path: Path, budget: float | None, shared: bool = False) -> tuple[list[str], bool]:
+class ReadCheck:
+    """`check` on a thread beside a read-only command's own work (issue 10).
+
+    A read changes nothing, so it need not wait for the check before it starts, only before it
+    answers: the whole-file part runs while the command imports and queries (SQLite leaves the
+    GIL), for at least `floor` seconds and then until the answer is ready, at most `budget`.
+    At 10 million runs the 1 s check had been most of `list`, `show` and `history`; a small
+    file is still checked whole before anything is printed.
+    """
+
+    def __init__(self, path: Path, budget: float = DEFAULT_BUDGET, floor: float = READ_FLOOR) -> None:
+        self._path, self._budget, self._floor = path, budget, floor
+        self._begun = time.monotonic()
+        self._enough = threading.Event()  # set: the answer is ready, the check may stop
+        self._outcome: CheckResult | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="database-read-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = check(self._path, self._budget, enough=self._enough)
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._outcome = exc
+
+    def result(self) -> CheckResult:
+        """Stop the check (after its floor) and return its result; raise what `check` raised."""
+        self._thread.join(max(0.0, self._floor - (time.monotonic() - self._begun)))
+        self._enough.set()
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+
+def _quick_check(path: Path, budget: float | None, shared: bool = False,
+                 enough: threading.Event | None = None) -> tuple[list[str], bool]:  # fmt: skip
     """(problems, complete). Read-only; before Jobdesk opens the file (not `shared`) and with no
-    WAL file present, also without creating one."""
+    WAL file present, also without creating one. `enough`, once set, ends the whole-file part
+    early (as the budget does)."""
     wal = path.with_name(path.name + "-wal")
     # immutable=1 opens the main file alone, creating no -wal/-shm: right only while nobody
     # writes. With a WAL its frames are part of the database: the ordinary read-only path.
@@ -112,22 +150,53 @@ def _quick_check(path: Path, budget: float | None, shared: bool = False) -> tupl
         # whole file: 293 s past a 1 s deadline here); sqlite3_interrupt is honoured within it.
         if budget is not None and budget <= 0:
             return [], False  # no time for more than the small tables
-        timer = None if budget is None else threading.Timer(max(0.0, budget - (time.monotonic() - begun)), conn.interrupt)
-        if timer is not None:
-            timer.start()
+        stopper = None if budget is None and enough is None else _Stopper(conn, budget, begun, enough)
         try:
             return _rows(conn.execute("PRAGMA quick_check")), True
         except sqlite3.OperationalError as exc:
-            if timer is not None and "interrupt" in str(exc):
+            if stopper is not None and "interrupt" in str(exc):
                 return [], False
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
+            if stopper is not None:
+                stopper.cancel()
     except sqlite3.DatabaseError as exc:  # "database disk image is malformed" before any row
         return [str(exc)], True
     finally:
         conn.close()
+
+
+class _Stopper:
+    """Interrupts a running quick_check at its deadline or when `enough` is set, never after
+    `cancel` (the connection may be closed by then)."""
+
+    def __init__(self, conn: sqlite3.Connection, budget: float | None, begun: float,
+                 enough: threading.Event | None) -> None:  # fmt: skip
+        self._conn, self._lock, self._cancelled = conn, threading.Lock(), False
+        self._wake = enough or threading.Event()
+        self._cancel = threading.Event()
+        left = None if budget is None else max(0.0, budget - (time.monotonic() - begun))
+        threading.Thread(target=self._wait, args=(left,), name="database-check-stop", daemon=True).start()
+
+    def _wait(self, left: float | None) -> None:
+        deadline = None if left is None else time.monotonic() + left
+        while not self._wake.is_set() and not self._cancel.is_set():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            self._wake.wait(0.05 if remaining is None else min(remaining, 0.05))
+        while True:  # again until cancelled: an interrupt before the statement starts is lost
+            with self._lock:
+                if self._cancelled:
+                    return
+                self._conn.interrupt()
+            if self._cancel.wait(0.01):
+                return
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+        self._cancel.set()
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[str]:

@@ -32,6 +32,11 @@ def can_finish(trigger: TriggerSpec) -> bool:
 
 def job_state(spec: JobSpec, next_run: datetime | None) -> JobState:
     """"paused", "finished" or "active" (see the module docstring)."""
-    if spec.paused:
+    return state_of(spec.paused, spec.trigger, next_run)
+
+
+def state_of(paused: bool, trigger: TriggerSpec, next_run: datetime | None) -> JobState:
+    """`job_state` from the three things it looks at (jobs.listing has no JobSpec)."""
+    if paused:
         return PAUSED
-    return FINISHED if next_run is None and can_finish(spec.trigger) else ACTIVE
+    return FINISHED if next_run is None and can_finish(trigger) else ACTIVE

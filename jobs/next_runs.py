@@ -8,19 +8,18 @@ and Timeline lanes build on those times through one cache per service (jobs.upco
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import Engine, text
 
-from jobs.model import JobSpec
+from jobs.model import JobSpec, TriggerSpec
 from jobs.repository import JobRepository
-from jobs.trigger_build import has_times
+from jobs.stored_next_runs import APS_TABLE, Scheduled, next_times  # noqa: F401  (APS_TABLE: here first)
 
 if TYPE_CHECKING:
     from jobs.upcoming import FireTimes, Lane
 
-APS_TABLE = "apscheduler_jobs"
 _FEW = 100  # next_run_times for at most this many jobs reads only their rows
 
 
@@ -32,24 +31,16 @@ class NextRuns:
         self._fire_times = fire_times  # made on first use by the service
         self._scheduling = scheduling
 
-    def times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
+    def times(self, specs: Sequence[Scheduled] | None = None) -> dict[str, datetime]:
         """Each scheduled job's next run (aware UTC); paused and finished jobs have none.
         `specs`: the definitions when the caller has them already (else they are read)."""
         stored = self._stored(None if specs is None or len(specs) > _FEW else [spec.id for spec in specs])
-        out = {}
-        now = datetime.now(timezone.utc)
-        for spec in self._jobs.all() if specs is None else specs:
-            if spec.paused:
-                continue
-            if spec.id in stored:
-                timestamp = stored[spec.id]
-                if timestamp is not None:
-                    out[spec.id] = datetime.fromtimestamp(timestamp, timezone.utc)
-            elif not self._scheduling() and has_times(spec.trigger):
-                upcoming = self._fire_times().after(spec.trigger, now, 1)
-                if upcoming:
-                    out[spec.id] = upcoming[0]
-        return out
+        return next_times(self._jobs.all() if specs is None else specs, stored,
+                          None if self._scheduling() else self._first_fire)  # fmt: skip
+
+    def _first_fire(self, trigger: TriggerSpec, now: datetime) -> datetime | None:
+        upcoming = self._fire_times().after(trigger, now, 1)
+        return upcoming[0] if upcoming else None
 
     def _stored(self, wanted: list[str] | None) -> dict[str, float | None]:
         """next_run_time by job id: of every stored job, or of `wanted` only (a few: `show`)."""

@@ -20,11 +20,12 @@ from typing import Any, Iterable
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from jobs.codec import job_from_dict, job_to_dict
-from jobs.job_rules import JobValidationError, check_job_id, job_id_problem
+from jobs.codec import job_to_dict
+from jobs.job_rules import check_job_id
 from jobs.db import job_table
 from jobs.model import JobSpec
 from jobs.request_ids import note_change
+from jobs.stored_rows import StoredDefinition, decode_row
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,6 @@ class JobNotFound(KeyError):
 
     def __str__(self) -> str:
         return f"no job with id {self.job_id!r}"
-
-
-@dataclass(frozen=True)
-class StoredDefinition:
-    """A definition row as stored, not yet decoded."""
-
-    id: str
-    name: str
-    paused: bool
-    spec: str  # JSON (jobs.codec's dict without id and paused)
 
 
 @dataclass(frozen=True)
@@ -170,21 +161,14 @@ class JobRepository:
             return list(conn.execute(query).scalars())
 
     @staticmethod
-    def _decode(row: object, broken: list[BrokenRow] | None = None) -> JobSpec | None:
-        try:
-            id_problem = job_id_problem(row.id)  # type: ignore[attr-defined]
-            if id_problem:  # stored before ids were checked: it must not name a log folder
-                raise JobValidationError("id", id_problem)
-            data = json.loads(row.spec)  # type: ignore[attr-defined]
-            if isinstance(data, dict):  # id and paused have their own columns, which win
-                data["id"], data["paused"] = row.id, bool(row.paused)  # type: ignore[attr-defined]
-            return job_from_dict(data, validate=False)  # anything but an object is refused there
-        except (ValueError, JobValidationError) as exc:
-            problem = f"stored definition of job {row.id!r} ({row.name}) cannot be read: {exc}"  # type: ignore[attr-defined]
-            log.error(problem)
-            if broken is not None:
-                broken.append(BrokenRow(row.id, row.name, problem))  # type: ignore[attr-defined]
-            return None
+    def _decode(row: Any, broken: list[BrokenRow] | None = None) -> JobSpec | None:
+        problem = decode_row(row)
+        if isinstance(problem, JobSpec):
+            return problem
+        log.error(problem)
+        if broken is not None:
+            broken.append(BrokenRow(row.id, row.name, problem))
+        return None
 
 
 def _cache_key(row: Any) -> tuple[str, bool, str]:

@@ -51,12 +51,13 @@ class JobService(ServiceReads):
     slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
-                 conditions: ConditionSource | None = None) -> None:  # fmt: skip
-        """`conditions`: where AC power and the network are read (default: this computer)."""
+                 conditions: ConditionSource | None = None, db_check: bool = True) -> None:  # fmt: skip
+        """`conditions`: where AC power and the network are read (default: this computer);
+        `db_check=False`: the caller checks the database file itself (jobs.dbcheck)."""
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
-        self.engine, self._db_check = open_checked_database(data_dir.database)
+        self.engine, self._db_check = open_checked_database(data_dir.database, check=db_check)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)

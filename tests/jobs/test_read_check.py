@@ -1,0 +1,44 @@
+"""A read-only command's database check runs beside its work (jobs.dbcheck.ReadCheck, issue 10):
+a small file is still checked whole before the answer, a big one only while the answer is made."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from jobs import dbcheck
+from jobs.db import open_database
+from jobs.paths import ensure_private_dir
+from tests.jobs.test_db import corrupt_index, filled_store
+
+
+def many_runs(data_dir, runs: int) -> None:
+    """`runs` history rows in one statement (the history API would take minutes)."""
+    ensure_private_dir(data_dir.root)
+    open_database(data_dir.database).dispose()
+    conn = sqlite3.connect(data_dir.database)
+    conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                 "INSERT INTO runs (job_id, job_name, cause, status, queued_at, output_bytes, truncated, command, shell, env) "
+                 "SELECT 'j' || (i % 1000), 'Job', 'scheduled', 'missed', i, 0, 0, '[]', 0, '{}' FROM n", (runs,))  # fmt: skip
+    conn.commit()
+    conn.close()
+
+
+def test_a_small_damaged_file_is_found_even_when_the_answer_is_ready_at_once(data_dir):
+    filled_store(data_dir)
+    corrupt_index(data_dir.database)
+    check = dbcheck.ReadCheck(data_dir.database)
+    with pytest.raises(dbcheck.DamagedDatabase, match="is damaged \\(quick_check: "):
+        check.result()
+
+
+@pytest.mark.slow  # a 300,000-run store
+def test_a_big_file_is_checked_only_until_the_answer_is_ready(data_dir):
+    many_runs(data_dir, 300_000)
+    assert dbcheck.check(data_dir.database, budget=60).complete  # given the time, it gets through
+    check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=0.0)
+    result = check.result()  # the answer is ready at once: the check stops short
+    assert not result.complete, result
+    check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=60.0)  # a floor past its end: checked whole
+    assert check.result().complete
