@@ -69,7 +69,7 @@ def test_removing_a_job_cancels_its_pending_retry_too(data_dir, tmp_path):
 
 
 def test_a_job_paused_while_nothing_ran_ends_its_stored_retry_at_the_next_start(data_dir, tmp_path):
-    job_id, seen = add_failing(data_dir, tmp_path, "nightly", "--retry-delay", "1s")
+    job_id, seen = add_failing(data_dir, tmp_path, "nightly", "--retry-delay", "4s")  # time to stop serve first
     serve = start_serve(data_dir)
     try:
         assert jobdesk(data_dir, "run", "nightly").returncode == 0
@@ -77,7 +77,7 @@ def test_a_job_paused_while_nothing_ran_ends_its_stored_retry_at_the_next_start(
     finally:
         stop(serve)  # the retry stays stored
     assert jobdesk(data_dir, "pause", "nightly").returncode == 0  # on the file itself: no instance
-    time.sleep(1.5)  # it came due while closed
+    time.sleep(4.5)  # it came due while closed
     serve = start_serve(data_dir)
     try:
         row = wait_for(lambda: next((r for r in history(data_dir, "--job", job_id)
