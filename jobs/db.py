@@ -224,11 +224,17 @@ def open_database(path: Path, *, check_budget: float | None = None) -> Engine:
     return open_checked_database(path, check_budget=check_budget)[0]
 
 
-def open_checked_database(path: Path, *, check_budget: float | None = None) -> tuple[Engine, dbcheck.CheckResult]:
+def open_checked_database(path: Path, *, check_budget: float | None = None,
+                          defer_check: bool = False) -> tuple[Engine, dbcheck.CheckResult]:  # fmt: skip
     """`open_database`, also saying whether the check covered the whole file in its budget
-    (else the caller may finish it with `dbcheck.full_check` in the background)."""
+    (else the caller may finish it with `dbcheck.full_check` in the background). With
+    `defer_check` only the small tables are checked, unless opening writes (a migration): the
+    caller checks the rest before it writes (the window, dbcheck.BackgroundCheck)."""
+    budget = dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget
+    if defer_check and not dbcheck.needs_writes_at_open(path, SCHEMA_VERSION):
+        budget = 0.0
     try:
-        checked = dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget)
+        checked = dbcheck.check(path, budget)
     except dbcheck.DamagedDatabase as exc:
         raise DatabaseError(str(exc)) from None
     except sqlite3.Error as exc:

@@ -50,12 +50,14 @@ class JobService(ServiceReads):
     slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
-                 conditions: ConditionSource | None = None) -> None:  # fmt: skip
-        """`conditions`: where AC power and the network are read (default: this computer)."""
+                 conditions: ConditionSource | None = None, defer_check: bool = False) -> None:  # fmt: skip
+        """`conditions`: where AC power and the network are read (default: this computer).
+        `defer_check`: the open checks the small tables only; the rest is `db_check` (the window)."""
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
-        self.engine, self._db_check = open_checked_database(data_dir.database)
+        self.engine, checked = open_checked_database(data_dir.database, defer_check=defer_check)
+        self.db_check = dbcheck.BackgroundCheck(self, needed=not checked.complete)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
@@ -207,8 +209,7 @@ class JobService(ServiceReads):
         self.watchdog.start()
         self.wake_digests.start()
         threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
-        if not self._db_check.complete:  # a big file: the open checked what its budget allowed
-            threading.Thread(target=dbcheck.finish_check, args=(self,), name="database-check", daemon=True).start()
+        self.db_check.start()  # a big file: the rest of what the open checked, unless begun already
 
     def recover_leftovers(self) -> None:
         """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner
