@@ -13,22 +13,31 @@ one job (issue 10). So `run_window` opens the database with only the small table
    time is left as it was: the check says so (the notice at the top) and scheduling never
    starts. A check that goes on longer runs beside scheduling, as the open's leftover always did.
 
-Scheduling starts in stages (`ScheduleStart`), so the GUI thread never waits long for it.
+Scheduling starts in stages (`ScheduleStart`, jobs.service_start): the definitions and the
+scheduler's store are read and judged on a worker thread, the jobs that need more (those past
+due, the changed ones) get it on the GUI thread in slices of SLICE_S, with the event loop turning
+between them, so the window stays usable while it starts.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QMessageBox
 
+from desktop.gui_bridge import ensure_bridge, post
 from jobs.dbcheck import DEFAULT_BUDGET
+from jobs.service_start import StagedStart
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 50  # how often the GUI thread looks whether the check has gone far enough
 FALLBACK_MS = 3000  # scheduling starts without a snapshot after this (a load that failed)
+SLICE_S = 0.015  # GUI-thread work per turn of the event loop while scheduling starts
 
 
 class StartSequence(QObject):
@@ -85,7 +94,58 @@ class StartSequence(QObject):
         if self.window.service.damage is not None:
             log.error("database damaged: scheduling does not start")
             return
-        self.window.start_service()
+        self.schedule_start = ScheduleStart(self.window)
+        self.schedule_start.begin()
+
+
+class ScheduleStart(QObject):
+    """`MainWindow.start_service` in stages (see the module docstring); `done` when scheduling."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.staged = StagedStart(window.service)
+        self.done = False
+
+    def begin(self) -> None:
+        service = self.window.service
+        if self.window._closed_for_good or service.scheduling:
+            return
+        try:
+            self.staged.prepare()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        ensure_bridge()
+        threading.Thread(target=self._read, name="schedule-read", daemon=True).start()
+
+    def _read(self) -> None:
+        """The worker thread: reads only; what it found goes back through the bridge."""
+        try:
+            self.staged.read()
+        except Exception:  # read again on the GUI thread by `step`, which reports what fails there
+            log.exception("reading the jobs to schedule failed; trying again")
+        post(self, self._step)
+
+    def _step(self) -> None:
+        if self.window._closed_for_good:
+            return
+        try:
+            if not self.staged.step(time.monotonic() + SLICE_S):
+                QTimer.singleShot(0, self, self._step)  # the rest after the event loop turned
+                return
+            self.staged.finish()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self.done = True
+        log.info("scheduling %d job(s)", self.window.jobs_model.rowCount())
+        self.window.loader.request()
+        self.window.refresh_status()
+
+    def _failed(self, exc: Exception) -> None:
+        log.exception("the scheduler did not start")
+        QMessageBox.critical(self.window, "Jobdesk cannot schedule", f"The scheduler did not start: {exc}")
 
 
 def install(window: Any) -> StartSequence:

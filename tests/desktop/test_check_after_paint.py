@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from datetime import datetime, timezone
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
@@ -85,7 +86,10 @@ def test_a_sound_file_is_checked_after_the_first_paint_then_scheduled(data_dir, 
     try:
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: window.jobs_model.row_of(job_id) is not None, timeout=10_000)
-        qtbot.waitUntil(lambda: window.service.scheduling, timeout=20_000)
+        sequence = window.start_sequence
+        qtbot.waitUntil(lambda: sequence.done and sequence.schedule_start.done, timeout=20_000)  # in stages
+        assert window.service.scheduling and window.service.scheduler.state == 1  # running, not paused
+        assert window.service.next_run_times()[job_id] > datetime.now(timezone.utc)
         assert paint.started_at_paint is None
         assert window.service.db_check.finished.is_set() and window.service.damage is None
         assert not window.damage_notice.isVisible()
