@@ -50,10 +50,9 @@ class StagedStart:
         self.finished = False
 
     def prepare(self) -> None:
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from tzlocal import get_localzone
 
-        from jobs.scheduler import DispatchExecutor, JobdeskScheduler
+        from jobs.scheduler import DispatchExecutor, JobdeskScheduler, SlicedJobStore
         from jobs.slow_runs import SlowRunWatch
         from jobs.wake_digest import WakeDigests
 
@@ -65,7 +64,7 @@ class StagedStart:
         service.alerter.resume_pending()
         service.slow_runs = SlowRunWatch.on_events(service.engine, service.history, service._spec_or_none, service.events)
         service.scheduler = JobdeskScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=service.engine, tablename=APS_TABLE)},
+            jobstores={"default": SlicedJobStore(engine=service.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(service._on_due)},
             timezone=get_localzone(),
             jobstore_retry_interval=5,
@@ -96,8 +95,8 @@ class StagedStart:
             self._work.step(service.jobs.rows([row.id for row in chunk]), datetime.now(timezone.utc))
             if time.monotonic() >= deadline:
                 return False
-        if self._catch_up is None:
-            self._catch_up = list(self._work.plans)
+        if self._catch_up is None:  # one missed row or one run at a time: each is a write and an event
+            self._catch_up = _units(self._work.plans)
         while self._catch_up:
             spec, plan = self._catch_up.pop(0)
             service._apply_plan(spec, plan)
@@ -120,6 +119,17 @@ class StagedStart:
         threading.Thread(target=service.prune_history, name="history-retention", daemon=True).start()
         service.db_check.start()  # a big file: the rest of what the open checked, unless begun already
         self.finished = True
+
+
+def _units(plans: list[tuple[JobSpec, DuePlan]]) -> list[tuple[JobSpec, DuePlan]]:
+    """Each plan as plans of one missed row or one run, in the same order (missed rows first)."""
+    from jobs.misfire import DuePlan
+
+    units = []
+    for spec, plan in plans:
+        units += [(spec, DuePlan((), (missed,))) for missed in plan.missed]
+        units += [(spec, DuePlan((run,), ())) for run in plan.runs]
+    return units
 
 
 def start_now(service: JobService) -> None:

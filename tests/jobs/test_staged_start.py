@@ -72,3 +72,25 @@ def test_a_start_in_slices_read_elsewhere_catches_up_once_and_keeps_edits_made_m
         assert service.scheduler.state == 1  # running, no longer paused
     finally:
         service.shutdown()
+
+
+def test_many_jobs_due_at_one_instant_are_handed_over_a_few_per_pass_and_all_run(data_dir, qapp, qtbot):
+    from jobs.model import DateSpec
+
+    service = JobService(data_dir)
+    service.start()
+    try:
+        due = (datetime.now(timezone.utc) + timedelta(seconds=2)).replace(microsecond=0)
+        saved = service.import_jobs([JobSpec(name=f"at once {i}", command=py("pass"), trigger=DateSpec(due, "UTC"))
+                                     for i in range(12)])  # fmt: skip
+        qtbot.wait(1000)  # the imports' wake-ups are over
+        before = service.scheduler.process_count
+        query = HistoryQuery(limit=50)
+        qtbot.waitUntil(lambda: len(service.query_history(query)) == 12, timeout=15_000)
+        passes = service.scheduler.process_count - before
+        assert passes >= 3  # at most DUE_PER_PASS (4) in a pass, the event loop turning between
+        runs = service.query_history(query)
+        assert {r.job_id for r in runs} == {spec.id for spec in saved}
+        assert all(r.scheduled_at == due and r.cause is RunCause.SCHEDULED for r in runs)
+    finally:
+        service.shutdown()
