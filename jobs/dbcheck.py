@@ -11,6 +11,9 @@ full; the whole file is checked until `budget` seconds have passed (a deadline e
 `sqlite3_interrupt`), so a 10-million-row history costs an open at most that. What the budget
 did not cover is checked by `full_check`, which the scheduling instance runs on a background
 thread while it works (through SQLite's locking, so its own writes cannot look like damage).
+The window opens with only the small tables checked (`defer_check`, unless the open itself
+writes: a migration) and runs the rest (`BackgroundCheck`) after its first paint; it starts
+scheduling once that check finished or had the open's whole budget (desktop.startup).
 
 A file of 0 bytes is a new store only in a data directory that shows no earlier use; otherwise
 it is a truncated database, and refused.
