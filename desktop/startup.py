@@ -106,23 +106,29 @@ class ScheduleStart(QObject):
         self.window = window
         self.staged = StagedStart(window.service)
         self.done = False
+        self.took: dict[str, float] = {"prepare": 0.0, "read": 0.0, "longest slice": 0.0, "finish": 0.0}  # seconds
+        self.slices = 0
 
     def begin(self) -> None:
         service = self.window.service
         if self.window._closed_for_good or service.scheduling:
             return
+        started = time.perf_counter()
         try:
             self.staged.prepare()
         except Exception as exc:
             self._failed(exc)
             return
+        self.took["prepare"] = time.perf_counter() - started
         ensure_bridge()
         threading.Thread(target=self._read, name="schedule-read", daemon=True).start()
 
     def _read(self) -> None:
         """The worker thread: reads only; what it found goes back through the bridge."""
+        started = time.perf_counter()
         try:
             self.staged.read()
+            self.took["read"] = time.perf_counter() - started
         except Exception:  # read again on the GUI thread by `step`, which reports what fails there
             log.exception("reading the jobs to schedule failed; trying again")
         post(self, self._step)
@@ -130,16 +136,25 @@ class ScheduleStart(QObject):
     def _step(self) -> None:
         if self.window._closed_for_good:
             return
+        started = time.perf_counter()
         try:
-            if not self.staged.step(time.monotonic() + SLICE_S):
+            more = not self.staged.step(time.monotonic() + SLICE_S)
+            self.slices += 1
+            self.took["longest slice"] = max(self.took["longest slice"], time.perf_counter() - started)
+            if more:
                 QTimer.singleShot(0, self, self._step)  # the rest after the event loop turned
                 return
+            started = time.perf_counter()
             self.staged.finish()
+            self.took["finish"] = time.perf_counter() - started
         except Exception as exc:
             self._failed(exc)
             return
         self.done = True
-        log.info("scheduling %d job(s)", self.window.jobs_model.rowCount())
+        log.info("scheduling %d job(s); started in %d slice(s) (GUI thread, ms: %s; read on a worker: %.0f ms)",
+                 self.window.jobs_model.rowCount(), self.slices,
+                 ", ".join(f"{name} {1000 * took:.0f}" for name, took in self.took.items() if name != "read"),
+                 1000 * self.took["read"])  # fmt: skip
         self.window.loader.request()
         self.window.refresh_status()
 

@@ -33,6 +33,7 @@ from jobs.next_runs import APS_TABLE
 if TYPE_CHECKING:
     from jobs.misfire import DuePlan
     from jobs.model import JobSpec
+    from jobs.repository import StoredDefinition
     from jobs.service import JobService
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class StagedStart:
         self._plan: rec.ReconcilePlan | None = None
         self._work: rec.Reconciling | None = None
         self._next_row = 0
+        self._fresh: list[StoredDefinition] = []  # re-read work rows not yet done
         self._catch_up: list[tuple[JobSpec, DuePlan]] | None = None
         self.finished = False
 
@@ -89,10 +91,13 @@ class StagedStart:
         if self._work is None:
             self._work = rec.Reconciling(service.scheduler, self._plan.left, service._decode_and_keep)
         work = self._plan.work
-        while self._next_row < len(work):
-            chunk = work[self._next_row : self._next_row + ROWS_PER_READ]
-            self._next_row += len(chunk)
-            self._work.step(service.jobs.rows([row.id for row in chunk]), datetime.now(timezone.utc))
+        while self._fresh or self._next_row < len(work):
+            if not self._fresh:  # the rows as they are now, a query for ROWS_PER_READ of them
+                chunk = work[self._next_row : self._next_row + ROWS_PER_READ]
+                self._next_row += len(chunk)
+                self._fresh = service.jobs.rows([row.id for row in chunk])
+                continue
+            self._work.step([self._fresh.pop(0)], datetime.now(timezone.utc))  # ~1-5 ms a row
             if time.monotonic() >= deadline:
                 return False
         if self._catch_up is None:  # one missed row or one run at a time: each is a write and an event
