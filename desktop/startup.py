@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -106,20 +106,29 @@ class ScheduleStart(QObject):
         self.window = window
         self.staged = StagedStart(window.service)
         self.done = False
-        self.took: dict[str, float] = {"prepare": 0.0, "read": 0.0, "longest slice": 0.0, "finish": 0.0}  # seconds
+        self.took: dict[str, float] = {"prepare": 0.0, "read": 0.0, "longest slice": 0.0, "finish": 0.0}  # longest part, s
         self.slices = 0
 
     def begin(self) -> None:
         service = self.window.service
         if self.window._closed_for_good or service.scheduling:
             return
+        self._in_parts(self.staged.prepare_parts(), "prepare", self._start_reading)
+
+    def _in_parts(self, parts: list[Callable[[], None]], name: str, then: Callable[[], None]) -> None:
+        """Run `parts` one per turn of the event loop, then `then`."""
+        if self.window._closed_for_good:
+            return
         started = time.perf_counter()
         try:
-            self.staged.prepare()
+            parts.pop(0)()
         except Exception as exc:
             self._failed(exc)
             return
-        self.took["prepare"] = time.perf_counter() - started
+        self.took[name] = max(self.took[name], time.perf_counter() - started)
+        QTimer.singleShot(0, self, (lambda: self._in_parts(parts, name, then)) if parts else then)
+
+    def _start_reading(self) -> None:
         ensure_bridge()
         threading.Thread(target=self._read, name="schedule-read", daemon=True).start()
 
@@ -144,12 +153,12 @@ class ScheduleStart(QObject):
             if more:
                 QTimer.singleShot(0, self, self._step)  # the rest after the event loop turned
                 return
-            started = time.perf_counter()
-            self.staged.finish()
-            self.took["finish"] = time.perf_counter() - started
         except Exception as exc:
             self._failed(exc)
             return
+        self._in_parts(self.staged.finish_parts(), "finish", self._started)
+
+    def _started(self) -> None:
         self.done = True
         log.info("scheduling %d job(s); started in %d slice(s) (GUI thread, ms: %s; read on a worker: %.0f ms)",
                  self.window.jobs_model.rowCount(), self.slices,

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from jobs import reconcile as rec
 from jobs.entry import set_handler
@@ -52,19 +52,34 @@ class StagedStart:
         self.finished = False
 
     def prepare(self) -> None:
-        from tzlocal import get_localzone
+        for part in self.prepare_parts():
+            part()
 
-        from jobs.scheduler import DispatchExecutor, JobdeskScheduler, SlicedJobStore
-        from jobs.slow_runs import SlowRunWatch
-        from jobs.wake_digest import WakeDigests
+    def prepare_parts(self) -> list[Callable[[], None]]:
+        """`prepare` in parts a window runs one per turn of its event loop (each a few queries)."""
+        return [self._recover, self._resume_waits, self._make_scheduler]
 
+    def _recover(self) -> None:
         service = self.service
         service.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
         service.recover_leftovers()
         service.resume_waiting()
+
+    def _resume_waits(self) -> None:
+        from jobs.slow_runs import SlowRunWatch
+
+        service = self.service
         service.dispatcher.resume_retries(service._spec_or_none)  # jobs.retries: pending retries wait again
         service.alerter.resume_pending()
         service.slow_runs = SlowRunWatch.on_events(service.engine, service.history, service._spec_or_none, service.events)
+
+    def _make_scheduler(self) -> None:
+        from tzlocal import get_localzone
+
+        from jobs.scheduler import DispatchExecutor, JobdeskScheduler, SlicedJobStore
+        from jobs.wake_digest import WakeDigests
+
+        service = self.service
         service.scheduler = JobdeskScheduler(
             jobstores={"default": SlicedJobStore(engine=service.engine, tablename=APS_TABLE)},
             executors={"default": DispatchExecutor(service._on_due)},
@@ -110,17 +125,30 @@ class StagedStart:
         return True
 
     def finish(self) -> None:
+        for part in self.finish_parts():
+            part()
+
+    def finish_parts(self) -> list[Callable[[], None]]:
+        """`finish` in parts, as `prepare_parts`; scheduling runs from the first one on."""
+        return [self._resume_scheduling, self._watch, self._background]
+
+    def _resume_scheduling(self) -> None:
+        assert self._work is not None, "step() until it returns True first"
+        self._work.finish()  # its catch-up plans were carried out by `step`
+        set_handler(self.service._fire_by_reference)
+        self.service.scheduler.resume()
+
+    def _watch(self) -> None:
         from jobs.scheduler import ClockWatchdog
 
         service = self.service
-        assert self._work is not None, "step() until it returns True first"
-        self._work.finish()  # its catch-up plans were carried out by `step`
-        set_handler(service._fire_by_reference)
-        service.scheduler.resume()
         service.watchdog = ClockWatchdog(service.scheduler, interval=service._watchdog_interval)
         service.watchdog.start()
         assert service.wake_digests is not None
         service.wake_digests.start()
+
+    def _background(self) -> None:
+        service = self.service
         threading.Thread(target=service.prune_history, name="history-retention", daemon=True).start()
         service.db_check.start()  # a big file: the rest of what the open checked, unless begun already
         self.finished = True
