@@ -92,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("show", "show one job"), ("remove", "delete a job (its history stays)"),
                        ("pause", "pause a job"), ("resume", "resume a job")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("id", metavar="JOB", help="the job's id or exact name")
+        if name in ("pause", "resume"):
+            p.add_argument("id", metavar="JOB", nargs="?", help="the job's id or exact name")
+            p.add_argument("--all", action="store_true", help=f"{name} every job (the tray's {name.title()} all)")
+        else:
+            p.add_argument("id", metavar="JOB", help="the job's id or exact name")
         if name == "remove":
             p.add_argument("--force", action="store_true", help="remove it even if other jobs run after it")
         if name == "show":
@@ -256,7 +260,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if cmd == "remove":
         return {"op": cmd, "id": args.id, "force": args.force}
     if cmd in ("pause", "resume"):
-        return {"op": cmd, "id": args.id}
+        if args.all == (args.id is not None):
+            wrong = "give a JOB or --all, not both" if args.all else "give a JOB (its id or name) or --all"
+            raise UsageError(f"jobdesk {cmd}: {wrong}")
+        return {"op": cmd, "all": True} if args.all else {"op": cmd, "id": args.id}
     if cmd == "show":
         return {"op": "show", "id": args.id, "from": args.since, "count": args.count}
     if cmd == "run":

@@ -238,7 +238,12 @@ def print_result(args: argparse.Namespace, result: dict[str, Any]) -> int:
         added, replaced = result.get("added", result["imported"]), result.get("replaced", [])
         print(f"imported {len(result['imported'])} job(s): {len(added)} added, {len(replaced)} replaced")
     elif cmd in ("pause", "resume"):
-        print(f"{'paused' if result['paused'] else 'resumed'} {result['id']}")
+        done = "paused" if result["paused"] else "resumed"
+        if result.get("all"):
+            count = result["count"]
+            print(f"{done} {count} job{'s' if count != 1 else ''}" if count else f"no job to {done[:-1]}: all were {done} already")
+        else:
+            print(f"{done} {result['id']}")
     elif cmd == "remove":
         print(f"removed {result['removed']} (its history is kept)")
         if result.get("warning"):

@@ -195,6 +195,8 @@ def _remove(service: JobService, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pause(service: JobService, req: dict[str, Any], paused: bool) -> dict[str, Any]:
+    if _flag(req, "all"):
+        return {"all": True, "paused": paused, "count": service.set_all_paused(paused)}
     spec = service.set_paused(_job(service, req["id"]).id, paused)
     return {"id": spec.id, "paused": spec.paused}
 

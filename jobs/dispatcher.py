@@ -37,6 +37,7 @@ from jobs.paths import DataDir
 from jobs.runners import LocalRunner, RunHandle, Runner, RunnerUnavailable, RunStarted, Stream
 from jobs.runners.choice import RemoteRunners
 from jobs.pending_run import RunnerSettings, RunReports, _Pending, memory_record
+from jobs.pause_drops import PauseDrops
 from jobs.retries import PendingRetries
 from jobs.run_context import run_environment
 from jobs.workdir import resolved_cwd
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 _UNRECORDED_KEPT = 200  # final records the database refused, kept for wait() and late askers
 
 
-class Dispatcher(PendingRetries, ConditionHolds):
+class Dispatcher(PendingRetries, PauseDrops, ConditionHolds):
     def __init__(
         self,
         data_dir: DataDir,

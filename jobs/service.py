@@ -28,6 +28,7 @@ from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
 from jobs.next_runs import APS_TABLE, NextRuns
 from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.pause_drops import PAUSED_NOTE, started_by_the_schedule
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
@@ -208,6 +209,10 @@ class JobService(ServiceReads):
             except JobNotFound:
                 self.history.finish(record.id, RunOutcome(RunStatus.MISSED, None, None, datetime.now(timezone.utc),
                                                           error="missed: its job was removed while it waited"))
+                continue
+            if spec.paused and started_by_the_schedule(record):  # paused while Jobdesk was closed
+                self.history.finish(record.id, RunOutcome(RunStatus.SKIPPED, None, None, datetime.now(timezone.utc),
+                                                          error=PAUSED_NOTE))
                 continue
             self.dispatcher.resume_waiting(record, spec)
 

@@ -125,12 +125,13 @@ class OutputView(QPlainTextEdit):
             start = cursor.position()
             cursor.insertText(text, self._formats.get(stream, self._formats["stdout"]))
             if stream == "stderr" and cursor.position() > start:  # the lines it wrote on, not the next one
-                block, last = self.document().findBlock(start), self.document().findBlock(cursor.position() - 1)
-                while block.isValid():
+                first, last = self.document().findBlock(start), self.document().findBlock(cursor.position() - 1)
+                # The first line may be one stdout wrote and stderr only ended ("50%" then "\nerror"):
+                # it is a stderr line only if stderr text is on it.
+                _refresh_line(first)
+                block = first
+                while block != last and (block := block.next()).isValid():
                     block.setUserState(STDERR_LINE)
-                    if block == last:
-                        break
-                    block = block.next()
 
     @property
     def line_cap_reached(self) -> bool:

@@ -162,6 +162,26 @@ def test_the_tail_of_a_long_log_keeps_stderr_apart(window, qtbot):
     assert_stderr_apart(qtbot, output.view, ["problem 0", "problem 1", "problem 2"], "done")
 
 
+# a progress line on stdout without its newline, then an error on stderr that starts a new line
+PROGRESS = "import sys, time\nsys.stdout.write('copied 50%'); sys.stdout.flush()\ntime.sleep(0.2)\n" \
+           "sys.stderr.write('\\nerror: disk full\\n'); sys.stderr.flush()\nraise SystemExit(1)"  # fmt: skip
+
+
+def test_a_stdout_line_that_stderr_only_ends_gets_no_stderr_bar(window, qtbot):
+    spec = add(window, qtbot, "Copy", PROGRESS)
+    shown(window, qtbot)
+    run_by_hand(window, qtbot, spec)
+    qtbot.waitUntil(lambda: (r := last_run(window, spec)) is not None and r.status.is_final, timeout=15_000)
+    QTest.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    table = window.history.table
+    qtbot.waitUntil(lambda: table.model().rowCount() >= 1, timeout=5000)
+    click_index(qtbot, table, table.model().index(0, 0))
+    view = window.history.output.view
+    qtbot.waitUntil(lambda: "disk full" in view.toPlainText(), timeout=5000)
+    assert view.toPlainText().splitlines()[:2] == ["copied 50%", "error: disk full"]
+    assert_stderr_apart(qtbot, view, ["error: disk full"], "copied 50%")
+
+
 def test_the_jobs_tooltip_says_the_exit_code_once_with_the_last_stderr_line(window, qtbot):
     spec = add(window, qtbot, "Nightly report", FAILING)
     shown(window, qtbot)

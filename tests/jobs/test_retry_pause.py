@@ -15,7 +15,7 @@ FAILS = "import sys; open(sys.argv[1], 'a').write('ran\\n'); sys.exit(1)"
 
 def add_failing(data_dir, tmp_path, name: str, *extra: str) -> tuple[str, object]:
     seen = tmp_path / f"{name}.txt"
-    added = jobdesk(data_dir, "add", "--name", name, "--every", "1d", "--retries", "2", "--retry-delay", "2s",
+    added = jobdesk(data_dir, "add", "--name", name, "--every", "1d", "--retries", "2", "--retry-delay", "4s",
                     *extra, "--", sys.executable, "-c", FAILS, str(seen))  # fmt: skip
     assert added.returncode == 0, added.stderr
     return added.stdout.strip(), seen
@@ -39,7 +39,7 @@ def test_pausing_a_job_cancels_its_pending_retry_which_never_runs_and_alerts_nob
             ended = {r["id"]: r for r in history(data_dir, "--job", job_id)}[retry["id"]]
             assert (ended["status"], ended["error"]) == ("skipped", "retry cancelled: the job was paused")
             assert ended["started_at"] is None and ended["attempt"] == 2
-            time.sleep(3.5)  # past the retry's 2 s: nothing runs
+            time.sleep(5.0)  # past the retry's 4 s: nothing runs
             assert seen.read_text().splitlines() == ["ran"]
             assert [r["status"] for r in history(data_dir, "--job", job_id)] == ["skipped", "failed"]
             resumed = jobdesk(data_dir, "resume", "upload")  # resuming brings no retry back
@@ -62,7 +62,7 @@ def test_removing_a_job_cancels_its_pending_retry_too(data_dir, tmp_path):
         assert removed.returncode == 0, removed.stderr
         row = {r["id"]: r for r in history(data_dir)}[retry["id"]]
         assert (row["status"], row["error"]) == ("skipped", "retry cancelled: the job was removed")
-        time.sleep(3.0)  # past the retry's 2 s: nothing runs
+        time.sleep(4.5)  # past the retry's 4 s: nothing runs
         assert seen.read_text().splitlines() == ["ran"]
     finally:
         stop(serve)
