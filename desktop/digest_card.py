@@ -173,6 +173,7 @@ class DigestCard(QFrame):
 
     def show_digest(self, digest: Digest | None) -> None:
         self.digest = digest
+        self._shown += 1  # rows of an earlier digest still to be added are not added any more
         while self.grid.count():
             item = self.grid.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -185,7 +186,6 @@ class DigestCard(QFrame):
             self.hide()
             return
         self.headline.setText(f"<b>{html.escape(digest.headline())}</b><br>{html.escape(POLICY_NOTE)}")
-        self._shown += 1
         self._add_rows(self._shown, list(enumerate(digest.entries)))
         row_height = max(QPushButton("Skip").sizeHint().height(), 2 * self.fontMetrics().lineSpacing()) + max(
             0, self.grid.verticalSpacing())  # fmt: skip
