@@ -82,7 +82,10 @@ class StartupProbe(QObject):
         return False
 
     def _jobs_loaded(self, _snapshot: object) -> None:
-        if self.window.service.scheduling:
+        from apscheduler.schedulers.base import STATE_RUNNING
+
+        service = self.window.service
+        if service.scheduling and service.scheduler.state == STATE_RUNNING:  # paused: still starting (desktop.startup)
             self.loaded_while_scheduling = True
         if not self.jobs_shown:
             self.jobs_shown = True

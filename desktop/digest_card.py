@@ -14,9 +14,10 @@ from __future__ import annotations
 import html
 import logging
 import threading
+import time
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
@@ -31,6 +32,11 @@ from jobs.model import RunStatus
 log = logging.getLogger(__name__)
 
 VISIBLE_ROWS = 5  # more jobs scroll inside the card
+# At 10,000 jobs a start's catch-up starts ~100 runs of jobs in the digest: each start asked
+# for a reload and each reload rebuilt every row (~1 s of GUI thread for 100 jobs). Reloads
+# are coalesced, and rows are made a slice at a time with the event loop turning between.
+RELOAD_DELAY_MS = 250
+ROW_SLICE_S = 0.015
 NOTIFICATION_TITLE = "Missed runs"
 POLICY_NOTE = "Without a choice, each job's missed-run policy stands."
 
@@ -72,6 +78,9 @@ class DigestCard(QFrame):
         self.window_: Any = None  # the main window, for its notifier and tray (install_digest_card)
         self._worker = _Worker(self)
         self._worker.done.connect(self._on_done)
+        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
+        self._reload_timer.timeout.connect(self._load)
+        self._shown = 0  # which show_digest call the rows being added belong to
 
         icon = QLabel(self)
         icon.setPixmap(status_icon(RunStatus.MISSED).pixmap(20, 20))
@@ -118,6 +127,10 @@ class DigestCard(QFrame):
             self.reload()
 
     def reload(self) -> None:
+        if not self._reload_timer.isActive():
+            self._reload_timer.start()  # what the others asked for meanwhile is read then too
+
+    def _load(self) -> None:
         engine = self._service.engine
         self._worker.start("load", lambda: store.read_open(engine))
 
@@ -160,6 +173,7 @@ class DigestCard(QFrame):
 
     def show_digest(self, digest: Digest | None) -> None:
         self.digest = digest
+        self._shown += 1  # rows of an earlier digest still to be added are not added any more
         while self.grid.count():
             item = self.grid.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -172,12 +186,24 @@ class DigestCard(QFrame):
             self.hide()
             return
         self.headline.setText(f"<b>{html.escape(digest.headline())}</b><br>{html.escape(POLICY_NOTE)}")
-        for row, entry in enumerate(digest.entries):
-            self._add_row(row, entry)
+        self._add_rows(self._shown, list(enumerate(digest.entries)))
         row_height = max(QPushButton("Skip").sizeHint().height(), 2 * self.fontMetrics().lineSpacing()) + max(
             0, self.grid.verticalSpacing())  # fmt: skip
         self.scroller.setFixedHeight(min(len(digest.entries), VISIBLE_ROWS) * row_height)
         self.show()
+
+    def _add_rows(self, shown: int, rows: list[tuple[int, DigestEntry]]) -> None:
+        """Rows until ROW_SLICE_S has passed; the rest after the event loop turned (unless
+        another digest was shown meanwhile)."""
+        if shown != self._shown:
+            return
+        until = time.monotonic() + ROW_SLICE_S
+        while rows:
+            self._add_row(*rows.pop(0))
+            if time.monotonic() >= until:
+                break
+        if rows:
+            QTimer.singleShot(0, self, lambda: self._add_rows(shown, rows))
 
     def _add_row(self, row: int, entry: DigestEntry) -> None:
         # Name over "4 missed, 07:15 to 09:30", both elided: a long name never pushes the buttons away

@@ -83,16 +83,16 @@ def send(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
 def _checked_read(data_dir: DataDir, request: dict[str, Any]) -> dict[str, Any]:
     """A read answered from the store while the database check runs beside it."""
     with checked_read(data_dir):
-        return _local(data_dir, request, db_check=False)  # checked_read checks the file
+        return _local(data_dir, request, check_file=False)  # checked_read checks the file
 
 
-def _local(data_dir: DataDir, request: dict[str, Any], db_check: bool = True) -> dict[str, Any]:
+def _local(data_dir: DataDir, request: dict[str, Any], check_file: bool = True) -> dict[str, Any]:
     from jobs.db import DatabaseError
 
     if request.get("op") in ("run", "missed"):  # missed: a choice may run jobs here
         _ensure_core_app()  # before the service's QObjects: they post to this thread's loop
     try:
-        service = JobService(data_dir, db_check=db_check)
+        service = JobService(data_dir, check_file=check_file)
     except DatabaseError as exc:
         raise CommandFailed(str(exc)) from None
     try:

@@ -225,13 +225,17 @@ def open_database(path: Path, *, check_budget: float | None = None) -> Engine:
 
 
 def open_checked_database(path: Path, *, check_budget: float | None = None,
-                          check: bool = True) -> tuple[Engine, dbcheck.CheckResult]:  # fmt: skip
+                          check: bool = True, defer_check: bool = False) -> tuple[Engine, dbcheck.CheckResult]:  # fmt: skip
     """`open_database`, also saying whether the check covered the whole file in its budget
     (else the caller may finish it with `dbcheck.full_check` in the background). `check=False`:
-    the caller checks the file itself, beside its read (jobs.list_local.checked_read)."""
+    the caller checks the file itself, beside its read (jobs.list_local.checked_read). With
+    `defer_check` only the small tables are checked, unless opening writes (a migration): the
+    caller checks the rest before it writes (the window, dbcheck.BackgroundCheck)."""
+    budget = dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget
+    if defer_check and not dbcheck.needs_writes_at_open(path, SCHEMA_VERSION):
+        budget = 0.0
     try:
-        checked = (dbcheck.check(path, dbcheck.DEFAULT_BUDGET if check_budget is None else check_budget) if check
-                   else dbcheck.CheckResult(False, 0.0))  # fmt: skip
+        checked = dbcheck.check(path, budget) if check else dbcheck.CheckResult(False, 0.0)
     except dbcheck.DamagedDatabase as exc:
         raise DatabaseError(str(exc)) from None
     except sqlite3.Error as exc:

@@ -11,6 +11,9 @@ full; the whole file is checked until `budget` seconds have passed (a deadline e
 `sqlite3_interrupt`), so a 10-million-row history costs an open at most that. What the budget
 did not cover is checked by `full_check`, which the scheduling instance runs on a background
 thread while it works (through SQLite's locking, so its own writes cannot look like damage).
+The window opens with only the small tables checked (`defer_check`, unless the open itself
+writes: a migration) and runs the rest (`BackgroundCheck`) after its first paint; it starts
+scheduling once that check finished or had the open's whole budget (desktop.startup).
 
 A file of 0 bytes is a new store only in a data directory that shows no earlier use; otherwise
 it is a truncated database, and refused.
@@ -222,6 +225,63 @@ def _recovery(path: Path, empty: bool = False) -> str:
         return f"{restore}, or move it away to start with an empty store"
     return (f"stop Jobdesk, then either {restore}, or rebuild it with the sqlite3 tool: "
             f"sqlite3 '{path}' .recover | sqlite3 '{path}.recovered' and move {path.name}.recovered in its place")
+
+
+class BackgroundCheck:
+    """The part of the check an open left undone (`CheckResult.complete` False), on a worker
+    thread. Started once, by whoever comes first: the window after its first paint (it opens
+    with only the small tables checked and waits up to DEFAULT_BUDGET seconds for this before
+    it schedules, so the open's budget is still spent before any write), else
+    `JobService.start`. `finished` is set when the check ended (at once if none was needed)."""
+
+    def __init__(self, service: Any, needed: bool) -> None:
+        self._service = service
+        self._lock = threading.Lock()
+        self.started_at: float | None = None  # time.monotonic() when the worker was started
+        self.finished = threading.Event()
+        if not needed:
+            self.finished.set()
+
+    def start(self) -> None:
+        """Call on the thread that runs the event loop (the dispatcher and events are made here)."""
+        with self._lock:
+            if self.started_at is not None or self.finished.is_set():
+                return
+            self.started_at = time.monotonic()
+        self._service.dispatcher  # noqa: B018  made here, never on the worker
+        threading.Thread(target=self._run, name="database-check", daemon=True).start()
+
+    def waited_enough(self, budget: float = DEFAULT_BUDGET) -> bool:
+        """Finished, or ran for `budget` seconds: as much as an open would have checked."""
+        if self.finished.is_set():
+            return True
+        return self.started_at is not None and time.monotonic() - self.started_at >= budget
+
+    def _run(self) -> None:
+        try:
+            finish_check(self._service)
+        finally:
+            self.finished.set()
+
+
+def needs_writes_at_open(path: Path, schema_version: int) -> bool:
+    """Whether opening `path` changes it (a migration, a switch to WAL): then the open's check
+    must come first, whatever was deferred. Read through an immutable connection (no -wal/-shm)."""
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return False
+        with path.open("rb") as file:
+            header = file.read(20)
+        if header[: len(_HEADER)] != _HEADER or header[18:20] != b"\x02\x02":  # not in WAL mode yet
+            return True
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True, check_same_thread=False)
+        try:
+            row = conn.execute("SELECT value FROM jobdesk_meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+        return row is None or int(row[0]) != schema_version
+    except (sqlite3.Error, OSError, ValueError):
+        return True  # anything odd: check first, as before
 
 
 def finish_check(service: Any) -> None:

@@ -117,11 +117,13 @@ def seal(engine: Engine, kind: str, since: float | None, until: float, floor: in
     [since, until] into the open digest, or a new one. Not `bounded` (after a close: every
     missed row of this start counts), `since` only dates the digest; it may be None (unknown).
     Returns (digest id, whether it is new, how many rows joined), or None when nothing was missed."""
+    # `+job_id`: seek (status, id > floor), the few rows of this start; SQLite preferred one
+    # seek per job otherwise (10,000 at 10k jobs: 80 ms warm, over a second cold, GUI thread).
     with engine.begin() as conn:
         rows = conn.execute(text(
             "SELECT id, scheduled_at FROM runs WHERE status = 'missed' AND id > :floor AND digest_id IS NULL "
             "AND cause != 'manual' AND scheduled_at IS NOT NULL AND scheduled_at <= :until "
-            "AND scheduled_at >= :since AND job_id IN (SELECT id FROM job_definitions)"),
+            "AND scheduled_at >= :since AND +job_id IN (SELECT id FROM job_definitions)"),
             {"floor": floor, "until": until, "since": since if bounded and since is not None else -1e18}).all()  # fmt: skip
         if not rows:
             return None

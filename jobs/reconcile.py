@@ -176,6 +176,85 @@ class ReconcileReport:
     migrated: int = 0  # rows whose trigger was replaced by the current kind
 
 
+@dataclass
+class ReconcilePlan:
+    """What `plan` found: the rows that go the full way, and the store's rows left unmatched
+    so far (those of the work rows are matched by `Reconciling`, the rest are removed)."""
+
+    work: list[StoredDefinition]
+    left: dict[str, StoredJob | None]
+
+
+def plan(rows: Iterable[StoredDefinition], stored: Mapping[str, StoredJob | None], now: datetime) -> ReconcilePlan:
+    """The cheap first pass, without the scheduler: any thread may run it (issue 10)."""
+    left = dict(stored)
+    work = []
+    for row in rows:
+        peeked = left.get(row.id)
+        if peeked is not None and not _needs_work(row, peeked, now):
+            del left[row.id]
+        else:
+            work.append(row)
+    return ReconcilePlan(work, left)
+
+
+class Reconciling:
+    """The full way for a plan's work rows, a few at a time (`step`), then `finish`. On the
+    scheduler's thread, with the scheduler started *paused*. Whatever the user changed between
+    `plan` and a step already reached the scheduler (it was running): so `step` takes the rows
+    as they are now (a removed job's row is simply missing) and `finish` removes only entries
+    still there."""
+
+    def __init__(self, scheduler: Any, left: dict[str, StoredJob | None],
+                 decode: Callable[[StoredDefinition], JobSpec | None]) -> None:  # fmt: skip
+        self.scheduler = scheduler
+        self.left = left
+        self.decode = decode
+        self.added = self.rescheduled = self.migrated = 0
+        self.plans: list[tuple[JobSpec, DuePlan]] = []
+
+    def step(self, rows: Iterable[StoredDefinition], now: datetime) -> None:
+        scheduler, left = self.scheduler, self.left
+        for row in rows:
+            spec = self.decode(row)
+            if spec is None:
+                continue  # as if it had no definition: its row is removed below
+            if not has_times(spec.trigger):
+                continue  # runs after other jobs: no row of its own (one left from another trigger goes below)
+            job = scheduler.get_job(spec.id) if left.pop(spec.id, False) is not False else None
+            if job is not None and job.name == fingerprint(spec) and _outdated(spec, job):
+                job = _migrate(scheduler, spec, job)
+                self.migrated += 1
+            if job is None or job.name != fingerprint(spec):
+                add_to_scheduler(scheduler, spec)
+                self.added += job is None
+                self.rescheduled += job is not None
+            elif spec.paused and job.next_run_time is not None:
+                scheduler.pause_job(spec.id)
+            elif not spec.paused and job.next_run_time is None:
+                scheduler.resume_job(spec.id)
+            elif not spec.paused and job.next_run_time < now:
+                self.plans.append((spec, _catch_up(scheduler, spec, job, now)))
+
+    def finish(self) -> ReconcileReport:
+        from apscheduler.jobstores.base import JobLookupError  # (not at import: the command line needs none)
+
+        removed = 0
+        for job_id in self.left:
+            log.info("removing scheduler entry %s: no such job definition", job_id)
+            try:
+                self.scheduler.remove_job(job_id)  # (never loaded: the row may not unpickle)
+            except JobLookupError:
+                continue  # removed meanwhile (a job deleted while a staged start ran)
+            removed += 1
+        if self.added or self.rescheduled or removed or self.migrated:
+            log.info(
+                "reconciled: %d added, %d rescheduled, %d removed, %d triggers migrated",
+                self.added, self.rescheduled, removed, self.migrated,
+            )  # fmt: skip
+        return ReconcileReport(self.added, self.rescheduled, removed, tuple(self.plans), self.migrated)
+
+
 def reconcile(
     scheduler: Any,
     rows: Iterable[StoredDefinition],
@@ -185,42 +264,10 @@ def reconcile(
 ) -> ReconcileReport:
     """Call with the scheduler started *paused*, so nothing fires while this runs. `stored`:
     `stored_jobs()` of its store; `decode` turns a row into its definition (None: unreadable)."""
-    left = dict(stored)
-    added = rescheduled = migrated = 0
-    plans = []
-    for row in rows:
-        peeked = left.get(row.id)
-        if peeked is not None and not _needs_work(row, peeked, now):
-            del left[row.id]
-            continue
-        spec = decode(row)
-        if spec is None:
-            continue  # as if it had no definition: its row is removed below
-        if not has_times(spec.trigger):
-            continue  # runs after other jobs: no row of its own (one left from another trigger goes below)
-        job = scheduler.get_job(spec.id) if left.pop(spec.id, False) is not False else None
-        if job is not None and job.name == fingerprint(spec) and _outdated(spec, job):
-            job = _migrate(scheduler, spec, job)
-            migrated += 1
-        if job is None or job.name != fingerprint(spec):
-            add_to_scheduler(scheduler, spec)
-            added += job is None
-            rescheduled += job is not None
-        elif spec.paused and job.next_run_time is not None:
-            scheduler.pause_job(spec.id)
-        elif not spec.paused and job.next_run_time is None:
-            scheduler.resume_job(spec.id)
-        elif not spec.paused and job.next_run_time < now:
-            plans.append((spec, _catch_up(scheduler, spec, job, now)))
-    for job_id in left:
-        log.info("removing scheduler entry %s: no such job definition", job_id)
-        scheduler.remove_job(job_id)
-    if added or rescheduled or left or migrated:
-        log.info(
-            "reconciled: %d added, %d rescheduled, %d removed, %d triggers migrated",
-            added, rescheduled, len(left), migrated,
-        )  # fmt: skip
-    return ReconcileReport(added, rescheduled, len(left), tuple(plans), migrated)
+    found = plan(rows, stored, now)
+    work = Reconciling(scheduler, found.left, decode)
+    work.step(found.work, now)
+    return work.finish()
 
 
 def _needs_work(row: StoredDefinition, peeked: StoredJob, now: datetime) -> bool:

@@ -125,9 +125,11 @@ class JobRepository:
         self.broken = broken
         return specs
 
-    def rows(self) -> list[StoredDefinition]:
-        """Every definition row as stored, by name, without decoding any (see `decode`)."""
+    def rows(self, ids: Iterable[str] | None = None) -> list[StoredDefinition]:
+        """Every definition row (or those of `ids`) as stored, by name, without decoding any (see `decode`)."""
         query = select(job_table.c.id, job_table.c.name, job_table.c.paused, job_table.c.spec)
+        if ids is not None:
+            query = query.where(job_table.c.id.in_(list(ids)))
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(job_table.c.name, job_table.c.id)).all()
         return [StoredDefinition(row.id, row.name, bool(row.paused), row.spec) for row in rows]

@@ -30,7 +30,7 @@ from jobs.next_runs import APS_TABLE, NextRuns
 from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.pause_drops import PAUSED_NOTE, started_by_the_schedule
 from jobs.paths import DataDir, ensure_private_dir
-from jobs.reconcile import add_to_scheduler, reconcile, scheduling_spec, stored_jobs
+from jobs.reconcile import add_to_scheduler, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
 from jobs.runners import Runner
 from jobs.runners.choice import celery_runner
@@ -51,13 +51,16 @@ class JobService(ServiceReads):
     slow_runs: Any = None  # jobs.slow_runs.SlowRunWatch while scheduling
     wake_digests: Any = None  # jobs.wake_digest.WakeDigests, made by start()
     def __init__(self, data_dir: DataDir, *, watchdog_interval: float = 30.0,
-                 conditions: ConditionSource | None = None, db_check: bool = True) -> None:  # fmt: skip
-        """`conditions`: where AC power and the network are read (default: this computer);
-        `db_check=False`: the caller checks the database file itself (jobs.dbcheck)."""
+                 conditions: ConditionSource | None = None, check_file: bool = True,
+                 defer_check: bool = False) -> None:  # fmt: skip
+        """`conditions`: where AC power and the network are read (default: this computer).
+        `check_file=False`: the caller checks the database file itself (jobs.list_local.checked_read).
+        `defer_check`: the open checks the small tables only; the rest is `db_check` (the window)."""
         self.data_dir = data_dir
         ensure_private_dir(data_dir.root)
         ensure_private_dir(data_dir.logs)
-        self.engine, self._db_check = open_checked_database(data_dir.database, check=db_check)
+        self.engine, checked = open_checked_database(data_dir.database, check=check_file, defer_check=defer_check)
+        self.db_check = dbcheck.BackgroundCheck(self, needed=not checked.complete)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
         self.settings = load_settings(self.engine)
@@ -174,43 +177,11 @@ class JobService(ServiceReads):
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start scheduling. Needs a Q(Core)Application; call on its thread."""
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-        from tzlocal import get_localzone
+        """Start scheduling. Needs a Q(Core)Application; call on its thread. In stages that a
+        window spreads out: jobs.service_start."""
+        from jobs.service_start import start_now
 
-        from jobs.scheduler import ClockWatchdog, DispatchExecutor, JobdeskScheduler
-        from jobs.slow_runs import SlowRunWatch
-        from jobs.wake_digest import WakeDigests
-
-        self.dispatcher  # noqa: B018  made before the first fire, on this (the event loop's) thread
-        self.recover_leftovers()
-        self.resume_waiting()
-        self.dispatcher.resume_retries(self._spec_or_none)  # jobs.retries: pending retries wait again
-        self.alerter.resume_pending()
-        self.slow_runs = SlowRunWatch.on_events(self.engine, self.history, self._spec_or_none, self.events)
-        self.scheduler = JobdeskScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=APS_TABLE)},
-            executors={"default": DispatchExecutor(self._on_due)},
-            timezone=get_localzone(),
-            jobstore_retry_interval=5,
-        )
-        self.scheduler.start(paused=True)
-        self.wake_digests = WakeDigests(self)  # before reconciling: its missed rows are the digest of the close
-        # Only definitions that need work are decoded here (jobs.reconcile); the fire path
-        # decodes the others on their first fire and keeps them (`_spec`).
-        self._specs = {}
-        report = reconcile(self.scheduler, self.jobs.rows(), stored_jobs(self.engine, APS_TABLE),
-                           datetime.now(timezone.utc), self._decode_and_keep)  # fmt: skip
-        for spec, plan in report.missed:
-            self._apply_plan(spec, plan)
-        set_handler(self._fire_by_reference)
-        self.scheduler.resume()
-        self.watchdog = ClockWatchdog(self.scheduler, interval=self._watchdog_interval)
-        self.watchdog.start()
-        self.wake_digests.start()
-        threading.Thread(target=self.prune_history, name="history-retention", daemon=True).start()
-        if not self._db_check.complete:  # a big file: the open checked what its budget allowed
-            threading.Thread(target=dbcheck.finish_check, args=(self,), name="database-check", daemon=True).start()
+        start_now(self)
 
     def recover_leftovers(self) -> None:
         """Runs the last session left unfinished (crash, kill -9, power loss): a run its runner
