@@ -17,12 +17,12 @@ from PySide6.QtCore import QDate, QEvent, QObject, QSignalBlocker, Qt, QTimer, S
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.formatting import FAILURE_STATUSES, status_icon, status_text
+from desktop.history.job_choices import JobChoices
 from desktop.naming import named
 from jobs.history import HistoryQuery
 from jobs.model import RunRecord, RunStatus
 
 SEARCH_DELAY_MS = 300
-ALL_JOBS = "All jobs"
 ALL_STATUSES = "All statuses"
 FAILURES = "Failures"
 _ANY_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "Any"
@@ -83,7 +83,8 @@ class HistoryFilterBar(QWidget):
         self.job_combo = named(QComboBox(self), "historyJobFilter", "Job")
         self.job_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.job_combo.setMinimumContentsLength(22)
-        self.job_combo.addItem(ALL_JOBS, None)
+        self.job_choices = JobChoices(self.job_combo)
+        self.job_combo.setModel(self.job_choices)
         self.status_combo = named(QComboBox(self), "historyStatusFilter", "Status")
         self._fill_statuses()
         self.since_edit = self._date_edit("historySinceFilter", "From date")
@@ -158,21 +159,15 @@ class HistoryFilterBar(QWidget):
         self._jobs = jobs
         selected = self.job_combo.currentData()
         with QSignalBlocker(self.job_combo):
-            self.job_combo.clear()
-            self.job_combo.addItem(ALL_JOBS, None)
-            for job_id, name in jobs:
-                self.job_combo.addItem(name, job_id)
-                self.job_combo.setItemData(self.job_combo.count() - 1, f"{name} ({job_id})", Qt.ItemDataRole.ToolTipRole)
-            if selected is not None and self.job_combo.findData(selected) < 0:
-                self.job_combo.addItem(f"{selected} (removed)", selected)  # still filtering by it
-            self.job_combo.setCurrentIndex(max(0, self.job_combo.findData(selected)))
+            gone = selected is not None and selected not in {job_id for job_id, _ in jobs}
+            self.job_choices.set_jobs(jobs, removed=selected if gone else None)  # still filtering by it
+            self.job_combo.setCurrentIndex(max(0, self.job_choices.row_of(selected)))
 
     def set_job(self, job_id: str | None) -> None:
         """Select `job_id` (None: all jobs) and apply at once."""
-        index = self.job_combo.findData(job_id)
+        index = self.job_choices.row_of(job_id)
         if index < 0 and job_id is not None:
-            self.job_combo.addItem(job_id, job_id)
-            index = self.job_combo.count() - 1
+            index = self.job_choices.add(job_id, job_id)
         with QSignalBlocker(self.job_combo):
             self.job_combo.setCurrentIndex(index)
         self._apply()
