@@ -46,11 +46,14 @@ def test_a_removed_job_stays_chosen_and_named_as_removed(qtbot):
 def test_ten_thousand_jobs_fill_the_combo_at_once(qtbot):
     bar = HistoryFilterBar()
     qtbot.addWidget(bar)
-    jobs = [(f"id{i:05d}", f"Report {i:05d}") for i in range(10_000)]
-    began = time.perf_counter()
-    bar.set_jobs(jobs)
-    took = time.perf_counter() - began
-    assert bar.job_combo.count() == 10_001 and bar.job_combo.itemText(10_000) == "Report 09999"
-    # item by item this was 80 ms here (0.4 s in the starting window); as one list it is the
-    # sort of the pairs (~4 ms)
-    assert took < 0.04, f"{took:.3f} s"
+    bar.show()  # as in the window (the History tab's filter bar exists from the start)
+    took = []
+    for fill in range(3):  # the quickest of three fills: a loaded machine adds noise
+        jobs = [(f"id{i:05d}", f"Report {i:05d}{'x' * fill}") for i in range(10_000)]
+        began = time.perf_counter()
+        bar.set_jobs(jobs)
+        took.append(time.perf_counter() - began)
+        assert bar.job_combo.count() == 10_001 and bar.job_combo.itemText(10_000) == f"Report 09999{'x' * fill}"
+    # item by item this was 45-80 ms here (~0.4 s in the starting window, where every Qt call
+    # waited for the GIL); as one list it is the sort of the pairs (~4 ms)
+    assert min(took) < 0.02, took
