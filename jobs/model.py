@@ -185,9 +185,10 @@ class AlertDelivery:
     error: str | None = None  # why the last attempt failed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunRecord:
-    """One row of history."""
+    """One row of history. With slots: each job's newest run is kept in the window, and at
+    10,000 jobs a per-instance dict (~1.6 KiB for 44 fields) was ~16 MiB of them."""
 
     id: int
     job_id: str

@@ -25,13 +25,14 @@ from desktop.formatting import NO_VALUE, format_relative, format_time, format_ti
 from desktop.history.run_text import own_error, stderr_last_lines
 from desktop.icons import icon
 from desktop.joblist import after_text
+from desktop.joblist.packed_bars import unpack_bars
 from desktop.joblist.row_order import SortState, moved_rows, sorted_positions
 from desktop.joblist.snapshot import Snapshot
 from jobs.after_next import ExpectedAfter, is_after, upstream_words
 from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
 from desktop.joblist.usual_text import running_progress, strip_with_live_run, usual_text, usual_tooltip
 from jobs.model import JobSpec, RunRecord, RunStatus
-from jobs.run_stats import DurationStats, RunBar
+from jobs.run_stats import DurationStats
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +60,7 @@ class _Row:
     next_run: datetime | None
     last_run: RunRecord | None
     usual: DurationStats | None = None
-    strip: tuple[RunBar, ...] = ()
+    strip: bytes = b""  # the recent runs, packed (desktop.joblist.packed_bars)
     expected: ExpectedAfter | None = None  # an after-job's next expected run (jobs.after_next)
     upstream: str = ""  # ...and the job(s) it runs after then, in words
     # Sort keys by column, made once: sorting 10,000 rows is ~150,000 comparisons, each of
@@ -112,7 +113,7 @@ class JobsModel(QAbstractTableModel):
                 last = old.last_run  # a live event newer than what the worker read
             schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
             usual = snapshot.durations.get(spec.id, old.usual if old is not None and not snapshot.complete else None)
-            strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else ())
+            strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else b"")
             expected = snapshot.expected_after.get(spec.id)
             upstream = upstream_words(expected, names) if expected is not None else ""
             fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip, expected, upstream)
@@ -311,7 +312,7 @@ class JobsModel(QAbstractTableModel):
         if role == JOB_ID_ROLE:
             return item.spec.id
         if role == STRIP_ROLE and column == RECENT:
-            return strip_with_live_run(item.strip, item.last_run)
+            return strip_with_live_run(unpack_bars(item.strip), item.last_run)
         if role == PROGRESS_ROLE and column == USUAL:
             return running_progress(item.last_run, item.usual)
         if role == Qt.ItemDataRole.ForegroundRole and item.state != ACTIVE and column in (NEXT_RUN, COUNTDOWN, STATE):
@@ -406,7 +407,7 @@ def _tooltip(item: _Row, column: int) -> str | None:
     if column == STATE:
         return _STATE_TIPS[item.state]
     if column in (USUAL, RECENT):
-        return usual_tooltip(item.last_run, item.usual, item.strip if column == RECENT else ())
+        return usual_tooltip(item.last_run, item.usual, unpack_bars(item.strip) if column == RECENT else ())
     return None
 
 
