@@ -20,7 +20,7 @@ def test_chunked_packed_reads_match_the_core_reads(store):  # noqa: F811
         seed(history, job, [float(10 * index + s) for s in range(1, 25)])  # more than a strip holds
         seed(history, job, [3.0], RunStatus.FAILED)
     ids = [job.id for job in jobs] + ["never-ran"]
-    shapes = RunShapes(chunk=2)  # three reads of two jobs
+    shapes = RunShapes(chunk=2)  # durations: three reads of two jobs
     durations, strips = shapes.load(engine, ids)
     assert durations == duration_stats(engine, ids)
     assert {job_id: unpack_bars(packed) for job_id, packed in strips.items()} == recent_runs(engine, ids)
