@@ -63,9 +63,9 @@ class _Row:
     strip: bytes = b""  # the recent runs, packed (desktop.joblist.packed_bars)
     expected: ExpectedAfter | None = None  # an after-job's next expected run (jobs.after_next)
     upstream: str = ""  # ...and the job(s) it runs after then, in words
-    # Sort keys by column, made once: sorting 10,000 rows is ~150,000 comparisons, each of
-    # which computed two or four keys (1.3 s of the GUI thread). Cleared where a row changes.
-    keys: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Sort keys by column, (key, name), made once per row and column (JobsModel.sort). Cleared
+    # where a row changes.
+    keys: dict[int, tuple[Any, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def state(self) -> JobState:
@@ -97,6 +97,7 @@ class JobsModel(QAbstractTableModel):
         self._rows: list[_Row] = []
         self._by_id: dict[str, int] = {}
         self.order = SortState()
+        self._sorted_as: SortState | None = None  # the order the rows are known to be in
         self.loaded = False  # a first snapshot arrived (the empty state waits for it)
 
     # --- feeding -------------------------------------------------------------------------------
@@ -121,6 +122,7 @@ class JobsModel(QAbstractTableModel):
         if len(gone) > 50 or not self._rows:  # (the first fill too) sorted before the view sees a row
             self.beginResetModel()
             self._rows = self._in_order(list(fresh.values()))
+            self._sorted_as = self.order
             self._reindex()
             self.endResetModel()
             return
@@ -235,11 +237,12 @@ class JobsModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by `column` (ties by name), as a click on its header asks; the selection stays."""
         self.order = SortState(column, order)
-        self._resort()
+        if self._sorted_as != self.order:  # the view asks twice a click (header, then table)
+            self._resort()
 
     def _sort_keys(self, rows: list[_Row]) -> list[tuple[Any, Any]]:
         column = self.order.column
-        return [(_cached_key(item, column), _cached_key(item, NAME)) for item in rows]
+        return [item.keys.get(column) or _row_key(item, column) for item in rows]
 
     def _in_order(self, rows: list[_Row]) -> list[_Row]:
         if self.order.column < 0:
@@ -251,15 +254,17 @@ class JobsModel(QAbstractTableModel):
         if self.order.column < 0 or len(self._rows) < 2:
             return
         positions = sorted_positions(self._sort_keys(self._rows), self.order.descending)
+        self._sorted_as = self.order
         if positions == list(range(len(positions))):
             return
         self.layoutAboutToBeChanged.emit()
         self._rows = [self._rows[i] for i in positions]
         self._reindex()
-        persistent = self.persistentIndexList()
-        new_row = moved_rows(positions)
-        self.changePersistentIndexList(persistent, [self.index(new_row[index.row()], index.column())
-                                                    for index in persistent])  # fmt: skip
+        persistent = self.persistentIndexList()  # the selection, the current row
+        if persistent:
+            new_row = moved_rows(positions)
+            self.changePersistentIndexList(persistent, [self.index(new_row[index.row()], index.column())
+                                                        for index in persistent])  # fmt: skip
         self.layoutChanged.emit()
 
     def _keep_in_place(self, row: int) -> None:
@@ -346,10 +351,13 @@ def _display(item: _Row, column: int) -> str:
 
 
 def _cached_key(item: _Row, column: int) -> Any:
-    keys = item.keys
-    if column not in keys:
-        keys[column] = _sort_key(item, column)
-    return keys[column]
+    return (item.keys.get(column) or _row_key(item, column))[0]
+
+
+def _row_key(item: _Row, column: int) -> tuple[Any, str]:
+    """The row's key for `column` with its name (ties go by name), kept in the row."""
+    key = item.keys[column] = (_sort_key(item, column), item.spec.name.casefold())
+    return key
 
 
 def _sort_key(item: _Row, column: int) -> Any:
