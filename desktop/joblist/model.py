@@ -53,7 +53,7 @@ _STATE_TIPS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)  # one per job: no instance dict
 class _Row:
     spec: JobSpec
     schedule: str
