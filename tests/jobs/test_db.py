@@ -32,7 +32,7 @@ def test_every_connection_caps_its_page_cache(data_dir):
     try:
         with engine.connect() as first, engine.connect() as second:  # two pooled connections
             for conn in (first, second):
-                assert conn.execute(text("PRAGMA cache_size")).scalar() == -PAGE_CACHE_KIB == -512
+                assert conn.execute(text("PRAGMA cache_size")).scalar() == -PAGE_CACHE_KIB == -256
     finally:
         engine.dispose()
 
