@@ -183,7 +183,7 @@ class JobSpec:
         return max(1, self.max_parallel) if self.overlap is Overlap.PARALLEL else 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlertDelivery:
     """One alert about a run, sent (or being sent) to one address or URL."""
 
