@@ -129,6 +129,10 @@ def run_window(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_API", "pyside6")
     from PySide6.QtWidgets import QApplication, QMessageBox  # before qasync (NOTES item 22)
 
+    from jobs.pyside_source_scan import scan_sources_without_caching
+
+    scan_sources_without_caching()  # ~19 MiB of module sources otherwise kept (see the module)
+
     import qasync
 
     from desktop import bench_probe, startup

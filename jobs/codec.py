@@ -29,7 +29,7 @@ from jobs.job_rules import (  # noqa: F401  (re-exported: the codec's API since 
     unique_problems,
     validate_job,
 )
-from jobs.model import CronSpec, JobSpec, Notify, Overlap, TriggerSpec
+from jobs.model import DEFAULT_SLOW_FACTOR, DEFAULT_SLOW_MARGIN, CronSpec, JobSpec, Notify, Overlap, TriggerSpec
 
 T = TypeVar("T")
 
@@ -73,9 +73,9 @@ def job_to_dict(spec: JobSpec) -> dict[str, Any]:
         out["paused"] = True
     if spec.runs_on:
         out["runs_on"] = spec.runs_on
-    if spec.slow_factor != JobSpec.slow_factor:
+    if spec.slow_factor != DEFAULT_SLOW_FACTOR:
         out["slow_factor"] = spec.slow_factor
-    if spec.slow_margin != JobSpec.slow_margin:
+    if spec.slow_margin != DEFAULT_SLOW_MARGIN:
         out["slow_margin"] = spec.slow_margin
     if spec.retries:  # jobs.retries: written with all its settings, so a reader sees them together
         out.update(retries=spec.retries, retry_delay=spec.retry_delay, retry_backoff=spec.retry_backoff,
@@ -139,8 +139,8 @@ def job_from_dict(data: Mapping[str, Any], *, validate: bool = True, allow_past_
         expect=tuple(read(lambda: _str_list(data, "expect", single=True), [])),
         paused=read(lambda: _bool(data, "paused", False), False),
         runs_on=read(lambda: _str(data, "runs_on", ""), "") or None,
-        slow_factor=read(lambda: _factor(data, "slow_factor", JobSpec.slow_factor), JobSpec.slow_factor),
-        slow_margin=read(lambda: _margin(data, stored=not validate), JobSpec.slow_margin),
+        slow_factor=read(lambda: _factor(data, "slow_factor", DEFAULT_SLOW_FACTOR), DEFAULT_SLOW_FACTOR),
+        slow_margin=read(lambda: _margin(data, stored=not validate), DEFAULT_SLOW_MARGIN),
         retries=read(lambda: _whole(data, "retries", 0), 0),
         retry_delay=read(lambda: _number(data, "retry_delay") or 0.0 if data.get("retry_delay") is not None else 30.0, 30.0),
         retry_backoff=read(lambda: _factor(data, "retry_backoff", 2.0), 2.0),
@@ -304,7 +304,7 @@ def _number(data: Mapping[str, Any], key: str, *, stored: bool = False) -> float
 
 def _margin(data: Mapping[str, Any], *, stored: bool) -> float:
     value = _number(data, "slow_margin", stored=stored)
-    return JobSpec.slow_margin if value is None else value
+    return DEFAULT_SLOW_MARGIN if value is None else value
 
 
 def _factor(data: Mapping[str, Any], key: str, default: float) -> float:

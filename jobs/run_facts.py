@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputFile:
     """An expected output a run wrote (jobs.expected_outputs)."""
 
@@ -21,7 +21,7 @@ class OutputFile:
     modified: float  # epoch seconds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScriptFile:
     """A file named in the command (the script, its config), as it was when the run started."""
 
@@ -32,7 +32,7 @@ class ScriptFile:
     hashed_bytes: int = 0  # how much of it the hash covers (large files: only their start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunEnvironment:
     """What the run's behaviour depended on, recorded when it started (jobs.run_environment)."""
 

@@ -123,14 +123,21 @@ def _stats(values: list[float]) -> DurationStats:
     return DurationStats(median, p95, n)
 
 
+def recent_run_rows(engine: Engine, job_ids: Iterable[str], *, limit: int = STRIP_RUNS,
+                    before_id: int | None = None) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    """The strips' rows as SQLite streams them: (job id, run id, status value, started, ended,
+    slow), up to a few times `limit` per job, in no order (`recent_runs` keeps the newest
+    `limit` of each). For callers that keep strips in their own compact form."""
+    ids = json.dumps(list(dict.fromkeys(job_ids)))
+    return _rows(engine, _RECENT_SQL, (ids, before_id or _NO_LIMIT_ID, limit))
+
+
 def recent_runs(engine: Engine, job_ids: Iterable[str], *, limit: int = STRIP_RUNS,
                 before_id: int | None = None) -> dict[str, tuple[RunBar, ...]]:  # fmt: skip
     """Each job's newest `limit` runs that ran (or run now), oldest first."""
-    ids = json.dumps(list(dict.fromkeys(job_ids)))
     by_job: dict[str, list[RunBar]] = {}
     statuses = {status.value: status for status in RunStatus}
-    rows = _rows(engine, _RECENT_SQL, (ids, before_id or _NO_LIMIT_ID, limit))
-    for job_id, run_id, status, started, ended, slow in rows:
+    for job_id, run_id, status, started, ended, slow in recent_run_rows(engine, job_ids, limit=limit, before_id=before_id):
         # made into bars as they come: the rows themselves (job id text included) held all
         # together were tens of MiB at 10,000 jobs
         bar = RunBar(int(run_id), statuses[status], started, _seconds(started, ended), slow)

@@ -21,10 +21,10 @@ from typing import Any, Callable
 from jobs.codec import job_from_dict, read_trigger
 from jobs.durations import LONGEST
 from jobs.job_rules import JobValidationError, job_id_problem
-from jobs.model import JobSpec, Notify, Overlap, TriggerSpec
+from jobs.model import DEFAULT_SLOW_FACTOR, DEFAULT_SLOW_MARGIN, JobSpec, Notify, Overlap, TriggerSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: every read of all definitions makes 10,000 of them
 class StoredDefinition:
     """A definition row as stored, not yet decoded."""
 
@@ -103,8 +103,8 @@ _FIELDS: dict[str, Callable[[Any], bool]] = {
     "webhooks": _texts,
     "expect": _texts,
     "runs_on": _text,
-    "slow_factor": lambda value: type(value) is float and math.isfinite(value) and value != JobSpec.slow_factor,
-    "slow_margin": lambda value: _seconds(value) and value != JobSpec.slow_margin,
+    "slow_factor": lambda value: type(value) is float and math.isfinite(value) and value != DEFAULT_SLOW_FACTOR,
+    "slow_margin": lambda value: _seconds(value) and value != DEFAULT_SLOW_MARGIN,
     "run_with": _text,
 }
 _ALWAYS = frozenset({"name", "command", "trigger", "overlap", "coalesce", "notify"})  # job_to_dict writes them

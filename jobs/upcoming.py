@@ -43,7 +43,7 @@ _CHUNK = 16
 _PROBE = 9  # fires listed before a lane is checked for being dense
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per job in the Timeline
 class Dense:
     """A lane with too many fires to list: all fires in the span are summed up.
 
@@ -60,7 +60,7 @@ class Dense:
     spans: tuple[tuple[datetime, datetime], ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per job in the Timeline
 class Lane:
     """One job's fires in a timeline span: listed in `fires`, or summed up in `dense`."""
 

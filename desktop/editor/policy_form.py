@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.editor.field_marks import set_invalid
 from jobs.durations import format_duration, parse_duration
-from jobs.model import JobSpec, Notify, Overlap
+from jobs.model import DEFAULT_SLOW_FACTOR, DEFAULT_SLOW_MARGIN, JobSpec, Notify, Overlap
 
 OVERLAP_CHOICES = (
     (Overlap.SKIP, "Skip the new run"),
@@ -85,7 +85,7 @@ class PolicyForm(QWidget):
         self.slow_factor_spin.setSingleStep(0.5)
         self.slow_factor_spin.setDecimals(1)
         self.slow_factor_spin.setPrefix("p95 × ")
-        self.slow_factor_spin.setValue(JobSpec.slow_factor)
+        self.slow_factor_spin.setValue(DEFAULT_SLOW_FACTOR)
         self.slow_factor_spin.setToolTip("A run is longer than usual past this many times the p95 of its last 50 successes")
         self.slow_margin_edit = self._line("slowMarginEdit", "1m", "… and past p95 plus this: 30s, 5m (empty: 1m)")
         self.paused_check = QCheckBox("Paused (no scheduled runs until resumed)", self)
@@ -138,7 +138,7 @@ class PolicyForm(QWidget):
         self.notify_combo.setCurrentIndex(self.notify_combo.findData(spec.notify))
         self.paused_check.setChecked(spec.paused)
         self.slow_factor_spin.setValue(spec.slow_factor)
-        self.slow_margin_edit.setText("" if spec.slow_margin == JobSpec.slow_margin else format_duration(spec.slow_margin))
+        self.slow_margin_edit.setText("" if spec.slow_margin == DEFAULT_SLOW_MARGIN else format_duration(spec.slow_margin))
         if spec.runs_on:
             self.set_pools([spec.runs_on])
         self.runs_on_combo.setCurrentIndex(max(0, self.runs_on_combo.findData(spec.runs_on)))
@@ -165,7 +165,7 @@ class PolicyForm(QWidget):
     def slow_margin(self) -> float:
         text = self.slow_margin_edit.text().strip()
         if not text:
-            return JobSpec.slow_margin
+            return DEFAULT_SLOW_MARGIN
         try:
             seconds = parse_duration(text)
         except ValueError as exc:

@@ -23,7 +23,6 @@ from jobs.history import HistoryQuery
 from jobs.model import RunRecord, RunStatus
 
 SEARCH_DELAY_MS = 300
-ALL_JOBS = "All jobs"
 ALL_STATUSES = "All statuses"
 FAILURES = "Failures"
 _ANY_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "Any"
@@ -84,7 +83,7 @@ class HistoryFilterBar(QWidget):
         self.job_combo = named(QComboBox(self), "historyJobFilter", "Job")
         self.job_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.job_combo.setMinimumContentsLength(22)
-        self.job_choices = JobChoices(ALL_JOBS, self.job_combo)  # one reset per refill (10,000 jobs)
+        self.job_choices = JobChoices(self.job_combo)
         self.job_combo.setModel(self.job_choices)
         self.status_combo = named(QComboBox(self), "historyStatusFilter", "Status")
         self._fill_statuses()
@@ -159,19 +158,16 @@ class HistoryFilterBar(QWidget):
             return
         self._jobs = jobs
         selected = self.job_combo.currentData()
-        rows: list[tuple[str, str | None, str]] = [(ALL_JOBS, None, "")]
-        rows += [(name, job_id, f"{name} ({job_id})") for job_id, name in jobs]
-        if selected is not None and selected not in {job_id for job_id, _name in jobs}:
-            rows.append((f"{selected} (removed)", selected, ""))  # still filtering by it
         with QSignalBlocker(self.job_combo):
-            self.job_choices.set_rows(rows)
+            gone = selected is not None and selected not in {job_id for job_id, _ in jobs}
+            self.job_choices.set_jobs(jobs, removed=selected if gone else None)  # still filtering by it
             self.job_combo.setCurrentIndex(max(0, self.job_choices.row_of(selected)))
 
     def set_job(self, job_id: str | None) -> None:
         """Select `job_id` (None: all jobs) and apply at once."""
         index = self.job_choices.row_of(job_id)
         if index < 0 and job_id is not None:
-            index = self.job_choices.append(job_id, job_id)
+            index = self.job_choices.add(job_id, job_id)
         with QSignalBlocker(self.job_combo):
             self.job_combo.setCurrentIndex(index)
         self._apply()

@@ -30,7 +30,7 @@ from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
-from jobs.run_stats import DurationStats, RunBar
+from jobs.run_stats import DurationStats
 from jobs.upcoming import Lane
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Snapshot:
     complete: bool = True  # False: a first, quick snapshot without last runs and schedule words
     # Usual durations and the last runs' strip per job (desktop.joblist.run_shapes; insight)
     durations: dict[str, DurationStats] = field(default_factory=dict)
-    strips: dict[str, tuple[RunBar, ...]] = field(default_factory=dict)
+    strips: dict[str, bytes] = field(default_factory=dict)  # packed (desktop.joblist.packed_bars)
     expected_after: dict[str, ExpectedAfter] = field(default_factory=dict)  # after-jobs' next runs (jobs.after_next)
 
 

@@ -7,6 +7,7 @@ Every fire emits `jobs_changed`; the window's views take job names from the snap
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from jobs import triggers
 from jobs.model import CronSpec, JobSpec
@@ -37,6 +38,6 @@ def test_jobs_changed_burst_reads_no_definitions_on_the_gui_thread(window, qtbot
     assert 1 <= len(reads) <= 2  # one debounced load (a second if one was already running)
 
     window.service.set_paused(specs[1].id, True)  # names still follow changes, through the snapshot
-    renamed = window.service.update_job(JobSpec(**{**specs[2].__dict__, "name": "Renamed"}))
+    renamed = window.service.update_job(replace(specs[2], name="Renamed"))
     combo = window.history.filter_bar.job_combo
     qtbot.waitUntil(lambda: combo.itemText(combo.findData(renamed.id)) == "Renamed", timeout=5000)

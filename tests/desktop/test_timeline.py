@@ -199,7 +199,7 @@ def test_the_windows_timeline_and_upcoming_show_every_job_for_the_whole_day(wind
     window.resize(1180, 760)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.jobs_model.row_of(daily.id) is not None and window.first_snapshot is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.jobs_model.row_of(daily.id) is not None and window.complete_loaded, timeout=5000)
     qtbot.waitUntil(lambda: not window.loader.busy, timeout=5000)
 
     QTest.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # View ▸ Timeline
