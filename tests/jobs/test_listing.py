@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def full_answer(service: JobService) -> dict:
 def varied_jobs() -> list[JobSpec]:
     job = JobSpec(name="", command=("python3", "report.py"), trigger=CronSpec("30 7 * * 1-5", "Europe/Paris"))
     return [
-        job.__class__(**{**job.__dict__, "name": "Sales"}),
+        replace(job, name="Sales"),
         JobSpec(name="Sync", command=("rsync -a a/ b/",), shell=True, trigger=CronSpec("*/15 * * * *", "UTC"),
                 description="copies", tags=("ops", "etl"), cwd="/srv", env=(("A", "1"), ("B", "two")),
                 timeout=1200.0, misfire_grace=60.0, overlap=Overlap.PARALLEL, max_parallel=3, coalesce=False,
