@@ -185,7 +185,7 @@ def test_a_new_digest_is_one_desktop_notification_and_clicking_it_shows_the_wind
     assert watch.connected and logind.registerService(LOGIND)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: any(r.status is RunStatus.SUCCEEDED for r in runs_of(service, saved.id)), timeout=5000)
+    qtbot.waitUntil(lambda: any(r.status is RunStatus.SUCCEEDED for r in runs_of(service, saved.id)), timeout=15_000)  # first fire 2 s after the add; slow under load
     for going in (True, False):
         signal = QDBusMessage.createSignal(LOGIND_PATH, LOGIND_MANAGER, "PrepareForSleep")
         signal.setArguments([going])
