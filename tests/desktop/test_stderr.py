@@ -145,8 +145,10 @@ def test_live_output_shows_stderr_apart_while_the_run_goes_on(window, qtbot, tmp
     assert view.stderr_lines() == ["warning: slow disk"]
 
 
-def test_the_tail_of_a_long_log_keeps_stderr_apart(window, qtbot):
-    spec = add(window, qtbot, "Long", LONG)
+def run_and_open_its_output(window, qtbot, name: str, code: str, last_text: str):
+    """Add a job, run it by hand, wait for its end, then open its run in History (Ctrl+4, a click
+    on the row) until `last_text` shows: the output pane."""
+    spec = add(window, qtbot, name, code)
     shown(window, qtbot)
     run_by_hand(window, qtbot, spec)
     qtbot.waitUntil(lambda: (r := last_run(window, spec)) is not None and r.status.is_final, timeout=15_000)
@@ -155,7 +157,12 @@ def test_the_tail_of_a_long_log_keeps_stderr_apart(window, qtbot):
     qtbot.waitUntil(lambda: table.model().rowCount() >= 1, timeout=5000)
     click_index(qtbot, table, table.model().index(0, 0))
     output = window.history.output
-    qtbot.waitUntil(lambda: "done" in output.view.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: last_text in output.view.toPlainText(), timeout=5000)
+    return output
+
+
+def test_the_tail_of_a_long_log_keeps_stderr_apart(window, qtbot):
+    output = run_and_open_its_output(window, qtbot, "Long", LONG, "done")
     assert output.header_label.text().startswith("Showing the last 256 KiB of ")  # the tail only
     assert "row 00000" not in output.view.toPlainText()
     assert output.view.stderr_lines() == ["problem 0", "problem 1", "problem 2"]
@@ -168,16 +175,7 @@ PROGRESS = "import sys, time\nsys.stdout.write('copied 50%'); sys.stdout.flush()
 
 
 def test_a_stdout_line_that_stderr_only_ends_gets_no_stderr_bar(window, qtbot):
-    spec = add(window, qtbot, "Copy", PROGRESS)
-    shown(window, qtbot)
-    run_by_hand(window, qtbot, spec)
-    qtbot.waitUntil(lambda: (r := last_run(window, spec)) is not None and r.status.is_final, timeout=15_000)
-    QTest.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
-    table = window.history.table
-    qtbot.waitUntil(lambda: table.model().rowCount() >= 1, timeout=5000)
-    click_index(qtbot, table, table.model().index(0, 0))
-    view = window.history.output.view
-    qtbot.waitUntil(lambda: "disk full" in view.toPlainText(), timeout=5000)
+    view = run_and_open_its_output(window, qtbot, "Copy", PROGRESS, "disk full").view
     assert view.toPlainText().splitlines()[:2] == ["copied 50%", "error: disk full"]
     assert_stderr_apart(qtbot, view, ["error: disk full"], "copied 50%")
 

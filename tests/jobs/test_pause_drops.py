@@ -36,12 +36,23 @@ def runs(data_dir, job_id: str) -> list[dict]:
     return history(data_dir, "--job", job_id)
 
 
-def test_pausing_a_job_ends_its_scheduled_run_waiting_for_a_condition(data_dir, tmp_path):
-    marks = tmp_path / "sync.txt"
-    job_id = add(data_dir, "sync", marks, "--at", soon(4), "--require", f"network:127.0.0.1:{closed_port()}")
+def waiting_scheduled_run(data_dir, name: str, marks) -> tuple[str, dict, object]:
+    """A job due in 4 s that needs a server nobody runs, and a `serve` whose run of it is now
+    waiting: (job id, that run's row, the serve process)."""
+    job_id = add(data_dir, name, marks, "--at", soon(4), "--require", f"network:127.0.0.1:{closed_port()}")
     serve = start_serve(data_dir)
     try:
         [waiting] = wait_for(lambda: [r for r in runs(data_dir, job_id) if r["status"] == "waiting"])
+    except BaseException:
+        stop(serve)
+        raise
+    return job_id, waiting, serve
+
+
+def test_pausing_a_job_ends_its_scheduled_run_waiting_for_a_condition(data_dir, tmp_path):
+    marks = tmp_path / "sync.txt"
+    job_id, waiting, serve = waiting_scheduled_run(data_dir, "sync", marks)
+    try:
         assert waiting["cause"] in ("scheduled", "catch-up")  # catch-up: its time passed before serve was up
         paused = jobdesk(data_dir, "pause", "sync")
         assert paused.returncode == 0, paused.stderr
@@ -96,12 +107,8 @@ def test_pausing_a_job_ends_its_scheduled_run_queued_for_a_slot(data_dir, tmp_pa
 
 def test_a_waiting_scheduled_run_of_a_job_paused_while_closed_ends_at_the_next_start(data_dir, tmp_path):
     marks = tmp_path / "backup.txt"
-    job_id = add(data_dir, "backup", marks, "--at", soon(4), "--require", f"network:127.0.0.1:{closed_port()}")
-    serve = start_serve(data_dir)
-    try:
-        [waiting] = wait_for(lambda: [r for r in runs(data_dir, job_id) if r["status"] == "waiting"])
-    finally:
-        stop(serve)  # the waiting run stays stored
+    job_id, waiting, serve = waiting_scheduled_run(data_dir, "backup", marks)
+    stop(serve)  # the waiting run stays stored
     assert jobdesk(data_dir, "pause", "backup").returncode == 0  # on the file itself: no instance
     assert [r["status"] for r in runs(data_dir, job_id)] == ["waiting"]
     serve = start_serve(data_dir)
