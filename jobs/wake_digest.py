@@ -17,6 +17,7 @@ shows them there.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -42,6 +43,7 @@ class WakeDigests:
         self._asleep_since: float | None = None
         self._pending: list[tuple[str, float | None, float]] = []
         self._heartbeat: QTimer | None = None
+        self._writing: threading.Thread | None = None  # the heartbeat write under way
         self.opened: int | None = None  # the last digest this session opened (a window made later tells of it)
 
     def start(self) -> None:
@@ -63,7 +65,7 @@ class WakeDigests:
         now = time.time()
         if going:
             self._asleep_since = now
-            self._beat()
+            self._beat(wait=True)
             return
         since, self._asleep_since = self._asleep_since, None
         log.info("the computer woke up (logind)%s", "" if since is None else f" after {store.away_words(now - since)}")
@@ -100,12 +102,23 @@ class WakeDigests:
                     "a sleep" if kind == store.ASLEEP else "a close")  # fmt: skip
         self._service.events.digest_changed.emit(sealed[0], sealed[1])
 
-    def _beat(self) -> None:
+    def _beat(self, *, wait: bool = False) -> None:
+        """Write "Jobdesk was up now". On a thread of its own: a commit's fsync (~50 ms here) or a
+        writer holding the file must not stall the event loop; `wait` (before a sleep) waits."""
         if not self._service.scheduling:  # shut down: the last beat stands as when it stopped
             if self._heartbeat is not None:
                 self._heartbeat.stop()
             return
+        if self._writing is not None and self._writing.is_alive():
+            return  # the last one is still waiting for the file: this one adds nothing
+        self._writing = threading.Thread(target=self._write_last_seen, args=(time.time(),), name="jobdesk-heartbeat",
+                                         daemon=True)  # fmt: skip
+        self._writing.start()
+        if wait:
+            self._writing.join(5.0)
+
+    def _write_last_seen(self, when: float) -> None:
         try:
-            store.save_last_seen(self._engine, time.time())
-        except Exception:  # a locked or damaged file: the next beat tries again
+            store.save_last_seen(self._engine, when)
+        except Exception:  # a locked or damaged file, or the engine closed at quit: the next beat tries again
             log.debug("heartbeat not written", exc_info=True)
