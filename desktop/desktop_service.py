@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import time
 from typing import Any
 
@@ -39,6 +41,20 @@ APP_NAME = "Jobdesk"
 SHOW_OUTPUT, RUN_AGAIN = "Show output", "Run again"
 RETRY_AFTER = 60.0  # seconds without trying the service after it failed
 SEND_TIMEOUT = 10.0  # a D-Bus-activated service may take a while to start; more is a failure
+
+
+def no_session_bus() -> bool:
+    """Linux/BSD with no session bus to find (dbus-fast looks at these two and nothing else)."""
+    if sys.platform in ("win32", "darwin"):
+        return False
+    return not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get("DISPLAY")
+
+
+def _unavailable(exc: Exception) -> None:
+    if isinstance(exc, RuntimeError):  # ours: the reason says it all
+        log.warning("desktop notifications unavailable: %s", exc)
+    else:
+        log.warning("desktop notifications unavailable", exc_info=exc)
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -87,8 +103,8 @@ class DesktopNotifications(QObject):
             return False
         try:
             notifier = self._make_notifier()
-        except Exception:  # the library or its platform backend cannot load here
-            log.warning("desktop notifications unavailable", exc_info=True)
+        except Exception as exc:  # the library or its platform backend cannot load here
+            _unavailable(exc)
             self._failed_at = time.monotonic()
             return False
         task = loop.create_task(self._send(notifier, record, title, body))
@@ -104,8 +120,8 @@ class DesktopNotifications(QObject):
             return False
         try:
             notifier = self._make_notifier()
-        except Exception:
-            log.warning("desktop notifications unavailable", exc_info=True)
+        except Exception as exc:  # the library or its platform backend cannot load here
+            _unavailable(exc)
             self._failed_at = time.monotonic()
             return False
         task = loop.create_task(self._send_text(notifier, title, body))
@@ -135,6 +151,8 @@ class DesktopNotifications(QObject):
 
             if get_backend_class().__name__ == "DummyNotificationCenter":  # e.g. macOS outside the .app
                 raise RuntimeError("desktop-notifier has no backend for this platform or start-up")
+            if no_session_bus():  # else each notification fails with a traceback in the log
+                raise RuntimeError("no D-Bus session bus (neither DBUS_SESSION_BUS_ADDRESS nor DISPLAY is set)")
             path = icon_path("jobdesk")
             self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=Icon(path=path) if path.exists() else None)
         return self._notifier

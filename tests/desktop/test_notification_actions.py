@@ -11,6 +11,7 @@ the in-window banner says it instead, with no error.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sys
 
@@ -163,3 +164,19 @@ def test_without_an_event_loop_the_banner_says_it_at_once(window, qtbot):
                                           trigger=CronSpec("0 3 * * *", TZ), notify=Notify.FAILURE))  # fmt: skip
     qtbot.waitUntil(lambda: window.jobs_model.row_of(spec.id) is not None, timeout=5000)
     assert window.notifier.channel() == BANNER
+
+
+def test_with_no_session_bus_at_all_the_banner_says_it_and_the_log_has_one_line(window, qasync_loop, monkeypatch,
+                                                                                  qtbot, caplog):  # fmt: skip
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    spec = add(window, qtbot, "Nightly report", FAILING)
+    shown(window, qtbot)
+    with caplog.at_level(logging.WARNING):
+        run_by_hand(window, qtbot, spec)
+        qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+    assert window.banner.text_label.full_text().startswith("Nightly report failed")
+    said = [r for r in caplog.records if "notif" in r.getMessage().lower()]
+    assert [r.getMessage() for r in said] == [
+        "desktop notifications unavailable: no D-Bus session bus (neither DBUS_SESSION_BUS_ADDRESS nor DISPLAY is set)"]
+    assert said[0].exc_info is None  # a reason, not a traceback (dbus-fast's own was one per notification)
