@@ -29,6 +29,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from desktop import desktop_service
 from desktop.gui_bridge import ensure_bridge, post
 from jobs.dbcheck import DEFAULT_BUDGET
 from jobs.service_start import StagedStart
@@ -113,6 +114,7 @@ class ScheduleStart(QObject):
         service = self.window.service
         if self.window._closed_for_good or service.scheduling:
             return
+        desktop_service.warm_up()  # before the first run can end and be told
         self._in_parts(self.staged.prepare_parts(), "prepare", self._start_reading)
 
     def _in_parts(self, parts: list[Callable[[], None]], name: str, then: Callable[[], None]) -> None:
