@@ -27,7 +27,6 @@ import asyncio
 import logging
 import os
 import sys
-import threading
 import time
 from typing import Any
 
@@ -35,6 +34,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.icons import icon_path
 from jobs.model import RunRecord
+from jobs.quick_thread import start_soon
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,13 @@ def _import_library() -> type:
     return get_backend_class()
 
 
-def warm_up() -> threading.Thread | None:
+def warm_up() -> bool:
     """Import the library on a worker thread, so the first notification does not import it on the
     GUI thread (measured: a 150-300 ms freeze at 10,000 jobs). Nothing when no bus can be found."""
     if no_session_bus():
-        return None
-    thread = threading.Thread(target=_quiet_import, name="notifier-import", daemon=True)
-    thread.start()
-    return thread
+        return False
+    start_soon(_quiet_import)  # jobs.quick_thread: the GUI thread does not wait for it to start
+    return True
 
 
 def _quiet_import() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 import time
 from typing import Any, Callable
 
@@ -28,6 +27,8 @@ from desktop.naming import named
 from jobs import digest_store as store
 from jobs.digest_store import Digest, DigestEntry
 from jobs.model import RunStatus
+from jobs.quick_thread import start_soon
+from jobs.thread_priority import in_background
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class _Worker(QObject):
 
     def start(self, tag: object, work: Callable[[], object]) -> None:
         ensure_bridge()
-        threading.Thread(target=self._run, args=(tag, work), name="digest-card", daemon=True).start()
+        start_soon(self._run, tag, work)  # the GUI thread does not wait for it (jobs.quick_thread)
 
     def _run(self, tag: object, work: Callable[[], object]) -> None:
         result: object
@@ -132,7 +133,7 @@ class DigestCard(QFrame):
 
     def _load(self) -> None:
         engine = self._service.engine
-        self._worker.start("load", lambda: store.read_open(engine))
+        self._worker.start("load", in_background(lambda: store.read_open(engine)))  # this thread only reads
 
     def choose(self, job_id: str, choice: str) -> None:
         """What the row's buttons do: carry out `choice` for the job (on a worker thread)."""

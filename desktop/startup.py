@@ -22,7 +22,6 @@ between them, so the window stays usable while it starts.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any, Callable
 
@@ -33,6 +32,7 @@ from desktop import desktop_service
 from desktop.gui_bridge import ensure_bridge, post
 from jobs.dbcheck import DEFAULT_BUDGET
 from jobs.service_start import StagedStart
+from jobs.quick_thread import start_soon
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class ScheduleStart(QObject):
 
     def _start_reading(self) -> None:
         ensure_bridge()
-        threading.Thread(target=self._read, name="schedule-read", daemon=True).start()
+        start_soon(self._read)  # never waits on the GUI thread (jobs.quick_thread)
 
     def _read(self) -> None:
         """The worker thread: reads only; what it found goes back through the bridge."""

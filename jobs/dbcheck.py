@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from jobs.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class BackgroundCheck:
         return self.started_at is not None and time.monotonic() - self.started_at >= budget
 
     def _run(self) -> None:
+        lower_this_thread()  # the whole file read while the window starts (jobs.thread_priority)
         try:
             finish_check(self._service)
         finally:

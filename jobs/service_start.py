@@ -21,7 +21,6 @@ past due. The stages:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -29,6 +28,8 @@ from typing import TYPE_CHECKING, Callable
 from jobs import reconcile as rec
 from jobs.entry import set_handler
 from jobs.next_runs import APS_TABLE
+from jobs.quick_thread import start_soon
+from jobs.thread_priority import in_background
 
 if TYPE_CHECKING:
     from jobs.misfire import DuePlan
@@ -149,7 +150,7 @@ class StagedStart:
 
     def _background(self) -> None:
         service = self.service
-        threading.Thread(target=service.prune_history, name="history-retention", daemon=True).start()
+        start_soon(in_background(service.prune_history))  # no wait on the event loop (jobs.quick_thread)
         service.db_check.start()  # a big file: the rest of what the open checked, unless begun already
         self.finished = True
 

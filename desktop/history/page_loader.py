@@ -9,7 +9,6 @@ itself: the panel (and the loader) may be deleted while the query runs.
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.gui_bridge import ensure_bridge, post
 from jobs.history import HistoryQuery
 from jobs.model import RunRecord
+from jobs.quick_thread import start_soon
 
 
 # One page of history: `JobService.query_history` (or a repository's `query` in tests).
@@ -35,7 +35,7 @@ class PageLoader(QObject):
     def load(self, ticket: object, query: HistoryQuery) -> None:
         """Query on a new daemon thread; `loaded(ticket, result)` follows on the GUI thread."""
         ensure_bridge()
-        threading.Thread(target=self._run, args=(ticket, query), name="history-page", daemon=True).start()
+        start_soon(self._run, ticket, query)  # the GUI thread does not wait for it (jobs.quick_thread)
 
     def _run(self, ticket: object, query: HistoryQuery) -> None:
         result: object

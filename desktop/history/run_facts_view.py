@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import os
 import socket
-import threading
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
@@ -29,6 +28,7 @@ from jobs.changed_since import ChangesSince, changes_since_success
 from jobs.history import HistoryRepository
 from jobs.model import RunRecord
 from jobs.run_facts import OutputFile
+from jobs.quick_thread import start_soon
 
 
 CHECKING_TEXT = "Looking for what changed since the last success…"
@@ -46,7 +46,7 @@ class ChangesLoader(QObject):
 
     def load(self, record: RunRecord) -> None:
         ensure_bridge()
-        threading.Thread(target=self._run, args=(record,), name="changes-since", daemon=True).start()
+        start_soon(self._run, record)  # the GUI thread does not wait for it (jobs.quick_thread)
 
     def _run(self, record: RunRecord) -> None:
         result: object

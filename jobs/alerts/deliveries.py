@@ -31,6 +31,8 @@ from jobs.events import JobEvents
 from jobs.history import HistoryRepository
 from jobs.model import AlertDelivery, JobSpec, RunRecord
 from jobs.records_json import run_json
+from jobs.quick_thread import start_soon
+from jobs.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,10 @@ class Alerter:
         """Send what the last session left pending (runs of the last two days). The search runs
         on a thread of its own: over 10 million runs it reads the last two days' rows (~1.8 s
         here), which on the GUI thread froze the window's start."""
-        threading.Thread(target=self._resume_pending, name="alerts-resume", daemon=True).start()
+        start_soon(self._resume_pending)  # from the GUI thread at start: no wait (jobs.quick_thread)
 
     def _resume_pending(self) -> None:
+        lower_this_thread()  # a scan of two days of runs; it only hands records to the alerts thread
         since = datetime.now(timezone.utc) - RESUME_WINDOW
         try:
             records = self._history.with_pending_alerts(since)
