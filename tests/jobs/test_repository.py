@@ -11,6 +11,7 @@ from sqlalchemy import update
 from jobs.db import job_table, open_database
 from jobs.model import CronSpec, JobSpec
 from jobs.paths import ensure_private_dir
+from jobs.plain_spec import PlainSpecReader
 from jobs.repository import JobRepository
 
 
@@ -27,14 +28,22 @@ def job(name: str, cron: str = "0 9 * * *") -> JobSpec:
 
 
 def counting_decodes(repo: JobRepository, monkeypatch) -> list[str]:
+    """Ids of the rows read into a JobSpec, by the codec or straight from plain data (jobs.plain_spec)."""
     seen: list[str] = []
-    original = JobRepository._decode
+    original, plain = JobRepository._decode, PlainSpecReader.read
 
     def counting(row, broken=None):
         seen.append(row.id)
         return original(row, broken)
 
+    def counting_plain(self, row):
+        spec = plain(self, row)
+        if spec is not None:
+            seen.append(row.id)
+        return spec
+
     monkeypatch.setattr(JobRepository, "_decode", staticmethod(counting))
+    monkeypatch.setattr(PlainSpecReader, "read", counting_plain)
     return seen
 
 
