@@ -10,7 +10,9 @@ threads leaves them the cores the window does not use; alone they run as fast as
 Linux only: there a thread has its own nice value, set through its id. Elsewhere nothing changes.
 A child process inherits the nice value of the thread that starts it, and an unprivileged
 process cannot raise it again: call `lower_this_thread` only on threads that never start a
-job's process and only do background work for the rest of their life.
+job's process and only do background work for the rest of their life. (Not the jobs snapshot's
+thread: it serves every later load too, and a user's CPU-bound jobs would then delay the window's
+answer to an edit by seconds.)
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
 from jobs.service import JobService
-from jobs.thread_priority import lower_this_thread
 from jobs.run_stats import DurationStats
 from jobs.upcoming import Lane
 
@@ -193,10 +192,6 @@ class SnapshotLoader(QObject):
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
             self._partial_applied.wait(2.0)
-            # The jobs are on screen: from here on this thread is background work (the last
-            # runs, strips and durations scan millions of runs) and leaves the cores to the
-            # window first (jobs.thread_priority; it never starts a process).
-            lower_this_thread()
         lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
         last_runs = service.last_runs([spec.id for spec in specs])
         names = {spec.id: spec.name for spec in specs}
