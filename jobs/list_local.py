@@ -15,6 +15,7 @@ import logging
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from jobs.command_errors import CommandFailed
@@ -28,6 +29,7 @@ from jobs.stored_rows import PlainRow, StoredDefinition, decode_row
 
 if TYPE_CHECKING:
     from jobs.after_next import ExpectedAfter
+    from jobs.dbcheck import ReadCheck
     from jobs.upcoming import FireTimes
 
 _repository_log = logging.getLogger("jobs.repository")  # unreadable rows are said as the repository says them
@@ -49,13 +51,32 @@ def unheld_and_current(data_dir: DataDir) -> bool:
     return row is not None and row[0] == str(SCHEMA_VERSION)
 
 
+_early: dict[Path, ReadCheck] = {}  # checks started by `early_read_check`, not yet claimed
+
+
+@contextmanager
+def early_read_check(data_dir: DataDir, reads: bool) -> Iterator[None]:
+    """Around a whole command: when it `reads` and will be answered from the file, its check
+    starts now, so that the check's floor (dbcheck.READ_FLOOR) runs beside the command's imports
+    (`show` imports SQLAlchemy, ~0.2 s) instead of after its work; `checked_read` takes it over.
+    One that no read claimed (an instance answered, bad arguments) is dropped at the end."""
+    if reads and unheld_and_current(data_dir):
+        from jobs.dbcheck import ReadCheck
+
+        _early[data_dir.database] = ReadCheck(data_dir.database)
+    try:
+        yield
+    finally:
+        _early.pop(data_dir.database, None)
+
+
 @contextmanager
 def checked_read(data_dir: DataDir) -> Iterator[None]:
     """Run the body (a read) while the database check runs beside it (jobs.dbcheck.ReadCheck);
     damage it finds wins over the answer, and over any failure damage explains."""
     from jobs.dbcheck import DamagedDatabase, ReadCheck
 
-    read_check = ReadCheck(data_dir.database)
+    read_check = _early.pop(data_dir.database, None) or ReadCheck(data_dir.database)
     try:
         yield
     finally:

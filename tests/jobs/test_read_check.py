@@ -4,11 +4,13 @@ a small file is still checked whole before the answer, a big one only while the 
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
 from jobs import dbcheck
 from jobs.db import open_database
+from jobs.list_local import checked_read, early_read_check
 from jobs.paths import ensure_private_dir
 from tests.jobs.test_db import corrupt_index, filled_store
 
@@ -42,3 +44,20 @@ def test_a_big_file_is_checked_only_until_the_answer_is_ready(data_dir):
     assert not result.complete, result
     check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=60.0)  # a floor past its end: checked whole
     assert check.result().complete
+
+
+@pytest.mark.slow  # a 600,000-run store: its whole check takes longer than the floor
+def test_a_command_check_started_before_its_imports_is_the_one_its_read_waits_for(data_dir):
+    """`show` imports SQLAlchemy (~0.2 s) before it reads: the check started at the command's
+    start (early_read_check) runs its floor beside that, and the read then only stops it."""
+    many_runs(data_dir, 600_000)
+    with early_read_check(data_dir, reads=True):
+        time.sleep(dbcheck.READ_FLOOR + 0.1)  # the command's imports
+        begun = time.monotonic()
+        with checked_read(data_dir):
+            pass
+        assert time.monotonic() - begun < dbcheck.READ_FLOOR / 2  # no floor of its own after the work
+    begun = time.monotonic()
+    with checked_read(data_dir):  # unclaimed early checks do not outlive their command
+        pass
+    assert time.monotonic() - begun >= dbcheck.READ_FLOOR
