@@ -191,3 +191,14 @@ def test_list_json_is_the_same_from_the_store_and_from_a_running_serve(data_dir,
     conn = sqlite3.connect(data_dir.database)
     assert conn.execute("SELECT count(*) FROM job_definitions").fetchone()[0] == len(listed) + 5  # the unreadable ones
     conn.close()
+
+
+def test_list_json_prints_each_job_as_json_dumps_writes_it(varied_service, data_dir):
+    """cli_output.json_list encodes all items with one C encoder: the text must stay json.dumps's
+    (escapes, numbers, key order), one job per line."""
+    insert_raw(varied_service, "cafe", "Café ☕ \u2028", json.dumps({**BASE, "name": "Café ☕ \u2028", "timeout": 1.5e-7}))
+    varied_service.shutdown()
+    printed = jobdesk(data_dir, "list", "--json").stdout
+    jobs = json.loads(printed)
+    assert "Café ☕ \u2028" in [job["name"] for job in jobs]
+    assert printed == "[\n" + ",\n".join(json.dumps(job) for job in jobs) + "\n]\n"
