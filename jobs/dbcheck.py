@@ -103,15 +103,9 @@ class ReadCheck:
     GIL), for at least `floor` seconds and then until the answer is ready, at most `budget`.
     At 10 million runs the 1 s check had been most of `list`, `show` and `history`; a small
     file is still checked whole before anything is printed.
-
-    A read's budget is its floor: on this 2-core machine under load, a check running as long
-    as `list --json` at 10,000 jobs took a core from it the whole time (0.73-0.93 s against
-    0.43 s with no check; 0.55 s with the check stopped at the floor). What a big file's read
-    checks is the start of quick_check's walk either way; the whole file is checked by the
-    scheduling instance (`full_check`).
     """
 
-    def __init__(self, path: Path, budget: float = READ_FLOOR, floor: float = READ_FLOOR) -> None:
+    def __init__(self, path: Path, budget: float = DEFAULT_BUDGET, floor: float = READ_FLOOR) -> None:
         self._path, self._budget, self._floor = path, budget, floor
         self._begun = time.monotonic()
         self._enough = threading.Event()  # set: the answer is ready, the check may stop

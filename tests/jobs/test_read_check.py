@@ -61,13 +61,3 @@ def test_a_command_check_started_before_its_imports_is_the_one_its_read_waits_fo
     with checked_read(data_dir):  # unclaimed early checks do not outlive their command
         pass
     assert time.monotonic() - begun >= dbcheck.READ_FLOOR
-
-
-@pytest.mark.slow  # a 600,000-run store
-def test_a_big_file_is_checked_for_the_floor_only_however_long_the_read_takes(data_dir):
-    """The whole-file part stops at the floor: it does not take a core from a long read."""
-    many_runs(data_dir, 600_000)
-    check = dbcheck.ReadCheck(data_dir.database)
-    time.sleep(dbcheck.READ_FLOOR * 4)  # a read that takes a while (list --json at 10,000 jobs)
-    result = check.result()
-    assert not result.complete and result.seconds < dbcheck.READ_FLOOR * 2, result
