@@ -61,9 +61,9 @@ def early_read_check(data_dir: DataDir, reads: bool) -> Iterator[None]:
     (`show` imports SQLAlchemy, ~0.2 s) instead of after its work; `checked_read` takes it over.
     One that no read claimed (an instance answered, bad arguments) is dropped at the end."""
     if reads and unheld_and_current(data_dir):
-        from jobs.dbcheck import ReadCheck
+        from jobs.dbcheck import read_check
 
-        _early[data_dir.database] = ReadCheck(data_dir.database)
+        _early[data_dir.database] = read_check(data_dir.database)
     try:
         yield
     finally:
@@ -74,14 +74,14 @@ def early_read_check(data_dir: DataDir, reads: bool) -> Iterator[None]:
 def checked_read(data_dir: DataDir) -> Iterator[None]:
     """Run the body (a read) while the database check runs beside it (jobs.dbcheck.ReadCheck);
     damage it finds wins over the answer, and over any failure damage explains."""
-    from jobs.dbcheck import DamagedDatabase, ReadCheck
+    from jobs.dbcheck import DamagedDatabase, read_check
 
-    read_check = _early.pop(data_dir.database, None) or ReadCheck(data_dir.database)
+    started = _early.pop(data_dir.database, None) or read_check(data_dir.database)
     try:
         yield
     finally:
         try:
-            read_check.result()
+            started.result()
         except DamagedDatabase as exc:
             raise CommandFailed(str(exc)) from None
         except sqlite3.Error as exc:
