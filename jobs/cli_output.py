@@ -31,10 +31,10 @@ def short_time(value: str | None) -> str:
 def _next_run_cell(job: dict[str, Any], names: dict[str, str]) -> str:
     """NEXT RUN: the time, or for an after-job when it is expected ("after Extract (2026-12-01
     06:00:00)", jobs.after_next)."""
-    from jobs.after_next import NOT_EXPECTED, ExpectedAfter, upstream_words
-
     if "expected_after" not in job or job["state"] == "paused":
         return short_time(job["next_run"])
+    from jobs.after_next import NOT_EXPECTED, ExpectedAfter, upstream_words  # after-jobs only: it loads APScheduler
+
     if job["expected_after"] is None:
         return NOT_EXPECTED
     upstream = ExpectedAfter(datetime.fromisoformat(job["expected_after"]), tuple(job["expected_after_jobs"]))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from jobs.command_errors import CommandFailed
 from jobs.last_runs import OUTCOME_COLUMNS, LastRun, newest_statements, outcomes
 from jobs.listing import list_answer
-from jobs.model import JobSpec, TriggerSpec
+from jobs.model import DateSpec, IntervalSpec, JobSpec, TriggerSpec
 from jobs.paths import DataDir
 from jobs.schema_version import SCHEMA_VERSION
 from jobs.stored_next_runs import APS_TABLE, STORED_SQL, next_times
@@ -129,6 +129,8 @@ class FileSource:
         return next_times(listed, stored, self._first_fire)  # no scheduler runs: unknown jobs get their next fire
 
     def _first_fire(self, trigger: TriggerSpec, now: datetime) -> datetime | None:
+        if _ended(trigger, now):  # the store drops a finished job: no trigger (nor APScheduler) to ask
+            return None
         if self._fire_times is None:
             from jobs.upcoming import FireTimes
 
@@ -155,3 +157,10 @@ class FileSource:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _ended(trigger: TriggerSpec, now: datetime) -> bool:
+    """A one-off time or an interval's end not after `now`: no fire is left after it."""
+    if isinstance(trigger, DateSpec):
+        return trigger.run_at <= now
+    return isinstance(trigger, IntervalSpec) and trigger.end is not None and trigger.end <= now

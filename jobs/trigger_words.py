@@ -19,7 +19,7 @@ from cron_descriptor.GetText import GetText
 
 from jobs.cron import DAY_OF_MONTH, RULES, CronExpression, monday_first, parse_cron, runs_text, value_runs, values_text
 from jobs.durations import format_duration
-from jobs.interval_trigger import keeps_wall_clock
+from jobs.interval_rules import keeps_wall_clock
 from jobs.after_trigger import after_words
 from jobs.model import AfterSpec, CronSpec, IntervalSpec, TriggerSpec
 from jobs.trigger_build import check
