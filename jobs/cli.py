@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from jobs import __version__, triggers
 from jobs.cli_retries import RETRY_OPTIONS, add_retry_options, retry_fields
@@ -22,8 +22,12 @@ from jobs.command_errors import CommandFailed, UsageError
 from jobs.durations import DurationNeedsUnit, echo, parse_duration
 from jobs.model import AFTER_STATUSES, Notify, Overlap
 
+if TYPE_CHECKING:
+    from jobs.paths import DataDir
+
 log = logging.getLogger(__name__)
 
+READ_COMMANDS = frozenset({"list", "show", "history", "export", "why"})  # as jobs.client.READ_ONLY_OPS
 SHORTEST_INTERVAL = 10.0  # seconds; shorter needs --allow-sub-10s (a bare "--every 1" was 1 s)
 
 
@@ -366,6 +370,13 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "stop":
             return stop_run(data_dir, args.run_id)
         return follow_log(data_dir, args.run_id) if args.follow else print_log(data_dir, args.run_id)
+    from jobs.list_local import early_read_check
+
+    with early_read_check(data_dir, args.command in READ_COMMANDS):  # its floor beside the imports below
+        return _answer(args, data_dir)
+
+
+def _answer(args: argparse.Namespace, data_dir: DataDir) -> int:
     from jobs.cli_output import print_result
 
     if args.command == "list":  # with no instance running, read without the lock or SQLAlchemy

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from jobs.cron import join_words, parse_cron
 from jobs.cron_trigger import OffsetChange, changes_between
 from jobs.durations import format_duration
-from jobs.interval_trigger import WallCalendar, keeps_wall_clock
+from jobs.interval_rules import WallCalendar, keeps_wall_clock
 from jobs.model import CronSpec, IntervalSpec, TriggerSpec
 from jobs.trigger_build import TICK, check, fire_times, preview_trigger
 from jobs.wall_time import clock, day_words

@@ -6,9 +6,8 @@ list` with no instance running does not import SQLAlchemy): one statement, two d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from jobs.model import RunStatus
 
@@ -16,8 +15,7 @@ IDS_PER_STATEMENT = 500  # bound parameters per statement: old SQLite builds all
 OUTCOME_COLUMNS = "r.job_id, r.status, r.started_at, r.queued_at"
 
 
-@dataclass(frozen=True)
-class LastRun:
+class LastRun(NamedTuple):  # a tuple: 10,000 made per `list` (a frozen dataclass cost 4x as much)
     """What a job list shows of a job's newest run."""
 
     status: RunStatus
@@ -38,8 +36,11 @@ def newest_statements(job_ids: Iterable[str], columns: str) -> Iterator[tuple[st
 
 def outcomes(rows: Iterable[Any]) -> dict[str, LastRun]:
     """LastRun by job id, from rows of OUTCOME_COLUMNS."""
-    return {job_id: LastRun(RunStatus(status), _from_epoch(started if started is not None else queued))
+    return {job_id: LastRun(_STATUS.get(status) or RunStatus(status), _from_epoch(started if started is not None else queued))
             for job_id, status, started, queued in rows}  # fmt: skip
+
+
+_STATUS = {member.value: member for member in RunStatus}  # a dict lookup: RunStatus(value) is ~10x slower
 
 
 def _from_epoch(value: float | None) -> datetime | None:

@@ -15,12 +15,13 @@ import logging
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from jobs.command_errors import CommandFailed
 from jobs.last_runs import OUTCOME_COLUMNS, LastRun, newest_statements, outcomes
 from jobs.listing import list_answer
-from jobs.model import JobSpec, TriggerSpec
+from jobs.model import DateSpec, IntervalSpec, JobSpec, TriggerSpec
 from jobs.paths import DataDir
 from jobs.schema_version import SCHEMA_VERSION
 from jobs.stored_next_runs import APS_TABLE, STORED_SQL, next_times
@@ -28,6 +29,7 @@ from jobs.stored_rows import PlainRow, StoredDefinition, decode_row
 
 if TYPE_CHECKING:
     from jobs.after_next import ExpectedAfter
+    from jobs.dbcheck import ReadCheck
     from jobs.upcoming import FireTimes
 
 _repository_log = logging.getLogger("jobs.repository")  # unreadable rows are said as the repository says them
@@ -49,18 +51,37 @@ def unheld_and_current(data_dir: DataDir) -> bool:
     return row is not None and row[0] == str(SCHEMA_VERSION)
 
 
+_early: dict[Path, ReadCheck] = {}  # checks started by `early_read_check`, not yet claimed
+
+
+@contextmanager
+def early_read_check(data_dir: DataDir, reads: bool) -> Iterator[None]:
+    """Around a whole command: when it `reads` and will be answered from the file, its check
+    starts now, so that the check's floor (dbcheck.READ_FLOOR) runs beside the command's imports
+    (`show` imports SQLAlchemy, ~0.2 s) instead of after its work; `checked_read` takes it over.
+    One that no read claimed (an instance answered, bad arguments) is dropped at the end."""
+    if reads and unheld_and_current(data_dir):
+        from jobs.dbcheck import read_check
+
+        _early[data_dir.database] = read_check(data_dir.database)
+    try:
+        yield
+    finally:
+        _early.pop(data_dir.database, None)
+
+
 @contextmanager
 def checked_read(data_dir: DataDir) -> Iterator[None]:
     """Run the body (a read) while the database check runs beside it (jobs.dbcheck.ReadCheck);
     damage it finds wins over the answer, and over any failure damage explains."""
-    from jobs.dbcheck import DamagedDatabase, ReadCheck
+    from jobs.dbcheck import DamagedDatabase, read_check
 
-    read_check = ReadCheck(data_dir.database)
+    started = _early.pop(data_dir.database, None) or read_check(data_dir.database)
     try:
         yield
     finally:
         try:
-            read_check.result()
+            started.result()
         except DamagedDatabase as exc:
             raise CommandFailed(str(exc)) from None
         except sqlite3.Error as exc:
@@ -108,6 +129,8 @@ class FileSource:
         return next_times(listed, stored, self._first_fire)  # no scheduler runs: unknown jobs get their next fire
 
     def _first_fire(self, trigger: TriggerSpec, now: datetime) -> datetime | None:
+        if _ended(trigger, now):  # the store drops a finished job: no trigger (nor APScheduler) to ask
+            return None
         if self._fire_times is None:
             from jobs.upcoming import FireTimes
 
@@ -134,3 +157,10 @@ class FileSource:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _ended(trigger: TriggerSpec, now: datetime) -> bool:
+    """A one-off time or an interval's end not after `now`: no fire is left after it."""
+    if isinstance(trigger, DateSpec):
+        return trigger.run_at <= now
+    return isinstance(trigger, IntervalSpec) and trigger.end is not None and trigger.end <= now

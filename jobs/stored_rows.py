@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from jobs.codec import job_from_dict, read_trigger
 from jobs.durations import LONGEST
@@ -49,8 +49,7 @@ def decode_row(row: Any) -> JobSpec | str:
         return f"stored definition of job {row.id!r} ({row.name}) cannot be read: {exc}"
 
 
-@dataclass(frozen=True)
-class PlainRow:
+class PlainRow(NamedTuple):  # a tuple: one made per job, at a fraction of a frozen dataclass's cost
     """What a listing needs of one definition (a JobSpec's id, name, paused and trigger)."""
 
     id: str
@@ -78,6 +77,7 @@ def _env(value: Any) -> bool:  # the codec sorts the names and makes every value
 
 
 _OVERLAPS = frozenset(member.value for member in Overlap)
+_PARALLEL = Overlap.PARALLEL.value
 _NOTIFY = frozenset(member.value for member in Notify)
 
 # Each field this module reads as stored, with what job_to_dict writes for it; in job_to_dict's
@@ -116,7 +116,7 @@ class PlainReader:
     each distinct set of fields (most rows have the same few)."""
 
     def __init__(self) -> None:
-        self._triggers: dict[tuple[Any, ...], tuple[TriggerSpec, dict[str, Any]] | None] = {}
+        self._triggers: dict[tuple[tuple[Any, ...], tuple[type, ...]], tuple[TriggerSpec, dict[str, Any]] | None] = {}
         self._plans: dict[tuple[str, ...], _Plan | None] = {}
 
     def read(self, row: StoredDefinition) -> PlainRow | None:
@@ -128,32 +128,37 @@ class PlainReader:
         if type(data) is not dict or job_id_problem(row.id) is not None:
             return None
         fields = tuple(data)
-        plan = self._plans[fields] if fields in self._plans else self._plans.setdefault(fields, _plan(fields))
+        try:
+            plan = self._plans[fields]
+        except KeyError:
+            plan = self._plans[fields] = _plan(fields)
         if plan is None:
             return None
         for key, plain in plan.checks:
             if not plain(data[key]):
                 return None
-        if plan.parallel != (data["overlap"] == Overlap.PARALLEL.value):
+        if plan.parallel != (data["overlap"] == _PARALLEL):
             return None  # job_to_dict writes max_parallel exactly for parallel jobs
         trigger = self._trigger(data["trigger"])
         if trigger is None:
             return None
         spec, data["trigger"] = trigger
-        out: dict[str, Any] = {"id": row.id}
-        for key in plan.before_paused:
-            out[key] = data[key]
         if row.paused:
+            out: dict[str, Any] = {"id": row.id}
+            for key in plan.before_paused:
+                out[key] = data[key]
             out["paused"] = True
-        for key in plan.after_paused:
-            out[key] = data[key]
+            for key in plan.after_paused:
+                out[key] = data[key]
+        else:
+            out = {"id": row.id, **{key: data[key] for key in plan.order}}
         return PlainRow(row.id, data["name"], row.paused, spec, out)
 
     def _trigger(self, stored: Any) -> tuple[TriggerSpec, dict[str, Any]] | None:
         if type(stored) is not dict or stored.get("type") == "after":  # after-jobs: decoded in full
             return None
         try:  # with each value's type: 2 and 2.0 (or 1 and true) are equal keys, not equal to the codec
-            key = tuple((name, type(value), value) for name, value in stored.items())
+            key = (tuple(stored.items()), tuple(map(type, stored.values())))
             hash(key)
         except TypeError:  # a list or table inside: not a trigger this module reads
             return None
@@ -177,11 +182,12 @@ class _Plan:
     parallel: bool  # whether max_parallel is among them
     before_paused: tuple[str, ...]
     after_paused: tuple[str, ...]
+    order: tuple[str, ...]  # both, for a job not paused
 
 
 def _plan(fields: tuple[str, ...]) -> _Plan | None:
     if not _ALWAYS <= set(fields) or not set(fields) <= _FIELDS.keys():
         return None
     order = [key for key in _FIELDS if key in fields]
-    return _Plan(tuple((key, _FIELDS[key]) for key in fields), "max_parallel" in fields,
-                 tuple(key for key in order if key in _BEFORE_PAUSED), tuple(key for key in order if key not in _BEFORE_PAUSED))  # fmt: skip
+    before, after = tuple(key for key in order if key in _BEFORE_PAUSED), tuple(key for key in order if key not in _BEFORE_PAUSED)
+    return _Plan(tuple((key, _FIELDS[key]) for key in fields), "max_parallel" in fields, before, after, before + after)

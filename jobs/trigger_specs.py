@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jobs.cron import TriggerError, join_words
 from jobs.durations import parse_duration
-from jobs.interval_trigger import UNIT_SECONDS
+from jobs.interval_rules import UNIT_SECONDS
 from jobs.model import INTERVAL_UNITS, AfterSpec, CronSpec, DateSpec, IntervalSpec, TriggerSpec
 from jobs.trigger_build import validate
 from jobs.wall_time import local_timezone_name, localize, require_aware, zone as find_zone

@@ -19,18 +19,20 @@ by jobs.reconcile, keeping their stored next run time.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from apscheduler.triggers.cron import CronTrigger
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from jobs.cron import TriggerError
-from jobs.cron_trigger import WallClockCronTrigger
-from jobs.dst_notes import dst_notes
-from jobs.interval_trigger import WallClockIntervalTrigger
 from jobs.trigger_build import fire_times_between, next_fire_times, to_aps_trigger, validate
 from jobs.trigger_specs import parse_cli_trigger, spec_from_dict, spec_to_dict
 from jobs.trigger_words import describe
 from jobs.wall_time import local_timezone_name
+
+if TYPE_CHECKING:
+    from jobs.cron_trigger import WallClockCronTrigger
+    from jobs.dst_notes import dst_notes
+    from jobs.interval_trigger import WallClockIntervalTrigger
+    from jobs.legacy_cron_trigger import GapSafeCronTrigger
 
 __all__ = [
     "GapSafeCronTrigger",
@@ -49,20 +51,20 @@ __all__ = [
     "validate",
 ]
 
+# Loaded when first asked for (PEP 562): they import APScheduler, which reading and describing
+# specs (`jobdesk list`) does without (~45 ms of a small list, issue 10). Pickled rows name the
+# two triggers here; pickle looks them up with getattr, which lands here too.
+_LAZY = {
+    "GapSafeCronTrigger": "jobs.legacy_cron_trigger",
+    "WallClockCronTrigger": "jobs.cron_trigger",
+    "WallClockIntervalTrigger": "jobs.interval_trigger",
+    "dst_notes": "jobs.dst_notes",
+}
 
-class GapSafeCronTrigger(CronTrigger):  # type: ignore[misc]
-    """The cron trigger of earlier versions, kept only so their stored rows still load.
 
-    No longer built: APScheduler's `CronTrigger` steps days by adding 24 hours and skipped the
-    day after a spring-forward change (jobs.cron_trigger). Its answers here are still real,
-    strictly later instants, as before, until jobs.reconcile replaces it.
-    """
-
-    __slots__ = ()
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
-        if previous_fire_time is not None:
-            while fire is not None and fire.timestamp() <= previous_fire_time.timestamp():
-                fire = super().get_next_fire_time(fire, fire)
-        return fire.astimezone(timezone.utc).astimezone(self.timezone) if fire is not None else None
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value  # asked once
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

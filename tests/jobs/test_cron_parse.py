@@ -339,3 +339,12 @@ def test_expressions_share_equal_field_sets():
     first, second = parse("7 3 * * 1-5"), parse("9 3 * * mon-fri")
     assert first is not second
     assert first.hours is second.hours and first.weekdays is second.weekdays and first.months is second.months
+
+
+def test_a_field_read_once_is_read_by_its_position():
+    """parse_cron keeps each field's values by text and position: "7" is Sunday only as a weekday."""
+    cron = parse_cron("7 7 7 7 7")
+    assert (cron.minutes, cron.hours, cron.days, cron.months, cron.weekdays) == ({7}, {7}, {7}, {7}, {0})
+    for _ in range(2):  # a bad field is said every time, not kept
+        with pytest.raises(TriggerError, match="out of range"):
+            parse_cron("7 77 * * *")

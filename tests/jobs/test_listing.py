@@ -157,16 +157,19 @@ def test_the_answer_read_from_the_file_with_plain_sqlite_is_the_same(varied_serv
     assert json.dumps(list_here(data_dir)) == json.dumps(full_answer(varied_service))
 
 
-def test_a_list_with_no_instance_does_not_import_sqlalchemy(data_dir):
-    """(Only after-jobs, whose expected runs come from the chain code, need it.)"""
+def test_a_list_with_no_instance_does_not_import_sqlalchemy(data_dir, qapp):
+    """(Only after-jobs, whose expected runs come from the chain code, need it.) Nor APScheduler
+    (~45 ms of a small list): the store holds each scheduled job's next run (a finished one has
+    none), and the words need none of it."""
     service = JobService(data_dir)
     try:
         service.import_jobs(varied_jobs())
+        service.start()  # the scheduler's store gets each job's next run
     finally:
         service.shutdown()
     probe = ("import sys; sys.path.insert(0, {root!r}); import main; code = main.main(sys.argv[1:]); sys.stdout.flush(); "
-             "print(code, 'sqlalchemy' in sys.modules, file=sys.stderr)").format(root=str(ROOT))  # fmt: skip
-    for args, imported in ((["list", "--json"], "False"), (["list"], "False"), (["show", "Sales"], "True")):
+             "print(code, 'sqlalchemy' in sys.modules, 'apscheduler' in sys.modules, file=sys.stderr)").format(root=str(ROOT))  # fmt: skip
+    for args, imported in ((["list", "--json"], "False False"), (["list"], "False False"), (["show", "Sales"], "True True")):
         done = subprocess.run([sys.executable, "-c", probe, "--data-dir", str(data_dir.root), *args],
                               capture_output=True, text=True, timeout=60, env=child_env())  # fmt: skip
         assert done.stderr.splitlines()[-1] == f"0 {imported}", (args, done.stderr)
@@ -191,3 +194,14 @@ def test_list_json_is_the_same_from_the_store_and_from_a_running_serve(data_dir,
     conn = sqlite3.connect(data_dir.database)
     assert conn.execute("SELECT count(*) FROM job_definitions").fetchone()[0] == len(listed) + 5  # the unreadable ones
     conn.close()
+
+
+def test_list_json_prints_each_job_as_json_dumps_writes_it(varied_service, data_dir):
+    """cli_output.json_list encodes all items with one C encoder: the text must stay json.dumps's
+    (escapes, numbers, key order), one job per line."""
+    insert_raw(varied_service, "cafe", "Café ☕ \u2028", json.dumps({**BASE, "name": "Café ☕ \u2028", "timeout": 1.5e-7}))
+    varied_service.shutdown()
+    printed = jobdesk(data_dir, "list", "--json").stdout
+    jobs = json.loads(printed)
+    assert "Café ☕ \u2028" in [job["name"] for job in jobs]
+    assert printed == "[\n" + ",\n".join(json.dumps(job) for job in jobs) + "\n]\n"

@@ -4,11 +4,14 @@ a small file is still checked whole before the answer, a big one only while the 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
 from jobs import dbcheck
 from jobs.db import open_database
+from jobs.list_local import checked_read, early_read_check
 from jobs.paths import ensure_private_dir
 from tests.jobs.test_db import corrupt_index, filled_store
 
@@ -42,3 +45,32 @@ def test_a_big_file_is_checked_only_until_the_answer_is_ready(data_dir):
     assert not result.complete, result
     check = dbcheck.ReadCheck(data_dir.database, budget=60, floor=60.0)  # a floor past its end: checked whole
     assert check.result().complete
+
+
+def _check_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "database-read-check"]
+
+
+def test_a_command_check_started_before_its_imports_is_the_one_its_read_waits_for(data_dir):
+    """`show` imports SQLAlchemy (~0.2 s) before it reads: the check started at the command's
+    start (early_read_check) runs beside that, and the read takes it over instead of starting one."""
+    many_runs(data_dir, 100_000)  # ~17 MB: checked whole, in ~0.07 s here
+    assert data_dir.database.stat().st_size <= dbcheck.WHOLE_READ_CHECK_BYTES
+    with early_read_check(data_dir, reads=True):
+        early = _check_threads()
+        with checked_read(data_dir):
+            assert _check_threads() == early and len(early) == 1
+    with checked_read(data_dir):  # unclaimed early checks do not outlive their command
+        assert len(_check_threads()) == 1 and _check_threads() != early
+
+
+@pytest.mark.slow  # a 300,000-run store (~50 MB)
+def test_a_big_file_read_checks_its_small_tables_only(data_dir):
+    many_runs(data_dir, 300_000)
+    assert data_dir.database.stat().st_size > dbcheck.WHOLE_READ_CHECK_BYTES
+    begun = time.monotonic()
+    result = dbcheck.read_check(data_dir.database).result()
+    assert not result.complete and time.monotonic() - begun < dbcheck.READ_FLOOR, result  # no floor
+    corrupt_index(data_dir.database, "sqlite_autoindex_job_definitions_1")
+    with pytest.raises(dbcheck.DamagedDatabase, match="is damaged"):
+        dbcheck.read_check(data_dir.database).result()

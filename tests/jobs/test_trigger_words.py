@@ -9,7 +9,7 @@ import pytest
 from cron_descriptor import ExpressionDescriptor
 
 from jobs.model import CronSpec, DateSpec, IntervalSpec
-from jobs.trigger_words import _OPTIONS, _Descriptor, cron_words
+from jobs.trigger_words import _OPTIONS, _Descriptor, _words, cron_words
 from jobs.triggers import TriggerError, describe, local_timezone_name
 from tests.jobs.cron_cases import PARIS, UTC
 
@@ -98,3 +98,21 @@ def test_words_are_cached_per_expression() -> None:
     for _ in range(3):
         describe(CronSpec("17 4 * * 2", "UTC"))
     assert cron_words.cache_info().misses == 1 and cron_words.cache_info().hits == 2
+
+
+# Day fields of every form the words treat apart: any day, lists, ranges, steps, names, the
+# ANDed and ORed day rules, Sunday as 0 and 7
+DAY_FIELDS = ["* * *", "* * 1-5", "* * 0,7", "* * sat,sun", "13 * 5", "1 * 1-5", "1 * 0-6", "*/2 * 1", "*/2 * 1-5",
+              "1,15 * */3", "1-31/2 * 1", "*/1 * 1", "1-5 * 7", "* 1,6 *", "1 jan-mar *",
+              "1-7 */2 mon", "15 * *", "* 12 0", "*/5 * *"]  # fmt: skip
+
+
+@pytest.mark.parametrize("days", DAY_FIELDS)
+def test_words_at_a_fixed_time_are_those_of_the_whole_expression(days: str) -> None:
+    # cron_words makes "At HH:MM" + the day fields' words once; cron-descriptor's own words
+    # for the whole expression (jobs.trigger_words._words) must be the same at every minute
+    for hour in range(24):
+        for minute in range(60):
+            expression = f"{minute} {hour} {days}"
+            assert cron_words(expression) == _words(expression), expression
+    assert cron_words(f"07 09 {days}") == _words(f"07 09 {days}")  # leading zeros
