@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.upcoming_model = UpcomingModel(self)
         self.upcoming_model.set_waiting(self.active.held)
         self.loader = SnapshotLoader(service, self)
+        self.loader.sort_column = lambda: self.jobs_model.order.column  # a plain read: safe on its worker
 
         self._build_central()
         self.job_actions = JobActions(service, self, self, self.jobs_table)

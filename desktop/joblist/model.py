@@ -13,8 +13,7 @@ its place only when it is out of order.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,17 +26,17 @@ from desktop.icons import icon
 from desktop.joblist import after_text
 from desktop.joblist.packed_bars import unpack_bars
 from desktop.joblist.row_order import SortState, moved_rows, sorted_positions
+from desktop.joblist.rows import (COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, RECENT, SCHEDULE, STATE, USUAL, JobRow,
+                                  cached_key, last_run_time, row_key, sort_key_of)
 from desktop.joblist.snapshot import Snapshot
-from jobs.after_next import ExpectedAfter, is_after, upstream_words
-from jobs.job_state import ACTIVE, FINISHED, PAUSED, STATES, JobState, job_state
+from jobs.after_next import is_after, upstream_words
+from jobs.job_state import ACTIVE, FINISHED, PAUSED, JobState
 from desktop.joblist.usual_text import running_progress, strip_with_live_run, usual_text, usual_tooltip
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.run_stats import DurationStats
 
 Index = QModelIndex | QPersistentModelIndex
 
-NAME, SCHEDULE, NEXT_RUN, COUNTDOWN, LAST_RUN, STATE, USUAL, RECENT = range(8)
-HEADERS = ("Name", "Schedule", "Next run", "Countdown", "Last run", "State", "Usual", "Recent runs")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -53,25 +52,6 @@ _STATE_TIPS = {
 }
 
 
-@dataclass(slots=True)  # one per job: no instance dict
-class _Row:
-    spec: JobSpec
-    schedule: str
-    next_run: datetime | None
-    last_run: RunRecord | None
-    usual: DurationStats | None = None
-    strip: bytes = b""  # the recent runs, packed (desktop.joblist.packed_bars)
-    expected: ExpectedAfter | None = None  # an after-job's next expected run (jobs.after_next)
-    upstream: str = ""  # ...and the job(s) it runs after then, in words
-    # Sort keys by column, (key, name), made once per row and column (JobsModel.sort). Cleared
-    # where a row changes.
-    keys: dict[int, tuple[Any, str]] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def state(self) -> JobState:
-        return job_state(self.spec, self.next_run)
-
-
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
     """[1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     out: list[tuple[int, int]] = []
@@ -83,18 +63,12 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def last_run_time(record: RunRecord | None) -> datetime | None:
-    if record is None:
-        return None
-    return record.ended_at or record.started_at or record.queued_at or record.scheduled_at
-
-
 class JobsModel(QAbstractTableModel):
     """One row per job, in the shown order (see the module docstring; load order until sorted)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[_Row] = []
+        self._rows: list[JobRow] = []
         self._by_id: dict[str, int] = {}
         self.order = SortState()
         self._sorted_as: SortState | None = None  # the order the rows are known to be in
@@ -105,19 +79,7 @@ class JobsModel(QAbstractTableModel):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Take a new snapshot, keeping rows (and so the selection) of jobs that still exist."""
         self.loaded = True
-        fresh: dict[str, _Row] = {}
-        names = {spec.id: spec.name for spec in snapshot.specs}
-        for spec in snapshot.specs:
-            last = snapshot.last_runs.get(spec.id)
-            old = self._row_for(spec.id)
-            if old is not None and old.last_run is not None and (last is None or old.last_run.id > last.id):
-                last = old.last_run  # a live event newer than what the worker read
-            schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
-            usual = snapshot.durations.get(spec.id, old.usual if old is not None and not snapshot.complete else None)
-            strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else b"")
-            expected = snapshot.expected_after.get(spec.id)
-            upstream = upstream_words(expected, names) if expected is not None else ""
-            fresh[spec.id] = _Row(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip, expected, upstream)
+        fresh = self._with_live_runs(snapshot.rows) if snapshot.rows is not None else self._rows_of(snapshot)
         gone = [row for row, item in enumerate(self._rows) if item.spec.id not in fresh]
         if len(gone) > 50 or not self._rows:  # (the first fill too) sorted before the view sees a row
             self.beginResetModel()
@@ -147,6 +109,33 @@ class JobsModel(QAbstractTableModel):
             self.endInsertRows()
         if changed or fresh:
             self._resort()
+
+    def _rows_of(self, snapshot: Snapshot) -> dict[str, JobRow]:
+        """Each job's row, made here: a first, quick snapshot lacks parts the rows shown have."""
+        fresh: dict[str, JobRow] = {}
+        names = {spec.id: spec.name for spec in snapshot.specs}
+        for spec in snapshot.specs:
+            last = snapshot.last_runs.get(spec.id)
+            old = self._row_for(spec.id)
+            if old is not None and old.last_run is not None and (last is None or old.last_run.id > last.id):
+                last = old.last_run  # a live event newer than what the worker read
+            schedule = snapshot.schedules.get(spec.id, old.schedule if old is not None else "")
+            usual = snapshot.durations.get(spec.id, old.usual if old is not None and not snapshot.complete else None)
+            strip = snapshot.strips.get(spec.id, old.strip if old is not None and not snapshot.complete else b"")
+            expected = snapshot.expected_after.get(spec.id)
+            upstream = upstream_words(expected, names) if expected is not None else ""
+            fresh[spec.id] = JobRow(spec, schedule, snapshot.next_runs.get(spec.id), last, usual, strip, expected, upstream)
+        return fresh
+
+    def _with_live_runs(self, rows: dict[str, JobRow]) -> dict[str, JobRow]:
+        """A complete snapshot's rows (made on its worker: desktop.joblist.rows.fresh_rows), each
+        with the last run this model was told of live when that is newer than what was read."""
+        fresh = dict(rows)  # consumed by apply_snapshot; the snapshot's own stay as read
+        for job_id, new in rows.items():
+            old = self._row_for(job_id)
+            if old is not None and old.last_run is not None and (new.last_run is None or old.last_run.id > new.last_run.id):
+                fresh[job_id] = replace(new, last_run=old.last_run, keys={})
+        return fresh
 
     @Slot(object)
     def on_run_event(self, record: RunRecord) -> None:
@@ -230,7 +219,7 @@ class JobsModel(QAbstractTableModel):
         return item.state if item is not None else None
 
     def sort_key(self, row: int, column: int) -> Any:
-        return _cached_key(self._rows[row], column)
+        return cached_key(self._rows[row], column)
 
     # --- sorting (see the module docstring) ----------------------------------------------------
 
@@ -240,11 +229,11 @@ class JobsModel(QAbstractTableModel):
         if self._sorted_as != self.order:  # the view asks twice a click (header, then table)
             self._resort()
 
-    def _sort_keys(self, rows: list[_Row]) -> list[tuple[Any, Any]]:
+    def _sort_keys(self, rows: list[JobRow]) -> list[tuple[Any, Any]]:
         column = self.order.column
-        return [item.keys.get(column) or _row_key(item, column) for item in rows]
+        return [item.keys.get(column) or row_key(item, column) for item in rows]
 
-    def _in_order(self, rows: list[_Row]) -> list[_Row]:
+    def _in_order(self, rows: list[JobRow]) -> list[JobRow]:
         if self.order.column < 0:
             return rows
         return [rows[i] for i in sorted_positions(self._sort_keys(rows), self.order.descending)]
@@ -276,7 +265,7 @@ class JobsModel(QAbstractTableModel):
         if around != self._in_order(list(around)):
             self._resort()
 
-    def _row_for(self, job_id: str) -> _Row | None:
+    def _row_for(self, job_id: str) -> JobRow | None:
         row = self._by_id.get(job_id)
         return self._rows[row] if row is not None else None
 
@@ -303,7 +292,7 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(item, column)
         if role == SORT_ROLE:
-            return _sort_key(item, column)
+            return sort_key_of(item, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(item, column)
         if role == Qt.ItemDataRole.DecorationRole:
@@ -325,7 +314,7 @@ class JobsModel(QAbstractTableModel):
         return None
 
 
-def _display(item: _Row, column: int) -> str:
+def _display(item: JobRow, column: int) -> str:
     spec = item.spec
     if column == NAME:
         return spec.name
@@ -350,36 +339,7 @@ def _display(item: _Row, column: int) -> str:
     return ""
 
 
-def _cached_key(item: _Row, column: int) -> Any:
-    return (item.keys.get(column) or _row_key(item, column))[0]
-
-
-def _row_key(item: _Row, column: int) -> tuple[Any, str]:
-    """The row's key for `column` with its name (ties go by name), kept in the row."""
-    key = item.keys[column] = (_sort_key(item, column), item.spec.name.casefold())
-    return key
-
-
-def _sort_key(item: _Row, column: int) -> Any:
-    if column == NAME:
-        return item.spec.name.casefold()
-    if column == SCHEDULE:
-        return item.schedule.casefold()
-    if column in (NEXT_RUN, COUNTDOWN):
-        if not item.spec.paused and is_after(item.spec):
-            return after_text.sort_key(item.expected)
-        return math.inf if item.spec.paused or item.next_run is None else item.next_run.timestamp()
-    if column == LAST_RUN:
-        moment = last_run_time(item.last_run)
-        return moment.timestamp() if moment is not None else -math.inf
-    if column == STATE:
-        return STATES.index(item.state)
-    if column in (USUAL, RECENT):
-        return item.usual.median if item.usual is not None else -math.inf
-    return None
-
-
-def _tooltip(item: _Row, column: int) -> str | None:
+def _tooltip(item: JobRow, column: int) -> str | None:
     spec = item.spec
     if column == NAME:
         lines = [spec.name]

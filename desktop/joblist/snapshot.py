@@ -16,11 +16,12 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.gui_bridge import ensure_bridge, post
+from desktop.joblist.rows import JobRow, fresh_rows
 from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
@@ -55,6 +56,9 @@ class Snapshot:
     durations: dict[str, DurationStats] = field(default_factory=dict)
     strips: dict[str, bytes] = field(default_factory=dict)  # packed (desktop.joblist.packed_bars)
     expected_after: dict[str, ExpectedAfter] = field(default_factory=dict)  # after-jobs' next runs (jobs.after_next)
+    # A complete snapshot's table rows, made on the worker with the sorted column's keys (None:
+    # the model makes them; desktop.joblist.rows)
+    rows: dict[str, JobRow] | None = None
 
 
 def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
@@ -109,6 +113,8 @@ class SnapshotLoader(QObject):
         self._closed = False
         self._words: dict[Any, str] = {}
         self.run_shapes = RunShapes()
+        # The Jobs table's sort column (read on the worker: its rows come with that key made)
+        self.sort_column: Callable[[], int] = lambda: -1
         self._partial_applied = threading.Event()
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
@@ -197,8 +203,9 @@ class SnapshotLoader(QObject):
         names = {spec.id: spec.name for spec in specs}
         schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
         durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
+        rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, expected_after, self.sort_column())
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
-                        durations=durations, strips=strips, expected_after=expected_after)  # fmt: skip
+                        durations=durations, strips=strips, expected_after=expected_after, rows=rows)  # fmt: skip
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

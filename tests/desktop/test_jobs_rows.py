@@ -1,0 +1,79 @@
+"""The Jobs table's rows made on the snapshot's worker (desktop.joblist.rows.fresh_rows) show
+exactly what rows made by the model show, and a live run newer than what the worker read wins."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtCore import Qt
+
+from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, JobsModel
+from desktop.joblist.packed_bars import pack_bars
+from desktop.joblist.rows import fresh_rows
+from desktop.joblist.snapshot import Snapshot
+from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
+from jobs.run_stats import DurationStats, RunBar
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _run(run_id: int, spec: JobSpec, status: RunStatus, minutes_ago: int) -> RunRecord:
+    ended = NOW - timedelta(minutes=minutes_ago)
+    return RunRecord(id=run_id, job_id=spec.id, job_name=spec.name, cause=RunCause.SCHEDULED, status=status,
+                     scheduled_at=ended - timedelta(seconds=30), started_at=ended - timedelta(seconds=20), ended_at=ended,
+                     exit_code=0 if status is RunStatus.SUCCEEDED else 1)  # fmt: skip
+
+
+def _snapshot(specs, last_runs, *, with_rows: bool, key_column: int = -1) -> Snapshot:
+    next_runs = {spec.id: NOW + timedelta(minutes=7 * i) for i, spec in enumerate(specs) if i % 3}
+    schedules = {spec.id: f"At {i:02d}:00" for i, spec in enumerate(specs)}
+    durations = {specs[0].id: DurationStats(median=12.0, p95=20.0, runs=5)}
+    strips = {specs[1].id: pack_bars([RunBar(7, RunStatus.SUCCEEDED, NOW.timestamp() - 600, 14.0), RunBar(8, RunStatus.FAILED, NOW.timestamp() - 60, 3.5)])}
+    rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, {}, key_column) if with_rows else None
+    return Snapshot(tuple(specs), next_runs, last_runs, schedules=schedules, durations=durations, strips=strips, rows=rows)
+
+
+def _cells(model: JobsModel) -> list[list[object]]:
+    roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+    return [[model.data(model.index(row, column), role) for column in range(len(HEADERS)) for role in roles]
+            for row in range(model.rowCount())]  # fmt: skip
+
+
+def _specs(count: int) -> list[JobSpec]:
+    return [JobSpec(id=f"j{i:03d}", name=f"Report {(i * 37) % count:03d}", command=("true",),
+                    trigger=CronSpec(f"0 {i % 24} * * *", "UTC"), paused=i % 5 == 0) for i in range(count)]  # fmt: skip
+
+
+def test_rows_made_on_the_worker_show_what_rows_made_by_the_model_show(qtbot):
+    specs = _specs(40)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED if i % 2 else RunStatus.FAILED, i) for i, spec in enumerate(specs) if i % 4}
+    by_model, by_worker = JobsModel(), JobsModel()
+    for model in (by_model, by_worker):
+        model.sort(NEXT_RUN, Qt.SortOrder.DescendingOrder)
+    by_model.apply_snapshot(_snapshot(specs, last_runs, with_rows=False))
+    by_worker.apply_snapshot(_snapshot(specs, last_runs, with_rows=True, key_column=NEXT_RUN))
+    assert by_worker.rowCount() == 40
+    assert _cells(by_worker) == _cells(by_model)
+    # and again over rows already shown (the diff path), sorted by another column
+    for model in (by_model, by_worker):
+        model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    later = {**last_runs, specs[0].id: _run(900, specs[0], RunStatus.FAILED, 0)}
+    by_model.apply_snapshot(_snapshot(specs, later, with_rows=False))
+    by_worker.apply_snapshot(_snapshot(specs, later, with_rows=True, key_column=NAME))
+    assert _cells(by_worker) == _cells(by_model)
+
+
+def test_a_live_run_newer_than_the_worker_read_stays_and_an_older_one_gives_way(qtbot):
+    specs = _specs(3)
+    model = JobsModel()
+    model.sort(LAST_RUN, Qt.SortOrder.AscendingOrder)
+    first = {spec.id: _run(10 + i, spec, RunStatus.SUCCEEDED, 60) for i, spec in enumerate(specs)}
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN))
+    live = _run(50, specs[1], RunStatus.FAILED, 1)
+    model.on_run_event(live)  # the run ended after the worker read the last runs
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN))
+    assert model.last_run(specs[1].id) == live
+    assert model.job_id_at(model.rowCount() - 1) == specs[1].id  # the newest run sorts last
+    newer = {**first, specs[1].id: _run(60, specs[1], RunStatus.SUCCEEDED, 0)}
+    model.apply_snapshot(_snapshot(specs, newer, with_rows=True, key_column=LAST_RUN))
+    assert model.last_run(specs[1].id) == newer[specs[1].id]
