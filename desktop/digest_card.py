@@ -28,7 +28,6 @@ from jobs import digest_store as store
 from jobs.digest_store import Digest, DigestEntry
 from jobs.model import RunStatus
 from jobs.quick_thread import start_soon
-from jobs.thread_priority import in_background
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ class DigestCard(QFrame):
 
     def _load(self) -> None:
         engine = self._service.engine
-        self._worker.start("load", in_background(lambda: store.read_open(engine)))  # this thread only reads
+        self._worker.start("load", lambda: store.read_open(engine))
 
     def choose(self, job_id: str, choice: str) -> None:
         """What the row's buttons do: carry out `choice` for the job (on a worker thread)."""

@@ -32,7 +32,6 @@ from jobs.history import HistoryRepository
 from jobs.model import AlertDelivery, JobSpec, RunRecord
 from jobs.records_json import run_json
 from jobs.quick_thread import start_soon
-from jobs.thread_priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,6 @@ class Alerter:
         start_soon(self._resume_pending)  # from the GUI thread at start: no wait (jobs.quick_thread)
 
     def _resume_pending(self) -> None:
-        lower_this_thread()  # a scan of two days of runs; it only hands records to the alerts thread
         since = datetime.now(timezone.utc) - RESUME_WINDOW
         try:
             records = self._history.with_pending_alerts(since)
