@@ -11,6 +11,7 @@ again, decode only rows that changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -57,7 +58,7 @@ class JobRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.broken: list[BrokenRow] = []
-        self._decoded: dict[tuple[str, bool, str], JobSpec] = {}  # see the module docstring
+        self._decoded: dict[tuple[str, bool, bytes], JobSpec] = {}  # see the module docstring
 
     def add(self, spec: JobSpec) -> JobSpec:
         return self.add_many([spec])[0]
@@ -176,8 +177,10 @@ class JobRepository:
         return None
 
 
-def _cache_key(row: Any) -> tuple[str, bool, str]:
-    return (row.id, bool(row.paused), row.spec)
+def _cache_key(row: Any) -> tuple[str, bool, bytes]:
+    """A row as stored, for the cache: its JSON by a 128-bit digest, not kept itself (4.4 MB at
+    10,000 jobs, held for as long as the window runs; the digest costs ~0.6 us a row)."""
+    return (row.id, bool(row.paused), hashlib.blake2b(row.spec.encode(), digest_size=16).digest())
 
 
 def _row(spec: JobSpec) -> dict[str, object]:

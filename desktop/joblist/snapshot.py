@@ -30,6 +30,7 @@ from jobs.chain_plan import with_expected, with_expected_lanes
 from jobs.chains import finished_so_far
 from jobs.model import JobSpec, RunRecord
 from jobs.repository import BrokenRow
+from jobs.memory_trim import give_back_freed_memory
 from jobs.service import JobService
 from jobs.run_stats import DurationStats
 from jobs.upcoming import Lane
@@ -37,6 +38,7 @@ from jobs.upcoming import Lane
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 200
+TRIM_EVERY_S = 5.0  # at most this often the C heap's free pages are handed back before a load
 MAX_WAIT_MS = 1500
 
 
@@ -116,6 +118,7 @@ class SnapshotLoader(QObject):
         # The Jobs table's sort column (read on the worker: its rows come with that key made)
         self.sort_column: Callable[[], int] = lambda: -1
         self._partial_applied = threading.Event()
+        self._trimmed_at = time.perf_counter()
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
         self._partial.connect(self._on_partial)
@@ -167,6 +170,9 @@ class SnapshotLoader(QObject):
 
     def _work(self, quick_first: bool) -> None:
         started = time.perf_counter()
+        if started - self._trimmed_at > TRIM_EVERY_S:  # what the last loads freed goes back (jobs.memory_trim)
+            self._trimmed_at = started
+            give_back_freed_memory()
         snapshot = None
         try:
             snapshot = self._load(quick_first=quick_first)

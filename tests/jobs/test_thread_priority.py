@@ -71,3 +71,4 @@ def test_start_soon_runs_the_function_with_its_arguments_on_another_thread():
     assert done.wait(10)
     assert got == [(1, "two", True)]
     assert time.perf_counter() - started < 10
+
