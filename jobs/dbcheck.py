@@ -44,6 +44,21 @@ class DamagedDatabase(Exception):
     """The file is damaged or truncated; the message names it and how to recover."""
 
 
+_CORRUPTION_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB (primary codes)
+
+
+def damage_in_read(path: Path, exc: BaseException) -> DamagedDatabase | None:
+    """A read that failed on a damaged page (SQLite's CORRUPT or NOTADB, raised by sqlite3 or
+    wrapped by SQLAlchemy) said as the check says damage; None for any other failure. A read of
+    a big file checks only the small tables first (`read_check`): damage in the runs can reach
+    the read itself."""
+    error = getattr(exc, "orig", exc)
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(error, sqlite3.DatabaseError) or code is None or code & 0xFF not in _CORRUPTION_CODES:
+        return None
+    return DamagedDatabase(f"{path} is damaged ({error}) and was left as it is; {_recovery(path)}")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     complete: bool  # False: the budget ran out before the whole file was checked

@@ -74,18 +74,29 @@ def early_read_check(data_dir: DataDir, reads: bool) -> Iterator[None]:
 def checked_read(data_dir: DataDir) -> Iterator[None]:
     """Run the body (a read) while the database check runs beside it (jobs.dbcheck.ReadCheck);
     damage it finds wins over the answer, and over any failure damage explains."""
-    from jobs.dbcheck import DamagedDatabase, read_check
+    from jobs.dbcheck import damage_in_read, read_check
 
     started = _early.pop(data_dir.database, None) or read_check(data_dir.database)
     try:
         yield
-    finally:
-        try:
-            started.result()
-        except DamagedDatabase as exc:
-            raise CommandFailed(str(exc)) from None
-        except sqlite3.Error as exc:
-            raise CommandFailed(f"{data_dir.database}: cannot be checked: {exc}") from None
+    except Exception as exc:
+        _check_result(started, data_dir)  # what the check found comes first
+        damage = damage_in_read(data_dir.database, exc)  # a damaged page the read itself met
+        if damage is not None:
+            raise CommandFailed(str(damage)) from None
+        raise
+    _check_result(started, data_dir)
+
+
+def _check_result(started: Any, data_dir: DataDir) -> None:
+    from jobs.dbcheck import DamagedDatabase
+
+    try:
+        started.result()
+    except DamagedDatabase as exc:
+        raise CommandFailed(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise CommandFailed(f"{data_dir.database}: cannot be checked: {exc}") from None
 
 
 def list_here(data_dir: DataDir) -> dict[str, Any] | None:

@@ -74,3 +74,26 @@ def test_a_big_file_read_checks_its_small_tables_only(data_dir):
     corrupt_index(data_dir.database, "sqlite_autoindex_job_definitions_1")
     with pytest.raises(dbcheck.DamagedDatabase, match="is damaged"):
         dbcheck.read_check(data_dir.database).result()
+
+
+@pytest.mark.slow  # a 300,000-run store (~50 MB)
+def test_damage_in_a_big_file_that_only_the_read_meets_is_said_as_damage_with_the_file_left_as_it_was(data_dir):
+    """A big file's read checks the small tables only: a damaged runs index is met by the read
+    itself. The user gets the damage message (file, how to recover), never a traceback."""
+    from tests.jobs.serve_process import jobdesk
+
+    many_runs(data_dir, 300_000)
+    assert data_dir.database.stat().st_size > dbcheck.WHOLE_READ_CHECK_BYTES
+    corrupt_index(data_dir.database, "ix_runs_job_id_id")
+    before = data_dir.database.read_bytes()
+    done = jobdesk(data_dir, "history", "--job", "j7", "--limit", "5")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"jobdesk: {data_dir.database} is damaged (database disk image is malformed)")
+    assert ".recover" in done.stderr and done.stderr.count("\n") == 1
+    assert data_dir.database.read_bytes() == before
+
+
+def test_a_read_failing_for_another_reason_is_not_called_damage(tmp_path):
+    assert dbcheck.damage_in_read(tmp_path / "x.sqlite3", sqlite3.OperationalError("database is locked")) is None
+    assert dbcheck.damage_in_read(tmp_path / "x.sqlite3", ValueError("no")) is None
