@@ -96,7 +96,7 @@ class JobsModel(QAbstractTableModel):
         changed = []
         for row, item in enumerate(self._rows):
             new = fresh.pop(item.spec.id)
-            if new != item:
+            if new is not item and new != item:  # the same object: a row the worker found unchanged
                 self._rows[row] = new
                 changed.append(row)
         for top, bottom in _runs(changed):  # only what changed: every dataChanged costs a re-sort

@@ -119,6 +119,7 @@ class SnapshotLoader(QObject):
         self.sort_column: Callable[[], int] = lambda: -1
         self._partial_applied = threading.Event()
         self._trimmed_at = time.perf_counter()
+        self._previous_rows: dict[str, JobRow] = {}  # the last complete load's rows (the worker's only)
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
         self._partial.connect(self._on_partial)
@@ -209,7 +210,9 @@ class SnapshotLoader(QObject):
         names = {spec.id: spec.name for spec in specs}
         schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
         durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
-        rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, expected_after, self.sort_column())
+        rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, expected_after, self.sort_column(),
+                          previous=self._previous_rows)  # fmt: skip
+        self._previous_rows = rows
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
                         durations=durations, strips=strips, expected_after=expected_after, rows=rows)  # fmt: skip
 

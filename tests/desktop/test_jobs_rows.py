@@ -77,3 +77,25 @@ def test_a_live_run_newer_than_the_worker_read_stays_and_an_older_one_gives_way(
     newer = {**first, specs[1].id: _run(60, specs[1], RunStatus.SUCCEEDED, 0)}
     model.apply_snapshot(_snapshot(specs, newer, with_rows=True, key_column=LAST_RUN))
     assert model.last_run(specs[1].id) == newer[specs[1].id]
+
+
+def test_rows_the_worker_finds_unchanged_are_the_table_s_own_and_only_changed_rows_are_told(qtbot):
+    specs = _specs(30)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 30 - i) for i, spec in enumerate(specs)}
+    model = JobsModel()
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME)
+    model.apply_snapshot(first)
+    assert first.rows is not None
+    later = {**last_runs, specs[4].id: _run(500, specs[4], RunStatus.FAILED, 0)}
+    parts = _snapshot(specs, later, with_rows=False)
+    rows = fresh_rows(specs, parts.next_runs, later, parts.schedules, parts.durations, parts.strips, {}, NAME,
+                      previous=first.rows)  # fmt: skip
+    assert [job_id for job_id, row in rows.items() if row is not first.rows[job_id]] == [specs[4].id]
+    told: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: told.append((top.row(), bottom.row())))
+    model.apply_snapshot(Snapshot(tuple(specs), parts.next_runs, later, schedules=parts.schedules,
+                                  durations=parts.durations, strips=parts.strips, rows=rows))  # fmt: skip
+    row = model.row_of(specs[4].id)
+    assert told == [(row, row)]
+    assert model.last_run(specs[4].id).id == 500
