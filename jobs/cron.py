@@ -124,7 +124,7 @@ class CronExpression:
 def parse_cron(expression: str) -> CronExpression:
     """The parsed expression; raises TriggerError naming every bad field."""
     text = expression.strip().lower()
-    if text.startswith("@"):
+    if text.startswith("@") and len(text.split()) == 1:  # a macro is one word; "@ * * * *" has a bad minute
         if text not in _MACROS:
             known = join_words(list(_MACROS), "or")
             raise TriggerError("expression", f"{expression.strip()!r} is not supported: use {known}")

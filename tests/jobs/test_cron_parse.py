@@ -348,3 +348,13 @@ def test_a_field_read_once_is_read_by_its_position():
     for _ in range(2):  # a bad field is said every time, not kept
         with pytest.raises(TriggerError, match="out of range"):
             parse_cron("7 77 * * *")
+
+
+def test_an_at_sign_in_a_five_field_expression_is_a_bad_field_not_an_unknown_macro():
+    """Found by the property test above: "@ * * * *" was refused as an unsupported macro."""
+    with pytest.raises(TriggerError) as raised:
+        validate(CronSpec("@ * * * *", "UTC"))
+    assert raised.value.field == "minute"
+    with pytest.raises(TriggerError) as raised:
+        validate(CronSpec("@fortnightly", "UTC"))
+    assert raised.value.field == "expression" and "is not supported" in str(raised.value)
