@@ -77,16 +77,22 @@ def assert_stderr_apart(qtbot, view, stderr: list[str], stdout_line: str) -> Non
     assert first.charFormat().foreground().color() == stderr_colour(view.palette())
     assert plain.charFormat().foreground().color() != stderr_colour(view.palette())
     # the non-colour cues: a bar beside the stderr line, none beside the stdout one; the tooltip
+    view.setTextCursor(plain)  # the last lines in view (they end the output), as a reader scrolls to them
     view.ensureCursorVisible()
     base = view.palette().color(QPalette.ColorRole.Base)
+    seen: list[object] = []
 
     def bars() -> tuple[bool, bool]:  # (a bar beside the stderr line, a bar beside the stdout line)
         image = view.margin.grab().toImage()
         y_err, y_out = view.cursorRect(first).center().y(), view.cursorRect(plain).center().y()
+        seen[:] = [(y_err, y_out, image.height())]
         return image.pixelColor(3, y_err) != base, image.pixelColor(3, y_out) != base
 
     # the margin repaints after the scroll settles (a fixed 20 ms was too short on a loaded machine)
-    qtbot.waitUntil(lambda: bars() == (True, False), timeout=3000)
+    try:
+        qtbot.waitUntil(lambda: bars() == (True, False), timeout=5000)
+    except Exception:
+        raise AssertionError(f"margin bars {bars()} at (stderr y, stdout y, margin height) {seen}") from None
     assert hover_text(qtbot, view.viewport(), inside(view, first)) == STDERR_TIP
     assert hover_text(qtbot, view.viewport(), inside(view, plain)) == ""
 
