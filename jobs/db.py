@@ -172,6 +172,23 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         cur.close()
 
 
+def truncate_wal(path: Path, timeout: float = 1.0) -> bool:
+    """Checkpoint the write-ahead log into the file and empty it (a scheduling process's clean
+    close). SQLite does this when the last connection closes, but a connection another thread
+    still held (a long check, a page read) left it: at 10,000 jobs / 10M runs the WAL had grown
+    to 237 MB over a day of starts, and every open and read went through it. True if emptied."""
+    try:
+        conn = sqlite3.connect(path, timeout=timeout)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        log.info("the WAL of %s was not emptied at close: %s", path, exc)
+        return False
+    return busy == 0
+
+
 def create_sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",

@@ -92,9 +92,10 @@ def check(path: Path, budget: float = DEFAULT_BUDGET, *, enough: threading.Event
     return CheckResult(complete, time.monotonic() - begun)
 
 
-def full_check(path: Path) -> str | None:
-    """The whole quick_check without a time limit; the damage message, or None if sound."""
-    problems, _ = _quick_check(path, None, shared=True)
+def full_check(path: Path, stop: threading.Event | None = None) -> str | None:
+    """The whole quick_check without a time limit (until `stop` is set); the damage message,
+    or None if sound or stopped."""
+    problems, _ = _quick_check(path, None, shared=True, enough=stop)
     return f"{path} is damaged ({_summary(problems)}); {_recovery(path)}" if problems else None
 
 
@@ -273,6 +274,7 @@ class BackgroundCheck:
         self._lock = threading.Lock()
         self.started_at: float | None = None  # time.monotonic() when the worker was started
         self.finished = threading.Event()
+        self._stop = threading.Event()
         if not needed:
             self.finished.set()
 
@@ -291,10 +293,18 @@ class BackgroundCheck:
             return True
         return self.started_at is not None and time.monotonic() - self.started_at >= budget
 
+    def stop(self, timeout: float = 2.0) -> None:
+        """End a check in progress (the app is closing): its read transaction would otherwise
+        keep the WAL from being checkpointed, and it from being removed, until the process ends.
+        The next start checks again."""
+        self._stop.set()
+        if self.started_at is not None:
+            self.finished.wait(timeout)
+
     def _run(self) -> None:
         lower_this_thread()  # the whole file read while the window starts (jobs.thread_priority)
         try:
-            finish_check(self._service)
+            finish_check(self._service, self._stop)
         finally:
             self.finished.set()
 
@@ -319,15 +329,19 @@ def needs_writes_at_open(path: Path, schema_version: int) -> bool:
         return True  # anything odd: check first, as before
 
 
-def finish_check(service: Any) -> None:
+def finish_check(service: Any, stop: threading.Event | None = None) -> None:
     """The rest of a big file's check, on a worker thread while `service` (a JobService)
     schedules: damage found stops every new run and is announced (moved here from JobService
     to keep it under 500 lines)."""
     begun = time.monotonic()
     try:
-        problem = full_check(service.data_dir.database)
+        problem = full_check(service.data_dir.database, stop)
     except Exception as exc:
         problem = f"{service.data_dir.database} cannot be checked: {exc}"
+    if problem is None and stop is not None and stop.is_set():
+        log.info("database check stopped after %.1fs: Jobdesk is closing (the next start checks again)",
+                 time.monotonic() - begun)  # fmt: skip
+        return
     if problem is None:
         log.info("database check finished in %.1fs: no damage", time.monotonic() - begun)
         return

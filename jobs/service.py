@@ -22,7 +22,7 @@ from jobs.alerts.config import AlertConfig, AlertSettings
 from jobs.codec import validate_job
 from jobs import chains, dbcheck
 from jobs.conditions.source import ConditionSource
-from jobs.db import open_checked_database
+from jobs.db import open_checked_database, truncate_wal
 from jobs.entry import set_handler
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.misfire import plan_due_runs
@@ -246,7 +246,10 @@ class JobService(ServiceReads):
             self._alerter.close()  # what is due is sent (bounded); later retries wait for the next start
         if self.slow_runs is not None:
             self.slow_runs.close()
+        self.db_check.stop()  # its read transaction would pin the WAL
         self.engine.dispose()
+        if self.scheduler is not None and self.damage is None:  # a scheduling process; never a damaged file
+            truncate_wal(self.data_dir.database)
 
     @property
     def scheduling(self) -> bool:
