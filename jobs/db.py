@@ -155,6 +155,9 @@ class DatabaseError(RuntimeError):
 PAGE_CACHE_KIB = 256  # per connection (see _set_pragmas)
 
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a reset WAL file is cut back to (PRAGMA journal_size_limit)
+
+
 def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     # No transaction is open on a fresh DBAPI connection, so journal_mode can change here.
     cur = dbapi_conn.cursor()
@@ -168,6 +171,9 @@ def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         # up to 24 connections, 25-40 MiB of the window's peak memory (issue 10). The OS caches
         # the file anyway: 256 KiB measured 196-198 MiB peak, 512 KiB 196-215 MiB.
         cur.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
+        # A WAL file grown by one long read (the whole-file check, retention's scan) keeps its
+        # size after it is reset; beyond this it is cut back at the reset (SQLite's own limit).
+        cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     finally:
         cur.close()
 
@@ -186,6 +192,8 @@ def truncate_wal(path: Path, timeout: float = 1.0) -> bool:
     except sqlite3.Error as exc:
         log.info("the WAL of %s was not emptied at close: %s", path, exc)
         return False
+    if busy:
+        log.info("the WAL of %s was not emptied at close: another thread still reads or writes", path)
     return busy == 0
 
 
