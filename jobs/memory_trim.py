@@ -10,32 +10,28 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
+import functools
 import sys
-
-log = logging.getLogger(__name__)
-
-_trim: object = None  # the C function, or False where there is none
+from typing import Callable
 
 
-def _malloc_trim() -> object:
-    global _trim
-    if _trim is None:
-        _trim = False
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                _trim = getattr(libc, "malloc_trim", False)  # glibc only
-            except OSError:
-                pass
-    return _trim
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None on a platform (or C library) without it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return getattr(libc, "malloc_trim", None)
 
 
 def give_back_freed_memory() -> bool:
     """Return the C heap's free pages to the system; True if this platform can. Takes a few
     milliseconds on a big heap: call it off the GUI thread."""
     trim = _malloc_trim()
-    if not trim:
+    if trim is None:
         return False
-    trim(0)  # type: ignore[operator]
+    trim(0)
     return True
