@@ -81,7 +81,7 @@ class HistoryPanel(QWidget):
         events = service.events
         for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_finished,
                        events.run_recorded, events.run_alerted):  # fmt: skip
-            signal.connect(self.model.on_run_changed)
+            signal.connect(self.model.queue_run_changed)  # applied in batches (a burst of runs)
             signal.connect(self.output.update_record)
         events.run_output.connect(self.output.on_output)
         events.run_finished.connect(self.facts.update_record)
@@ -156,6 +156,7 @@ class HistoryPanel(QWidget):
         Returns True when it is selected in the table; otherwise (filtered out, too old, or gone)
         the output viewer shows it alone, without a table row, and this returns False.
         """
+        self.model.apply_pending()  # a run that just started may wait there
         row = self.model.row_of(run_id)
         if row is None:
             record = self._service.get_run(run_id)

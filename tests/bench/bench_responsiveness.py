@@ -1,6 +1,7 @@
 """GUI stalls during a burst of runs: Jobdesk's window against a bare window under the same load.
 
-    python -m tests.bench.bench_responsiveness [--runs 3] [--idle 10]
+    python -m tests.bench.bench_responsiveness [--runs 3] [--idle 10] [--jobs 10000 [--history 1000000]
+                                               [--folder /tmp/burst-bench]] [--profile]
 
 Each scenario runs in a fresh process, offscreen, alternating, `--runs` times:
 - jobdesk: the real window over a real service (temp data dir) driving `burst_load.run_burst`:
@@ -13,6 +14,13 @@ Each scenario runs in a fresh process, offscreen, alternating, `--runs` times:
 - bare idle: the bare window alone for `--idle` seconds: the machine's own noise (other work on
   it shows up here).
 Every scenario has the same 10 ms heartbeat on its GUI thread; a gap between beats is a stall.
+`--jobs N`: the Jobdesk scenario opens a copy of a data dir with N jobs and `--history` runs
+(tests/bench/scale_data.py, made once in `--folder`); its 100 short runs are of 100 of those jobs
+(their commands do not exist: 100 failed runs, each notified), and the window's load (first
+paint, snapshots, the start's missed-run catch-up and digest card) is measured too, on its own
+heartbeat from show until loaded + `LOAD_SETTLE_S`. `--profile`: a sampler thread
+(tests/bench/stall_sampler.py) says which of Jobdesk's functions the GUI thread was in during
+the gaps over 40 ms (it perturbs the numbers a little: compare profiled runs with profiled runs).
 Prints worst, p99, p95 and median stall (medians over the runs) and Jobdesk's ratio to bare+load;
 writes tests/bench/results/responsiveness.json.
 """
@@ -33,10 +41,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from tests.bench.stall_sampler import print_attribution
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).parent / "results"
 SCENARIOS = ("jobdesk", "bare+load", "bare idle")
 TARGET_WORST_MS = 100.0
+LOAD_SETTLE_S = 3.0  # after the full snapshot: the catch-up's runs and the digest card's rows
 _KEEP: list[object] = []
 
 
@@ -77,30 +88,60 @@ def _bare_window() -> object:
     return window
 
 
-def scenario_jobdesk() -> dict:
+def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
+    """The burst on a fresh data dir, or on a copy of `data` (N jobs and their history)."""
     import gc
+    import shutil
 
     app = _app()
     from PySide6.QtCore import QSettings
 
     from desktop.app import create_window, freeze_startup_objects
     from jobs.paths import resolve_data_dir
-    from tests.bench.burst_load import run_burst
+    from tests.bench.burst_load import Heartbeat, Stalls, run_burst
+    from tests.bench.stall_sampler import StallSampler, attribute
 
+    sampler = StallSampler() if profile else None
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(tmp) / "settings"))
+        if data is not None:
+            shutil.copytree(data, Path(tmp) / "data")
+        if sampler is not None:
+            sampler.start()
         window = create_window(resolve_data_dir(Path(tmp) / "data"))
         window.resize(1280, 800)
         window.show()
+        load = Heartbeat()
+        load.start()
         app.processEvents()
         freeze_startup_objects()  # as run_window does once the window is up
+        loaded: dict | None = None
         try:
-            result = run_burst(window, _wait_until)
+            short_ids = None
+            if data is not None:
+                _wait_until(lambda: window.complete_loaded, 120_000)
+                end = time.perf_counter() + LOAD_SETTLE_S
+                _wait_until(lambda: time.perf_counter() >= end, int(LOAD_SETTLE_S * 1000) + 1000)
+                load.stop()
+                loaded = asdict(Stalls.of(load.gaps_ms()))
+                model = window.jobs_model
+                ids = [model.job_id_at(row) for row in range(model.rowCount())]
+                short_ids = [job_id for job_id in ids[:: max(1, len(ids) // 100)] if job_id][:100]
+            result = run_burst(window, _wait_until, short_ids=short_ids)
         finally:
             window.shutdown()
+            if sampler is not None:
+                sampler.stop()
         gc.unfreeze()
-    return asdict(result.stalls)
+    out = asdict(result.stalls)
+    if loaded is not None:
+        out["load"] = loaded
+    if sampler is not None:
+        out["profile"] = {"burst": attribute(result.beats, sampler.samples)}
+        if loaded is not None:
+            out["profile"]["load"] = attribute(load.beats, sampler.samples)
+    return out
 
 
 def scenario_bare_load() -> dict:
@@ -157,11 +198,12 @@ def scenario_bare_idle(seconds: float) -> dict:
     return asdict(Stalls.of(heartbeat.gaps_ms()))
 
 
-def run_scenario(name: str, idle_seconds: float) -> dict:
+def run_scenario(name: str, idle_seconds: float, data: Path | None = None, profile: bool = False) -> dict:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    extra = (["--data", str(data)] if data is not None and name == "jobdesk" else []) + (["--profile"] if profile else [])
     proc = subprocess.run([sys.executable, "-m", "tests.bench.bench_responsiveness", "--scenario", name,
-                           "--idle", str(idle_seconds)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+                           "--idle", str(idle_seconds), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -172,20 +214,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of the bare idle scenario")
+    parser.add_argument("--jobs", type=int, default=0, help="jobs in the Jobdesk scenario's data dir (0: a fresh one)")
+    parser.add_argument("--history", type=int, default=1_000_000, help="runs in that data dir's history")
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/burst-bench"), help="where that data dir is kept")
+    parser.add_argument("--profile", action="store_true", help="say what the GUI thread did in the stalls")
     parser.add_argument("--scenario", choices=SCENARIOS, help=argparse.SUPPRESS)  # one scenario, in this process
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)  # the prepared data dir, for that scenario
     args = parser.parse_args(argv)
     if args.scenario:
         sys.path.insert(0, str(ROOT))
-        result = {"jobdesk": scenario_jobdesk, "bare+load": scenario_bare_load,
+        result = {"jobdesk": lambda: scenario_jobdesk(args.data, args.profile), "bare+load": scenario_bare_load,
                   "bare idle": lambda: scenario_bare_idle(args.idle)}[args.scenario]()  # fmt: skip
         print("RESULT " + json.dumps(result), flush=True)
         os._exit(0)  # PySide6 may abort in the interpreter's final collection (see main.exit_now)
 
+    data = None
+    if args.jobs:
+        from tests.bench.scale_data import prepare
+
+        data = prepare(args.folder, args.jobs, args.history)
     results: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
     for run in range(args.runs):
         for name in SCENARIOS:
-            result = run_scenario(name, args.idle)
+            result = run_scenario(name, args.idle, data, args.profile)
             results[name].append(result)
+            if "load" in result:
+                load = result["load"]
+                print(f"  run {run + 1} {'(load)':10s} worst {load['worst_ms']:6.0f} ms  p99 {load['p99_ms']:5.0f} ms  "
+                      f"p95 {load['p95_ms']:5.0f} ms  median {load['median_ms']:5.1f} ms  {load['seconds']:5.1f} s")  # fmt: skip
+            for phase, found in result.get("profile", {}).items():
+                print(f"  run {run + 1} jobdesk {phase}: where the GUI thread was during stalls")
+                print_attribution(found)
             print(f"  run {run + 1} {name:10s} worst {result['worst_ms']:6.0f} ms  p99 {result['p99_ms']:5.0f} ms  "
                   f"p95 {result['p95_ms']:5.0f} ms  median {result['median_ms']:5.1f} ms  "
                   f"{result['beats'] / result['seconds']:5.0f} beats/s", flush=True)  # fmt: skip
@@ -200,12 +259,16 @@ def main(argv: list[str] | None = None) -> int:
         target = f"< {TARGET_WORST_MS:.0f} ms" if key == "worst_ms" else ""
         print(f"{label + ' (ms)':28s} {med('bare idle', key):>10.1f} {med('bare+load', key):>10.1f} "
               f"{med('jobdesk', key):>10.1f} {ratio:>6.2f}x {target:>9s}")  # fmt: skip
+    loads = [r["load"] for r in results["jobdesk"] if "load" in r]
+    if loads:
+        print(f"{'Jobdesk load at ' + format(args.jobs, ',') + ' jobs':28s} worst {statistics.median(r['worst_ms'] for r in loads):.1f} ms, "
+              f"p99 {statistics.median(r['p99_ms'] for r in loads):.1f} ms (median of runs; show until loaded + {LOAD_SETTLE_S:.0f} s)")  # fmt: skip
     print(f"({args.runs} runs of each, alternating; {os.cpu_count()} cores; 10 ms heartbeat; load average now "
           f"{os.getloadavg()[0]:.1f})")  # fmt: skip
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
-        "args": {"runs": args.runs, "idle": args.idle},
+        "args": {"runs": args.runs, "idle": args.idle, "jobs": args.jobs, "history": args.history if args.jobs else 0},
         "machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
         "runs": results,
@@ -215,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
                                for key in ("worst_ms", "p99_ms")},
         "target": {"worst_ms": TARGET_WORST_MS}, "met": med("jobdesk", "worst_ms") < TARGET_WORST_MS,
     }  # fmt: skip
-    (RESULTS / "responsiveness.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'responsiveness.json'}")
+    name = f"responsiveness-{args.jobs}.json" if args.jobs else "responsiveness.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {RESULTS / name}")
     return 0
 
 

@@ -73,6 +73,7 @@ class BurstResult:
     big_run: int
     run_ids: list[int]
     output_blocks: int
+    beats: list[float]  # the heartbeat's times (tests/bench/stall_sampler.py attributes its gaps)
 
 
 def burst_jobs(tz: str | None = None) -> tuple[JobSpec, list[JobSpec]]:
@@ -84,13 +85,17 @@ def burst_jobs(tz: str | None = None) -> tuple[JobSpec, list[JobSpec]]:
     return big, short
 
 
-def run_burst(window: Any, wait_until: WaitUntil, *, settle_ms: int = 300) -> BurstResult:
-    """Drive the burst on a shown `window` (a MainWindow over a started service)."""
+def run_burst(window: Any, wait_until: WaitUntil, *, settle_ms: int = 300,
+              short_ids: list[str] | None = None) -> BurstResult:
+    """Drive the burst on a shown `window` (a MainWindow over a started service): the short runs
+    are of `short_ids` (jobs already there, e.g. 100 of 10,000) or of 100 new jobs."""
     service = window.service
     big, short = burst_jobs()
-    saved = service.import_jobs([big, *short])
-    wait_until(lambda: window.jobs_model.rowCount() == BURST + 1, 10_000)
-    big_id, short_ids = saved[0].id, [spec.id for spec in saved[1:]]
+    before = window.jobs_model.rowCount()
+    saved = service.import_jobs([big] if short_ids else [big, *short])
+    wait_until(lambda: window.jobs_model.rowCount() == before + len(saved), 60_000)
+    big_id = saved[0].id
+    short_ids = short_ids or [spec.id for spec in saved[1:]]
     window.tabs.setCurrentWidget(window.history)
 
     finished: set[int] = set()
@@ -119,4 +124,5 @@ def run_burst(window: Any, wait_until: WaitUntil, *, settle_ms: int = 300) -> Bu
     end = time.perf_counter() + settle_ms / 1000  # the debounced reloads after the last event
     wait_until(lambda: time.perf_counter() >= end, settle_ms + 1000)
     heartbeat.stop()
-    return BurstResult(Stalls.of(heartbeat.gaps_ms()), big_run, run_ids, output.document().blockCount())
+    return BurstResult(Stalls.of(heartbeat.gaps_ms()), big_run, run_ids, output.document().blockCount(),
+                       heartbeat.beats)
