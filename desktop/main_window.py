@@ -45,6 +45,7 @@ from desktop.status_bar import StatusBar
 from desktop.workers_view import WorkersView
 from desktop.style import restore_window_state, save_window_state, ui_settings
 from desktop.table_helpers import RepaintThrottle, tick_visible_rows
+from desktop.throttle import Throttle
 from desktop.timeline import TimelineView, timeline_scroll_area
 from desktop.tray import Tray, tray_available
 from desktop.upcoming_model import COUNTDOWN as UPCOMING_COUNTDOWN, JOB as UPCOMING_JOB, SCHEDULE as UPCOMING_SCHEDULE
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.digest_card = install_digest_card(self)  # runs missed while asleep or closed (desktop.digest_card)
         self.clock = named(QTimer(self, interval=TICK_MS), "countdownClock")
         self.clock.timeout.connect(self.tick)
+        self.status_throttle = Throttle(self.refresh_status, parent=self)  # a burst of run events: <= 10 refreshes/s
         self._connect()
         self.restore_state()
         self.refresh_status()
@@ -216,7 +218,7 @@ class MainWindow(QMainWindow):
         self.upcoming_model.set_waiting(self.active.held)
         if record.status.is_final:
             self.loader.request()  # a one-off job may be over; next runs may have moved
-        self.refresh_status()
+        self.status_throttle.request()
         if record.job_id == self._current_job_id():
             self._update_selection_state()
 

@@ -90,8 +90,13 @@ class StatusBar(QStatusBar):
 
 
 def _set(label: QLabel, text: str, tip: str | None = None) -> None:
-    """Change a label only when its text changes (a setText relayouts the status bar)."""
-    if label.text() != text:
+    """Change a label only when its text changes (a setText relayouts the status bar). What it
+    shows is remembered on the Python side: asking the label is a call into Qt, and during a
+    burst of runs each such call can wait for the GIL behind the runs' threads."""
+    shown = label.__dict__.setdefault("shown_", ["", ""])  # on the wrapper the status bar keeps
+    if shown[0] != text:
         label.setText(text)
-    if tip is not None and label.toolTip() != tip:
+        shown[0] = text
+    if tip is not None and shown[1] != tip:
         label.setToolTip(tip)
+        shown[1] = tip

@@ -53,6 +53,9 @@ class Tray(QObject):
         self._specs: list[JobSpec] = []
         self._menu_dirty = True
         self.state = IDLE
+        # What the icon shows, remembered here: asking Qt is a call that, during a burst of
+        # runs, can wait for the GIL behind the runs' threads (each event asked three times).
+        self._shown: tuple[str | None, str | None, bool | None] = (None, None, None)  # icon state, tooltip, Stop enabled
         self.running_words: Callable[[RunRecord], str] | None = None  # elapsed and ETA of a run (desktop.insight)
 
         self.menu = QMenu(window)
@@ -116,8 +119,10 @@ class Tray(QObject):
         retrying = sum(1 for r in self._active.values() if r.status is RunStatus.RETRY_PENDING)
         busy = len(self._active) > len(waiting) + retrying  # a run only waiting for AC power is not "running"
         state = RUNNING if busy else FAILED if self._last_failed else IDLE
-        self.stop_menu.setEnabled(bool(self._active))
-        if state != self.state or self.icon.icon().isNull():
+        shown_state, shown_tip, stop_enabled = self._shown
+        if stop_enabled is not bool(self._active):
+            self.stop_menu.setEnabled(bool(self._active))
+        if state != shown_state:
             self.icon.setIcon(self.state_icon(state))  # SVG rendering: only when it changes
         self.state = state
         running = len(self._active) - len(waiting) - retrying
@@ -135,8 +140,9 @@ class Tray(QObject):
         if busy and self.running_words is not None:  # "Report: 42s of ~1m 20s" (desktop.insight)
             tip += "".join(f"\n{r.job_name}: {self.running_words(r)}" for r in self._active.values()
                            if r.status is RunStatus.RUNNING)  # fmt: skip
-        if self.icon.toolTip() != tip:
+        if tip != shown_tip:
             self.icon.setToolTip(tip)
+        self._shown = (state, tip, bool(self._active))
 
     @staticmethod
     def state_icon(state: str) -> QIcon:

@@ -13,10 +13,11 @@ calls into Python, each waiting for the GIL while runs' worker threads held it: 
 table took ~320 ms to paint under that load against ~35 ms from C++ (measured), and that was
 most of the window's stalls during a burst of runs (tests/bench/bench_responsiveness.py).
 
-The panel feeds live events through `queue_run_changed`: the events of LIVE_BATCH_MS are applied
-together (a short run's queued, started and finished collapse into one row written once; new
-runs go in with one insertRows), at most LIVE_SLICE_S of them per event-loop turn. At 10,000
-jobs a burst of 100 runs gave each event its own insert and refill, 8-31 ms each, back to back.
+The panel feeds live events through `queue_run_changed`: they are applied together at the next
+event-loop turn, and during a burst (a turn brought BURST_EVENTS or more) after LIVE_BATCH_MS, so
+a short run's queued, started and finished collapse into one row written once and new runs go
+in with one insertRows; at most LIVE_SLICE_S of them per turn. At 10,000 jobs a burst of 100
+runs gave each event its own insert and refill, 8-31 ms each, back to back.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ _DISPLAY, _TOOLTIP, _DECORATION, _FOREGROUND, _ALIGNMENT, _ACCESSIBLE = (
                             Qt.ItemDataRole.AccessibleTextRole))  # fmt: skip
 _RIGHT_INT = _RIGHT.value
 RUN_ID_ROLE_INT = int(RUN_ID_ROLE)
-LIVE_BATCH_MS = 50  # live events this close together are applied as one update
+LIVE_BATCH_MS = 50  # during a burst, live events this close together are applied as one update
+BURST_EVENTS = 4  # events applied in one turn that make it a burst
+BURST_S = 1.0  # how long a burst lasts after such a turn
 LIVE_SLICE_S = 0.010  # of GUI-thread time per event-loop turn for them; the rest the next turn
 LIVE_CHUNK = 8  # events applied between two looks at the clock
 
@@ -107,7 +110,8 @@ class HistoryModel(QStandardItemModel):
         self._palette: QPalette | None = None
         self._colours: dict[RunStatus, object] = {}  # status -> QColor on the current palette
         self._pending: dict[int, RunRecord] = {}  # live events not applied yet, by run id
-        self._batch_timer = QTimer(self, singleShot=True, interval=LIVE_BATCH_MS)
+        self._batch_timer = QTimer(self, singleShot=True)
+        self._burst_until = 0.0  # monotonic time until which live events wait LIVE_BATCH_MS
         self._batch_timer.timeout.connect(self._apply_pending)
         self.usual: Callable[[str], DurationStats | None] = lambda _job_id: None  # set by desktop.insight
         for column, title in enumerate(COLUMNS):
@@ -256,7 +260,7 @@ class HistoryModel(QStandardItemModel):
         if waiting is None or record.status.is_final or not waiting.status.is_final:
             self._pending[record.id] = record
         if not self._batch_timer.isActive():
-            self._batch_timer.start(LIVE_BATCH_MS)
+            self._batch_timer.start(LIVE_BATCH_MS if time.monotonic() < self._burst_until else 0)
 
     def apply_pending(self) -> None:
         """Apply every queued event now (before looking a run up, e.g. to show it)."""
@@ -266,6 +270,8 @@ class HistoryModel(QStandardItemModel):
 
     @Slot()
     def _apply_pending(self) -> None:
+        if len(self._pending) >= BURST_EVENTS:
+            self._burst_until = time.monotonic() + BURST_S
         until = time.monotonic() + LIVE_SLICE_S
         while self._pending and time.monotonic() < until:
             ids = sorted(self._pending)[:LIVE_CHUNK]  # oldest first: a burst's rows fill in order

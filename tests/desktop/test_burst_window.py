@@ -1,0 +1,109 @@
+"""The window during and after a burst of runs: the status bar, tray and banner end right though
+their refreshes are throttled or skipped when nothing changed; the digest card's rows, made in
+slices while hidden, all show and their buttons work."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+
+from desktop.throttle import Throttle
+from jobs.model import CronSpec, JobSpec, Notify, RunStatus
+from jobs import triggers
+from tests.conftest import py
+from tests.desktop.test_digest_card import click, opened  # noqa: F401  (the fixture)
+from tests.jobs.test_wake_digest import close_for, job
+
+TZ = triggers.local_timezone_name()
+
+
+def test_throttle_runs_at_once_then_once_per_interval(qtbot):
+    calls: list[float] = []
+    throttle = Throttle(lambda: calls.append(time.monotonic()), 100)
+    for _ in range(50):
+        throttle.request()
+    assert len(calls) == 1  # the first at once: a single event shows without delay
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=1000)  # the other 49 merged into one
+    qtbot.wait(250)
+    assert len(calls) == 2  # nothing more was asked
+    throttle.request()
+    assert len(calls) == 3
+
+
+def add_jobs(window, qtbot, count: int, code: str, notify: Notify = Notify.NEVER) -> list[JobSpec]:
+    specs = [JobSpec(name=f"Burst {n:02d}", command=py(code), trigger=CronSpec("0 3 * * *", TZ), notify=notify)
+             for n in range(count)]  # fmt: skip
+    saved = window.service.import_jobs(specs)
+    qtbot.waitUntil(lambda: all(window.jobs_model.row_of(spec.id) is not None for spec in saved), timeout=5000)
+    return saved
+
+
+def test_status_and_tray_end_right_after_a_burst_and_pause_all(window, qtbot):
+    saved = add_jobs(window, qtbot, 8, "pass")
+    window.show()
+    finished: set[int] = set()
+    window.service.events.run_finished.connect(lambda record: finished.add(record.id))
+    run_ids = [window.service.run_now(spec.id) for spec in saved]
+    qtbot.waitUntil(lambda: "in progress" in window.status.runs_label.text()
+                    and window.status.runs_label.text() != "No runs in progress", timeout=5000)  # fmt: skip
+    qtbot.waitUntil(lambda: set(run_ids) <= finished, timeout=30_000)
+    qtbot.waitUntil(lambda: window.status.runs_label.text() == "No runs in progress", timeout=1000)
+    assert window.tray.icon.toolTip() == "Jobdesk: idle" and window.tray.state == "idle"
+    assert not window.tray.stop_menu.isEnabled()
+    assert window.status.state_label.text() == "Scheduling"
+
+    window.job_actions.pause_all.trigger()  # the tray's and the Jobs menu's "Pause all"
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "Paused all", timeout=3000)
+    run_id = window.service.run_now(saved[0].id)  # a run by hand of a paused job
+    qtbot.waitUntil(lambda: run_id in finished, timeout=10_000)
+    window.loader.load_now()  # a snapshot after the run
+    qtbot.wait(300)
+    assert window.status.state_label.text() == "Paused all"
+    assert window.status.runs_label.text() == "No runs in progress"
+    window.job_actions.resume_all.trigger()
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "Scheduling", timeout=3000)
+
+
+def test_the_banner_shows_the_last_of_a_burst_of_failures_and_opens_it(window, qtbot):
+    saved = add_jobs(window, qtbot, 5, "raise SystemExit(3)", Notify.FAILURE)
+    window.resize(1180, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    finished: dict[int, RunStatus] = {}
+    window.service.events.run_finished.connect(lambda record: finished.__setitem__(record.id, record.status))
+    run_ids = [window.service.run_now(spec.id) for spec in saved]
+    qtbot.waitUntil(lambda: set(run_ids) <= set(finished), timeout=30_000)
+    qtbot.waitUntil(lambda: window.notifier.last is not None and window.banner.run_id == max(run_ids), timeout=5000)
+    last = max(run_ids)
+    name = next(spec.name for spec in saved if spec.id == window.service.get_run(last).job_id)
+    assert window.banner.isVisible() and window.notifier.last[0] == "banner"
+    assert window.banner.text_label.full_text().startswith(f"{name} failed")
+    assert window.banner.geometry().width() >= 300 and window.banner.view_button.isVisible()
+    qtbot.mouseClick(window.banner.view_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.history.current_record is not None and window.history.current_record.id == last,
+                    timeout=5000)  # fmt: skip
+    assert not window.banner.isVisible()
+
+
+def test_a_digest_of_many_jobs_shows_every_row_and_its_buttons_work(data_dir, qapp, qtbot, opened):  # noqa: F811
+    names = [f"many {n:02d}" for n in range(24)]  # more rows than one slice makes
+    ids = close_for(data_dir, qapp, qtbot, *(job(name, misfire_grace=0.5) for name in names))
+    window = opened(data_dir)
+    card = window.digest_card
+    qtbot.waitUntil(lambda: card.isVisible() and card.digest is not None and len(card.digest.entries) == 24,
+                    timeout=10_000)  # fmt: skip
+    qtbot.waitUntil(lambda: card.rows.isVisible(), timeout=5000)  # shown once every row is in
+    for name in names:
+        for choice in ("run-latest", "run-all", "skip"):
+            assert card.button(ids[name], choice) is not None, (name, choice)
+    assert card.rows.findChild(type(card.headline), f"digestJob-{ids[names[-1]]}").full_text() == names[-1]
+    last, first = ids[names[-1]], ids[names[0]]
+    card.scroller.ensureWidgetVisible(card.button(last, "skip"))
+    qtbot.waitUntil(lambda: card.button(last, "skip").isVisible(), timeout=3000)
+    click(qtbot, card, last, "skip")
+    qtbot.waitUntil(lambda: card.digest is not None and card.digest.entry(last) is None, timeout=5000)
+    qtbot.waitUntil(lambda: card.rows.isVisible() and card.button(first, "skip") is not None, timeout=5000)
+    click(qtbot, card, first, "skip")
+    qtbot.waitUntil(lambda: card.digest is not None and card.digest.entry(first) is None, timeout=5000)
+    assert len(card.digest.entries) == 22
