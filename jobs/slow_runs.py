@@ -21,6 +21,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable
 
+from PySide6.QtCore import Qt
+
 from jobs.history import HistoryRepository
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.run_stats import duration_stats, long_after, much_shorter
@@ -56,10 +58,14 @@ class SlowRunWatch:
     @classmethod
     def on_events(cls, engine: Engine, history: HistoryRepository, spec_of: Callable[[str], JobSpec | None],
                   events: JobEvents) -> SlowRunWatch:  # fmt: skip
-        """A watch fed by `events`' run_started/run_finished that announces on its run_slow."""
+        """A watch fed by `events`' run_started/run_finished that announces on its run_slow.
+
+        Direct connections: the emitting thread hands the record over itself. A plain method
+        connected the default way was called on the GUI thread (an event queued per run start
+        and end, and a wait for the GIL there, in the middle of a burst of runs)."""
         watch = cls(engine, history, spec_of, events.run_slow.emit)
-        events.run_started.connect(watch.started)
-        events.run_finished.connect(watch.finished)
+        events.run_started.connect(watch.started, Qt.ConnectionType.DirectConnection)
+        events.run_finished.connect(watch.finished, Qt.ConnectionType.DirectConnection)
         return watch
 
     def started(self, record: RunRecord) -> None:
