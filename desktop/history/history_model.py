@@ -213,24 +213,31 @@ class HistoryModel(QStandardItemModel):
                 self._fill(row + offset, record)
         self.dataChanged.emit(self.index(row, 0), self.index(row + len(records) - 1, len(COLUMNS) - 1))
 
-    def _fill(self, row: int, record: RunRecord) -> None:
-        """Write every cell of `row` (signals blocked by the caller). The items are made in C++
-        (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
+    def _fill(self, row: int, record: RunRecord, previous: RunRecord | None = None) -> None:
+        """Write the cells of `row` (signals blocked by the caller): every one, or with
+        `previous` (the record the row showed) those whose roles differ. The items are made in
+        C++ (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
         for column in range(len(COLUMNS)):
-            text = self._duration_text(record) if column == DURATION else _display(record, column)
-            roles: dict[int, object] = {
-                _DISPLAY: text,
-                _TOOLTIP: _tooltip(record, column) or "",
-                _ACCESSIBLE: f"{COLUMNS[column]}: {text or NO_VALUE}",
-            }
-            if column == STATUS:
-                roles[_DECORATION] = status_icon(record.status)
-                roles[_FOREGROUND] = self._colour(record.status)
-            elif column in (DURATION, EXIT_CODE):
-                roles[_ALIGNMENT] = _RIGHT_INT
-            elif column == JOB:
-                roles[RUN_ID_ROLE_INT] = record.id
+            roles = self._roles(record, column)
+            if previous is not None and roles == self._roles(previous, column):
+                continue  # a call into Qt saved: during a burst each can wait for the GIL
             self.setItemData(self.index(row, column), roles)
+
+    def _roles(self, record: RunRecord, column: int) -> dict[int, object]:
+        text = self._duration_text(record) if column == DURATION else _display(record, column)
+        roles: dict[int, object] = {
+            _DISPLAY: text,
+            _TOOLTIP: _tooltip(record, column) or "",
+            _ACCESSIBLE: f"{COLUMNS[column]}: {text or NO_VALUE}",
+        }
+        if column == STATUS:
+            roles[_DECORATION] = status_icon(record.status)
+            roles[_FOREGROUND] = self._colour(record.status)
+        elif column in (DURATION, EXIT_CODE):
+            roles[_ALIGNMENT] = _RIGHT_INT
+        elif column == JOB:
+            roles[RUN_ID_ROLE_INT] = record.id
+        return roles
 
     def _colour(self, status: RunStatus) -> object:
         colour = self._colours.get(status)
@@ -238,9 +245,9 @@ class HistoryModel(QStandardItemModel):
             colour = self._colours[status] = status_colour(status, self._palette or QGuiApplication.palette())
         return colour
 
-    def _refill(self, row: int, record: RunRecord) -> None:
+    def _refill(self, row: int, record: RunRecord, previous: RunRecord | None = None) -> None:
         with QSignalBlocker(self):
-            self._fill(row, record)
+            self._fill(row, record, previous)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     # --- live updates ------------------------------------------------------------------------
@@ -293,8 +300,8 @@ class HistoryModel(QStandardItemModel):
             row = self.row_of(record.id)
             if row is not None:
                 if self._filter.matches(record):
-                    self._rows[row] = record
-                    self._refill(row, record)
+                    previous, self._rows[row] = self._rows[row], record
+                    self._refill(row, record, previous)
                 else:  # e.g. the "Running" filter and the run ended
                     del self._rows[row], self._keys[row]
                     self.removeRows(row, 1)

@@ -135,8 +135,10 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
                 sampler.stop()
         gc.unfreeze()
     out = asdict(result.stalls)
+    out["gui_cpu_s"] = round(result.gui_cpu_s, 3)
     if loaded is not None:
         out["load"] = loaded
+        out["load"]["gui_cpu_s"] = round(load.cpu_s, 3)
     if sampler is not None:
         out["profile"] = {"burst": attribute(result.beats, sampler.samples)}
         if loaded is not None:

@@ -38,11 +38,13 @@ class Heartbeat:
 
     def start(self) -> None:
         self.beats = [time.perf_counter()]
+        self.cpu_s = -time.thread_time()  # the GUI thread's own CPU time: steadier than stalls on a busy machine
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
         self.beats.append(time.perf_counter())
+        self.cpu_s += time.thread_time()
 
     def gaps_ms(self) -> list[float]:
         return [(b - a) * 1000 for a, b in zip(self.beats, self.beats[1:])]
@@ -74,6 +76,7 @@ class BurstResult:
     run_ids: list[int]
     output_blocks: int
     beats: list[float]  # the heartbeat's times (tests/bench/stall_sampler.py attributes its gaps)
+    gui_cpu_s: float  # CPU time of the GUI thread from the heartbeat's start to its stop
 
 
 def burst_jobs(tz: str | None = None) -> tuple[JobSpec, list[JobSpec]]:
@@ -125,4 +128,4 @@ def run_burst(window: Any, wait_until: WaitUntil, *, settle_ms: int = 300,
     wait_until(lambda: time.perf_counter() >= end, settle_ms + 1000)
     heartbeat.stop()
     return BurstResult(Stalls.of(heartbeat.gaps_ms()), big_run, run_ids, output.document().blockCount(),
-                       heartbeat.beats)
+                       heartbeat.beats, heartbeat.cpu_s)

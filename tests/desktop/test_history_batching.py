@@ -76,3 +76,28 @@ def test_show_run_finds_a_run_whose_event_waits_in_the_batch(qtbot, service):
     assert panel.model.row_of(77) is None
     assert panel.show_run(77)  # e.g. "View output" on a run that just started
     assert panel.table.currentIndex().row() == panel.model.row_of(77) == 0
+
+
+def test_a_refill_rewrites_every_cell_that_changed(qtbot, repo):  # noqa: F811
+    """Only cells whose roles differ are written again: each one that did must show the new state."""
+    from datetime import datetime, timedelta, timezone
+
+    from PySide6.QtCore import Qt
+
+    from desktop.formatting import status_colour
+    from desktop.history.history_model import ERROR, EXIT_CODE, JOB, RUN_ID_ROLE, STARTED
+
+    fill(repo, 2)
+    model = HistoryModel(repo.query)
+    model.set_filter(HistoryFilter())
+    began = datetime.now(timezone.utc) - timedelta(seconds=5)
+    model.on_run_changed(record(9, RunStatus.RUNNING, started_at=began))
+    row = model.row_of(9)
+    assert model.index(row, STATUS).data() == "Running" and model.index(row, EXIT_CODE).data() == "—"
+    model.on_run_changed(record(9, RunStatus.FAILED, started_at=began, ended_at=began + timedelta(seconds=3),
+                                exit_code=2, error="boom: bad row 7"))  # fmt: skip
+    assert model.index(row, STATUS).data() == "Failed"
+    assert model.index(row, STATUS).data(Qt.ItemDataRole.ForegroundRole) == status_colour(RunStatus.FAILED)
+    assert model.index(row, EXIT_CODE).data() == "2"
+    assert model.index(row, ERROR).data() == "boom: bad row 7"
+    assert model.index(row, STARTED).data() not in ("", "—") and model.index(row, JOB).data(RUN_ID_ROLE) == 9
