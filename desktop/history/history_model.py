@@ -76,7 +76,7 @@ LIVE_BATCH_MS = 50  # during a burst, live events this close together are applie
 BURST_EVENTS = 4  # events applied in one turn that make it a burst
 BURST_S = 1.0  # how long a burst lasts after such a turn
 LIVE_SLICE_S = 0.010  # of GUI-thread time per event-loop turn for them; the rest the next turn
-LIVE_CHUNK = 8  # events applied between two looks at the clock
+LIVE_CHUNK = 4  # events applied between two looks at the clock
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -99,9 +99,10 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
     from desktop.app import create_window, freeze_startup_objects
     from jobs.paths import resolve_data_dir
     from tests.bench.burst_load import Heartbeat, Stalls, run_burst
-    from tests.bench.stall_sampler import StallSampler, attribute
+    from tests.bench.stall_sampler import EventTimeline, StallSampler, attribute
 
     sampler = StallSampler() if profile else None
+    timeline = EventTimeline(app) if profile else None
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(tmp) / "settings"))
@@ -141,6 +142,8 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
         out["load"]["gui_cpu_s"] = round(load.cpu_s, 3)
     if sampler is not None:
         out["profile"] = {"burst": attribute(result.beats, sampler.samples)}
+        assert timeline is not None
+        out["profile"]["burst"]["slow_events"] = timeline.longest(result.beats)
         if loaded is not None:
             out["profile"]["load"] = attribute(load.beats, sampler.samples)
     return out

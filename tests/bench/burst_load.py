@@ -102,7 +102,8 @@ def run_burst(window: Any, wait_until: WaitUntil, *, settle_ms: int = 300,
     window.tabs.setCurrentWidget(window.history)
 
     finished: set[int] = set()
-    service.events.run_finished.connect(lambda record: finished.add(record.id))
+    # On the emitting thread: the harness adds no queued call of its own to the GUI thread's work
+    service.events.run_finished.connect(lambda record: finished.add(record.id), Qt.ConnectionType.DirectConnection)
     heartbeat = Heartbeat()
     heartbeat.start()
     big_run = service.run_now(big_id)

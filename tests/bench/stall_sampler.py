@@ -105,6 +105,50 @@ def print_attribution(result: dict) -> None:
     print("  stall ms by innermost Jobdesk frame (exclusive):")
     for name, ms in result["exclusive_ms"]:
         print(f"    {ms:8.1f}  {name}")
+    if result.get("slow_events"):
+        print("  events that took over 20 ms (type -> receiver: total ms, count):")
+        for key, ms, count in result["slow_events"]:
+            print(f"    {ms:8.1f}  {count:4d}  {key}")
     print("  worst gaps:")
     for gap in result["worst"]:
         print(f"    {gap['gap_ms']:6.1f} ms at {gap['at_s']:6.2f} s  slots {gap['slot']}  mostly {gap['mostly']}")
+
+
+class EventTimeline:
+    """When each event reached the application's event filter, and for what: the time to the
+    next event is (about) how long that one took to handle, C++ work included (a paint, a
+    layout, a queued signal's slot), which the stack sampler only sees as the event loop.
+    Made on the GUI thread; Qt calls it there."""
+
+    def __init__(self, app: object) -> None:
+        from PySide6.QtCore import QObject
+
+        timeline = self
+
+        class _Filter(QObject):
+            def eventFilter(self, watched: QObject, event: object) -> bool:  # noqa: N802 (Qt's name)
+                name = watched.objectName()
+                if not name and type(watched).__name__ == "QTimer":  # whose timer: its parent's class
+                    parent = watched.parent()
+                    name = f"of {type(parent).__name__}" if parent is not None else ""
+                timeline.events.append((time.perf_counter(), int(event.type()), type(watched).__name__, name))  # type: ignore[attr-defined]
+                return False
+
+        self.events: list[tuple[float, int, str, str]] = []
+        self._filter = _Filter()
+        app.installEventFilter(self._filter)  # type: ignore[attr-defined]
+
+    def longest(self, beats: list[float], over_ms: float = 20.0, top: int = 25) -> list[tuple[str, float, int]]:
+        """(event type and receiver, total ms, count) of events that took over `over_ms`, between the first and last beat."""
+        from PySide6.QtCore import QEvent
+
+        totals: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
+        start, end = beats[0], beats[-1]
+        for (at, kind, cls, name), (after, *_rest) in zip(self.events, self.events[1:]):
+            took = (after - at) * 1000
+            if start <= at <= end and took > over_ms:
+                key = f"{QEvent.Type(kind).name} -> {cls}{'#' + name if name else ''}"
+                totals[key] += took
+                counts[key] += 1
+        return [(key, round(ms, 1), counts[key]) for key, ms in totals.most_common(top)]
