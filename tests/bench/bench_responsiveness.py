@@ -129,7 +129,16 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
                 model = window.jobs_model
                 ids = [model.job_id_at(row) for row in range(model.rowCount())]
                 short_ids = [job_id for job_id in ids[:: max(1, len(ids) // 100)] if job_id][:100]
+            cpu_profile = None
+            if os.environ.get("BENCH_CPROFILE"):  # the GUI thread's CPU time per function, to that file
+                import cProfile
+
+                cpu_profile = cProfile.Profile(time.thread_time)
+                cpu_profile.enable()
             result = run_burst(window, _wait_until, short_ids=short_ids)
+            if cpu_profile is not None:
+                cpu_profile.disable()
+                cpu_profile.dump_stats(os.environ["BENCH_CPROFILE"])
         finally:
             window.shutdown()
             if sampler is not None:

@@ -5,6 +5,7 @@ slices while hidden, all show and their buttons work."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 
@@ -107,3 +108,28 @@ def test_a_digest_of_many_jobs_shows_every_row_and_its_buttons_work(data_dir, qa
     click(qtbot, card, first, "skip")
     qtbot.waitUntil(lambda: card.digest is not None and card.digest.entry(first) is None, timeout=5000)
     assert len(card.digest.entries) == 22
+
+
+def test_the_tray_run_menu_lists_the_first_jobs_by_name_of_many(window, qtbot):
+    names = [f"job {n:03d}" for n in range(60)]
+    specs = [JobSpec(name=name.upper() if n % 2 else name, command=py("pass"), trigger=CronSpec("0 3 * * *", TZ),
+                     notify=Notify.NEVER) for n, name in enumerate(reversed(names))]  # fmt: skip
+    window.service.import_jobs(specs)
+    qtbot.waitUntil(lambda: window.jobs_model.rowCount() == 60, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.tray.run_actions()) == 40, timeout=5000)
+    shown = [action.text() for action in window.tray.run_actions()]
+    assert [text.casefold() for text in shown] == names[:40]  # by name, case-blind
+    more = [a.text() for a in window.tray.run_menu.actions() if not a.data()]
+    assert more == ["20 more in the window…"]
+
+
+def test_the_history_job_filter_follows_a_rename(window, qtbot):
+    saved = add_jobs(window, qtbot, 3, "pass")
+    combo = window.history.filter_bar.job_combo
+    qtbot.waitUntil(lambda: combo.count() == 4, timeout=5000)
+    assert [combo.itemText(i) for i in range(4)] == ["All jobs", "Burst 00", "Burst 01", "Burst 02"]
+    window.service.update_job(replace(saved[0], name="Aardvark"))
+    qtbot.waitUntil(lambda: combo.itemText(1) == "Aardvark", timeout=5000)
+    window.loader.load_now()  # the same jobs again: nothing changes
+    qtbot.wait(200)
+    assert [combo.itemText(i) for i in range(4)] == ["All jobs", "Aardvark", "Burst 01", "Burst 02"]
