@@ -77,6 +77,7 @@ BURST_EVENTS = 4  # events applied in one turn that make it a burst
 BURST_S = 1.0  # how long a burst lasts after such a turn
 LIVE_SLICE_S = 0.010  # of GUI-thread time per event-loop turn for them; the rest the next turn
 LIVE_CHUNK = 4  # events applied between two looks at the clock
+LIVE_CELLS = 500  # rows of live events whose cell roles are kept for the next comparison
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -110,6 +111,7 @@ class HistoryModel(QStandardItemModel):
         self._palette: QPalette | None = None
         self._colours: dict[RunStatus, object] = {}  # status -> QColor on the current palette
         self._pending: dict[int, RunRecord] = {}  # live events not applied yet, by run id
+        self._live_cells: dict[int, list[dict[int, object]]] = {}  # run id -> roles of its cells as written
         self._batch_timer = QTimer(self, singleShot=True)
         self._burst_until = 0.0  # monotonic time until which live events wait LIVE_BATCH_MS
         self._batch_timer.timeout.connect(self._apply_pending)
@@ -137,6 +139,7 @@ class HistoryModel(QStandardItemModel):
         self._set_loading(False)
         self._rows, self._keys, self._exhausted = [], [], False
         self._running_ids.clear()
+        self._live_cells.clear()
         if self.rowCount():
             self.removeRows(0, self.rowCount())
         self.fetchMore(QModelIndex())
@@ -201,7 +204,7 @@ class HistoryModel(QStandardItemModel):
 
     # --- the cells ---------------------------------------------------------------------------
 
-    def _insert(self, row: int, records: list[RunRecord]) -> None:
+    def _insert(self, row: int, records: list[RunRecord], *, live: bool = False) -> None:
         """Insert rows for `records` at `row`: one rowsInserted, then their cells, then one
         dataChanged (not one per cell)."""
         self._rows[row:row] = records
@@ -210,18 +213,27 @@ class HistoryModel(QStandardItemModel):
         self.insertRows(row, len(records))
         with QSignalBlocker(self):
             for offset, record in enumerate(records):
-                self._fill(row + offset, record)
+                self._fill(row + offset, record, live=live)
         self.dataChanged.emit(self.index(row, 0), self.index(row + len(records) - 1, len(COLUMNS) - 1))
 
-    def _fill(self, row: int, record: RunRecord, previous: RunRecord | None = None) -> None:
+    def _fill(self, row: int, record: RunRecord, previous: RunRecord | None = None, *, live: bool = False) -> None:
         """Write the cells of `row` (signals blocked by the caller): every one, or with
         `previous` (the record the row showed) those whose roles differ. The items are made in
-        C++ (setItemData): a Python QStandardItem per cell would be a wrapper object per cell."""
-        for column in range(len(COLUMNS)):
-            roles = self._roles(record, column)
-            if previous is not None and roles == self._roles(previous, column):
-                continue  # a call into Qt saved: during a burst each can wait for the GIL
+        C++ (setItemData): a Python QStandardItem per cell would be a wrapper object per cell.
+        `live`: a row of a live event, whose roles are kept (LIVE_CELLS of them) so that the
+        run's next event compares with them instead of working out the old ones again."""
+        written = self._live_cells.pop(record.id, None)
+        cells = [self._roles(record, column) for column in range(len(COLUMNS))]
+        for column, roles in enumerate(cells):
+            if previous is not None:
+                before = written[column] if written is not None else self._roles(previous, column)
+                if roles == before:
+                    continue  # a call into Qt saved: during a burst each can wait for the GIL
             self.setItemData(self.index(row, column), roles)
+        if live:
+            self._live_cells[record.id] = cells
+            if len(self._live_cells) > LIVE_CELLS:
+                del self._live_cells[next(iter(self._live_cells))]
 
     def _roles(self, record: RunRecord, column: int) -> dict[int, object]:
         text = self._duration_text(record) if column == DURATION else _display(record, column)
@@ -247,7 +259,7 @@ class HistoryModel(QStandardItemModel):
 
     def _refill(self, row: int, record: RunRecord, previous: RunRecord | None = None) -> None:
         with QSignalBlocker(self):
-            self._fill(row, record, previous)
+            self._fill(row, record, previous, live=True)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     # --- live updates ------------------------------------------------------------------------
@@ -323,7 +335,7 @@ class HistoryModel(QStandardItemModel):
             else:
                 groups.append((row, [record]))
         for row, group in reversed(groups):  # from the bottom: the rows above keep their numbers
-            self._insert(row, group)
+            self._insert(row, group, live=True)
 
     def tick_running(self) -> int:
         """Move on the elapsed time in the Duration cell of each running row; returns how many."""
@@ -357,6 +369,7 @@ class HistoryModel(QStandardItemModel):
         """The palette status colours must read on (the view's; dark mode)."""
         self._palette = QPalette(palette)
         self._colours.clear()
+        self._live_cells.clear()  # their colours are the old palette's
         for row, record in enumerate(self._rows):
             self.setData(self.index(row, STATUS), status_colour(record.status, self._palette), _FOREGROUND)
 

@@ -101,3 +101,22 @@ def test_a_refill_rewrites_every_cell_that_changed(qtbot, repo):  # noqa: F811
     assert model.index(row, EXIT_CODE).data() == "2"
     assert model.index(row, ERROR).data() == "boom: bad row 7"
     assert model.index(row, STARTED).data() not in ("", "—") and model.index(row, JOB).data(RUN_ID_ROLE) == 9
+
+
+def test_live_rows_take_a_new_palette_and_keep_it_through_later_events(qtbot, repo):  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    from desktop.formatting import status_colour
+    from desktop.style import dark_palette
+
+    fill(repo, 2)
+    model = HistoryModel(repo.query)
+    model.set_filter(HistoryFilter())
+    model.on_run_changed(record(9, RunStatus.RUNNING))
+    model.on_run_changed(record(9, RunStatus.FAILED, exit_code=1))
+    dark = dark_palette()
+    model.set_palette(dark)
+    model.on_run_changed(record(9, RunStatus.FAILED, exit_code=1, error="late detail"))  # same status, new error
+    row = model.row_of(9)
+    assert model.index(row, STATUS).data(Qt.ItemDataRole.ForegroundRole) == status_colour(RunStatus.FAILED, dark)
+    assert model.index(row, STATUS).data(Qt.ItemDataRole.ForegroundRole) != status_colour(RunStatus.FAILED)
