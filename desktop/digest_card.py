@@ -14,11 +14,12 @@ from __future__ import annotations
 import html
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.elided_label import ElidedLabel
 from desktop.gui_bridge import ensure_bridge, post
@@ -59,6 +60,16 @@ class _Worker(QObject):
         post(self, lambda: self.done.emit(tag, result))  # dropped if the card went away meanwhile
 
 
+@dataclass
+class _Row:
+    """One job's row: the entry it shows and its widgets."""
+
+    entry: DigestEntry
+    name: ElidedLabel
+    slots: ElidedLabel
+    buttons: list[QPushButton]
+
+
 class DigestCard(QFrame):
     """Signals: notify_requested(str, str): title and text of the one notification a new digest gets."""
 
@@ -81,6 +92,9 @@ class DigestCard(QFrame):
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._reload_timer.timeout.connect(self._load)
         self._shown = 0  # which show_digest call the rows being added belong to
+        self._order: list[str] = []  # the job ids of the rows shown (or being made), in order
+        self._made: dict[str, _Row] = {}  # the rows made so far, by job id
+        self._headline_text = ""
 
         icon = QLabel(self)
         icon.setPixmap(status_icon(RunStatus.MISSED).pixmap(20, 20))
@@ -172,8 +186,22 @@ class DigestCard(QFrame):
     # --- showing -------------------------------------------------------------------------------
 
     def show_digest(self, digest: Digest | None) -> None:
+        """Show `digest`. When it lists the same jobs in the same order as the rows (made or
+        being made), only the rows whose entry changed are updated: at 10,000 jobs a start's
+        catch-up starts a run of each of ~100 jobs in the digest over a few seconds, and every
+        reload (one per RELOAD_DELAY_MS) made all ~600 widgets again."""
+        if digest is not None and [entry.job_id for entry in digest.entries] == self._order:
+            self.digest = digest
+            self._set_headline(digest)
+            for entry in digest.entries:
+                row = self._made.get(entry.job_id)
+                if row is not None and row.entry != entry:
+                    self._update_row(row, entry)
+            return  # rows still to be made are made from this digest (_add_rows reads it)
         self.digest = digest
         self._shown += 1  # rows of an earlier digest still to be added are not added any more
+        self._made.clear()
+        self._order = []
         while self.grid.count():
             item = self.grid.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -185,28 +213,38 @@ class DigestCard(QFrame):
         if digest is None:
             self.hide()
             return
-        self.headline.setText(f"<b>{html.escape(digest.headline())}</b><br>{html.escape(POLICY_NOTE)}")
+        self._order = [entry.job_id for entry in digest.entries]
+        self._set_headline(digest)
         self.rows.hide()  # until filled (_add_rows)
-        self._add_rows(self._shown, list(enumerate(digest.entries)))
+        self._add_rows(self._shown, 0)
         row_height = max(QPushButton("Skip").sizeHint().height(), 2 * self.fontMetrics().lineSpacing()) + max(
             0, self.grid.verticalSpacing())  # fmt: skip
         self.scroller.setFixedHeight(min(len(digest.entries), VISIBLE_ROWS) * row_height)
         self.show()
 
-    def _add_rows(self, shown: int, rows: list[tuple[int, DigestEntry]]) -> None:
-        """Rows until ROW_SLICE_S has passed; the rest after the event loop turned (unless
-        another digest was shown meanwhile). The rows widget stays hidden until the last row
-        is in: while it showed, every slice's new widgets were shown, polished and laid out
-        with all the rows before them in the next turn (gaps of 60-145 ms at 100 rows)."""
-        if shown != self._shown:
+    def _set_headline(self, digest: Digest) -> None:
+        text = f"<b>{html.escape(digest.headline())}</b><br>{html.escape(POLICY_NOTE)}"
+        if text != self._headline_text:
+            self.headline.setText(text)
+            self._headline_text = text
+
+    def _add_rows(self, shown: int, start: int) -> None:
+        """Rows of `self.digest` from `start` until ROW_SLICE_S has passed; the rest after the
+        event loop turned (unless another digest was shown meanwhile). The rows widget stays
+        hidden until the last row is in: while it showed, every slice's new widgets were shown,
+        polished and laid out with all the rows before them in the next turn (gaps of 60-145 ms
+        at 100 rows)."""
+        if shown != self._shown or self.digest is None:
             return
+        entries = self.digest.entries
         until = time.monotonic() + ROW_SLICE_S
-        while rows:
-            self._add_row(*rows.pop(0))
+        while start < len(entries):
+            self._add_row(start, entries[start])
+            start += 1
             if time.monotonic() >= until:
                 break
-        if rows:
-            QTimer.singleShot(0, self, lambda: self._add_rows(shown, rows))
+        if start < len(entries):
+            QTimer.singleShot(0, self, lambda: self._add_rows(shown, start))
         else:
             self.rows.show()
 
@@ -217,24 +255,38 @@ class DigestCard(QFrame):
         lines.setContentsMargins(0, 0, 0, 0)
         lines.setSpacing(0)
         name = named(ElidedLabel(cell), f"digestJob-{entry.job_id}")
-        name.set_full_text(entry.job_name, f"{entry.job_name}\n" + "\n".join(
-            f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: {slot.reason}" for slot in entry.slots))  # fmt: skip
         slots = named(ElidedLabel(cell), f"digestSlots-{entry.job_id}")
-        slots.set_full_text(store.slot_words(entry))
         slots.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         lines.addWidget(name)
         lines.addWidget(slots)
         self.grid.addWidget(cell, row, 0)
-        for column, (choice, label, enabled, tip) in enumerate(_buttons(entry)):
+        made = _Row(entry, name, slots, [])
+        for column, (choice, label, _enabled, _tip) in enumerate(_buttons(entry)):
             button = named(QPushButton(label, self.rows), f"digest-{choice}-{entry.job_id}", f"{label}: {entry.job_name}")
-            button.setEnabled(enabled and entry.job_id not in self._busy)
-            button.setToolTip(tip)
             button.setProperty("jobId", entry.job_id)
             button.clicked.connect(lambda _checked=False, j=entry.job_id, c=choice: self.choose(j, c))
             self.grid.addWidget(button, row, 1 + column)
-            button.ensurePolished()  # now, in this slice: not all of them when the rows show
-        for widget in (cell, name, slots):
-            widget.ensurePolished()
+            made.buttons.append(button)
+        self._update_row(made, entry, new=True)
+        self._made[entry.job_id] = made
+
+    def _update_row(self, row: _Row, entry: DigestEntry, *, new: bool = False) -> None:
+        """The texts, tooltips and enabled buttons of `row` for `entry` (what changed only)."""
+        before = None if new else row.entry
+        row.entry = entry
+        if before is None or (before.job_name, before.slots) != (entry.job_name, entry.slots):
+            row.name.set_full_text(entry.job_name, f"{entry.job_name}\n" + "\n".join(
+                f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: {slot.reason}" for slot in entry.slots))  # fmt: skip
+        words = store.slot_words(entry)
+        if before is None or words != store.slot_words(before):
+            row.slots.set_full_text(words)
+        old = _buttons(before) if before is not None else [None] * len(row.buttons)
+        for button, wanted, was in zip(row.buttons, _buttons(entry), old):
+            _choice, _label, enabled, tip = wanted
+            if was is None or was[2] != enabled:
+                button.setEnabled(enabled and entry.job_id not in self._busy)
+            if was is None or was[3] != tip:
+                button.setToolTip(tip)
 
     # --- the notification (install_digest_card connects these) ---------------------------------
 
@@ -259,9 +311,12 @@ class DigestCard(QFrame):
         return self.rows.findChild(QPushButton, f"digest-{choice}-{job_id}")
 
     def _set_row_enabled(self, job_id: str, enabled: bool) -> None:
-        for button in self.rows.findChildren(QPushButton):
-            if button.property("jobId") == job_id:
-                button.setEnabled(enabled)
+        """All of the row's buttons off, or back to what its entry allows."""
+        row = self._made.get(job_id)
+        if row is None:
+            return
+        for button, (_choice, _label, allowed, _tip) in zip(row.buttons, _buttons(row.entry)):
+            button.setEnabled(enabled and allowed)
 
 
 def _buttons(entry: DigestEntry) -> list[tuple[str, str, bool, str]]:
