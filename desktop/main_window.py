@@ -151,9 +151,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         events = self.service.events
         events.jobs_changed.connect(self.loader.request)
-        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_finished, events.run_recorded):
+        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_recorded):
             signal.connect(self._on_run_event)
-        events.run_finished.connect(self._on_run_finished)
+        events.run_finished.connect(self._on_run_finished)  # one delivery (into Python) per end, not two
         events.database_damaged.connect(self.show_database_damage)
         self.damage_notice.open_folder_requested.connect(self.open_data_folder)
         self.loader.loaded.connect(self._on_snapshot)
@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_run_finished(self, record: RunRecord) -> None:
+        self._on_run_event(record)
         spec = self.jobs_model.spec(record.job_id)
         self.notifier.notify(record, spec)
 

@@ -79,12 +79,13 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.splitter, 1)
 
         events = service.events
-        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_finished,
-                       events.run_recorded, events.run_alerted):  # fmt: skip
-            signal.connect(self.model.queue_run_changed)  # applied in batches (a burst of runs)
-            signal.connect(self.output.update_record)
+        # One slot per signal: each delivery is an entry into Python that, during a burst of
+        # runs, may wait for the GIL behind the runs' threads (three connections were three).
+        for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_recorded,
+                       events.run_alerted):  # fmt: skip
+            signal.connect(self._on_run_event)
+        events.run_finished.connect(self._on_run_finished)
         events.run_output.connect(self.output.on_output)
-        events.run_finished.connect(self.facts.update_record)
         self.run_selected.connect(self.facts.show_record)
         if jobs is not None:
             jobs.loaded.connect(self._on_jobs_loaded)
@@ -184,6 +185,16 @@ class HistoryPanel(QWidget):
     @Slot(object)
     def _on_jobs_loaded(self, snapshot: Snapshot) -> None:
         self.set_jobs([(spec.id, spec.name) for spec in snapshot.specs])
+
+    @Slot(object)
+    def _on_run_event(self, record: RunRecord) -> None:
+        self.model.queue_run_changed(record)  # applied in batches (a burst of runs)
+        self.output.update_record(record)
+
+    @Slot(object)
+    def _on_run_finished(self, record: RunRecord) -> None:
+        self._on_run_event(record)
+        self.facts.update_record(record)
 
     @Slot()
     def stop_current_run(self) -> bool:
