@@ -154,8 +154,10 @@ class JobsModel(QAbstractTableModel):
         kept = []
         for job_id, old in old_rows.items():
             row = self._by_id.get(job_id)
-            new = self._rows[row] if row is not None else None
-            if new is None or old.last_run is None or (new.last_run is not None and new.last_run.id >= old.last_run.id):
+            if row is None or old.last_run is None:
+                continue
+            new = self._rows[row]
+            if new.last_run is not None and new.last_run.id >= old.last_run.id:
                 continue
             self._rows[row] = replace(new, last_run=old.last_run, keys={})
             kept.append(job_id)
