@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop import desktop_service
 from desktop.gui_bridge import ensure_bridge, post
 from jobs.dbcheck import DEFAULT_BUDGET
-from jobs.service_start import StagedStart
+from jobs.service_start import StagedStart, import_ahead
 from jobs.quick_thread import start_soon
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class StartSequence(QObject):
         if self.done or self.window.service.db_check.started_at is not None:
             return
         self.window.service.db_check.start()
+        start_soon(import_ahead)  # the modules scheduling needs, off the GUI thread
         self._poll.start()
 
     def _first_data(self, _snapshot: object) -> None:

@@ -166,6 +166,22 @@ def _units(plans: list[tuple[JobSpec, DuePlan]]) -> list[tuple[JobSpec, DuePlan]
     return units
 
 
+def import_ahead() -> None:
+    """Import what `prepare` needs, on the calling (worker) thread, so the GUI thread finds it
+    loaded: APScheduler, the slow-run watch and the wake-up digest, and the local zone looked up
+    (~110 ms of imports measured on the GUI thread after the first paint, a stall of 130 ms at
+    10,000 jobs). Reads nothing; any failure is left for `prepare` to meet and report."""
+    try:
+        import jobs.scheduler  # noqa: F401
+        import jobs.slow_runs  # noqa: F401
+        import jobs.wake_digest  # noqa: F401
+        from tzlocal import get_localzone
+
+        get_localzone()
+    except Exception:
+        log.debug("importing ahead failed; prepare imports on its own", exc_info=True)
+
+
 def start_now(service: JobService) -> None:
     """All stages at once, on the event loop's thread."""
     staged = StagedStart(service)

@@ -27,7 +27,7 @@ from desktop.joblist import after_text
 from desktop.joblist.packed_bars import unpack_bars
 from desktop.joblist.row_order import SortState, moved_rows, sorted_positions
 from desktop.joblist.rows import (COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, RECENT, SCHEDULE, STATE, USUAL, JobRow,
-                                  cached_key, last_run_time, row_key, sort_key_of)
+                                  TableRows, cached_key, last_run_time, row_key, sort_key_of)
 from desktop.joblist.snapshot import Snapshot
 from jobs.after_next import is_after, upstream_words
 from jobs.job_state import ACTIVE, FINISHED, PAUSED, JobState
@@ -74,16 +74,22 @@ class JobsModel(QAbstractTableModel):
         self._sorted_as: SortState | None = None  # the order the rows are known to be in
         self.loaded = False  # a first snapshot arrived (the empty state waits for it)
         self._live: set[str] = set()  # jobs whose row got a run event the snapshots may not have yet
+        self._table_serial: int | None = None  # the worker's TableRows shown (desktop.joblist.rows)
 
     # --- feeding -------------------------------------------------------------------------------
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Take a new snapshot, keeping rows (and so the selection) of jobs that still exist."""
         self.loaded = True
-        if (snapshot.ordered and snapshot.sorted_as == self.order and (snapshot.complete or not self._rows)
-                and self._same_jobs(snapshot.ordered)):  # fmt: skip
-            self._take_ordered(list(snapshot.ordered))
-            return
+        table = snapshot.table
+        if table is not None and table.sorted_as == self.order and (snapshot.complete or not self._rows):
+            if table.same_as is not None and table.same_as == self._table_serial:
+                self._table_serial = table.serial  # the rows shown already (and their live runs)
+                return
+            if not self._rows or table.positions.keys() == self._by_id.keys():  # the same jobs: rows only move
+                self._take_ordered(table)
+                return
+        self._table_serial = None
         complete_rows = snapshot.rows if snapshot.complete else None
         fresh = self._with_live_runs(complete_rows) if complete_rows is not None else self._rows_of(snapshot)
         gone = [row for row, item in enumerate(self._rows) if item.spec.id not in fresh]
@@ -116,31 +122,22 @@ class JobsModel(QAbstractTableModel):
         if changed or fresh:
             self._resort()
 
-    def _same_jobs(self, ordered: tuple[JobRow, ...]) -> bool:
-        """The rows are of the jobs shown now (or none are shown): a move of rows, no insert or removal."""
-        if not self._rows:
-            return True
-        return len(ordered) == len(self._rows) and all(item.spec.id in self._by_id for item in ordered)
-
-    def _take_ordered(self, rows: list[JobRow]) -> None:
-        """Show rows the snapshot's worker made and sorted as this model is sorted (at 10,000
-        jobs, making, comparing and sorting them here froze the window 70-150 ms a load); a
-        live run newer than what the worker read stays. The selection follows its jobs."""
+    def _take_ordered(self, table: TableRows) -> None:
+        """Show rows the snapshot's worker made, sorted and numbered as this model is sorted (at
+        10,000 jobs, making, comparing, sorting and numbering them here froze the window 70-150
+        ms a load); a live run newer than what the worker read stays. The selection follows its jobs."""
+        self._table_serial = table.serial
         if not self._rows:
             self.beginResetModel()
-            self._rows, self._sorted_as = rows, self.order
-            self._reindex()
+            self._rows, self._by_id, self._sorted_as = list(table.ordered), table.positions, self.order
             self._live.clear()
             self.endResetModel()
-            return
-        if all(new is old for new, old in zip(rows, self._rows)):  # the worker found nothing changed
             return
         old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         persistent_ids = [self._rows[index.row()].spec.id for index in persistent]
-        self._rows, self._sorted_as = rows, self.order
-        self._reindex()
+        self._rows, self._by_id, self._sorted_as = list(table.ordered), table.positions, self.order
         kept_live = self._keep_live_runs(old_by_id)
         self.changePersistentIndexList(persistent, [self.index(self._by_id[job_id], index.column())
                                                     for job_id, index in zip(persistent_ids, persistent)])  # fmt: skip

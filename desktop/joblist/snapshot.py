@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.gui_bridge import ensure_bridge, post
 from desktop.joblist.row_order import SortState
-from desktop.joblist.rows import JobRow, fresh_rows, in_order
+from desktop.joblist.rows import JobRow, TableRows, fresh_rows, table_rows
 from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
@@ -60,10 +60,9 @@ class Snapshot:
     strips: dict[str, bytes] = field(default_factory=dict)  # packed (desktop.joblist.packed_bars)
     expected_after: dict[str, ExpectedAfter] = field(default_factory=dict)  # after-jobs' next runs (jobs.after_next)
     # The table's rows, made on the worker with the sorted column's keys (None: the model makes
-    # them; desktop.joblist.rows), and in the order `sorted_as` (the table's when the load began)
+    # them; desktop.joblist.rows), and in the table's order when the load began
     rows: dict[str, JobRow] | None = None
-    ordered: tuple[JobRow, ...] = ()
-    sorted_as: SortState | None = None
+    table: TableRows | None = None
     last_finished_failed: bool | None = None  # the newest finished run failed (None: no finished run)
 
 
@@ -124,6 +123,8 @@ class SnapshotLoader(QObject):
         self._partial_applied = threading.Event()
         self._trimmed_at = time.perf_counter()
         self._previous_rows: dict[str, JobRow] = {}  # the last complete load's rows (the worker's only)
+        self._previous_table: TableRows | None = None  # ...and in the table's order
+        self._serial = 0  # of the worker's TableRows
         self.loads = 0  # finished loads (tests, benchmark)
         self._done.connect(self._on_done)
         self._partial.connect(self._on_partial)
@@ -207,8 +208,7 @@ class SnapshotLoader(QObject):
             first_rows = fresh_rows(specs, next_runs, {}, {}, {}, {}, expected_after, order.column)
             partial = Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
                                complete=False, expected_after=expected_after, rows=first_rows,
-                               ordered=tuple(in_order(list(first_rows.values()), order.column, order.descending)),
-                               sorted_as=order)  # fmt: skip
+                               table=table_rows(list(first_rows.values()), order, self._next_serial()))  # fmt: skip
             post(self, lambda: self._partial.emit(partial))
             # Let the GUI thread show it without this thread competing for the GIL: filling
             # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
@@ -222,10 +222,14 @@ class SnapshotLoader(QObject):
         rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, expected_after, order.column,
                           previous=self._previous_rows)  # fmt: skip
         self._previous_rows = rows
-        ordered = tuple(in_order(list(rows.values()), order.column, order.descending))
+        table = self._previous_table = table_rows(list(rows.values()), order, self._next_serial(), self._previous_table)
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
-                        durations=durations, strips=strips, expected_after=expected_after, rows=rows, ordered=ordered,
-                        sorted_as=order, last_finished_failed=_last_finished_failed(last_runs))  # fmt: skip
+                        durations=durations, strips=strips, expected_after=expected_after, rows=rows, table=table,
+                        last_finished_failed=_last_finished_failed(last_runs))  # fmt: skip
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
 
     @Slot(object)
     def _on_partial(self, snapshot: Snapshot) -> None:

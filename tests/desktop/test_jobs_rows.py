@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTableView
 from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, JobsModel
 from desktop.joblist.packed_bars import pack_bars
 from desktop.joblist.row_order import SortState
-from desktop.joblist.rows import fresh_rows, in_order
+from desktop.joblist.rows import fresh_rows, table_rows
 from desktop.joblist.snapshot import Snapshot
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.run_stats import DurationStats, RunBar
@@ -34,9 +34,14 @@ def _snapshot(specs, last_runs, *, with_rows: bool, key_column: int = -1, order:
     durations = {specs[0].id: DurationStats(median=12.0, p95=20.0, runs=5)}
     strips = {specs[1].id: pack_bars([RunBar(7, RunStatus.SUCCEEDED, NOW.timestamp() - 600, 14.0), RunBar(8, RunStatus.FAILED, NOW.timestamp() - 60, 3.5)])}
     rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, {}, key_column) if with_rows else None
-    ordered = tuple(in_order(list(rows.values()), order.column, order.descending)) if rows and order else ()
+    global _serial
+    _serial += 1
+    table = table_rows(list(rows.values()), order, _serial) if rows and order else None
     return Snapshot(tuple(specs), next_runs, last_runs, schedules=schedules, durations=durations, strips=strips, rows=rows,
-                    ordered=ordered, sorted_as=order)  # fmt: skip
+                    table=table)  # fmt: skip
+
+
+_serial = 0
 
 
 def _cells(model: JobsModel) -> list[list[object]]:
@@ -148,3 +153,31 @@ def test_a_selected_job_stays_selected_when_worker_sorted_rows_move_it(qtbot):
     names = [model.spec(model.job_id_at(row)).name.casefold() for row in range(model.rowCount())]
     assert names == sorted(names, reverse=model.order.descending)
     assert model.job_id_at(view.selectionModel().selectedRows()[0].row()) == chosen
+
+
+def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_live_runs(qtbot):
+    specs = _specs(20)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 30 - i) for i, spec in enumerate(specs)}
+    model = JobsModel()
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME, order=model.order)
+    model.apply_snapshot(first)
+    told: list[str] = []
+    for signal in ("layoutChanged", "dataChanged", "modelReset", "rowsInserted", "rowsRemoved"):
+        getattr(model, signal).connect(lambda *_, name=signal: told.append(name))
+    assert first.rows is not None and first.table is not None
+    again = table_rows(list(first.rows.values()), model.order, 50, previous=first.table)
+    assert again.same_as == first.table.serial
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=again))
+    assert told == []
+    live = _run(900, specs[3], RunStatus.FAILED, 0)
+    model.on_run_event(live)
+    told.clear()
+    third = table_rows(list(first.rows.values()), model.order, 51, previous=again)
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=third))
+    assert told == [] and model.last_run(specs[3].id) == live
+    # rows "unchanged" since a load this table never showed: taken in full, live run kept
+    unseen = table_rows(list(first.rows.values()), model.order, 60)
+    stranger = table_rows(list(first.rows.values()), model.order, 61, previous=unseen)
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=stranger))
+    assert "layoutChanged" in told and model.last_run(specs[3].id) == live
