@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             self.timeline.set_lanes(snapshot.lanes)
         specs = list(snapshot.specs)
         self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
-        self.tray.set_jobs(specs)
+        self.tray.set_jobs(list(snapshot.by_name) if snapshot.by_name else specs, in_order=bool(snapshot.by_name))
         self.job_actions.update_all_state(specs)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:
             job_id, self._pending_select = self._pending_select, None

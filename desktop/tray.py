@@ -145,8 +145,9 @@ class Tray(QObject):
 
     # --- menu ----------------------------------------------------------------------------------
 
-    def set_jobs(self, specs: list[JobSpec]) -> None:
-        self._specs = sorted(specs, key=lambda spec: spec.name.casefold())
+    def set_jobs(self, specs: list[JobSpec], *, in_order: bool = False) -> None:
+        """The run menu's jobs; `in_order`: sorted by name already (case aside)."""
+        self._specs = specs if in_order else sorted(specs, key=lambda spec: spec.name.casefold())
         self._menu_dirty = True
 
     @Slot()

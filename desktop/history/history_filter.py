@@ -150,10 +150,12 @@ class HistoryFilterBar(QWidget):
         """The filter in force (the last valid one)."""
         return self._filter
 
-    def set_jobs(self, jobs: list[tuple[str, str]]) -> None:
+    def set_jobs(self, jobs: list[tuple[str, str]], *, in_order: bool = False) -> None:
         """Fill the job combo with (id, name) pairs, keeping the selection when it still exists.
-        Nothing happens when the pairs did not change (snapshots come after every fire)."""
-        jobs = sorted(jobs, key=lambda pair: (pair[1].casefold(), pair[0]))
+        Nothing happens when the pairs did not change (snapshots come after every fire).
+        `in_order`: already sorted by name, case aside, then id."""
+        if not in_order:
+            jobs = sorted(jobs, key=lambda pair: (pair[1].casefold(), pair[0]))
         if jobs == self._jobs:
             return
         self._jobs = jobs

@@ -64,6 +64,7 @@ class Snapshot:
     rows: dict[str, JobRow] | None = None
     table: TableRows | None = None
     last_finished_failed: bool | None = None  # the newest finished run failed (None: no finished run)
+    by_name: tuple[JobSpec, ...] = ()  # the specs in name order (the tray's menu, the history's filter)
 
 
 def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
@@ -207,7 +208,7 @@ class SnapshotLoader(QObject):
             order = self.sort_order()
             first_rows = fresh_rows(specs, next_runs, {}, {}, {}, {}, expected_after, order.column)
             partial = Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
-                               complete=False, expected_after=expected_after, rows=first_rows,
+                               complete=False, expected_after=expected_after, rows=first_rows, by_name=in_name_order(specs),
                                table=table_rows(list(first_rows.values()), order, self._next_serial()))  # fmt: skip
             post(self, lambda: self._partial.emit(partial))
             # Let the GUI thread show it without this thread competing for the GIL: filling
@@ -225,6 +226,7 @@ class SnapshotLoader(QObject):
         table = self._previous_table = table_rows(list(rows.values()), order, self._next_serial(), self._previous_table)
         return Snapshot(specs, next_runs, last_runs, upcoming, shown_digest(upcoming, schedules), lanes, schedules, broken,
                         durations=durations, strips=strips, expected_after=expected_after, rows=rows, table=table,
+                        by_name=in_name_order(specs),
                         last_finished_failed=_last_finished_failed(last_runs))  # fmt: skip
 
     def _next_serial(self) -> int:
@@ -256,3 +258,9 @@ def _last_finished_failed(last_runs: dict[str, RunRecord]) -> bool | None:
     """Whether the newest finished run (missed and skipped ones aside) failed: the tray's colour."""
     finished = [r for r in last_runs.values() if r.status.is_final and r.status not in (RunStatus.MISSED, RunStatus.SKIPPED)]
     return max(finished, key=lambda r: r.id).status.is_failure if finished else None
+
+
+def in_name_order(specs: tuple[JobSpec, ...]) -> tuple[JobSpec, ...]:
+    """Specs by name, case aside, then id: the order of every list of jobs by name (made on the
+    worker; at 10,000 jobs each sort on the GUI thread was 5-20 ms a load)."""
+    return tuple(sorted(specs, key=lambda spec: (spec.name.casefold(), spec.id)))
