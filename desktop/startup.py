@@ -168,6 +168,9 @@ class ScheduleStart(QObject):
         try:
             self.staged.catch_up(stop=lambda: self.window._closed_for_good)
         except Exception as exc:
+            if self.window._closed_for_good:  # the window closed under it: the service is stopping
+                log.info("catch-up stopped by the close: %s", exc)
+                return
             log.exception("catching up missed runs failed")
             post(self, lambda: self._failed(exc))
             return
