@@ -1,0 +1,231 @@
+"""History retention in short steps: index seeks only, small batches, stoppable (issue 10).
+
+The rules (jobs.settings): a run older than `retention_days` goes, a job keeps at most
+`retention_runs` runs, and the newest row of every job always stays; logs go with their rows.
+
+The first version ranked ALL runs (`row_number() OVER (PARTITION BY job_id)`) and grouped them
+for each job's newest id inside one read transaction: at 10,000 jobs / 10M runs tens of seconds
+of CPU, during which no checkpoint could reset the WAL (it grew to 160+ MB in a session) and,
+still reading at close, it kept `truncate_wal` from emptying it (a 200 MB log recovered at the
+next open). Here:
+- Count rule: only a job that got runs since the last completed prune can newly exceed the
+  limit. The largest run id that prune saw is kept in `jobdesk_meta` (WATERMARK_KEY); the jobs
+  to check are those of the runs above it (a range of the primary key). Without a watermark
+  (first prune, or a retention setting changed) every job is checked, listed by a skip-scan of
+  `ix_runs_job_id_id`. Per job one seek finds the (N+1)-th newest id; it and older rows go.
+- Age rule: candidates come from the `ix_runs_queued_at` range; "not its job's newest row" is
+  one seek in `ix_runs_job_id_id` per candidate.
+- Every read is its own short statement and every batch of deletes its own transaction, so
+  checkpoints run between them. `stop` is checked between batches and jobs; the watermark is
+  saved only when the whole prune finished (a stopped prune redoes its work next time).
+The count rule runs first: it ranks the rows as they are, as the old single formulation did,
+so the result is the same whatever order ids and queue times come in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Union
+
+from sqlalchemy import Connection, Engine, text
+
+from jobs.runlog import ranges_path
+
+log = logging.getLogger(__name__)
+
+WATERMARK_KEY = "retention.watermark"  # in jobdesk_meta: the largest run id the last completed prune saw
+BATCH = 2000  # rows read and deleted per transaction: a few ms of writer lock each
+_DELETE_CHUNK = 500  # ids per DELETE statement (SQLite's bound-parameter limit)
+
+Stop = Union[threading.Event, Callable[[], bool], None]
+
+# Every statement reaches the runs through an index (tests/jobs/test_retention.py checks the plans).
+TOP_ID = "SELECT max(id) FROM runs"
+FIRST_JOB = "SELECT min(job_id) FROM runs"
+NEXT_JOB = "SELECT min(job_id) FROM runs WHERE job_id > :after"
+# NOT INDEXED: else the planner walks all of ix_runs_job_id_id for the DISTINCT; this reads the id range
+JOBS_WITH_NEW_RUNS = "SELECT DISTINCT job_id FROM runs NOT INDEXED WHERE id > :watermark"
+BOUNDARY = "SELECT id FROM runs WHERE job_id = :job ORDER BY id DESC LIMIT 1 OFFSET :keep"
+OVER_LIMIT = ("SELECT id, log_path FROM runs WHERE job_id = :job AND id <= :boundary"
+              " ORDER BY id DESC LIMIT :limit")
+TOO_OLD = ("SELECT id, log_path, queued_at FROM runs"
+           " WHERE queued_at < :cutoff AND queued_at >= :from_at AND NOT (queued_at = :from_at AND id <= :from_id)"
+           " AND EXISTS (SELECT 1 FROM runs AS newer WHERE newer.job_id = runs.job_id AND newer.id > runs.id)"
+           " ORDER BY queued_at, id LIMIT :limit")
+READ_WATERMARK = "SELECT value FROM jobdesk_meta WHERE key = :key"
+STATEMENTS = (TOP_ID, FIRST_JOB, NEXT_JOB, JOBS_WITH_NEW_RUNS, BOUNDARY, OVER_LIMIT, TOO_OLD)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    removed: int  # rows deleted (their logs with them)
+    jobs_examined: int  # jobs whose count was checked
+    finished: bool  # False: stopped before the end (the watermark was not moved)
+
+
+def prune_runs(engine: Engine, *, max_age_days: float | None, max_runs_per_job: int | None,
+               stop: Stop = None, batch: int = BATCH, now: float | None = None) -> PruneReport:  # fmt: skip
+    """Apply the retention rules (None disables a rule); see the module docstring."""
+    pruner = _Pruner(engine, _stop_test(stop), batch)
+    with engine.connect() as conn:
+        top = conn.execute(text(TOP_ID)).scalar()
+        watermark = _read_watermark(conn)
+    if max_runs_per_job is not None:
+        pruner.apply_count_rule(max_runs_per_job, watermark)
+    if max_age_days is not None and not pruner.stopped():
+        cutoff = (time.time() if now is None else now) - max_age_days * 86400
+        pruner.apply_age_rule(cutoff)
+    finished = not pruner.stopped()
+    if finished and top is not None and top != watermark:
+        _save_watermark(engine, int(top))
+    return PruneReport(pruner.removed, pruner.jobs_examined, finished)
+
+
+def forget_watermark(conn: Connection) -> None:
+    """The next prune checks every job (a retention setting changed): call in the setting's write."""
+    conn.execute(text("DELETE FROM jobdesk_meta WHERE key = :key"), {"key": WATERMARK_KEY})
+
+
+class Retention:
+    """The service's retention pass, on a background thread, which `stop` ends at close: its
+    batches would keep the WAL from being emptied (jobs.db.truncate_wal)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def run(self, *, max_age_days: float | None, max_runs_per_job: int | None) -> int:
+        """Rows removed; errors are logged (the next start tries again)."""
+        self._idle.clear()  # before looking at the flag: `stop` then either waits or was seen
+        try:
+            if self._stop.is_set() or (max_age_days is None and max_runs_per_job is None):
+                return 0
+            began = time.monotonic()
+            report = prune_runs(self._engine, max_age_days=max_age_days, max_runs_per_job=max_runs_per_job,
+                                stop=self._stop)  # fmt: skip
+        except Exception:
+            log.exception("history retention failed; will try again next start")
+            return 0
+        finally:
+            self._idle.set()
+        log.info("history retention %s in %.2f s: %d old runs removed, %d jobs checked",
+                 "finished" if report.finished else "stopped (the rest next start)",
+                 time.monotonic() - began, report.removed, report.jobs_examined)  # fmt: skip
+        return report.removed
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Ask a running pass to end after its current batch and wait up to `timeout` seconds;
+        no later pass starts. True if none is running now."""
+        self._stop.set()
+        return self._idle.wait(timeout)
+
+
+class _Pruner:
+    def __init__(self, engine: Engine, stopped: Callable[[], bool], batch: int) -> None:
+        self._engine = engine
+        self.stopped = stopped
+        self._batch = batch
+        self._pending: list[tuple[int, str | None]] = []  # doomed (id, log path), deleted together
+        self.removed = 0
+        self.jobs_examined = 0
+
+    def apply_count_rule(self, keep: int, watermark: int | None) -> None:
+        jobs = self._all_jobs() if watermark is None else iter(self._jobs_above(watermark))
+        for job_id in jobs:
+            if self.stopped():
+                break
+            self.jobs_examined += 1
+            self._prune_job(job_id, keep)
+        self._flush()  # whole jobs only: a stop leaves no half-read batch behind
+
+    def apply_age_rule(self, cutoff: float) -> None:
+        after: tuple[float, int] = (float("-inf"), 0)
+        while not self.stopped():
+            with self._engine.connect() as conn:
+                rows = conn.execute(text(TOO_OLD), {"cutoff": cutoff, "from_at": after[0], "from_id": after[1],
+                                                    "limit": self._batch}).all()  # fmt: skip
+            if not rows:
+                return
+            after = (rows[-1].queued_at, rows[-1].id)  # keyset: kept newest rows are not read again
+            self._pending += [(row.id, row.log_path) for row in rows]
+            self._flush()
+
+    def _all_jobs(self) -> Iterator[str]:
+        """Every job id with runs, one index seek each (a skip-scan; no statement stays open)."""
+        with self._engine.connect() as conn:
+            job_id = conn.execute(text(FIRST_JOB)).scalar()
+        while job_id is not None:
+            yield job_id
+            with self._engine.connect() as conn:
+                job_id = conn.execute(text(NEXT_JOB), {"after": job_id}).scalar()
+
+    def _jobs_above(self, watermark: int) -> list[str]:
+        with self._engine.connect() as conn:
+            return sorted(conn.execute(text(JOBS_WITH_NEW_RUNS), {"watermark": watermark}).scalars())
+
+    def _prune_job(self, job_id: str, keep: int) -> None:
+        with self._engine.connect() as conn:
+            boundary = conn.execute(text(BOUNDARY), {"job": job_id, "keep": keep}).scalar()
+        if boundary is None:
+            return
+        while True:
+            room = self._batch - len(self._pending)
+            with self._engine.connect() as conn:
+                rows = conn.execute(text(OVER_LIMIT), {"job": job_id, "boundary": boundary, "limit": room}).all()
+            self._pending += [(row.id, row.log_path) for row in rows]
+            if len(rows) < room:
+                return  # the rest of this job is in `pending`
+            self._flush()  # a batch is full; what is left of the job comes in the next one
+            if self.stopped():
+                return
+
+    def _flush(self) -> None:
+        """Delete the pending rows in one transaction, then their logs."""
+        doomed, self._pending = self._pending, []
+        if not doomed:
+            return
+        ids = [run_id for run_id, _ in doomed]
+        with self._engine.begin() as conn:
+            for start in range(0, len(ids), _DELETE_CHUNK):
+                chunk = ids[start:start + _DELETE_CHUNK]
+                marks = ",".join(f":i{n}" for n in range(len(chunk)))
+                conn.execute(text(f"DELETE FROM runs WHERE id IN ({marks})"), {f"i{n}": i for n, i in enumerate(chunk)})
+        self.removed += len(ids)
+        _remove_logs(log_path for _, log_path in doomed)
+
+
+def _remove_logs(paths: Iterable[str | None]) -> None:
+    for log_path in paths:
+        if log_path:
+            Path(log_path).unlink(missing_ok=True)
+            ranges_path(Path(log_path)).unlink(missing_ok=True)
+
+
+def _stop_test(stop: Stop) -> Callable[[], bool]:
+    if stop is None:
+        return lambda: False
+    if isinstance(stop, threading.Event):
+        return stop.is_set
+    return stop
+
+
+def _read_watermark(conn: Connection) -> int | None:
+    value = conn.execute(text(READ_WATERMARK), {"key": WATERMARK_KEY}).scalar()
+    try:
+        return None if value is None else int(value)
+    except ValueError:  # not ours to trust: check every job
+        return None
+
+
+def _save_watermark(engine: Engine, top: int) -> None:
+    with engine.begin() as conn:
+        forget_watermark(conn)
+        conn.execute(text("INSERT INTO jobdesk_meta (key, value) VALUES (:key, :value)"),
+                     {"key": WATERMARK_KEY, "value": str(top)})  # fmt: skip
+
