@@ -31,8 +31,8 @@ from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunSt
 from jobs.pause_drops import PAUSED_NOTE, started_by_the_schedule
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, scheduling_spec
-from jobs.retention import Retention
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
+from jobs.retention import Retention
 from jobs.runners import Runner
 from jobs.runners.choice import celery_runner
 from jobs.service_reads import ServiceReads
