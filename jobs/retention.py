@@ -200,7 +200,7 @@ class _Pruner:
         doomed, self._pending = self._pending, []
         if not doomed:
             return
-        self._cursor.executemany("DELETE FROM runs WHERE id = ?", [(run_id,) for run_id, _ in doomed])
+        self._cursor.executemany("DELETE FROM runs WHERE id = ?", sorted((run_id,) for run_id, _ in doomed))
         self._commit()
         self.removed += len(doomed)
         _remove_logs(log_path for _, log_path in doomed)

@@ -17,6 +17,10 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobs.retention import PruneReport
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +29,13 @@ OLD_COUNT = ("SELECT id, log_path FROM (SELECT id, log_path, row_number() OVER (
              " AS rank FROM runs) WHERE rank > ?")
 
 
-def old_prune(database: Path, days: int | None, keep: int | None) -> tuple[int, float]:
-    """The first formulation (jobs/history.py before this branch); (rows removed, seconds reading)."""
+def _wal_mb(database: Path) -> float:
+    wal = database.with_name(database.name + "-wal")
+    return wal.stat().st_size / 1e6 if wal.exists() else 0.0
+
+
+def old_prune(database: Path, days: int | None, keep: int | None) -> tuple[int, float, float]:
+    """The first formulation (jobs/history.py before this branch); (rows removed, seconds reading, WAL MB)."""
     conn = sqlite3.connect(database)
     conn.execute("PRAGMA cache_size=-256")  # as every engine connection (jobs.db)
     began = time.perf_counter()
@@ -43,11 +52,12 @@ def old_prune(database: Path, days: int | None, keep: int | None) -> tuple[int, 
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             conn.execute(f"DELETE FROM runs WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+    wal = _wal_mb(database)  # before the last close checkpoints and removes it
     conn.close()
-    return len(ids), reading
+    return len(ids), reading, wal
 
 
-def new_prune(database: Path, days: int | None, keep: int | None) -> tuple[object, float]:
+def new_prune(database: Path, days: int | None, keep: int | None) -> tuple[PruneReport, float, float]:
     from jobs.db import create_sqlite_engine
     from jobs.retention import prune_runs
 
@@ -63,9 +73,10 @@ def new_prune(database: Path, days: int | None, keep: int | None) -> tuple[objec
 
     try:
         report = prune_runs(engine, max_age_days=days, max_runs_per_job=keep, stop=note_step)
+        wal = _wal_mb(database)
     finally:
         engine.dispose()
-    return report, max(steps, default=0.0)
+    return report, max(steps, default=0.0), wal
 
 
 def a_minute_of_runs(database: Path) -> int:
@@ -114,19 +125,20 @@ def main(argv: list[str]) -> int:
 
     target = copy("old")
     began = time.perf_counter()
-    removed, reading = old_prune(target, days, keep)
-    print(f"old prune:                {time.perf_counter() - began:7.2f} s  ({removed:,} removed; one read of {reading:.2f} s)")
+    removed, reading, wal = old_prune(target, days, keep)
+    print(f"old prune:                {time.perf_counter() - began:7.2f} s  ({removed:,} removed; one read of {reading:.2f} s; "
+          f"WAL {wal:.0f} MB)")
     target = copy("new")
     forget_watermark(target)
     began = time.perf_counter()
-    report, longest = new_prune(target, days, keep)
-    print(f"new prune, no watermark:  {time.perf_counter() - began:7.2f} s  ({report.removed:,} removed, "  # type: ignore[attr-defined]
-          f"{report.jobs_examined:,} jobs checked; longest step {longest * 1000:.0f} ms)")  # type: ignore[attr-defined]
+    report, longest, wal = new_prune(target, days, keep)
+    print(f"new prune, no watermark:  {time.perf_counter() - began:7.2f} s  ({report.removed:,} removed, "
+          f"{report.jobs_examined:,} jobs checked; longest step {longest * 1000:.0f} ms; WAL {wal:.0f} MB)")
     added = a_minute_of_runs(target)
     began = time.perf_counter()
-    report, longest = new_prune(target, days, keep)
-    print(f"new prune, +{added} runs:    {time.perf_counter() - began:7.2f} s  ({report.removed:,} removed, "  # type: ignore[attr-defined]
-          f"{report.jobs_examined:,} jobs checked; longest step {longest * 1000:.0f} ms)")  # type: ignore[attr-defined]
+    report, longest, wal = new_prune(target, days, keep)
+    print(f"new prune, +{added} runs:    {time.perf_counter() - began:7.2f} s  ({report.removed:,} removed, "
+          f"{report.jobs_examined:,} jobs checked; longest step {longest * 1000:.0f} ms; WAL {wal:.0f} MB)")
     return 0
 
 
