@@ -204,10 +204,10 @@ def test_a_service_closing_while_retention_runs_empties_the_wal(data_dir, qapp):
     service = JobService(data_dir, check_file=False)
     service.start()  # retention starts on its own thread
     deadline = time.monotonic() + 20
-    while service.retention._idle.is_set() and time.monotonic() < deadline:  # wait until it runs
+    while not service.retention.running and time.monotonic() < deadline:  # wait until it runs
         time.sleep(0.005)
     time.sleep(0.3)  # some batches in
-    assert not service.retention._idle.is_set(), "retention ended before the close: make more runs"
+    assert service.retention.running, "retention ended before the close: make more runs"
     began = time.monotonic()
     service.shutdown()
     assert time.monotonic() - began < 2.0
