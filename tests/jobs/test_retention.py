@@ -6,13 +6,14 @@ retention runs still empties the WAL."""
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from jobs import retention
 from jobs.db import open_database
@@ -132,8 +133,15 @@ def test_after_a_completed_prune_only_jobs_with_new_runs_are_checked(engine, dat
     doomed = oracle_doomed(engine, max_age_days=30, max_runs_per_job=5)
     assert doomed  # job-03 is over its limit now
     expected = remaining(engine) - doomed
+    named: list[str] = []  # the job ids SQLite was asked about, from the statements it ran
+
+    def trace(dbapi_conn, _record) -> None:
+        dbapi_conn.set_trace_callback(lambda sql: named.extend(re.findall(r"job_id = '([^']*)'", sql)))
+
+    event.listen(engine, "connect", trace)
+    engine.dispose()  # connections from now on are traced
     second = prune_runs(engine, max_age_days=30, max_runs_per_job=5, now=NOW)
-    assert second.jobs_examined == 2  # job-03 and job-new; nobody else looked at
+    assert second.jobs_examined == 2 and set(named) == {"job-03", "job-new"}  # nobody else looked at
     assert second.removed == len(doomed) and remaining(engine) == expected
     assert prune_runs(engine, max_age_days=30, max_runs_per_job=5, now=NOW).jobs_examined == 0
 
