@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Union
@@ -44,7 +46,39 @@ WATERMARK_KEY = "retention.watermark"  # in jobdesk_meta: the largest run id the
 JOB_CHUNK = 200  # jobs listed, and their limits looked up, per statement: ~5-15 ms at 1,000 runs a job
 BATCH = 2000  # rows per transaction: a writer lock of 20-80 ms at the median on a loaded 2-core machine
 
-Stop = Union[threading.Event, Callable[[], bool], None]
+
+
+class StopSignal:
+    """A stop request that also interrupts the statement a prune is running (sqlite3_interrupt):
+    under I/O load one batch's delete and commit took up to ~0.8 s; interrupted, the batch is
+    rolled back at once and its rows stay for the next prune."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()  # `set` never interrupts a connection given back to the pool
+        self._connection: Any = None  # the sqlite3 connection of the prune in progress
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            if self._connection is not None:
+                self._connection.interrupt()  # no-op between statements: the flag is seen next
+
+    @contextmanager
+    def attached(self, connection: Any) -> Iterator[None]:
+        with self._lock:
+            self._connection = connection
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._connection = None
+
+
+Stop = Union[threading.Event, StopSignal, Callable[[], bool], None]
 
 # Every statement reaches the runs through an index (tests/jobs/test_retention.py checks the plans).
 TOP_ID = "SELECT max(id) FROM runs"
@@ -87,19 +121,24 @@ def prune_runs(engine: Engine, *, max_age_days: float | None, max_runs_per_job: 
     # Reads outside a write are their own transactions (the sqlite3 module begins one only for a write).
     conn = engine.raw_connection()
     try:
-        pruner = _Pruner(conn.cursor(), conn.commit, _stop_test(stop), batch)
-        top = pruner.one(TOP_ID)
-        watermark = _as_id(pruner.one(READ_WATERMARK, key=WATERMARK_KEY))
-        if max_runs_per_job is not None:
-            pruner.apply_count_rule(max_runs_per_job, watermark)
-        if max_age_days is not None and not pruner.stopped():
-            pruner.apply_age_rule((time.time() if now is None else now) - max_age_days * 86400)
-        finished = not pruner.stopped()
-        if finished and top is not None and top != watermark:
-            pruner.save_watermark(int(top))
+        pruner = _Pruner(conn.cursor(), conn.commit, conn.rollback, _stop_test(stop), batch)
+        with stop.attached(conn.driver_connection) if isinstance(stop, StopSignal) else nullcontext():
+            finished = _prune(pruner, max_age_days, max_runs_per_job, now)
     finally:
         conn.close()  # back to the pool (a write left open is rolled back)
     return PruneReport(pruner.removed, pruner.jobs_examined, finished)
+
+
+def _prune(pruner: _Pruner, max_age_days: float | None, max_runs_per_job: int | None, now: float | None) -> bool:
+    top = pruner.one(TOP_ID)
+    watermark = _as_id(pruner.one(READ_WATERMARK, key=WATERMARK_KEY))
+    if max_runs_per_job is not None:
+        pruner.apply_count_rule(max_runs_per_job, watermark)
+    if max_age_days is not None and not pruner.stopped():
+        pruner.apply_age_rule((time.time() if now is None else now) - max_age_days * 86400)
+    if pruner.stopped():
+        return False
+    return top is None or top == watermark or pruner.save_watermark(int(top))
 
 
 def forget_watermark(conn: Connection) -> None:
@@ -113,7 +152,7 @@ class Retention:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._stop = threading.Event()
+        self._stop = StopSignal()
         self._idle = threading.Event()
         self._idle.set()
 
@@ -141,16 +180,18 @@ class Retention:
         return not self._idle.is_set()
 
     def stop(self, timeout: float = 1.0) -> bool:
-        """Ask a running pass to end after its current batch and wait up to `timeout` seconds;
-        no later pass starts. True if none is running now."""
+        """Ask a running pass to end (its statement interrupted, its batch rolled back) and wait
+        up to `timeout` seconds; no later pass starts. True if none is running now."""
         self._stop.set()
         return self._idle.wait(timeout)
 
 
 class _Pruner:
-    def __init__(self, cursor: Any, commit: Callable[[], None], stopped: Callable[[], bool], batch: int) -> None:
+    def __init__(self, cursor: Any, commit: Callable[[], None], rollback: Callable[[], None],
+                 stopped: Callable[[], bool], batch: int) -> None:  # fmt: skip
         self._cursor = cursor  # a sqlite3 cursor
         self._commit = commit
+        self._rollback = rollback
         self.stopped = stopped
         self._batch = batch
         self._pending: list[tuple[int, str | None]] = []  # doomed (id, log path), deleted together
@@ -158,8 +199,14 @@ class _Pruner:
         self.jobs_examined = 0
 
     def rows(self, statement: str, **params: Any) -> list[Any]:
-        """All rows at once: a statement left unfinished would keep its read transaction open."""
-        return self._cursor.execute(statement, params).fetchall()
+        """All rows at once: a statement left unfinished would keep its read transaction open.
+        No rows when a stop interrupted it (StopSignal)."""
+        try:
+            return self._cursor.execute(statement, params).fetchall()
+        except sqlite3.OperationalError:
+            if not self.stopped():
+                raise
+            return []
 
     def one(self, statement: str, **params: Any) -> Any:
         rows = self.rows(statement, **params)
@@ -176,7 +223,7 @@ class _Pruner:
                     self._prune_job(job_id, boundary)
                     if self.stopped():
                         break
-        self._flush()  # a stop between jobs: what was read of them goes as one last batch
+        self._flush()  # the last jobs' rows (dropped if stopped)
 
     def apply_age_rule(self, cutoff: float) -> None:
         after: tuple[float, int] = (float("-inf"), 0)
@@ -188,9 +235,9 @@ class _Pruner:
             self._pending += [(run_id, log_path) for run_id, log_path, _ in rows]
             self._flush()
 
-    def save_watermark(self, top: int) -> None:
-        self._cursor.execute("INSERT OR REPLACE INTO jobdesk_meta (key, value) VALUES (?, ?)", (WATERMARK_KEY, str(top)))
-        self._commit()
+    def save_watermark(self, top: int) -> bool:
+        return self._write(lambda: self._cursor.execute("INSERT OR REPLACE INTO jobdesk_meta (key, value) VALUES (?, ?)",
+                                                 (WATERMARK_KEY, str(top))))  # fmt: skip
 
     def _all_jobs(self) -> Iterator[list[str]]:
         """Every job id with runs, JOB_CHUNK at a time (a skip-scan; no statement stays open)."""
@@ -219,14 +266,27 @@ class _Pruner:
                 return
 
     def _flush(self) -> None:
-        """Delete the pending rows in one transaction, then their logs."""
+        """Delete the pending rows in one transaction, then their logs. Once stopped, they stay
+        (the next prune finds them again)."""
         doomed, self._pending = self._pending, []
-        if not doomed:
+        if not doomed or self.stopped():
             return
-        self._cursor.executemany("DELETE FROM runs WHERE id = ?", sorted((run_id,) for run_id, _ in doomed))
-        self._commit()
-        self.removed += len(doomed)
-        _remove_logs(log_path for _, log_path in doomed)
+        ids = sorted((run_id,) for run_id, _ in doomed)
+        if self._write(lambda: self._cursor.executemany("DELETE FROM runs WHERE id = ?", ids)):
+            self.removed += len(doomed)
+            _remove_logs(log_path for _, log_path in doomed)
+
+    def _write(self, statement: Callable[[], Any]) -> bool:
+        """One write transaction; False if a stop interrupted it (then it was rolled back)."""
+        try:
+            statement()
+            self._commit()
+            return True
+        except sqlite3.OperationalError:
+            self._rollback()
+            if not self.stopped():
+                raise
+            return False
 
 
 def _remove_logs(paths: Iterable[str | None]) -> None:
@@ -239,7 +299,7 @@ def _remove_logs(paths: Iterable[str | None]) -> None:
 def _stop_test(stop: Stop) -> Callable[[], bool]:
     if stop is None:
         return lambda: False
-    if isinstance(stop, threading.Event):
+    if isinstance(stop, (threading.Event, StopSignal)):
         return stop.is_set
     return stop
 

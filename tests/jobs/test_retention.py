@@ -19,7 +19,7 @@ from sqlalchemy import event, text
 from jobs import retention
 from jobs.db import open_database
 from jobs.paths import ensure_private_dir
-from jobs.retention import WATERMARK_KEY, prune_runs
+from jobs.retention import WATERMARK_KEY, StopSignal, prune_runs
 from jobs.runlog import ranges_path
 from jobs.settings import save_setting
 
@@ -186,13 +186,39 @@ def test_a_stopped_prune_leaves_whole_batches_and_no_watermark(engine, tmp_path)
 def test_a_job_with_many_doomed_rows_stops_between_its_batches(engine, tmp_path):
     add_runs(engine, [("big", NOW - n) for n in range(100)], logs=tmp_path)
     before = remaining(engine)
-    asked = []
     report = prune_runs(engine, max_age_days=None, max_runs_per_job=1, batch=10,
-                        stop=lambda: asked.append(1) or len(asked) > 3)  # fmt: skip
+                        stop=lambda: len(before - remaining(engine)) >= 25)  # fmt: skip
     gone = before - remaining(engine)
     assert not report.finished and report.removed == len(gone) == 30  # three whole batches, newest doomed first
     assert gone == set(sorted(before)[-31:-1])
     logs_match(engine, tmp_path, gone)
+
+
+def test_a_stop_signal_interrupts_a_batch_and_it_is_rolled_back(engine, tmp_path):
+    """StopSignal.set interrupts the statement in progress (sqlite3_interrupt): here set from the
+    prune's own trace callback in the middle of its second batch of deletes, so no timing."""
+    add_runs(engine, [("big", NOW - n) for n in range(60)], logs=tmp_path)
+    before = remaining(engine)
+    signal = StopSignal()
+    deletes = []
+
+    def trace(dbapi_conn, _record) -> None:
+        def note(sql: str) -> None:
+            if sql.startswith("DELETE FROM runs"):
+                deletes.append(sql)
+                if len(deletes) == 15:  # the 5th row of the second batch of 10
+                    signal.set()
+
+        dbapi_conn.set_trace_callback(note)
+
+    event.listen(engine, "connect", trace)
+    engine.dispose()
+    report = prune_runs(engine, max_age_days=None, max_runs_per_job=1, batch=10, stop=signal)
+    gone = before - remaining(engine)
+    assert not report.finished and report.removed == len(gone) == 10  # the first batch; the second rolled back
+    assert gone == set(sorted(before)[-11:-1])
+    logs_match(engine, tmp_path, gone)
+    assert watermark(engine) is None
 
 
 def _wal_size(data_dir) -> int:
