@@ -236,8 +236,8 @@ class _Pruner:
             self._flush()
 
     def save_watermark(self, top: int) -> bool:
-        return self._write(lambda: self._cursor.execute("INSERT OR REPLACE INTO jobdesk_meta (key, value) VALUES (?, ?)",
-                                                 (WATERMARK_KEY, str(top))))  # fmt: skip
+        save = "INSERT OR REPLACE INTO jobdesk_meta (key, value) VALUES (?, ?)"
+        return self._write(lambda: self._cursor.execute(save, (WATERMARK_KEY, str(top))))
 
     def _all_jobs(self) -> Iterator[list[str]]:
         """Every job id with runs, JOB_CHUNK at a time (a skip-scan; no statement stays open)."""
