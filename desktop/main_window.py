@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.upcoming_model = UpcomingModel(self)
         self.upcoming_model.set_waiting(self.active.held)
         self.loader = SnapshotLoader(service, self)
-        self.loader.sort_column = lambda: self.jobs_model.order.column  # a plain read: safe on its worker
+        self.loader.sort_order = lambda: self.jobs_model.order  # a plain read: safe on its worker
 
         self._build_central()
         self.job_actions = JobActions(service, self, self, self.jobs_table)
@@ -187,17 +187,15 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         if not self.complete_loaded and snapshot.complete:
             self.complete_loaded = True
-            finished = [r for r in snapshot.last_runs.values() if r.status.is_final
-                        and r.status not in (RunStatus.MISSED, RunStatus.SKIPPED)]  # fmt: skip
-            if finished:
-                self.tray.set_last_failed(max(finished, key=lambda r: r.id).status.is_failure)
+            if snapshot.last_finished_failed is not None:
+                self.tray.set_last_failed(snapshot.last_finished_failed)
         self.jobs_model.apply_snapshot(snapshot)
         self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules, snapshot.upcoming_digest)
         if snapshot.complete:  # the quick first snapshot has no lanes yet
             self.timeline.set_lanes(snapshot.lanes)
         specs = list(snapshot.specs)
         self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
-        self.tray.set_jobs(specs)
+        self.tray.set_jobs(list(snapshot.by_name) if snapshot.by_name else specs, in_order=bool(snapshot.by_name))
         self.job_actions.update_all_state(specs)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:
             job_id, self._pending_select = self._pending_select, None

@@ -16,7 +16,8 @@ one job (issue 10). So `run_window` opens the database with only the small table
 Scheduling starts in stages (`ScheduleStart`, jobs.service_start): the definitions and the
 scheduler's store are read and judged on a worker thread, the jobs that need more (those past
 due, the changed ones) get it on the GUI thread in slices of SLICE_S, with the event loop turning
-between them, so the window stays usable while it starts.
+between them, so the window stays usable while it starts; their catch-up (missed rows, catch-up
+runs) is carried out on a worker thread, its events reaching the window queued.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop import desktop_service
 from desktop.gui_bridge import ensure_bridge, post
 from jobs.dbcheck import DEFAULT_BUDGET
-from jobs.service_start import StagedStart
+from jobs.service_start import StagedStart, import_ahead
 from jobs.quick_thread import start_soon
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class StartSequence(QObject):
         if self.done or self.window.service.db_check.started_at is not None:
             return
         self.window.service.db_check.start()
+        start_soon(import_ahead)  # the modules scheduling needs, off the GUI thread
         self._poll.start()
 
     def _first_data(self, _snapshot: object) -> None:
@@ -149,7 +151,7 @@ class ScheduleStart(QObject):
             return
         started = time.perf_counter()
         try:
-            more = not self.staged.step(time.monotonic() + SLICE_S)
+            more = not self.staged.step(time.monotonic() + SLICE_S, catch_up=False)
             self.slices += 1
             self.took["longest slice"] = max(self.took["longest slice"], time.perf_counter() - started)
             if more:
@@ -158,14 +160,29 @@ class ScheduleStart(QObject):
         except Exception as exc:
             self._failed(exc)
             return
-        self._in_parts(self.staged.finish_parts(), "finish", self._started)
+        start_soon(self._catch_up)  # the catch-up runs, off the GUI thread; then `finish`
+
+    def _catch_up(self) -> None:
+        """The worker thread: the catch-up's writes and runs (their events come queued)."""
+        started = time.perf_counter()
+        try:
+            self.staged.catch_up(stop=lambda: self.window._closed_for_good)
+        except Exception as exc:
+            if self.window._closed_for_good:  # the window closed under it: the service is stopping
+                log.info("catch-up stopped by the close: %s", exc)
+                return
+            log.exception("catching up missed runs failed")
+            post(self, lambda: self._failed(exc))
+            return
+        self.took["catch-up"] = time.perf_counter() - started
+        post(self, lambda: self._in_parts(self.staged.finish_parts(), "finish", self._started))
 
     def _started(self) -> None:
         self.done = True
-        log.info("scheduling %d job(s); started in %d slice(s) (GUI thread, ms: %s; read on a worker: %.0f ms)",
-                 self.window.jobs_model.rowCount(), self.slices,
-                 ", ".join(f"{name} {1000 * took:.0f}" for name, took in self.took.items() if name != "read"),
-                 1000 * self.took["read"])  # fmt: skip
+        log.info("scheduling %d job(s); started in %d slice(s) (GUI thread, ms: %s; on workers: read %.0f ms, "
+                 "catch-up %.0f ms)", self.window.jobs_model.rowCount(), self.slices,
+                 ", ".join(f"{name} {1000 * took:.0f}" for name, took in self.took.items() if name not in ("read", "catch-up")),
+                 1000 * self.took["read"], 1000 * self.took.get("catch-up", 0.0))  # fmt: skip
         self.window.loader.request()
         self.window.refresh_status()
 

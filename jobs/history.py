@@ -16,13 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 
 from jobs.db import run_table
 from jobs.last_runs import OUTCOME_COLUMNS, LastRun, newest_statements, outcomes  # noqa: F401  (LastRun: here first)
 from jobs.model import AlertDelivery, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
+from jobs.retention import Stop, prune_runs
 from jobs.run_facts import environment_from_text, environment_to_text, outputs_from_text, outputs_to_text
-from jobs.runlog import ranges_path
 from jobs.runners.base import RunStarted
 from jobs.workdir import resolved_cwd
 
@@ -257,31 +257,10 @@ class HistoryRepository:
             log.warning("marked %d run(s) left unfinished by the last session as interrupted", total)
         return total
 
-    def prune(self, *, max_age_days: float | None, max_runs_per_job: int | None) -> int:
-        """Delete old rows and their logs; the newest row of every job is always kept."""
-        keep_latest = select(func.max(T.id)).group_by(T.job_id)
-        doomed: list[Any] = []
-        with self._engine.connect() as conn:
-            if max_age_days is not None:
-                cutoff = time.time() - max_age_days * 86400
-                doomed += conn.execute(
-                    select(T.id, T.log_path).where(T.queued_at < cutoff, T.id.not_in(keep_latest))
-                ).all()
-            if max_runs_per_job is not None:
-                ranked = select(
-                    T.id, T.log_path,
-                    func.row_number().over(partition_by=T.job_id, order_by=T.id.desc()).label("rank"),
-                ).subquery()
-                doomed += conn.execute(select(ranked.c.id, ranked.c.log_path).where(ranked.c.rank > max_runs_per_job)).all()
-        ids = sorted({row.id for row in doomed})
-        with self._engine.begin() as conn:
-            for start in range(0, len(ids), 500):
-                conn.execute(delete(run_table).where(T.id.in_(ids[start:start + 500])))
-        for row in doomed:
-            if row.log_path:
-                Path(row.log_path).unlink(missing_ok=True)
-                ranges_path(Path(row.log_path)).unlink(missing_ok=True)
-        return len(ids)
+    def prune(self, *, max_age_days: float | None, max_runs_per_job: int | None, stop: Stop = None) -> int:
+        """Delete old rows and their logs; the newest row of every job is always kept. In short
+        batches, incrementally, stoppable (jobs.retention); returns the rows deleted."""
+        return prune_runs(self._engine, max_age_days=max_age_days, max_runs_per_job=max_runs_per_job, stop=stop).removed
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -13,6 +13,18 @@ process, and a timer on the main thread's event loop collects whenever the alloc
 pass the interpreter's own thresholds, i.e. about as often as Python would have, but always on
 the thread that owns the Qt objects. Worker threads never hold Qt objects, so reference counting
 alone frees what they drop.
+
+The timer speeds up while threads allocate fast. A collection walks every object allocated
+since the last one, and a worker building a snapshot of 10,000 jobs allocates ~100,000 objects
+in 250 ms: collected all at once, that froze the window 20-80 ms a time (gen 0 and gen 1,
+measured with gc.callbacks at 10,000 jobs). Checking every BUSY_INTERVAL_MS while the youngest
+count keeps passing BUSY_COUNT walks the same objects in slices a few milliseconds long; an
+idle process goes back to one check every CHECK_INTERVAL_MS.
+
+Full collections walk every long-lived object (tens of milliseconds at 10,000 jobs), and
+checking sooner would make them come sooner too. CPython itself puts a full collection off until
+the long-lived objects grew by a quarter, a count it does not expose; here one comes at most
+every FULL_EVERY_S (and not before that long after start-up, while the window loads).
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
@@ -27,6 +40,9 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_MS = 250
+BUSY_INTERVAL_MS = 20
+BUSY_COUNT = 3000  # youngest generation's count at a check above which the next check comes sooner
+FULL_EVERY_S = 30.0
 
 _installed: MainThreadCollector | None = None
 
@@ -34,12 +50,15 @@ _installed: MainThreadCollector | None = None
 class MainThreadCollector(QObject):
     """Collects the generations whose allocation counts passed their thresholds, on its thread."""
 
-    def __init__(self, parent: QObject | None = None, *, interval_ms: int = CHECK_INTERVAL_MS) -> None:
+    def __init__(self, parent: QObject | None = None, *, interval_ms: int = CHECK_INTERVAL_MS,
+                 busy_interval_ms: int = BUSY_INTERVAL_MS) -> None:  # fmt: skip
         super().__init__(parent)
+        self._intervals = (interval_ms, min(interval_ms, busy_interval_ms))
         self.setObjectName("mainThreadCollector")
         # Python's defaults (700, 10, 10) unless the program changed them before switching off.
         self._thresholds = gc.get_threshold()
         self.collections = [0, 0, 0]  # per generation, for tests
+        self._full_at = time.monotonic()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
@@ -58,9 +77,20 @@ class MainThreadCollector(QObject):
         for candidate in range(3):
             if counts[candidate] > self._thresholds[candidate]:
                 generation = candidate
+        if generation == 2 and time.monotonic() - self._full_at < FULL_EVERY_S:
+            generation = 1  # the younger ones are collected meanwhile
         if generation >= 0:
             gc.collect(generation)
             self.collections[generation] += 1
+            if generation == 2:
+                self._full_at = time.monotonic()
+        idle, busy = self._intervals
+        self._timer.setInterval(busy if counts[0] > BUSY_COUNT else idle)
+
+    @property
+    def interval_ms(self) -> int:
+        """Milliseconds to the next check (short while threads allocate fast)."""
+        return self._timer.interval()
 
 
 def install_main_thread_collector() -> MainThreadCollector:

@@ -32,6 +32,7 @@ from jobs.pause_drops import PAUSED_NOTE, started_by_the_schedule
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.reconcile import add_to_scheduler, scheduling_spec
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
+from jobs.retention import Retention
 from jobs.runners import Runner
 from jobs.runners.choice import celery_runner
 from jobs.service_reads import ServiceReads
@@ -63,6 +64,7 @@ class JobService(ServiceReads):
         self.db_check = dbcheck.BackgroundCheck(self, needed=not checked.complete)
         self.jobs = JobRepository(self.engine)
         self.history = HistoryRepository(self.engine)
+        self.retention = Retention(self.engine)
         self.settings = load_settings(self.engine)
         self.next_runs = NextRuns(self.engine, self.jobs, lambda: self.fire_times, lambda: self.scheduling)
         self._events: JobEvents | None = None
@@ -247,6 +249,7 @@ class JobService(ServiceReads):
         if self.slow_runs is not None:
             self.slow_runs.close()
         self.db_check.stop()  # its read transaction would pin the WAL
+        self.retention.stop()  # as would its batches: the rest is done next start
         self.engine.dispose()
         if self.scheduler is not None and self.damage is None:  # a scheduling process; never a damaged file
             truncate_wal(self.data_dir.database)
@@ -413,17 +416,8 @@ class JobService(ServiceReads):
         return [record for record in records if record is not None and not record.status.is_final]
 
     def prune_history(self) -> int:
-        s = self.settings
-        try:
-            removed = self.history.prune(
-                max_age_days=s.retention_days or None, max_runs_per_job=s.retention_runs or None
-            )
-        except Exception:
-            log.exception("history retention failed; will try again next start")
-            return 0
-        if removed:
-            log.info("history retention removed %d old runs", removed)
-        return removed
+        s = self.settings  # in short batches, stopped by shutdown (jobs.retention)
+        return self.retention.run(max_age_days=s.retention_days or None, max_runs_per_job=s.retention_runs or None)
 
     @property
     def alert_settings(self) -> AlertSettings:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 
 from jobs.db import meta_table
+from jobs.retention import forget_watermark
 
 
 def default_max_concurrent() -> int:
@@ -83,3 +84,5 @@ def save_setting(engine: Engine, name: str, value: Any) -> None:
     with engine.begin() as conn:
         conn.execute(delete(meta_table).where(meta_table.c.key == key))
         conn.execute(insert(meta_table).values(key=key, value=str(value)))
+        if name in ("retention_days", "retention_runs"):
+            forget_watermark(conn)  # the next prune checks every job against the new rule

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop.joblist import after_text
+from desktop.joblist.row_order import SortState, sorted_positions
 from jobs.after_next import ExpectedAfter, is_after, upstream_words
 from jobs.job_state import STATES, JobState, job_state
 from jobs.model import JobSpec, RunRecord
@@ -102,3 +103,36 @@ def fresh_rows(specs: Iterable[JobSpec], next_runs: Mapping[str, datetime], last
             row_key(item, key_column)
         rows[spec.id] = item
     return rows
+
+
+def in_order(rows: list[JobRow], column: int, descending: bool) -> list[JobRow]:
+    """`rows` sorted by `column` as the table sorts them (-1: as they are), on any thread.
+
+    Keys the rows hold are used; missing ones are worked out but not stored: a row the table
+    already shows is the GUI thread's to change, and a key stored here could be older than a
+    live run it got meanwhile."""
+    if column < 0:
+        return rows
+    keys = [item.keys.get(column) or (sort_key_of(item, column), item.spec.name.casefold()) for item in rows]
+    return [rows[i] for i in sorted_positions(keys, descending)]
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """A snapshot's rows as the table shows them, made on the worker: in the order `sorted_as`,
+    each job's row number, and whether they are the very rows (same objects, same order) of an
+    earlier load (`same_as`, its serial), when the table has nothing to do."""
+
+    ordered: tuple[JobRow, ...]
+    positions: dict[str, int]
+    sorted_as: SortState
+    serial: int
+    same_as: int | None = None
+
+
+def table_rows(rows: list[JobRow], order: SortState, serial: int, previous: TableRows | None = None) -> TableRows:
+    ordered = tuple(in_order(rows, order.column, order.descending))
+    same = (previous is not None and previous.sorted_as == order and len(previous.ordered) == len(ordered)
+            and all(new is old for new, old in zip(ordered, previous.ordered)))  # fmt: skip
+    positions = {item.spec.id: row for row, item in enumerate(ordered)}
+    return TableRows(ordered, positions, order, serial, previous.serial if same and previous is not None else None)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.formatting import status_colour
 from desktop.joblist.model import PROGRESS_ROLE, STRIP_ROLE
+from jobs.model import RunStatus
 from jobs.run_stats import STRIP_RUNS, RunBar
 
 Index = QModelIndex | QPersistentModelIndex
@@ -35,8 +36,11 @@ def paint_strip(painter: QPainter, rect: QRectF, bars: tuple[RunBar, ...], palet
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     left = rect.right() - slot * len(bars)  # the newest run at the right edge
+    colours: dict[RunStatus, QColor] = {}  # one per status a strip: each asks the palette (~26 rows x 20 bars a paint)
     for offset, bar in enumerate(bars):
-        colour = status_colour(bar.status, palette)
+        colour = colours.get(bar.status)
+        if colour is None:
+            colour = colours[bar.status] = status_colour(bar.status, palette)
         height = max(MIN_BAR, (rect.height() - 5) * min(1.0, (bar.duration or 0.0) / longest))  # room for the dot
         shape = QRectF(left + offset * slot + BAR_GAP / 2, rect.bottom() - height, width, height)
         if bar.slow == "short":

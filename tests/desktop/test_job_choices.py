@@ -57,3 +57,21 @@ def test_ten_thousand_jobs_fill_the_combo_at_once(qtbot):
     # item by item this was 45-80 ms here (~0.4 s in the starting window, where every Qt call
     # waited for the GIL); as one list it is the sort of the pairs (~4 ms)
     assert min(took) < 0.02, took
+
+
+def test_the_loaders_name_order_is_the_filters_own(qtbot):
+    """The snapshot's worker sorts the jobs by name (desktop.joblist.snapshot.in_name_order) and
+    the filter then skips its own sort: both orders must be one and the same."""
+    from desktop.joblist.snapshot import in_name_order
+    from jobs.model import CronSpec, JobSpec
+
+    names = [("j3", "beta"), ("j1", "Alpha"), ("j2", "alpha"), ("j0", "Gamma report"), ("j4", "Éclair"), ("j5", "ALPHA")]
+    specs = tuple(JobSpec(id=job_id, name=name, command=("true",), trigger=CronSpec("0 9 * * *", "UTC"))
+                  for job_id, name in names)  # fmt: skip
+    sorted_by_worker, sorted_by_filter = HistoryFilterBar(), HistoryFilterBar()
+    for bar in (sorted_by_worker, sorted_by_filter):
+        qtbot.addWidget(bar)
+    sorted_by_worker.set_jobs([(spec.id, spec.name) for spec in in_name_order(specs)], in_order=True)
+    sorted_by_filter.set_jobs(names)
+    assert _texts(sorted_by_worker) == _texts(sorted_by_filter)
+    assert [sorted_by_worker.job_combo.itemData(i) for i in range(1, 4)] == ["j1", "j2", "j5"]  # ties by id

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, JobsModel
 from desktop.joblist.packed_bars import pack_bars
-from desktop.joblist.rows import fresh_rows
+from desktop.joblist.row_order import SortState
+from desktop.joblist.rows import fresh_rows, table_rows
 from desktop.joblist.snapshot import Snapshot
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.run_stats import DurationStats, RunBar
@@ -24,13 +27,21 @@ def _run(run_id: int, spec: JobSpec, status: RunStatus, minutes_ago: int) -> Run
                      exit_code=0 if status is RunStatus.SUCCEEDED else 1)  # fmt: skip
 
 
-def _snapshot(specs, last_runs, *, with_rows: bool, key_column: int = -1) -> Snapshot:
+def _snapshot(specs, last_runs, *, with_rows: bool, key_column: int = -1, order: SortState | None = None) -> Snapshot:
+    """`order`: the rows also come sorted that way, as the loader's worker sends them."""
     next_runs = {spec.id: NOW + timedelta(minutes=7 * i) for i, spec in enumerate(specs) if i % 3}
     schedules = {spec.id: f"At {i:02d}:00" for i, spec in enumerate(specs)}
     durations = {specs[0].id: DurationStats(median=12.0, p95=20.0, runs=5)}
     strips = {specs[1].id: pack_bars([RunBar(7, RunStatus.SUCCEEDED, NOW.timestamp() - 600, 14.0), RunBar(8, RunStatus.FAILED, NOW.timestamp() - 60, 3.5)])}
     rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, {}, key_column) if with_rows else None
-    return Snapshot(tuple(specs), next_runs, last_runs, schedules=schedules, durations=durations, strips=strips, rows=rows)
+    global _serial
+    _serial += 1
+    table = table_rows(list(rows.values()), order, _serial) if rows and order else None
+    return Snapshot(tuple(specs), next_runs, last_runs, schedules=schedules, durations=durations, strips=strips, rows=rows,
+                    table=table)  # fmt: skip
+
+
+_serial = 0
 
 
 def _cells(model: JobsModel) -> list[list[object]]:
@@ -44,14 +55,16 @@ def _specs(count: int) -> list[JobSpec]:
                     trigger=CronSpec(f"0 {i % 24} * * *", "UTC"), paused=i % 5 == 0) for i in range(count)]  # fmt: skip
 
 
-def test_rows_made_on_the_worker_show_what_rows_made_by_the_model_show(qtbot):
+@pytest.mark.parametrize("sorted_by_worker", [False, True])
+def test_rows_made_on_the_worker_show_what_rows_made_by_the_model_show(qtbot, sorted_by_worker):
     specs = _specs(40)
     last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED if i % 2 else RunStatus.FAILED, i) for i, spec in enumerate(specs) if i % 4}
     by_model, by_worker = JobsModel(), JobsModel()
     for model in (by_model, by_worker):
         model.sort(NEXT_RUN, Qt.SortOrder.DescendingOrder)
     by_model.apply_snapshot(_snapshot(specs, last_runs, with_rows=False))
-    by_worker.apply_snapshot(_snapshot(specs, last_runs, with_rows=True, key_column=NEXT_RUN))
+    order = by_worker.order if sorted_by_worker else None
+    by_worker.apply_snapshot(_snapshot(specs, last_runs, with_rows=True, key_column=NEXT_RUN, order=order))
     assert by_worker.rowCount() == 40
     assert _cells(by_worker) == _cells(by_model)
     # and again over rows already shown (the diff path), sorted by another column
@@ -59,23 +72,28 @@ def test_rows_made_on_the_worker_show_what_rows_made_by_the_model_show(qtbot):
         model.sort(NAME, Qt.SortOrder.AscendingOrder)
     later = {**last_runs, specs[0].id: _run(900, specs[0], RunStatus.FAILED, 0)}
     by_model.apply_snapshot(_snapshot(specs, later, with_rows=False))
-    by_worker.apply_snapshot(_snapshot(specs, later, with_rows=True, key_column=NAME))
+    order = by_worker.order if sorted_by_worker else None
+    by_worker.apply_snapshot(_snapshot(specs, later, with_rows=True, key_column=NAME, order=order))
     assert _cells(by_worker) == _cells(by_model)
 
 
-def test_a_live_run_newer_than_the_worker_read_stays_and_an_older_one_gives_way(qtbot):
+@pytest.mark.parametrize("sorted_by_worker", [False, True])
+def test_a_live_run_newer_than_the_worker_read_stays_and_an_older_one_gives_way(qtbot, sorted_by_worker):
     specs = _specs(3)
     model = JobsModel()
     model.sort(LAST_RUN, Qt.SortOrder.AscendingOrder)
+    order = model.order if sorted_by_worker else None
     first = {spec.id: _run(10 + i, spec, RunStatus.SUCCEEDED, 60) for i, spec in enumerate(specs)}
-    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN))
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN, order=order))
     live = _run(50, specs[1], RunStatus.FAILED, 1)
     model.on_run_event(live)  # the run ended after the worker read the last runs
-    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN))
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN, order=order))
     assert model.last_run(specs[1].id) == live
     assert model.job_id_at(model.rowCount() - 1) == specs[1].id  # the newest run sorts last
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN, order=order))
+    assert model.last_run(specs[1].id) == live  # still newer than what the worker read: still kept
     newer = {**first, specs[1].id: _run(60, specs[1], RunStatus.SUCCEEDED, 0)}
-    model.apply_snapshot(_snapshot(specs, newer, with_rows=True, key_column=LAST_RUN))
+    model.apply_snapshot(_snapshot(specs, newer, with_rows=True, key_column=LAST_RUN, order=order))
     assert model.last_run(specs[1].id) == newer[specs[1].id]
 
 
@@ -99,3 +117,67 @@ def test_rows_the_worker_finds_unchanged_are_the_table_s_own_and_only_changed_ro
     row = model.row_of(specs[4].id)
     assert told == [(row, row)]
     assert model.last_run(specs[4].id).id == 500
+
+
+def test_a_selected_job_stays_selected_when_worker_sorted_rows_move_it(qtbot):
+    """The user clicked a row; the next snapshot (rows sorted by the worker) moves that job: the
+    selection follows the job, and a click on the header sorted differently is honoured."""
+    specs = _specs(12)
+    model = JobsModel()
+    model.sort(LAST_RUN, Qt.SortOrder.AscendingOrder)
+    view = QTableView()
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setModel(model)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    first = {spec.id: _run(10 + i, spec, RunStatus.SUCCEEDED, 60 - i) for i, spec in enumerate(specs)}
+    model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN, order=model.order))
+    chosen = model.job_id_at(2)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(model.index(2, NAME)).center())
+    assert [index.row() for index in view.selectionModel().selectedRows()] == [2]
+    later = {**first, chosen: _run(99, model.spec(chosen), RunStatus.FAILED, 0)}  # its newest run: it sorts last now
+    model.apply_snapshot(_snapshot(specs, later, with_rows=True, key_column=LAST_RUN, order=model.order))
+    assert model.job_id_at(model.rowCount() - 1) == chosen
+    assert [index.row() for index in view.selectionModel().selectedRows()] == [model.rowCount() - 1]
+    # a snapshot sorted for another order than the table's now (a header click meanwhile) is re-sorted here
+    stale_order = model.order
+    header = view.horizontalHeader()
+    header.setSortIndicator(LAST_RUN, Qt.SortOrder.AscendingOrder)
+    view.setSortingEnabled(True)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(header.sectionViewportPosition(NAME) + 5, 5))
+    assert model.order.column == NAME and model.order != stale_order
+    model.apply_snapshot(_snapshot(specs, later, with_rows=True, key_column=LAST_RUN, order=stale_order))
+    names = [model.spec(model.job_id_at(row)).name.casefold() for row in range(model.rowCount())]
+    assert names == sorted(names, reverse=model.order.descending)
+    assert model.job_id_at(view.selectionModel().selectedRows()[0].row()) == chosen
+
+
+def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_live_runs(qtbot):
+    specs = _specs(20)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 30 - i) for i, spec in enumerate(specs)}
+    model = JobsModel()
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME, order=model.order)
+    model.apply_snapshot(first)
+    told: list[str] = []
+    for signal in ("layoutChanged", "dataChanged", "modelReset", "rowsInserted", "rowsRemoved"):
+        getattr(model, signal).connect(lambda *_, name=signal: told.append(name))
+    assert first.rows is not None and first.table is not None
+    again = table_rows(list(first.rows.values()), model.order, 50, previous=first.table)
+    assert again.same_as == first.table.serial
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=again))
+    assert told == []
+    live = _run(900, specs[3], RunStatus.FAILED, 0)
+    model.on_run_event(live)
+    told.clear()
+    third = table_rows(list(first.rows.values()), model.order, 51, previous=again)
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=third))
+    assert told == [] and model.last_run(specs[3].id) == live
+    # rows "unchanged" since a load this table never showed: taken in full, live run kept
+    unseen = table_rows(list(first.rows.values()), model.order, 60)
+    stranger = table_rows(list(first.rows.values()), model.order, 61, previous=unseen)
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=stranger))
+    assert "layoutChanged" in told and model.last_run(specs[3].id) == live

@@ -92,3 +92,48 @@ def test_widgets_built_while_a_worker_allocates_never_hang_or_crash():
         done = subprocess.run([sys.executable, str(STRESS), "--seconds", "5"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
         assert done.stdout.startswith("ok ")
+
+
+def test_checks_come_sooner_while_threads_allocate_fast_and_slow_down_when_idle(qapp, qtbot):
+    """A worker keeping ~10,000 new objects between two checks: the next check comes after
+    BUSY_INTERVAL_MS, so each collection walks a slice of what it made; idle, CHECK_INTERVAL_MS."""
+    from jobs import main_thread_gc as mtg
+
+    collector = mtg.MainThreadCollector(qapp)
+    kept: list[list[int]] = []
+    try:
+        gc.collect()
+        assert collector.interval_ms == mtg.CHECK_INTERVAL_MS
+        kept.extend([i] for i in range(mtg.BUSY_COUNT * 3))  # tracked and kept: the count only grows
+        collector.check()
+        assert collector.interval_ms == mtg.BUSY_INTERVAL_MS
+        assert collector.collections[0] + collector.collections[1] == 1
+        collector.check()  # nothing allocated since: back to the slow pace
+        assert collector.interval_ms == mtg.CHECK_INTERVAL_MS
+    finally:
+        kept.clear()
+        collector.deleteLater()
+
+
+def test_a_full_collection_waits_for_its_interval_and_the_young_ones_go_on(qapp, monkeypatch):
+    from jobs import main_thread_gc as mtg
+
+    collector = mtg.MainThreadCollector(qapp)
+    try:
+        gc.collect()
+        for _ in range(gc.get_threshold()[2] + 1):
+            gc.collect(1)  # each one counts towards the oldest generation's threshold
+        kept = [[i] for i in range(gc.get_threshold()[0] * 2)]
+        assert gc.get_count()[2] > gc.get_threshold()[2]
+        collector.check()  # a full collection is due by the counts, but the last one was just now
+        assert collector.collections == [0, 1, 0]
+        monkeypatch.setattr(mtg, "FULL_EVERY_S", 0.0)
+        kept += [[i] for i in range(gc.get_threshold()[0] * 2)]
+        for _ in range(gc.get_threshold()[2] + 1):
+            gc.collect(1)
+        kept += [[i] for i in range(gc.get_threshold()[0] * 2)]
+        collector.check()
+        assert collector.collections == [0, 1, 1]
+        del kept
+    finally:
+        collector.deleteLater()

@@ -80,10 +80,12 @@ def test_many_jobs_due_at_one_instant_are_handed_over_a_few_per_pass_and_all_run
     service = JobService(data_dir)
     service.start()
     try:
-        due = (datetime.now(timezone.utc) + timedelta(seconds=2)).replace(microsecond=0)
+        due = (datetime.now(timezone.utc) + timedelta(seconds=5)).replace(microsecond=0)
         saved = service.import_jobs([JobSpec(name=f"at once {i}", command=py("pass"), trigger=DateSpec(due, "UTC"))
                                      for i in range(12)])  # fmt: skip
-        qtbot.wait(1000)  # the imports' wake-ups are over
+        # the imports' wake-ups are over (with a margin for a loaded machine: the import took ~0.1 s alone)
+        qtbot.wait(max(0, int((due - datetime.now(timezone.utc)).total_seconds() * 1000) - 1000))
+        assert not service.query_history(HistoryQuery(limit=50)), "fired before the counting began"
         before = service.scheduler.process_count
         query = HistoryQuery(limit=50)
         qtbot.waitUntil(lambda: len(service.query_history(query)) == 12, timeout=15_000)
@@ -94,3 +96,19 @@ def test_many_jobs_due_at_one_instant_are_handed_over_a_few_per_pass_and_all_run
         assert all(r.scheduled_at == due and r.cause is RunCause.SCHEDULED for r in runs)
     finally:
         service.shutdown()
+
+
+def test_importing_ahead_loads_what_prepare_needs_without_qt_widgets():
+    """`import_ahead` (run on a worker after the window's first paint) leaves nothing for the
+    GUI thread to import in `prepare`; in a fresh interpreter, so the modules are really new."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom jobs.service_start import import_ahead\n"
+            "names = ('jobs.scheduler', 'jobs.slow_runs', 'jobs.wake_digest', 'apscheduler.schedulers.qt')\n"
+            "assert not any(n in sys.modules for n in names), [n for n in names if n in sys.modules]\n"
+            "import_ahead()\n"
+            "assert all(n in sys.modules for n in names), [n for n in names if n not in sys.modules]\n"
+            "assert 'PySide6.QtWidgets' not in sys.modules and 'PySide6.QtGui' not in sys.modules\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
