@@ -31,12 +31,6 @@ class Throttle(QObject):
         self._timer.start()
         self._refresh()
 
-    def flush(self) -> None:
-        """Run a merged request now (if one waits)."""
-        if self._asked:
-            self._asked = False
-            self._refresh()
-
     @Slot()
     def _on_timeout(self) -> None:
         if self._asked:

@@ -20,9 +20,12 @@ Every scenario has the same 10 ms heartbeat on its GUI thread; a gap between bea
 paint, snapshots, the start's missed-run catch-up and digest card) is measured too, on its own
 heartbeat from show until loaded + `LOAD_SETTLE_S`. `--profile`: a sampler thread
 (tests/bench/stall_sampler.py) says which of Jobdesk's functions the GUI thread was in during
-the gaps over 40 ms (it perturbs the numbers a little: compare profiled runs with profiled runs).
+the gaps over 40 ms and which events took over 20 ms (it perturbs the numbers a little: compare
+profiled runs with profiled runs). `BENCH_CPROFILE=FILE` (environment): a cProfile of the GUI
+thread's CPU time (time.thread_time) during the burst, written to FILE; the Jobdesk result also
+has `gui_cpu_s`, the GUI thread's CPU seconds, steadier than stalls on a loaded machine.
 Prints worst, p99, p95 and median stall (medians over the runs) and Jobdesk's ratio to bare+load;
-writes tests/bench/results/responsiveness.json.
+writes tests/bench/results/responsiveness.json (responsiveness-N.json with `--jobs N`).
 """
 
 from __future__ import annotations
