@@ -134,6 +134,15 @@ class JobsModel(QAbstractTableModel):
             self.endResetModel()
             return
         old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
+        if table.positions == self._by_id:  # the same jobs in the same order: only rows changed
+            shown, self._rows, self._sorted_as = self._rows, list(table.ordered), self.order
+            kept_live = self._keep_live_runs(old_by_id)
+            changed = [row for row, (new, old) in enumerate(zip(self._rows, shown)) if new is not old]
+            for top, bottom in _runs(changed):  # no layout change: the proxy keeps its mapping and filter
+                self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
+            for job_id in kept_live:
+                self._keep_in_place(self._by_id[job_id])
+            return
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         persistent_ids = [self._rows[index.row()].spec.id for index in persistent]

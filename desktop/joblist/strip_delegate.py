@@ -27,34 +27,45 @@ LONG_COLOUR = "#d9822b"  # longer than usual: the dot over its bar, the Usual ce
 
 
 def paint_strip(painter: QPainter, rect: QRectF, bars: tuple[RunBar, ...], palette: QPalette) -> None:
-    """`bars` as a strip inside `rect` (also used by the statistics view's legend)."""
+    """`bars` as a strip inside `rect` (also used by the statistics view's legend).
+
+    Bars are drawn a colour at a time (`drawRects`), not one by one: each call into Qt lets go of
+    the GIL, and while a worker runs Python (a snapshot load) taking it back waits, so a strip of
+    20 bars drawn bar by bar made a repaint of the Jobs table ~10x slower (2,000 bars: 5 ms idle,
+    180 ms beside a busy thread; a colour at a time 6 and 10-20 ms)."""
     if not bars:
         return
     slot = rect.width() / STRIP_RUNS
     width = max(1.0, slot - BAR_GAP)
     longest = max((bar.duration or 0.0) for bar in bars) or 1.0
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     left = rect.right() - slot * len(bars)  # the newest run at the right edge
-    colours: dict[RunStatus, QColor] = {}  # one per status a strip: each asks the palette (~26 rows x 20 bars a paint)
+    filled: dict[RunStatus, list[QRectF]] = {}
+    outlined: dict[RunStatus, list[QRectF]] = {}  # much shorter than usual
+    dots: list[QRectF] = []  # longer than usual
     for offset, bar in enumerate(bars):
-        colour = colours.get(bar.status)
-        if colour is None:
-            colour = colours[bar.status] = status_colour(bar.status, palette)
         height = max(MIN_BAR, (rect.height() - 5) * min(1.0, (bar.duration or 0.0) / longest))  # room for the dot
         shape = QRectF(left + offset * slot + BAR_GAP / 2, rect.bottom() - height, width, height)
         if bar.slow == "short":
-            painter.setPen(colour)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(shape.adjusted(0.5, 0.5, -0.5, -0.5))
+            outlined.setdefault(bar.status, []).append(shape.adjusted(0.5, 0.5, -0.5, -0.5))
         else:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            painter.drawRect(shape)
+            filled.setdefault(bar.status, []).append(shape)
         if bar.slow == "long":
-            painter.setBrush(QColor(LONG_COLOUR))
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.drawEllipse(QRectF(shape.center().x() - 1.5, rect.top(), 3, 3))
+            dots.append(QRectF(shape.center().x() - 1.5, rect.top(), 3, 3))
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    for status, shapes in filled.items():
+        painter.setBrush(status_colour(status, palette))
+        painter.drawRects(shapes)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for status, shapes in outlined.items():
+        painter.setPen(status_colour(status, palette))
+        painter.drawRects(shapes)
+    if dots:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(LONG_COLOUR))
+        for dot in dots:
+            painter.drawEllipse(dot)
     painter.restore()
 
 

@@ -176,8 +176,18 @@ def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_liv
     third = table_rows(list(first.rows.values()), model.order, 51, previous=again)
     model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=third))
     assert told == [] and model.last_run(specs[3].id) == live
-    # rows "unchanged" since a load this table never showed: taken in full, live run kept
-    unseen = table_rows(list(first.rows.values()), model.order, 60)
-    stranger = table_rows(list(first.rows.values()), model.order, 61, previous=unseen)
-    model.apply_snapshot(Snapshot(first.specs, first.next_runs, last_runs, rows=first.rows, table=stranger))
-    assert "layoutChanged" in told and model.last_run(specs[3].id) == live
+    # rows "unchanged" since a load this table never showed: compared here; one job's new run is
+    # told as a change of its row only (same order: no layout change), the live run stays
+    later = {**last_runs, specs[7].id: _run(950, specs[7], RunStatus.FAILED, 0)}
+    parts = _snapshot(specs, later, with_rows=False)
+    rows = fresh_rows(specs, parts.next_runs, later, parts.schedules, parts.durations, parts.strips, {}, NAME,
+                      previous=first.rows)  # fmt: skip
+    unseen = table_rows(list(rows.values()), model.order, 60)
+    stranger = table_rows(list(rows.values()), model.order, 61, previous=unseen)
+    changed_rows: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: changed_rows.append((top.row(), bottom.row())))
+    model.apply_snapshot(Snapshot(first.specs, parts.next_runs, later, rows=rows, table=stranger))
+    row, live_row = model.row_of(specs[7].id), model.row_of(specs[3].id)
+    assert (row, row) in changed_rows and set(changed_rows) <= {(row, row), (live_row, live_row)}  # (its live run put back)
+    assert "layoutChanged" not in told and "modelReset" not in told
+    assert model.last_run(specs[7].id).id == 950 and model.last_run(specs[3].id) == live
