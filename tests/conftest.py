@@ -31,6 +31,18 @@ def data_dir(tmp_path) -> DataDir:
     return resolve_data_dir(tmp_path / "data")
 
 
+@pytest.fixture
+def engine(data_dir):
+    """The data directory's database, opened as the service opens it (schema made, checked)."""
+    from jobs.db import open_database
+    from jobs.paths import ensure_private_dir
+
+    ensure_private_dir(data_dir.root)
+    engine = open_database(data_dir.database)
+    yield engine
+    engine.dispose()
+
+
 def py(code: str) -> tuple[str, ...]:
     """A command that runs `code` in a fresh Python (qutebrowser's py_proc idea)."""
     return (sys.executable, "-c", code)

@@ -5,22 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import pytest
 from sqlalchemy import update
 
-from jobs.db import job_table, open_database
+from jobs.db import job_table
 from jobs.model import CronSpec, JobSpec
-from jobs.paths import ensure_private_dir
 from jobs.plain_spec import PlainSpecReader
 from jobs.repository import JobRepository
-
-
-@pytest.fixture
-def engine(data_dir):
-    ensure_private_dir(data_dir.root)
-    engine = open_database(data_dir.database)
-    yield engine
-    engine.dispose()
 
 
 def job(name: str, cron: str = "0 9 * * *") -> JobSpec:

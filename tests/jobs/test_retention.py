@@ -43,14 +43,6 @@ def oracle_doomed(engine, *, max_age_days, max_runs_per_job, now=NOW) -> set[int
     return doomed
 
 
-@pytest.fixture
-def engine(data_dir):
-    ensure_private_dir(data_dir.root)
-    engine = open_database(data_dir.database)
-    yield engine
-    engine.dispose()
-
-
 def add_runs(engine, rows, logs: Path | None = None) -> None:
     """rows: (job_id, queued_at or None); every third row gets a log and a ranges file."""
     with engine.begin() as conn:
