@@ -3,7 +3,9 @@
 Only installed when JOBDESK_BENCH_MARKS=1 or JOBDESK_BENCH_EXIT_AFTER_SHOW=1. Prints, one line
 each, `NAME <unix time> [value]`:
 - JOBDESK_FIRST_PAINT: the window's first paint event;
-- JOBDESK_JOBS_SHOWN <rows>: the first jobs snapshot is in the table and painted;
+- JOBDESK_FIRST_SCREEN <rows>: the table's first rows, read ahead of the rest, are in the table
+  and painted (only with many jobs: desktop.joblist.snapshot FIRST_SCREEN_FROM);
+- JOBDESK_JOBS_SHOWN <rows>: the first jobs snapshot (every job) is in the table and painted;
 - JOBDESK_HISTORY_SHOWN <rows>: the History table holds its first page;
 - JOBDESK_STALL_MAX <ms>: the longest gap of a 10 ms heartbeat on the GUI thread from the first
   paint until everything has loaded (jobs, history, the scheduler started and the snapshot that
@@ -69,6 +71,7 @@ class StartupProbe(QObject):
         window.installEventFilter(self)
         window.jobs_table.viewport().installEventFilter(self)
         window.loader.loaded.connect(self._jobs_loaded)
+        window.loader.first_screen.connect(self._first_screen)  # after the window's slot: painted by then
         history = window.history.model
         if history.rowCount() or history.exhausted:  # the first page was an index seek, already in
             self._history_listed()
@@ -86,6 +89,10 @@ class StartupProbe(QObject):
             self.last_beat = time.perf_counter()
             self.heartbeat.start()
         return False
+
+    def _first_screen(self, _snapshot: object) -> None:
+        if not self.jobs_shown and self.window.jobs_model.rowCount():
+            _mark("JOBDESK_FIRST_SCREEN", self.window.jobs_model.rowCount())
 
     def _jobs_loaded(self, _snapshot: object) -> None:
         service = self.window.service

@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         events.database_damaged.connect(self.show_database_damage)
         self.damage_notice.open_folder_requested.connect(self.open_data_folder)
         self.loader.loaded.connect(self._on_snapshot)
+        self.loader.first_screen.connect(self._on_first_screen)
         self.filter_edit.textChanged.connect(self._on_filter_text)
         self.tabs.currentChanged.connect(self.tick)
         # Not currentRowChanged: Qt sends it on mouse press, before the row is selected (NOTES 35).
@@ -182,6 +183,12 @@ class MainWindow(QMainWindow):
             signal.connect(self._update_empty_state)
 
     # --- data ----------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_first_screen(self, snapshot: Snapshot) -> None:  # start-up: the table's top rows before all jobs are read
+        self.jobs_model.apply_first_screen(snapshot.table)
+        if self.isVisible():  # painted now, while the loader waits (as for the quick snapshot)
+            self.jobs_table.viewport().repaint()
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
@@ -349,8 +356,7 @@ class MainWindow(QMainWindow):
             self.select_job(job_id)
 
     @Slot()
-    def show_tab_action(self) -> None:
-        """A View menu entry: show the tab stored in the action's data."""
+    def show_tab_action(self) -> None:  # a View menu entry: show the tab stored in the action's data
         action = self.sender()
         if isinstance(action, QAction):
             self.tabs.setCurrentIndex(int(action.data()))

@@ -8,16 +8,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from jobs.first_screen import SoonestJobs, soonest_jobs
 from jobs.history import HistoryQuery, HistoryRepository
 from jobs.model import JobSpec, RunRecord
 from jobs.next_runs import NextRuns
 from jobs.repository import BrokenRow, JobRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from jobs.upcoming import Lane
 
 
 class ServiceReads:
+    engine: Engine
     jobs: JobRepository
     history: HistoryRepository
     next_runs: NextRuns
@@ -47,6 +51,13 @@ class ServiceReads:
 
     def next_run_times(self, specs: Sequence[JobSpec] | None = None) -> dict[str, datetime]:
         return self.next_runs.times(specs)
+
+    def soonest_jobs(self, count: int, *, at_least: int = 0) -> tuple[SoonestJobs, dict[str, datetime]] | None:
+        """The first `count` jobs (at least) in next-run order and their next runs, read without
+        reading every definition (jobs.first_screen); None when that would not save time or
+        there are fewer than `at_least` jobs."""
+        soonest = soonest_jobs(self.engine, self.jobs, count, at_least=at_least)
+        return None if soonest is None else (soonest, self.next_runs.times_of(soonest.specs))
 
     def upcoming(self, *, limit: int | None = None, horizon: timedelta | None = None) -> list[tuple[datetime, JobSpec]]:
         return self.next_runs.upcoming(limit, horizon)

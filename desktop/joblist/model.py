@@ -75,17 +75,29 @@ class JobsModel(QAbstractTableModel):
         self.loaded = False  # a first snapshot arrived (the empty state waits for it)
         self._live: set[str] = set()  # jobs whose row got a run event the snapshots may not have yet
         self._table_serial: int | None = None  # the worker's TableRows shown (desktop.joblist.rows)
+        self._first_screen_only = False  # the rows are the table's first screen alone (apply_first_screen)
 
     # --- feeding -------------------------------------------------------------------------------
+
+    def apply_first_screen(self, table: TableRows | None) -> None:
+        """Show the table's first rows before the first snapshot (jobs.first_screen: at 10,000 jobs
+        they are read ~0.3 s sooner than all jobs). The first snapshot adds the rest below them."""
+        if table is None or self.loaded or self._rows or table.sorted_as != self.order:  # too late, or sorted otherwise meanwhile
+            return
+        self._take_ordered(table)
+        self._first_screen_only = True
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Take a new snapshot, keeping rows (and so the selection) of jobs that still exist."""
         self.loaded = True
         table = snapshot.table
-        if table is not None and table.sorted_as == self.order and (snapshot.complete or not self._rows):
+        first_screen, self._first_screen_only = self._first_screen_only, False
+        if table is not None and table.sorted_as == self.order and (snapshot.complete or not self._rows or first_screen):
             if table.same_as is not None and table.same_as == self._table_serial:
                 self._table_serial = table.serial  # the rows shown already (and their live runs)
                 return
+            if first_screen and self._by_id.keys() <= table.positions.keys():
+                self._add_below(table)  # the rest of the jobs, below the first screen's rows
             if not self._rows or table.positions.keys() == self._by_id.keys():  # the same jobs: rows only move
                 self._take_ordered(table)
                 return
@@ -121,6 +133,18 @@ class JobsModel(QAbstractTableModel):
             self.endInsertRows()
         if changed or fresh:
             self._resort()
+
+    def _add_below(self, table: TableRows) -> None:
+        """Insert the rows of `table` this model lacks after its own (the first screen's rows are
+        the table's first rows, so they usually land where `table` has them)."""
+        added = [item for item in table.ordered if item.spec.id not in self._by_id]
+        if not added:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+        self._rows.extend(added)
+        self._reindex()
+        self.endInsertRows()
 
     def _take_ordered(self, table: TableRows) -> None:
         """Show rows the snapshot's worker made, sorted and numbered as this model is sorted (at
@@ -258,7 +282,7 @@ class JobsModel(QAbstractTableModel):
         """True if there are jobs and every one is paused. Stops at the first active job: the
         status bar asks on every run event and every second (a list of 10,000 specs each time
         was ~3 ms of the GUI thread per call)."""
-        return bool(self._rows) and all(item.spec.paused for item in self._rows)
+        return bool(self._rows) and not self._first_screen_only and all(item.spec.paused for item in self._rows)
 
     def row_of(self, job_id: str) -> int | None:
         return self._by_id.get(job_id)

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from desktop.gui_bridge import ensure_bridge, post
 from desktop.joblist.row_order import SortState
-from desktop.joblist.rows import JobRow, TableRows, fresh_rows, table_rows
+from desktop.joblist.rows import COUNTDOWN, NEXT_RUN, JobRow, TableRows, cached_key, fresh_rows, table_rows
 from desktop.joblist.run_shapes import RunShapes
 from desktop.upcoming_model import shown_digest
 from jobs import triggers
@@ -39,6 +39,8 @@ from jobs.upcoming import Lane
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 200
+FIRST_SCREEN_ROWS = 100  # rows read ahead of the rest at start-up (more than a screen holds)
+FIRST_SCREEN_FROM = 1000  # ...when there are at least this many jobs (fewer are read in ~20 ms)
 TRIM_EVERY_S = 5.0  # at most this often the C heap's free pages are handed back before a load
 MAX_WAIT_MS = 1500
 
@@ -65,6 +67,7 @@ class Snapshot:
     table: TableRows | None = None
     last_finished_failed: bool | None = None  # the newest finished run failed (None: no finished run)
     by_name: tuple[JobSpec, ...] = ()  # the specs in name order (the tray's menu, the history's filter)
+    first_screen: bool = False  # only `table`: the table's first rows, before all jobs are read (jobs.first_screen)
 
 
 def describe_schedule(spec: JobSpec, cache: dict[Any, str], names: dict[str, str] | None = None) -> str:
@@ -101,6 +104,7 @@ class SnapshotLoader(QObject):
     """
 
     loaded = Signal(object)
+    first_screen = Signal(object)  # Snapshot(first_screen=True): the table's first rows, at start-up
     _done = Signal(object)  # emitted by the worker; queued to this (GUI-thread) object
     _partial = Signal(object)  # the quick first snapshot, from the worker
 
@@ -196,6 +200,8 @@ class SnapshotLoader(QObject):
         start-up) a quick snapshot goes out before the slow parts: last runs are one query per
         job and the schedule words cost ~0.4 ms each the first time (0.6 s for 1,000 jobs)."""
         service = self._service
+        if quick_first and not self._closed and (screen := self._first_screen()) is not None:
+            self._hand_over(screen)
         all_specs, broken_rows = service.read_jobs()
         specs, broken = tuple(all_specs), tuple(broken_rows)
         next_runs = service.next_run_times(all_specs)
@@ -204,16 +210,12 @@ class SnapshotLoader(QObject):
         upcoming = tuple(with_expected(service.fire_times.upcoming(all_specs, next_runs, now=now), all_specs, done))
         expected_after = next_expected(all_specs, next_runs, done)
         if quick_first and not self._closed:
-            self._partial_applied.clear()
             order = self.sort_order()
             first_rows = fresh_rows(specs, next_runs, {}, {}, {}, {}, expected_after, order.column)
             partial = Snapshot(specs, next_runs, {}, upcoming, shown_digest(upcoming, {}), (), {}, broken,
                                complete=False, expected_after=expected_after, rows=first_rows, by_name=in_name_order(specs),
                                table=table_rows(list(first_rows.values()), order, self._next_serial()))  # fmt: skip
-            post(self, lambda: self._partial.emit(partial))
-            # Let the GUI thread show it without this thread competing for the GIL: filling
-            # the table is ~10,000 calls into Python, each one waiting for the GIL otherwise.
-            self._partial_applied.wait(2.0)
+            self._hand_over(partial)
         lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
         last_runs = service.last_runs([spec.id for spec in specs])
         names = {spec.id: spec.name for spec in specs}
@@ -229,6 +231,33 @@ class SnapshotLoader(QObject):
                         by_name=in_name_order(specs),
                         last_finished_failed=_last_finished_failed(last_runs))  # fmt: skip
 
+    def _hand_over(self, partial: Snapshot) -> None:
+        """Have the GUI thread show `partial` and wait until it did, so that this thread does
+        not compete for the GIL meanwhile: filling and painting the table are thousands of calls
+        into Python, each one waiting for the GIL otherwise."""
+        self._partial_applied.clear()
+        if self._closed:  # (close() set it before this cleared it)
+            return
+        post(self, lambda: self._partial.emit(partial))
+        self._partial_applied.wait(2.0)
+
+    def _first_screen(self) -> Snapshot | None:
+        """The table's first rows, when it is sorted soonest first (its default), read without
+        reading every job (jobs.first_screen); None when that would not be quicker."""
+        order = self.sort_order()
+        if order.column not in (NEXT_RUN, COUNTDOWN) or order.descending:
+            return None
+        found = self._service.soonest_jobs(FIRST_SCREEN_ROWS, at_least=FIRST_SCREEN_FROM)
+        if found is None:
+            return None
+        soonest, next_runs = found
+        specs = tuple(soonest.specs)
+        expected_after = next_expected(specs, next_runs, finished_so_far(self._service.engine, self._service.history, specs))
+        rows = fresh_rows(specs, next_runs, {}, {}, {}, {}, expected_after, order.column)
+        horizon = soonest.horizon.timestamp()  # every job not read runs later: the rows up to it come first
+        first = [item for item in table_rows(list(rows.values()), order, 0).ordered if cached_key(item, order.column) <= horizon]
+        return Snapshot(complete=False, first_screen=True, table=table_rows(first, order, self._next_serial()))
+
     def _next_serial(self) -> int:
         self._serial += 1
         return self._serial
@@ -237,7 +266,7 @@ class SnapshotLoader(QObject):
     def _on_partial(self, snapshot: Snapshot) -> None:
         try:
             if not self._closed:
-                self.loaded.emit(snapshot)
+                (self.first_screen if snapshot.first_screen else self.loaded).emit(snapshot)
         finally:
             self._partial_applied.set()
 

@@ -107,12 +107,13 @@ def measure_imports(small: Path, repeat: int, mains: dict[str, str]) -> list[dic
 
 def measure_window(small: Path, big: Path, repeat: int) -> list[dict]:
     """The window (`main.py --data-dir D`, bench_gui's cold start), small and big alternating:
-    first paint, jobs listed, jobs + first history page listed, the longest GUI-thread stall
+    first paint, jobs listed (the table's first screen), every job in the table, jobs + first
+    history page listed, the longest GUI-thread stall
     from the first paint until everything loaded (desktop/bench_probe.py), peak RSS."""
     keys = {"paint": "JOBDESK_FIRST_PAINT", "jobs": "JOBDESK_JOBS_SHOWN", "history": "JOBDESK_HISTORY_SHOWN",
             "stall": "JOBDESK_STALL_MAX#", "rss": "JOBDESK_PEAK_RSS#"}  # fmt: skip
     values: dict[str, dict[str, list[float]]] = {
-        which: {key: [] for key in (*keys, "listed")} for which in ("small", "big")
+        which: {key: [] for key in (*keys, "shown", "listed")} for which in ("small", "big")
     }
     with tempfile.TemporaryDirectory() as config_home:
         env = bench_gui.environment(Path(config_home))
@@ -130,13 +131,19 @@ def measure_window(small: Path, big: Path, repeat: int) -> list[dict]:
                     raise SystemExit(f"window on {root}: no {', '.join(missing)} (got {sorted(marks)})")
                 for key, mark in keys.items():
                     values[which][key].append(marks[mark])
-                values[which]["listed"].append(max(marks[keys["jobs"]], marks[keys["history"]]))
-                print(f"  run {i + 1} {which:5s} paint {marks[keys['paint']]:.2f} s, jobs {marks[keys['jobs']]:.2f} s, "
+                # Jobs are listed when the table shows its first rows: read ahead of the rest with
+                # many jobs (JOBDESK_FIRST_SCREEN), else every job at once
+                shown = marks.get("JOBDESK_FIRST_SCREEN", marks[keys["jobs"]])
+                values[which]["shown"].append(shown)
+                values[which]["listed"].append(max(shown, marks[keys["history"]]))
+                print(f"  run {i + 1} {which:5s} paint {marks[keys['paint']]:.2f} s, jobs shown {shown:.2f} s, "
+                      f"all jobs {marks[keys['jobs']]:.2f} s, "
                       f"history {marks[keys['history']]:.2f} s, worst stall {marks[keys['stall']]:.0f} ms, "
                       f"peak RSS {marks[keys['rss']]:.0f} MiB", flush=True)  # fmt: skip
     med = {which: {key: statistics.median(v) for key, v in by.items()} for which, by in values.items()}
     rows = []
-    for label, key, target in (("window: first paint", "paint", 1.3), ("window: jobs listed", "jobs", None),
+    for label, key, target in (("window: first paint", "paint", 1.3), ("window: jobs listed (first screen)", "shown", None),
+                               ("window: every job in the table", "jobs", None),
                                ("window: jobs + first history page listed", "listed", 1.5)):  # fmt: skip
         rows.append({"measure": label, "code": "this", "small_s": med["small"][key], "big_s": med["big"][key],
                      "ratio": med["big"][key] / med["small"][key], "target": target,
