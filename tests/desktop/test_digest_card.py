@@ -205,3 +205,20 @@ def test_a_new_digest_is_one_desktop_notification_and_clicking_it_shows_the_wind
     assert len(server.calls) == 1  # one notification for the digest
     logind.disconnectFromBus("digest-logind")
     QDBusConnection.disconnectFromBus("digest-listener")
+
+
+def test_a_row_s_tooltip_lists_the_newest_missed_slots_and_counts_the_rest():
+    """A week away from an every-minute job is 10,000 slots: the tooltip names the newest ones
+    (listing all of them froze the window ~300 ms per reload with 100 such jobs)."""
+    from datetime import datetime, timedelta, timezone
+
+    from desktop.digest_card import TOOLTIP_SLOTS, slots_tooltip
+    from jobs.digest_store import DigestEntry, MissedSlot
+
+    start = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+    slots = tuple(MissedSlot(i, start + timedelta(minutes=i), "the computer was asleep", 1) for i in range(40))
+    lines = slots_tooltip(DigestEntry("j1", "Prices", slots, None)).splitlines()
+    newest = [f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: the computer was asleep" for slot in slots[-TOOLTIP_SLOTS:]]
+    assert lines == ["Prices", f"… and {40 - TOOLTIP_SLOTS} earlier", *newest]
+    few = slots_tooltip(DigestEntry("j1", "Prices", slots[:3], None)).splitlines()
+    assert few == ["Prices", *(f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: the computer was asleep" for slot in slots[:3])]
