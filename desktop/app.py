@@ -28,6 +28,7 @@ import sys
 from typing import Any
 
 from jobs.integration import APP_ID
+from desktop.gui_gate import install_gui_gate
 from jobs.main_thread_gc import install_main_thread_collector
 from jobs.paths import DataDir, ensure_private_dir, resolve_data_dir
 from jobs.pyside_refcount import pin_singletons
@@ -92,6 +93,7 @@ def create_window(data_dir: DataDir | str | os.PathLike[str], *, lock: Any = Non
         data_dir = resolve_data_dir(data_dir)
     pin_singletons()
     install_main_thread_collector()  # before the service starts its threads (NOTES item 34)
+    install_gui_gate()  # workers' Python waits while the GUI thread handles events (jobs.gui_priority)
     ensure_private_dir(data_dir.root)
     if lock is None:
         lock = InstanceLock(data_dir)

@@ -20,6 +20,7 @@ from typing import Iterable
 
 from sqlalchemy import Engine, text
 
+from jobs.gui_priority import every
 from jobs.history import from_epoch
 from jobs.misfire import summarised_count
 
@@ -165,7 +166,7 @@ def read_open(engine: Engine) -> Digest | None:
         by_job: dict[str, list[MissedSlot]] = {}
         newest: dict[str, tuple[str, float]] = {}  # job id -> its last row's job name and slot (as stored)
         reasons: dict[str, str] = {}  # the same few reason texts, kept once
-        for run_id, job_id, job_name, scheduled_at, error in rows:
+        for run_id, job_id, job_name, scheduled_at, error in every(rows):  # (jobs.gui_priority)
             reason = reasons.setdefault(error or "", error or "")
             by_job.setdefault(job_id, []).append(MissedSlot(run_id, _when(scheduled_at), reason, summarised_count(error) or 1))
             newest[job_id] = (job_name, scheduled_at)

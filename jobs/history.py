@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 
 from jobs.db import run_table
+from jobs.gui_priority import every
 from jobs.last_runs import OUTCOME_COLUMNS, LastRun, newest_statements, outcomes  # noqa: F401  (LastRun: here first)
 from jobs.model import AlertDelivery, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.retention import Stop, prune_runs
@@ -289,7 +290,7 @@ class HistoryRepository:
     def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
         """The newest row of each job: one index seek per job, not a scan of all history."""
         columns = ", ".join(f"r.{name}" for name in run_table.c.keys())
-        return {row.job_id: _record(row) for row in self._newest(job_ids, columns)}
+        return {row.job_id: _record(row) for row in every(self._newest(job_ids, columns))}  # (jobs.gui_priority)
 
     def last_outcomes(self, job_ids: Iterable[str]) -> dict[str, LastRun]:
         """Status and time of each job's newest row, without decoding whole rows (a job list

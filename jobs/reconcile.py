@@ -37,6 +37,7 @@ from sqlalchemy import Engine, text
 
 from jobs import triggers
 from jobs.entry import FUNC_REF
+from jobs.gui_priority import every
 from jobs.misfire import DuePlan, plan_due_runs
 from jobs.cron_trigger import WallClockCronTrigger
 from jobs.model import CronSpec, IntervalSpec, JobSpec
@@ -150,7 +151,7 @@ def stored_jobs(engine: Engine, table: str) -> dict[str, StoredJob | None]:
     with engine.connect() as conn:
         rows = conn.execute(text(f"SELECT id, job_state FROM {table}")).all()
     out: dict[str, StoredJob | None] = {}
-    for job_id, state in rows:
+    for job_id, state in every(rows):  # (jobs.gui_priority: a window's GUI thread first)
         try:
             data = _Peek(io.BytesIO(state)).load()
             trigger = data["trigger"]
@@ -189,7 +190,7 @@ def plan(rows: Iterable[StoredDefinition], stored: Mapping[str, StoredJob | None
     """The cheap first pass, without the scheduler: any thread may run it (issue 10)."""
     left = dict(stored)
     work = []
-    for row in rows:
+    for row in every(rows):
         peeked = left.get(row.id)
         if peeked is not None and not _needs_work(row, peeked, now):
             del left[row.id]

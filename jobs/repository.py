@@ -22,6 +22,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, delete, insert, select, update
 
 from jobs.codec import job_to_dict
+from jobs.gui_priority import every
 from jobs.job_rules import check_job_id
 from jobs.db import job_table
 from jobs.model import JobSpec
@@ -118,7 +119,7 @@ class JobRepository:
         broken: list[BrokenRow] = []
         specs = []
         plain = PlainSpecReader()  # most rows need no codec (jobs.plain_spec)
-        for row in self.rows():
+        for row in every(self.rows()):  # giving way to a window's busy GUI thread (jobs.gui_priority)
             key = _cache_key(row)
             spec = known.get(key) or plain.read(row) or self._decode(row, broken)
             if spec is not None:

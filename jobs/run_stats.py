@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 from sqlalchemy import Engine
 
+from jobs.gui_priority import EVERY, give_way
 from jobs.model import JobSpec, RunStatus
 
 USUAL_RUNS = 50  # successful runs a job's usual duration is computed from
@@ -112,7 +113,10 @@ def _rows(engine: Engine, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[A
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         assert driver is not None
-        yield from driver.execute(sql, params)
+        cursor = driver.execute(sql, params)
+        while batch := cursor.fetchmany(EVERY):
+            give_way()  # a window's GUI thread first, when busy (jobs.gui_priority)
+            yield from batch
 
 
 def _stats(values: list[float]) -> DurationStats:

@@ -30,6 +30,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.cron_trigger import WallClockCronTrigger
+from jobs.gui_priority import every
 from jobs.model import IntervalSpec, JobSpec, TriggerSpec
 from jobs.trigger_build import TICK, preview_trigger
 
@@ -175,7 +176,7 @@ class FireTimes:
         room = limit - len(rows)
         with self._lock:
             if room > 0:
-                streams = [self._stream(spec, first, index) for first, index, spec in active]
+                streams = [self._stream(spec, first, index) for first, index, spec in every(active)]
                 for when, _, spec in heapq.merge(*streams):
                     if when > end or room == 0:
                         break
@@ -212,7 +213,7 @@ class FireTimes:
         end = (now or datetime.now(UTC)).astimezone(UTC) + span
         lanes = []
         with self._lock:
-            for first, _, spec in _active(jobs, next_runs):
+            for first, _, spec in every(_active(jobs, next_runs)):  # (jobs.gui_priority)
                 if first > end:
                     continue
                 lanes.append(self._lane(spec, first, end, max_marks, span / max(1, max_marks)))

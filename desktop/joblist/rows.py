@@ -17,6 +17,7 @@ from typing import Any
 from desktop.joblist import after_text
 from desktop.joblist.row_order import SortState, sorted_positions
 from jobs.after_next import ExpectedAfter, is_after, upstream_words
+from jobs.gui_priority import every
 from jobs.job_state import STATES, JobState, job_state
 from jobs.model import JobSpec, RunRecord
 from jobs.run_stats import DurationStats
@@ -90,7 +91,7 @@ def fresh_rows(specs: Iterable[JobSpec], next_runs: Mapping[str, datetime], last
     specs = list(specs)
     names = {spec.id: spec.name for spec in specs}
     rows = {}
-    for spec in specs:
+    for spec in every(specs):  # (jobs.gui_priority: the GUI thread first)
         expected = expected_after.get(spec.id)
         upstream = upstream_words(expected, names) if expected is not None else ""
         item = JobRow(spec, schedules.get(spec.id, ""), next_runs.get(spec.id), last_runs.get(spec.id),

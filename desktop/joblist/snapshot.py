@@ -29,6 +29,7 @@ from jobs import triggers
 from jobs.after_next import ExpectedAfter, next_expected
 from jobs.chain_plan import with_expected, with_expected_lanes
 from jobs.chains import finished_so_far
+from jobs.gui_priority import every
 from jobs.model import JobSpec, RunRecord, RunStatus
 from jobs.repository import BrokenRow
 from jobs.memory_trim import give_back_freed_memory
@@ -219,7 +220,7 @@ class SnapshotLoader(QObject):
         lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
         last_runs = service.last_runs([spec.id for spec in specs])
         names = {spec.id: spec.name for spec in specs}
-        schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in specs}
+        schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in every(specs)}
         durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))
         order = self.sort_order()
         rows = fresh_rows(specs, next_runs, last_runs, schedules, durations, strips, expected_after, order.column,
