@@ -43,14 +43,15 @@ class InstanceBusy(RuntimeError):
     """Another Jobdesk process holds the data directory's lock."""
 
 
-def freeze_startup_objects() -> None:
-    """Move everything alive after start-up out of the garbage collector's sight.
+def freeze_alive() -> None:
+    """Move everything alive out of the garbage collector's sight (after start-up, and after
+    the window shows each jobs snapshot: jobs.main_thread_gc).
 
     A full collection walks every tracked object; with the window, SQLAlchemy and APScheduler
     loaded that is ~100,000 objects (~390,000 at 10,000 jobs) and a 40-80 ms pause of the GUI
     thread (0.75 s at 10,000 jobs; measured during a burst of runs). Objects made at start-up
-    live as long as the app, so `gc.freeze()` them (the approach CPython documents for
-    long-lived processes).
+    and a snapshot's rows live long, so `gc.freeze()` them (the approach CPython documents for
+    long-lived processes); what dies of them later is freed by reference counting as before.
     """
     import gc
 
@@ -188,8 +189,12 @@ def run_window(args: argparse.Namespace) -> int:
     app.aboutToQuit.connect(window.shutdown)
     bench_probe.install(window)  # start-up marks, only under JOBDESK_BENCH_* (tests/bench)
     sequence = startup.install(window)  # the database check, then scheduling, after the first paint
-    window.loader.loaded.connect(_freeze_once)
+    collector = install_main_thread_collector()  # (create_window installed it: this is that one)
+    window.loader.working.connect(collector.hold)  # a load's objects are walked by no collection...
+    collector.hold(window.loader.loading)  # (the first load began with the window)
+    window.loader.loaded.connect(_freeze_after_load)  # ...but frozen once the window shows them
     notifier = _quit_on_signals(window)
+    freeze_alive()  # modules, the service and the window live as long as the app: no collection walks them
     if args.minimized and window.tray.available:
         log.info("started hidden in the tray")
     elif args.minimized:
@@ -269,10 +274,8 @@ def _quit_on_signals(window: Any) -> tuple[object, ...] | None:
     return notifier, reader, writer  # the caller keeps all three alive
 
 
-def _freeze_once(snapshot: Any) -> None:
-    """Freeze after the quick first snapshot too: its 10,000 rows are most of what start-up
-    makes, and until the complete snapshot (seconds later at 10,000 jobs) every collection of
-    the GUI thread's collector walked them (76-120 ms each, measured under load)."""
-    if not getattr(_freeze_once, "done", False):
-        freeze_startup_objects()
-        _freeze_once.done = getattr(snapshot, "complete", True)  # type: ignore[attr-defined]
+def _freeze_after_load(_snapshot: Any) -> None:
+    """After each jobs snapshot the window shows, the quick first one too: its rows are most of
+    what start-up makes, and every collection of the GUI thread's collector walked them (76-120
+    ms each, measured under load). The snapshot it replaced is freed by reference counting."""
+    freeze_alive()

@@ -106,6 +106,7 @@ class SnapshotLoader(QObject):
 
     loaded = Signal(object)
     first_screen = Signal(object)  # Snapshot(first_screen=True): the table's first rows, at start-up
+    working = Signal(bool)  # a load began (True) or ended, after its `loaded` (False)
     _done = Signal(object)  # emitted by the worker; queued to this (GUI-thread) object
     _partial = Signal(object)  # the quick first snapshot, from the worker
 
@@ -155,11 +156,16 @@ class SnapshotLoader(QObject):
             self._again = True  # one more load once this one ends: it may have read stale data
             return
         self._loading = True
+        self.working.emit(True)
         if self._worker is None:
             ensure_bridge()
             self._worker = threading.Thread(target=self._serve, name="jobs-snapshot", daemon=True)
             self._worker.start()
         self._requests.put(self.loads == 0)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
 
     @property
     def busy(self) -> bool:
@@ -279,6 +285,7 @@ class SnapshotLoader(QObject):
         if snapshot is not None:
             self.loads += 1
             self.loaded.emit(snapshot)
+        self.working.emit(False)
         if self._again:
             self._again = False
             self.load_now()

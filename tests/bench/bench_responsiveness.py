@@ -99,7 +99,7 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
     app = _app()
     from PySide6.QtCore import QSettings
 
-    from desktop.app import create_window, freeze_startup_objects
+    from desktop.app import create_window, freeze_alive
     from jobs.paths import resolve_data_dir
     from tests.bench.burst_load import Heartbeat, Stalls, run_burst
     from tests.bench.stall_sampler import EventTimeline, StallSampler, attribute
@@ -119,7 +119,7 @@ def scenario_jobdesk(data: Path | None = None, profile: bool = False) -> dict:
         load = Heartbeat()
         load.start()
         app.processEvents()
-        freeze_startup_objects()  # as run_window does once the window is up
+        freeze_alive()  # as run_window does once the window is up
         loaded: dict | None = None
         try:
             short_ids = None

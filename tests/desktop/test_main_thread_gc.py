@@ -137,3 +137,39 @@ def test_a_full_collection_waits_for_its_interval_and_the_young_ones_go_on(qapp,
         del kept
     finally:
         collector.deleteLater()
+
+
+def test_held_nothing_is_collected_and_frozen_cycles_are_freed_at_a_thaw(qapp, monkeypatch):
+    """While a load runs (`hold`), a collection due for gen 1 does not happen; after it, it does.
+    Cycles frozen with a load's objects are freed when the collector thaws."""
+    from jobs import main_thread_gc as mtg
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    collector = mtg.MainThreadCollector(qapp)
+    try:
+        gc.collect()
+        for _ in range(gc.get_threshold()[1] + 1):
+            gc.collect(0)  # each one counts towards gen 1's threshold
+        kept = [[i] for i in range(gc.get_threshold()[0] * 2)]
+        collector.hold(True)
+        collector.check()
+        assert collector.collections == [0, 0, 0]
+        collector.hold(False)
+        collector.check()
+        assert collector.collections == [0, 1, 0]
+        del kept
+        node = Node()
+        dead = weakref.ref(node)
+        gc.freeze()  # as the window does after a load (desktop.app.freeze_alive)
+        del node
+        collector.check()
+        assert dead() is not None  # frozen: no collection sees it
+        monkeypatch.setattr(mtg, "THAW_EVERY_S", 0.0)
+        collector.check()
+        assert dead() is None and collector.collections[2] == 1
+    finally:
+        gc.unfreeze()
+        collector.deleteLater()

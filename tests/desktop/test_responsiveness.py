@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from desktop.app import freeze_startup_objects
+from desktop.app import freeze_alive
 from jobs.model import RunStatus
 from tests.bench.burst_load import BURST, run_burst
 
@@ -23,8 +23,8 @@ HANG_MS = 1000
 
 @pytest.fixture
 def frozen_startup():
-    """As `run_window` does once the window is up (see `freeze_startup_objects`)."""
-    freeze_startup_objects()
+    """As `run_window` does once the window is up (see `freeze_alive`)."""
+    freeze_alive()
     yield
     gc.unfreeze()
 
