@@ -68,6 +68,7 @@ class StartupProbe(QObject):
         self.heartbeat.setInterval(HEARTBEAT_MS)
         self.heartbeat.timeout.connect(self._beat)
         self.jobs_painted = False  # the jobs table was painted with rows in it
+        self.screen_pending = False  # the first screen is in the table, not painted yet
         window.installEventFilter(self)
         window.jobs_table.viewport().installEventFilter(self)
         window.loader.loaded.connect(self._jobs_loaded)
@@ -82,6 +83,9 @@ class StartupProbe(QObject):
         if watched is not self.window:
             if event.type() == QEvent.Type.Paint and self.window.jobs_model.rowCount():
                 self.jobs_painted = True
+                if self.screen_pending:
+                    self.screen_pending = False
+                    QTimer.singleShot(0, self._screen_painted)  # after this paint
             return False
         if not self.painted and event.type() == QEvent.Type.Paint:
             self.painted = True
@@ -91,7 +95,10 @@ class StartupProbe(QObject):
         return False
 
     def _first_screen(self, _snapshot: object) -> None:
-        if not self.jobs_shown and self.window.jobs_model.rowCount():
+        self.screen_pending = not self.jobs_shown and self.window.jobs_model.rowCount() > 0  # marked once painted
+
+    def _screen_painted(self) -> None:
+        if not self.jobs_shown:
             _mark("JOBDESK_FIRST_SCREEN", self.window.jobs_model.rowCount())
 
     def _jobs_loaded(self, _snapshot: object) -> None:

@@ -186,9 +186,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_first_screen(self, snapshot: Snapshot) -> None:  # start-up: the table's top rows before all jobs are read
-        self.jobs_model.apply_first_screen(snapshot.table)
-        if self.isVisible():  # painted now, while the loader waits (as for the quick snapshot)
-            self.jobs_table.viewport().repaint()
+        self.jobs_model.apply_first_screen(snapshot.table)  # (painted as usual: the loader gives way meanwhile)
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
@@ -212,8 +210,6 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if snapshot.broken:
             self.status.say(f"{len(snapshot.broken)} stored job(s) cannot be read; see jobdesk.log")
-        if not snapshot.complete and self.isVisible():  # painted now, while the loader waits (desktop.joblist.snapshot):
-            self.jobs_table.viewport().repaint()  # later, each cell's call into Python waited for its GIL (~110 ms at 10k)
 
     @Slot(object)
     def _on_run_event(self, record: RunRecord) -> None:
