@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 
 from jobs.db import run_table
-from jobs.gui_priority import every
+from jobs.gui_priority import every, give_way
 from jobs.last_runs import OUTCOME_COLUMNS, LastRun, newest_statements, outcomes  # noqa: F401  (LastRun: here first)
 from jobs.model import AlertDelivery, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.retention import Stop, prune_runs
@@ -287,8 +287,13 @@ class HistoryRepository:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(run_table).where(q.where())).scalar() or 0)
 
-    def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
-        """The newest row of each job: one index seek per job, not a scan of all history."""
+    def last_runs(self, job_ids: Iterable[str], *, brief: bool = False) -> dict[str, RunRecord]:
+        """The newest row of each job: one index seek per job, not a scan of all history.
+        `brief`: only what a list of jobs shows of it (BRIEF_COLUMNS); the rest of each record
+        keeps its defaults (no command, environment, log path, outputs or alerts). The window's
+        Jobs table holds 10,000 of them: brief, they are ~6 MiB smaller, and read faster."""
+        if brief:
+            return {row[1]: _brief_record(row) for row in every(self._newest(job_ids, _BRIEF_SQL))}
         columns = ", ".join(f"r.{name}" for name in run_table.c.keys())
         return {row.job_id: _record(row) for row in every(self._newest(job_ids, columns))}  # (jobs.gui_priority)
 
@@ -302,6 +307,7 @@ class HistoryRepository:
         rows: list[Any] = []
         with self._engine.connect() as conn:
             for sql, chunk in newest_statements(job_ids, columns):
+                give_way()  # (jobs.gui_priority)
                 rows += conn.exec_driver_sql(sql, chunk).all()
         return rows
 
@@ -395,6 +401,23 @@ def _record(row: Any) -> RunRecord:
         digest_id=v["digest_id"],
         digest_choice=v["digest_choice"],
     )
+
+
+BRIEF_COLUMNS = ("id", "job_id", "job_name", "cause", "status", "scheduled_at", "queued_at", "started_at", "ended_at",
+                 "exit_code", "error", "stderr_tail", "slow", "waiting_for", "attempt", "attempts", "retry_at",
+                 "retried_by", "pool", "ran_on", "runner")  # fmt: skip
+_BRIEF_SQL = ", ".join(f"r.{name}" for name in BRIEF_COLUMNS)
+
+
+def _brief_record(row: Any) -> RunRecord:
+    (run_id, job_id, job_name, cause, status, scheduled, queued, started, ended, exit_code, error, stderr_tail, slow,
+     waiting_for, attempt, attempts, retry_at, retried_by, pool, ran_on, runner) = row  # fmt: skip
+    return RunRecord(id=run_id, job_id=job_id, job_name=job_name, cause=_CAUSES.get(cause) or RunCause(cause),
+                     status=_STATUSES.get(status) or RunStatus(status), scheduled_at=from_epoch(scheduled),
+                     queued_at=from_epoch(queued), started_at=from_epoch(started), ended_at=from_epoch(ended),
+                     exit_code=exit_code, error=error, stderr_tail=stderr_tail, slow=slow, waiting_for=waiting_for,
+                     attempt=attempt or 1, attempts=attempts or 1, retry_at=from_epoch(retry_at), retried_by=retried_by,
+                     pool=pool, ran_on=ran_on, runner=runner)  # fmt: skip
 
 
 def alerts_to_json(alerts: Iterable[AlertDelivery]) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import Engine, text
 
+from jobs.gui_priority import fetched_in_parts
 from jobs.model import JobSpec, TriggerSpec
 from jobs.repository import JobRepository
 from jobs.stored_next_runs import APS_TABLE, Scheduled, next_times  # noqa: F401  (APS_TABLE: here first)
@@ -55,7 +56,7 @@ class NextRuns:
             if not has_table or wanted == []:
                 return {}
             if wanted is None:
-                return dict(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}")).all())
+                return dict(fetched_in_parts(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}"))))
             marks = ", ".join("?" for _ in wanted)
             sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
             return dict(conn.exec_driver_sql(sql, tuple(wanted)).all())

@@ -37,7 +37,7 @@ from sqlalchemy import Engine, text
 
 from jobs import triggers
 from jobs.entry import FUNC_REF
-from jobs.gui_priority import every
+from jobs.gui_priority import every, fetched_in_parts
 from jobs.misfire import DuePlan, plan_due_runs
 from jobs.cron_trigger import WallClockCronTrigger
 from jobs.model import CronSpec, IntervalSpec, JobSpec
@@ -149,7 +149,7 @@ def stored_jobs(engine: Engine, table: str) -> dict[str, StoredJob | None]:
     """Every APScheduler row by job id; None for a row that cannot be peeked at (it then
     goes the full way, through the scheduler)."""
     with engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT id, job_state FROM {table}")).all()
+        rows = list(fetched_in_parts(conn.execute(text(f"SELECT id, job_state FROM {table}"))))
     out: dict[str, StoredJob | None] = {}
     for job_id, state in every(rows):  # (jobs.gui_priority: a window's GUI thread first)
         try:

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from sqlalchemy import Engine, delete, insert, select, update
 
 from jobs.codec import job_to_dict
-from jobs.gui_priority import every
+from jobs.gui_priority import every, fetched_in_parts
 from jobs.job_rules import check_job_id
 from jobs.db import job_table
 from jobs.model import JobSpec
@@ -135,9 +135,9 @@ class JobRepository:
         if ids is not None:
             query = query.where(job_table.c.id.in_(list(ids)))
         with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(job_table.c.name, job_table.c.id)).all()
-        # unpacked, not read by name: a Row's attribute reads were half of this at 10,000 rows
-        return [StoredDefinition(job_id, name, bool(paused), spec) for job_id, name, paused, spec in rows]
+            # unpacked, not read by name: a Row's attribute reads were half of this at 10,000 rows
+            return [StoredDefinition(job_id, name, bool(paused), spec)
+                    for job_id, name, paused, spec in fetched_in_parts(conn.execute(query.order_by(job_table.c.name, job_table.c.id)))]  # fmt: skip
 
     def decode(self, row: StoredDefinition) -> JobSpec | None:
         """The definition of one stored row (kept for `all`), or None if it cannot be read."""
