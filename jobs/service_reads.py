@@ -40,9 +40,9 @@ class ServiceReads:
         """Every readable definition, by name."""
         return self.jobs.all()
 
-    def last_runs(self, job_ids: Iterable[str]) -> dict[str, RunRecord]:
-        """The newest run of each of `job_ids` that has one."""
-        return self.history.last_runs(job_ids)
+    def last_runs(self, job_ids: Iterable[str], *, brief: bool = False) -> dict[str, RunRecord]:
+        """The newest run of each of `job_ids` that has one (`brief`: jobs.history.BRIEF_COLUMNS only)."""
+        return self.history.last_runs(job_ids, brief=brief)
 
     def get_run(self, run_id: int) -> RunRecord | None:
         return self.history.get(run_id)

@@ -224,7 +224,7 @@ class SnapshotLoader(QObject):
                                table=table_rows(list(first_rows.values()), order, self._next_serial()))  # fmt: skip
             self._hand_over(partial)
         lanes = tuple(with_expected_lanes(service.fire_times.timeline(all_specs, next_runs, now=now), all_specs, done))
-        last_runs = service.last_runs([spec.id for spec in specs])
+        last_runs = service.last_runs([spec.id for spec in specs], brief=True)  # what the table shows of them
         names = {spec.id: spec.name for spec in specs}
         schedules = {spec.id: describe_schedule(spec, self._words, names) for spec in every(specs)}
         durations, strips = self.run_shapes.load(service.engine, (spec.id for spec in specs))

@@ -236,3 +236,28 @@ def test_damage_found_by_the_background_check_is_announced_and_stops_new_runs(da
             service.run_now(saved.id)
     finally:
         service.shutdown()
+
+
+def test_brief_last_runs_hold_exactly_the_fields_a_job_list_shows(service):
+    """The window's Jobs table reads each job's newest run `brief` (jobs.history.BRIEF_COLUMNS):
+    every field it reads equals the full record's, the others keep their defaults."""
+    import dataclasses
+
+    from jobs.history import BRIEF_COLUMNS
+    from jobs.model import RunRecord
+
+    fails = service.add_job(JobSpec(name="fails", command=py("import sys; print('bad input', file=sys.stderr); sys.exit(3)"),
+                                    trigger=CronSpec("0 3 * * *", "UTC")))  # fmt: skip
+    works = service.add_job(JobSpec(name="works", command=py("print('ok')"), trigger=CronSpec("0 4 * * *", "UTC")))
+    never = service.add_job(JobSpec(name="never ran", command=py("pass"), trigger=CronSpec("0 5 * * *", "UTC")))
+    for saved in (fails, works):
+        service.wait_for_run(service.run_now(saved.id), timeout=20)
+    ids = [fails.id, works.id, never.id]
+    full, brief = service.last_runs(ids), service.last_runs(ids, brief=True)
+    assert full.keys() == brief.keys() == {fails.id, works.id}
+    assert full[fails.id].stderr_tail and full[fails.id].exit_code == 3 and full[fails.id].command  # (something to lose)
+    defaults = RunRecord(id=0, job_id="", job_name="", cause=RunCause.MANUAL, status=RunStatus.QUEUED)
+    for job_id in full:
+        for item in dataclasses.fields(RunRecord):
+            kept = getattr(full[job_id], item.name) if item.name in BRIEF_COLUMNS else getattr(defaults, item.name)
+            assert getattr(brief[job_id], item.name) == kept, item.name
