@@ -30,6 +30,7 @@ from typing import Any
 from jobs.integration import APP_ID
 from desktop.gui_gate import install_gui_gate
 from jobs.main_thread_gc import install_main_thread_collector
+from jobs.memory_trim import limit_arenas
 from jobs.paths import DataDir, ensure_private_dir, resolve_data_dir
 from jobs.pyside_refcount import pin_singletons
 
@@ -132,6 +133,7 @@ def run_window(args: argparse.Namespace) -> int:
               "run `jobdesk serve`", file=sys.stderr)  # fmt: skip
         return 2
     pin_singletons()
+    limit_arenas()  # before any thread starts (jobs.memory_trim)
     # Each call from Qt into Python (a cell's data, a slot) first waits for the GIL; while a
     # worker runs Python that wait is up to one switch interval. 1 ms instead of 5: the longest
     # stall at 10,000 jobs 123-207 ms (median 162) against 181-348 (207), five starts each.
