@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from sqlalchemy import Engine, text
 
 from jobs.gui_priority import fetched_in_parts
+from jobs.last_runs import IDS_PER_STATEMENT
 from jobs.model import JobSpec, TriggerSpec
 from jobs.repository import JobRepository
 from jobs.stored_next_runs import APS_TABLE, Scheduled, next_times  # noqa: F401  (APS_TABLE: here first)
@@ -57,9 +58,12 @@ class NextRuns:
                 return {}
             if wanted is None:
                 return dict(fetched_in_parts(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}"))))
-            marks = ", ".join("?" for _ in wanted)
-            sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({marks})"
-            return dict(conn.exec_driver_sql(sql, tuple(wanted)).all())
+            found: dict[str, float | None] = {}
+            for start in range(0, len(wanted), IDS_PER_STATEMENT):  # old SQLite builds: 999 parameters at most
+                chunk = tuple(wanted[start : start + IDS_PER_STATEMENT])
+                sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({', '.join('?' for _ in chunk)})"
+                found.update(conn.exec_driver_sql(sql, chunk).all())
+            return found
 
     def upcoming(self, limit: int | None, horizon: timedelta | None) -> list[tuple[datetime, JobSpec]]:
         """Every active job's next run, then the nearest further fires within `horizon` up to

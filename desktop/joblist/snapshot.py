@@ -207,7 +207,7 @@ class SnapshotLoader(QObject):
         start-up) a quick snapshot goes out before the slow parts: last runs are one query per
         job and the schedule words cost ~0.4 ms each the first time (0.6 s for 1,000 jobs)."""
         service = self._service
-        if quick_first and not self._closed and (screen := self._first_screen()) is not None:
+        if quick_first and not self._closed and (screen := self._first_screen_or_none()) is not None:
             self._hand_over(screen)
         all_specs, broken_rows = service.read_jobs()
         specs, broken = tuple(all_specs), tuple(broken_rows)
@@ -247,6 +247,14 @@ class SnapshotLoader(QObject):
             return
         post(self, lambda: self._partial.emit(partial))
         self._partial_applied.wait(2.0)
+
+    def _first_screen_or_none(self) -> Snapshot | None:
+        """`_first_screen`, which only saves time: if it fails, the load goes on without it."""
+        try:
+            return self._first_screen()
+        except Exception:
+            log.exception("reading the first screen of jobs failed; reading them all")
+            return None
 
     def _first_screen(self) -> Snapshot | None:
         """The table's first rows, when it is sorted soonest first (its default), read without
