@@ -22,6 +22,7 @@ import time
 from typing import Any, Iterable, Iterator, TypeVar
 
 BUDGET_S = 0.05  # the longest a worker waits for one event of the GUI thread
+LONGEST_WAIT_S = 0.1  # ...and for a stream of events with no idle moment between them
 EVERY = 256  # items between two looks at the GUI thread (well under a millisecond of work each)
 
 T = TypeVar("T")
@@ -73,9 +74,11 @@ def give_way() -> None:
     gate = _gate
     if not gate.installed or gate.idle.is_set() or threading.current_thread() is gate.gui_thread:
         return
+    until = time.monotonic() + LONGEST_WAIT_S
     while not gate.idle.is_set():
-        left = gate.busy_since + BUDGET_S - time.monotonic()
-        if left <= 0:  # one event ran that long: it may be waiting for this very thread
+        now = time.monotonic()
+        left = min(gate.busy_since + BUDGET_S, until) - now
+        if left <= 0:  # one event ran that long (it may wait for this very thread), or events never pause
             return
         gate.idle.wait(left)
 

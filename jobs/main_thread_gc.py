@@ -53,6 +53,7 @@ BUSY_INTERVAL_MS = 20
 BUSY_COUNT = 3000  # youngest generation's count at a check above which the next check comes sooner
 FULL_EVERY_S = 30.0
 HELD_MOST = 1_000_000  # young objects past which a held collector collects anyway (a load gone wrong)
+HELD_LONGEST_S = 10.0  # ...and time: loads back to back (a burst of runs) must not hold it for good
 THAW_EVERY_S = 1800.0  # frozen objects are collected this often (a full walk: ~170 ms at 10,000 jobs)
 
 _installed: MainThreadCollector | None = None
@@ -71,6 +72,7 @@ class MainThreadCollector(QObject):
         self.collections = [0, 0, 0]  # per generation, for tests
         self._full_at = self._thawed_at = time.monotonic()
         self._held = False
+        self._free_at = time.monotonic()  # the last check that was not held
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
@@ -91,10 +93,13 @@ class MainThreadCollector(QObject):
                 generation = candidate
         if generation == 2 and time.monotonic() - self._full_at < FULL_EVERY_S:
             generation = 1  # the younger ones are collected meanwhile
-        if self._held and counts[0] < HELD_MOST:
-            generation = -1  # frozen once the window shows them (desktop.app.freeze_alive)
-        elif time.monotonic() - self._thawed_at > THAW_EVERY_S and gc.get_freeze_count():
+        now = time.monotonic()
+        if now - self._thawed_at > THAW_EVERY_S and gc.get_freeze_count():
             self._thaw()
+        elif self._held and counts[0] < HELD_MOST and now - self._free_at < HELD_LONGEST_S:
+            generation = -1  # frozen once the window shows them (desktop.app.freeze_alive)
+        else:
+            self._free_at = now
         if generation >= 0:
             gc.collect(generation)
             self.collections[generation] += 1

@@ -92,3 +92,28 @@ def test_one_long_event_holds_a_worker_up_only_for_the_budget(gate, qtbot):
     worker.stop = True
     worker.thread.join(5)
     assert during[0] > 16  # it went on once the budget was spent
+
+
+def test_a_stream_of_events_without_a_pause_holds_a_worker_up_only_for_the_longest_wait(gate, qtbot):
+    """Events one after the other for 400 ms, never waiting for more (each one refreshes "busy"):
+    the worker still goes on at least every LONGEST_WAIT_S."""
+    from PySide6.QtCore import QCoreApplication
+
+    worker = Worker()
+    worker.thread.start()
+    qtbot.waitUntil(lambda: worker.done > 100, timeout=5000)
+    during: list[int] = []
+
+    def busy_stream() -> None:
+        start, until = worker.done, time.monotonic() + gui_priority.LONGEST_WAIT_S * 4
+        while time.monotonic() < until:
+            QTimer.singleShot(0, lambda: None)
+            QCoreApplication.processEvents()  # handles it without ever waiting: no idle moment
+            time.sleep(0.002)
+        during.append(worker.done - start)
+
+    QTimer.singleShot(0, busy_stream)
+    qtbot.waitUntil(lambda: bool(during), timeout=5000)
+    worker.stop = True
+    worker.thread.join(5)
+    assert during[0] > 16

@@ -160,6 +160,16 @@ def test_held_nothing_is_collected_and_frozen_cycles_are_freed_at_a_thaw(qapp, m
         collector.hold(False)
         collector.check()
         assert collector.collections == [0, 1, 0]
+        # loads back to back (a burst of runs) hold it at most HELD_LONGEST_S since it last collected
+        kept += [[i] for i in range(gc.get_threshold()[0] * 2)]
+        for _ in range(gc.get_threshold()[1] + 1):
+            gc.collect(0)
+        collector.hold(True)
+        monkeypatch.setattr(mtg, "HELD_LONGEST_S", 0.0)
+        collector.check()
+        assert collector.collections == [0, 2, 0]
+        monkeypatch.setattr(mtg, "HELD_LONGEST_S", 10.0)
+        collector.hold(False)
         del kept
         node = Node()
         dead = weakref.ref(node)
