@@ -43,6 +43,17 @@ def engine(data_dir):
     engine.dispose()
 
 
+@pytest.fixture
+def service(data_dir, qapp):
+    """A scheduling JobService on the test's data directory (a module may define its own)."""
+    from jobs.service import JobService
+
+    svc = JobService(data_dir)
+    svc.start()
+    yield svc
+    svc.shutdown()
+
+
 def py(code: str) -> tuple[str, ...]:
     """A command that runs `code` in a fresh Python (qutebrowser's py_proc idea)."""
     return (sys.executable, "-c", code)

@@ -6,9 +6,22 @@ event; `open_context_menu` sends the QContextMenuEvent the platform would send.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu, QTableView
+
+
+def shown_table(qtbot, model: QAbstractItemModel) -> QTableView:
+    """A shown table over `model` that selects one whole row, as the Jobs table does."""
+    view = QTableView()
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setModel(model)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
 
 
 def row_point(view: QAbstractItemView, index: QModelIndex) -> QPoint:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from desktop.app import create_window
 from desktop.joblist import snapshot as snapshot_module
@@ -17,7 +16,7 @@ from desktop.joblist.snapshot import SnapshotLoader
 from jobs.model import CronSpec, JobSpec
 from jobs.service import JobService
 from tests.conftest import py
-from tests.desktop.clicks import click_index
+from tests.desktop.clicks import click_index, shown_table
 from tests.mixed_jobs import add_mixed_jobs
 
 SOONEST_FIRST = SortState(NEXT_RUN, Qt.SortOrder.AscendingOrder)
@@ -92,14 +91,7 @@ def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_a
     specs = _specs(12)
     model = JobsModel()
     model.sort(NEXT_RUN, Qt.SortOrder.AscendingOrder)
-    view = QTableView()
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setModel(model)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_table(qtbot, model)
     next_runs = {spec.id: now + timedelta(minutes=i + 1) for i, spec in enumerate(specs)}
     rows = fresh_rows(specs[:4], next_runs, {}, {}, {}, {}, {}, NEXT_RUN)
     model.apply_first_screen(table_rows(list(rows.values()), model.order, 1))

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, JobsModel
 from desktop.joblist.packed_bars import pack_bars
 from desktop.joblist.row_order import SortState
 from desktop.joblist.rows import fresh_rows, table_rows
 from desktop.joblist.snapshot import Snapshot
+from tests.desktop.clicks import shown_table
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
 from jobs.run_stats import DurationStats, RunBar
 
@@ -125,14 +125,7 @@ def test_a_selected_job_stays_selected_when_worker_sorted_rows_move_it(qtbot):
     specs = _specs(12)
     model = JobsModel()
     model.sort(LAST_RUN, Qt.SortOrder.AscendingOrder)
-    view = QTableView()
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setModel(model)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_table(qtbot, model)
     first = {spec.id: _run(10 + i, spec, RunStatus.SUCCEEDED, 60 - i) for i, spec in enumerate(specs)}
     model.apply_snapshot(_snapshot(specs, first, with_rows=True, key_column=LAST_RUN, order=model.order))
     chosen = model.job_id_at(2)

@@ -7,16 +7,7 @@ import pytest
 
 from jobs.first_screen import soonest_jobs
 from jobs.model import AfterSpec
-from jobs.service import JobService
 from tests.mixed_jobs import add_mixed_jobs
-
-
-@pytest.fixture
-def service(data_dir, qapp):
-    svc = JobService(data_dir)
-    svc.start()
-    yield svc
-    svc.shutdown()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -16,7 +16,6 @@ from jobs.model import CronSpec, JobSpec, RunCause, RunOutcome, RunStatus
 from jobs.paths import ensure_private_dir
 from jobs.records_json import run_json
 from jobs.run_stats import duration_stats, eta, long_after, much_shorter, recent_runs
-from jobs.service import JobService
 from tests.conftest import py
 from tests.jobs.test_cli_subprocess import jobdesk
 
@@ -134,14 +133,6 @@ def test_bad_slow_options_are_refused_naming_the_option(data_dir):
 
 
 # --- real runs ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def service(data_dir, qapp):
-    svc = JobService(data_dir)
-    svc.start()
-    yield svc
-    svc.shutdown()
 
 
 def test_a_run_past_its_usual_time_is_marked_long_and_announced_once(service, qtbot):

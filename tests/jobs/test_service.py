@@ -21,14 +21,6 @@ def job(name="job", command=py("print('hello')"), trigger=YEARLY, **kw) -> JobSp
     return JobSpec(name=name, command=command, trigger=trigger, **kw)
 
 
-@pytest.fixture
-def service(data_dir, qapp):
-    svc = JobService(data_dir)
-    svc.start()
-    yield svc
-    svc.shutdown()
-
-
 def test_a_job_survives_a_restart_with_its_next_run_time(data_dir, qapp):
     first = JobService(data_dir)
     first.start()

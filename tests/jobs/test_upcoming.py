@@ -204,14 +204,6 @@ def test_a_cron_summary_is_what_a_walk_counts(cron: list[Field], tz: str, after:
 # --- through the service ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def service(data_dir, qapp):
-    svc = JobService(data_dir)
-    svc.start()
-    yield svc
-    svc.shutdown()
-
-
 def test_a_daily_job_added_after_a_frequent_one_shows_up_everywhere(service: JobService) -> None:
     spec = JobSpec(name="every minute", command=py("pass"), trigger=CronSpec("* * * * *", "UTC"), paused=False)
     minutely = service.add_job(spec)
