@@ -239,9 +239,9 @@ class SnapshotLoader(QObject):
                         last_finished_failed=_last_finished_failed(last_runs))  # fmt: skip
 
     def _hand_over(self, partial: Snapshot) -> None:
-        """Have the GUI thread show `partial` and wait until it did, so that this thread does
-        not compete for the GIL meanwhile: filling and painting the table are thousands of calls
-        into Python, each one waiting for the GIL otherwise."""
+        """Have the GUI thread take `partial` and wait until it did, so that this thread does
+        not compete for the GIL meanwhile: filling the table is thousands of calls into Python,
+        each one waiting for the GIL otherwise (its paint comes later; jobs.gui_priority)."""
         self._partial_applied.clear()
         if self._closed:  # (close() set it before this cleared it)
             return
