@@ -8,6 +8,8 @@ events, not before. See jobs.gui_priority for why and what it measured.
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QEvent, QObject, Qt
 
 from jobs import gui_priority
@@ -37,15 +39,9 @@ class GuiGate(QObject):
             self._dispatcher.aboutToBlock.disconnect(gui_priority.gui_idle)
 
 
-_installed: GuiGate | None = None
-
-
 def install_gui_gate() -> None:
     """One gate for the application (idempotent); on the GUI thread, with a Q(Core)Application."""
-    global _installed
-    import os
-
     app = QCoreApplication.instance()
-    if os.environ.get(OFF_ENV) == "1" or app is None or (_installed is not None and gui_priority.installed()):
+    if os.environ.get(OFF_ENV) == "1" or app is None or gui_priority.installed():
         return
-    _installed = GuiGate(app)
+    GuiGate(app)  # the application owns it
