@@ -273,8 +273,6 @@ class DigestCard(QFrame):
         if self.digest is None or len(self._made) >= len(self.digest.entries) or self._wanted > len(self._made):
             return  # all made, or still making the last batch
         bar = self.scroller.verticalScrollBar()
-        if not self.scroller.isVisible() or bar.maximum() == 0:  # not laid out (a hidden window): nobody scrolled
-            return
         if value >= bar.maximum() - 2 * max(1, self.scroller.height() // VISIBLE_ROWS):
             self._wanted = len(self._made) + MORE_ROWS
             self._add_rows(self._shown, len(self._made))

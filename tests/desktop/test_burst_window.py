@@ -151,20 +151,3 @@ def test_the_history_job_filter_follows_a_rename(window, qtbot):
     window.loader.load_now()  # the same jobs again: nothing changes
     qtbot.wait(200)
     assert [combo.itemText(i) for i in range(4)] == ["All jobs", "Aardvark", "Burst 01", "Burst 02"]
-
-
-def test_a_digest_in_a_hidden_window_makes_only_its_first_rows(data_dir, qapp, qtbot):  # noqa: F811
-    """Started hidden (the tray, --minimized): nobody scrolls, so no more rows are made."""
-    from desktop.app import create_window
-    from desktop.digest_card import FIRST_ROWS
-
-    names = [f"hidden {n:02d}" for n in range(24)]
-    close_for(data_dir, qapp, qtbot, *(job(name, misfire_grace=0.5) for name in names))
-    window = create_window(data_dir)
-    qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
-    card = window.digest_card
-    qtbot.waitUntil(lambda: card.digest is not None and len(card.digest.entries) == 24, timeout=10_000)
-    qtbot.waitUntil(lambda: len(card.rows.findChildren(QPushButton)) == FIRST_ROWS * 3, timeout=5000)
-    qtbot.wait(300)
-    assert len(card.rows.findChildren(QPushButton)) == FIRST_ROWS * 3
-    window.shutdown()
