@@ -38,8 +38,6 @@ VISIBLE_ROWS = 5  # more jobs scroll inside the card
 # are coalesced, and rows are made a slice at a time with the event loop turning between.
 RELOAD_DELAY_MS = 250
 ROW_SLICE_S = 0.008
-FIRST_ROWS = 12  # rows made when a digest is shown (5 show); more as the list is scrolled near its end
-MORE_ROWS = 10
 TOOLTIP_SLOTS = 12  # the newest missed slots a row's tooltip lists
 NOTIFICATION_TITLE = "Missed runs"
 POLICY_NOTE = "Without a choice, each job's missed-run policy stands."
@@ -97,7 +95,6 @@ class DigestCard(QFrame):
         self._shown = 0  # which show_digest call the rows being added belong to
         self._order: list[str] = []  # the job ids of the rows shown (or being made), in order
         self._made: dict[str, _Row] = {}  # the rows made so far, by job id
-        self._wanted = 0  # rows to make for the digest shown: FIRST_ROWS, more as the list is scrolled
         self._headline_text = ""
 
         icon = QLabel(self)
@@ -118,9 +115,6 @@ class DigestCard(QFrame):
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroller.verticalScrollBar().valueChanged.connect(self._more_if_near_end)
-        self.more = named(QLabel(self.rows), "digestMore")  # "88 more jobs below", under the rows made
-        self.more.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         text = QVBoxLayout()
         text.addWidget(self.headline)
@@ -212,9 +206,7 @@ class DigestCard(QFrame):
         while self.grid.count():
             item = self.grid.takeAt(0)
             widget = item.widget() if item is not None else None
-            if widget is self.more:
-                widget.hide()
-            elif widget is not None:  # nameless at once: `button()` must not find a row on its way out
+            if widget is not None:  # nameless at once: `button()` must not find a row on its way out
                 widget.setObjectName("")
                 widget.setProperty("jobId", None)
                 widget.hide()
@@ -225,7 +217,6 @@ class DigestCard(QFrame):
         self._order = [entry.job_id for entry in digest.entries]
         self._set_headline(digest)
         self.rows.hide()  # until filled (_add_rows)
-        self._wanted = FIRST_ROWS
         self._add_rows(self._shown, 0)
         row_height = max(QPushButton("Skip").sizeHint().height(), 2 * self.fontMetrics().lineSpacing()) + max(
             0, self.grid.verticalSpacing())  # fmt: skip
@@ -239,43 +230,24 @@ class DigestCard(QFrame):
             self._headline_text = text
 
     def _add_rows(self, shown: int, start: int) -> None:
-        """Rows of `self.digest` from `start` up to the `_wanted` one, until ROW_SLICE_S has
-        passed; the rest after the event loop turned (unless another digest was shown meanwhile).
-        Only the first FIRST_ROWS are made at once, the next as the list is scrolled near its end:
-        at 10,000 jobs a digest lists ~100 jobs, and their ~600 widgets' events (polish, layout,
-        tooltips) froze the window 75-170 ms per start even made in slices. The rows widget stays
-        hidden until the first rows are in: while it showed, every slice's new widgets were shown,
-        polished and laid out with all the rows before them in the next turn."""
+        """Rows of `self.digest` from `start` until ROW_SLICE_S has passed; the rest after the
+        event loop turned (unless another digest was shown meanwhile). The rows widget stays
+        hidden until the last row is in: while it showed, every slice's new widgets were shown,
+        polished and laid out with all the rows before them in the next turn (gaps of 60-145 ms
+        at 100 rows)."""
         if shown != self._shown or self.digest is None:
             return
         entries = self.digest.entries
-        end = min(len(entries), self._wanted)
         until = time.monotonic() + ROW_SLICE_S
-        while start < end:
+        while start < len(entries):
             self._add_row(start, entries[start])
             start += 1
             if time.monotonic() >= until:
                 break
-        if start < end:
+        if start < len(entries):
             QTimer.singleShot(0, self, lambda: self._add_rows(shown, start))
-            return
-        left = len(entries) - start
-        self.grid.addWidget(self.more, start, 0, 1, -1)  # (moved under the last row made)
-        self.more.setText(f"{left} more job{'s' if left != 1 else ''} below" if left else "")
-        self.more.setVisible(left > 0)
-        self.rows.show()
-        if left:  # still at the end (scrolled there while these were made): the next ones
-            QTimer.singleShot(0, self, lambda: self._more_if_near_end(self.scroller.verticalScrollBar().value()))
-
-    @Slot(int)
-    def _more_if_near_end(self, value: int) -> None:
-        """Scrolled within two rows of the end of the rows made: make MORE_ROWS more."""
-        if self.digest is None or len(self._made) >= len(self.digest.entries) or self._wanted > len(self._made):
-            return  # all made, or still making the last batch
-        bar = self.scroller.verticalScrollBar()
-        if value >= bar.maximum() - 2 * max(1, self.scroller.height() // VISIBLE_ROWS):
-            self._wanted = len(self._made) + MORE_ROWS
-            self._add_rows(self._shown, len(self._made))
+        else:
+            self.rows.show()
 
     def _add_row(self, row: int, entry: DigestEntry) -> None:
         # Name over "4 missed, 07:15 to 09:30", both elided: a long name never pushes the buttons away
