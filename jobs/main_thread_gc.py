@@ -31,9 +31,12 @@ holds collections off while it runs (`hold`): each one walked what the load had 
 and the rows, records and definitions it was still working on (15-55 ms for 40,000-65,000 young
 objects, 25-65 ms for gen 1, at 10,000 jobs). Once the window shows the load it freezes what is
 alive (`gc.freeze`, as CPython documents for long-lived objects), so no collection walks it
-again; what the load dropped was freed by reference counting. Garbage in cycles frozen with it
-stays until the collector thaws everything, collects and freezes again, at most every
-THAW_EVERY_S (cycles are rare here: collections found 0-10 objects at 10,000 jobs).
+again; what the load dropped was freed by reference counting. Loads back to back (the catch-up
+after Jobdesk was closed a while: one every few seconds for a minute or more) would hold it for
+good; past HELD_LONGEST_S or HELD_MOST young objects it freezes them too instead of walking them
+(collecting 10 s of them froze the window 120-190 ms; a freeze moves a list, whatever its size).
+Garbage in cycles frozen with it stays until the collector thaws everything, collects and
+freezes again, at most every THAW_EVERY_S (cycles are rare here: collections found 0-10 objects at 10,000 jobs).
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ CHECK_INTERVAL_MS = 250
 BUSY_INTERVAL_MS = 20
 BUSY_COUNT = 3000  # youngest generation's count at a check above which the next check comes sooner
 FULL_EVERY_S = 30.0
-HELD_MOST = 1_000_000  # young objects past which a held collector collects anyway (a load gone wrong)
-HELD_LONGEST_S = 10.0  # ...and time: loads back to back (a burst of runs) must not hold it for good
+HELD_MOST = 1_000_000  # young objects past which a held collector freezes them (see above)
+HELD_LONGEST_S = 10.0  # ...and time: loads back to back (a catch-up, a burst of runs) hold it no longer
 THAW_EVERY_S = 1800.0  # frozen objects are collected this often (a full walk: ~170 ms at 10,000 jobs)
 
 _installed: MainThreadCollector | None = None
@@ -70,6 +73,7 @@ class MainThreadCollector(QObject):
         # Python's defaults (700, 10, 10) unless the program changed them before switching off.
         self._thresholds = gc.get_threshold()
         self.collections = [0, 0, 0]  # per generation, for tests
+        self.freezes = 0  # young objects frozen by a hold that lasted too long, for tests
         self._full_at = self._thawed_at = time.monotonic()
         self._held = False
         self._free_at = time.monotonic()  # the last check that was not held
@@ -96,8 +100,12 @@ class MainThreadCollector(QObject):
         now = time.monotonic()
         if now - self._thawed_at > THAW_EVERY_S and gc.get_freeze_count():
             self._thaw()
-        elif self._held and counts[0] < HELD_MOST and now - self._free_at < HELD_LONGEST_S:
-            generation = -1  # frozen once the window shows them (desktop.app.freeze_alive)
+        elif self._held:
+            generation = -1  # frozen once the window shows them (desktop.app.freeze_alive)...
+            if counts[0] >= HELD_MOST or now - self._free_at >= HELD_LONGEST_S:
+                gc.freeze()  # ...or now, if the loads go on (see the module's docstring)
+                self.freezes += 1
+                self._free_at = now
         else:
             self._free_at = now
         if generation >= 0:

@@ -160,14 +160,17 @@ def test_held_nothing_is_collected_and_frozen_cycles_are_freed_at_a_thaw(qapp, m
         collector.hold(False)
         collector.check()
         assert collector.collections == [0, 1, 0]
-        # loads back to back (a burst of runs) hold it at most HELD_LONGEST_S since it last collected
+        # loads back to back (a catch-up, a burst of runs): after HELD_LONGEST_S the young objects
+        # are frozen, not walked, and the counts start again from nothing
         kept += [[i] for i in range(gc.get_threshold()[0] * 2)]
         for _ in range(gc.get_threshold()[1] + 1):
             gc.collect(0)
+        frozen_before = gc.get_freeze_count()
         collector.hold(True)
         monkeypatch.setattr(mtg, "HELD_LONGEST_S", 0.0)
         collector.check()
-        assert collector.collections == [0, 2, 0]
+        assert collector.collections == [0, 1, 0] and collector.freezes == 1
+        assert gc.get_freeze_count() >= frozen_before + len(kept) and gc.get_count()[0] < gc.get_threshold()[0]
         monkeypatch.setattr(mtg, "HELD_LONGEST_S", 10.0)
         collector.hold(False)
         del kept
