@@ -59,9 +59,12 @@ def runs_of(service: JobService, job_id: str) -> list:
 
 
 def click(qtbot, card, job_id: str, choice: str) -> None:
-    button = card.button(job_id, choice)
-    assert button is not None and button.isEnabled(), (job_id, choice)
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    """Click the job's `choice` button where the card draws it (its row must be in sight)."""
+    assert card.choice_enabled(job_id, choice), (job_id, choice)
+    view = card.rows
+    spot = view.visualRect(card.choice_index(job_id, choice)).center()
+    assert view.viewport().rect().contains(spot), f"{job_id}'s row is scrolled out of sight"
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
 
 
 def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir, qapp, qtbot, opened):
@@ -76,9 +79,9 @@ def test_the_card_after_a_close_offers_each_job_and_records_each_click(data_dir,
     service = window.service
     # The digest's missed slots (MissedSlot: run_id of the missed row, scheduled_at)
     missed_before = {name: list(card.digest.entry(job_id).slots) for name, job_id in ids.items()}
-    qtbot.waitUntil(lambda: card.button(ids["collapsing"], "run-latest") is not None, timeout=3000)
+    qtbot.waitUntil(lambda: card.choice_index(ids["collapsing"], "run-latest").isValid(), timeout=3000)
     # The collapsing job's policy ran its latest slot at start-up: Run latest would add nothing
-    qtbot.waitUntil(lambda: not card.button(ids["collapsing"], "run-latest").isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: not card.choice_enabled(ids["collapsing"], "run-latest"), timeout=5000)
 
     assert notified[window] == [("Missed runs", f"{card.digest.headline()}. Choose in Jobdesk: run the latest, "
                                                   "run all missed, or skip.")]  # fmt: skip
@@ -212,7 +215,7 @@ def test_a_row_s_tooltip_lists_the_newest_missed_slots_and_counts_the_rest():
     (listing all of them froze the window ~300 ms per reload with 100 such jobs)."""
     from datetime import datetime, timedelta, timezone
 
-    from desktop.digest_card import TOOLTIP_SLOTS, slots_tooltip
+    from desktop.digest_rows import TOOLTIP_SLOTS, slots_tooltip
     from jobs.digest_store import DigestEntry, MissedSlot
 
     start = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
