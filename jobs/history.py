@@ -161,9 +161,13 @@ class HistoryRepository:
         now = time.time()
         rows = list(rows)
         ids = self.allocate_ids(len(rows))
+        what: dict[int, dict[str, Any]] = {}  # per job, not per row: its folder is looked up on disk
+        for job, *_ in rows:
+            if id(job) not in what:
+                what[id(job)] = _what_was_run(job)
         values = [
             dict(id=run_id, cause=cause.value, status=status.value, scheduled_at=to_epoch(scheduled),
-                 queued_at=now, ended_at=now, error=error, **_what_was_run(job))
+                 queued_at=now, ended_at=now, error=error, **what[id(job)])
             for run_id, (job, cause, status, scheduled, error) in zip(ids, rows)
         ]
         if not values:

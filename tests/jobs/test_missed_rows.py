@@ -153,3 +153,34 @@ def test_a_refused_batch_writes_none_of_its_rows_is_logged_and_the_pass_still_st
         assert history.get(last + 3).error == "in the way"  # the row in the way is untouched
     finally:
         service.shutdown()
+
+
+def test_a_start_after_a_closure_writes_each_jobs_missed_rows_in_one_transaction(data_dir, qapp):
+    from jobs.service_start import StagedStart
+    from tests.jobs.test_staged_start import DAILY, closed_for_days
+
+    strict = closed_for_days(data_dir, [JobSpec(name=f"strict {i}", command=py("pass"), trigger=DAILY, misfire_grace=1,
+                                                coalesce=False) for i in range(4)], days=3)  # fmt: skip
+    service = JobService(data_dir)
+    try:
+        staged = StagedStart(service)
+        staged.prepare()
+        while not staged.step(catch_up=False):
+            pass
+        commits: list[int] = []
+        event.listen(service.engine, "commit", lambda conn: commits.append(1))
+        announced: list = []
+        service.events.run_recorded.connect(announced.append)
+        staged.catch_up()  # as the window does it, on a worker thread
+        assert len(commits) == len(strict)  # was one a slot: 3 a job
+        assert sorted(r.job_id for r in announced) == sorted(s.id for s in strict for _ in range(3))
+        for spec in strict:  # an event a row, in slot order
+            ours = [r for r in announced if r.job_id == spec.id]
+            assert [r.scheduled_at for r in ours] == sorted(r.scheduled_at for r in ours)
+            assert [r.id for r in ours] == list(range(ours[0].id, ours[0].id + 3))
+        staged.finish()
+        for spec in strict:
+            runs = service.query_history(HistoryQuery(job_id=spec.id))
+            assert len(runs) == 3 and all(r.status is RunStatus.MISSED for r in runs)
+    finally:
+        service.shutdown()
