@@ -3,9 +3,10 @@
 After Jobdesk was closed a while, or the computer slept, each job may have up to
 `jobs.misfire.MAX_MISSED_ROWS` missed slots. Written one transaction a row (4-15 ms each at 10
 million runs) a scheduler pass on the GUI thread froze the window ~1 s, and the start-up
-catch-up on worker threads took SQLite's write lock once a row (~8,000 times at 10,000 jobs). Now: one insert for the job's
-rows, then one `run_recorded` event per row in slot order (the window's listeners expect one
-a row), and one WARNING a job instead of one a slot (a 10-hour closure wrote 6,000 of them).
+catch-up on worker threads took SQLite's write lock once a row (~8,000 times at 10,000 jobs).
+Now: one insert for the job's rows, then one `run_recorded` event per row in slot order (the
+window's listeners expect one a row), and one WARNING a job instead of one a slot (a 10-hour
+closure wrote 6,000 of them).
 """
 
 from __future__ import annotations
