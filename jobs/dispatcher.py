@@ -27,6 +27,7 @@ from contextlib import suppress
 from datetime import datetime, timezone
 from typing import Callable
 
+from jobs import missed_rows
 from jobs.conditions.gate import ConditionGate
 from jobs.dispatch_holds import ConditionHolds
 from jobs.events import JobEvents, OutputChunk
@@ -180,10 +181,10 @@ class Dispatcher(PendingRetries, PauseDrops, ConditionHolds):
         self._emit("run_recorded", run_id)
         return run_id
 
-    def record_missed(self, job: JobSpec, missed: list[tuple[datetime, str]]) -> None:
-        for when, reason in missed:
-            log.warning("job %s: run due %s %s", job.id, when.isoformat(), reason)
-            self.record(job, RunCause.SCHEDULED, RunStatus.MISSED, when, reason)
+    def record_missed(self, job: JobSpec, missed: list[tuple[datetime, str]]) -> list[RunRecord]:
+        """One transaction for the job's missed rows, then an event per row (jobs.missed_rows)."""
+        return missed_rows.record_missed(self._history, job, missed,
+                                         lambda record: self._emit("run_recorded", record.id, record))
 
     def _take_startable(self) -> list[_Pending]:
         """Move waiting runs into free global slots (remote runs need none). Caller holds the lock."""

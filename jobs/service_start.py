@@ -119,7 +119,7 @@ class StagedStart:
             self._work.step([self._fresh.pop(0)], datetime.now(timezone.utc))  # ~1-5 ms a row
             if time.monotonic() >= deadline:
                 return False
-        if self._catch_up is None:  # one missed row or one run at a time: each is a write and an event
+        if self._catch_up is None:  # a job's missed rows or one run at a time: each is one write
             self._catch_up = _units(self._work.plans)
         if not catch_up:
             return True
@@ -173,12 +173,13 @@ class StagedStart:
 
 
 def _units(plans: list[tuple[JobSpec, DuePlan]]) -> list[tuple[JobSpec, DuePlan]]:
-    """Each plan as plans of one missed row or one run, in the same order (missed rows first)."""
+    """Each plan as a plan of all its missed rows (one write: jobs.missed_rows) and plans of one
+    run each, in the same order (missed rows first)."""
     from jobs.misfire import DuePlan
 
     units = []
     for spec, plan in plans:
-        units += [(spec, DuePlan((), (missed,))) for missed in plan.missed]
+        units += [(spec, DuePlan((), plan.missed))] if plan.missed else []
         units += [(spec, DuePlan((run,), ())) for run in plan.runs]
     return units
 
