@@ -2,7 +2,7 @@
 
     python -m tests.bench.bench_scale [--jobs 10000] [--runs 10000000] [--repeat 5] [--folder DIR]
                                       [--soak 600] [--idle 30] [--only commands|window|serve]
-                                      [--against DIR]
+                                      [--against DIR] [--closed MINUTES]
 
 Both data directories are made once (tests/bench/scale_data.py; the big one takes minutes and
 ~2 GB) and kept in `--folder` (default: the temp folder). Each command is a whole process
@@ -15,7 +15,10 @@ alternating, through tests/bench/bench_gui.py's `start_marks` (the app prints it
 JOBDESK_BENCH_EXIT_AFTER_SHOW, desktop/bench_probe.py): first paint, jobs listed, jobs + first
 history page listed (ratios of medians), the longest gap of a 10 ms GUI-thread heartbeat from the
 first paint until everything loaded (<= 50 ms) and peak RSS (<= 200 MiB), both checked on the
-worst big start.
+worst big start. Each store is first brought up to now, so these are starts without a catch-up.
+`--closed MINUTES` adds `--repeat` starts of each as if Jobdesk had been closed that long (every
+job due meanwhile made due MINUTES ago in the store, as a real close leaves it): the morning start,
+with its catch-up, wake-up digest and burst of runs; its stall, peak RSS and time to all loaded.
 
 `serve` at `--jobs` jobs (tests/bench/serve_load.py: 1 % every minute, the rest daily, each
 running `true`; its own data directory, also kept): launch to first scheduler pass (median of
@@ -103,6 +106,47 @@ def measure_imports(small: Path, repeat: int, mains: dict[str, str]) -> list[dic
     return [{"measure": "jobdesk list, small data dir", "code": who, "small_s": base_s, "big_s": statistics.median(cli[who]),
              "ratio": statistics.median(cli[who]) / base_s, "target": 1.3, "baseline": "python -c 'import sqlalchemy'"}
             for who in mains]  # fmt: skip
+
+
+def as_if_closed(root: Path, minutes: float) -> int:
+    """Make the store look as it would after Jobdesk was closed `minutes`: each job due within
+    the next `minutes` becomes due `minutes` ago (an every-minute job: that many slots missed)."""
+    import sqlite3
+
+    from jobs.paths import resolve_data_dir
+
+    with sqlite3.connect(resolve_data_dir(root).database) as db:
+        return db.execute("UPDATE apscheduler_jobs SET next_run_time = next_run_time - ? WHERE next_run_time < ?",
+                          (minutes * 60, time.time() + minutes * 60)).rowcount  # fmt: skip
+
+
+def measure_after_close(small: Path, big: Path, repeat: int, minutes: float) -> list[dict]:
+    """`repeat` starts of each data dir after a close of `minutes` (`as_if_closed`), alternating."""
+    keys = {"paint": "JOBDESK_FIRST_PAINT", "loaded": "JOBDESK_LOADED", "stall": "JOBDESK_STALL_MAX#",
+            "rss": "JOBDESK_PEAK_RSS#"}  # fmt: skip
+    values: dict[str, dict[str, list[float]]] = {which: {key: [] for key in keys} for which in ("small", "big")}
+    with tempfile.TemporaryDirectory() as config_home:
+        env = bench_gui.environment(Path(config_home))
+        for i in range(repeat):
+            for which, root in (("small", small), ("big", big)):
+                due = as_if_closed(root, minutes)
+                marks = bench_gui.start_marks("jobdesk", root, env, until="JOBDESK_LOADED")
+                for key, mark in keys.items():
+                    values[which][key].append(marks[mark])
+                print(f"  after {minutes:g} min closed, run {i + 1} {which:5s} ({due} jobs due): "
+                      f"all loaded {marks[keys['loaded']]:.1f} s, worst stall {marks[keys['stall']]:.0f} ms, "
+                      f"peak RSS {marks[keys['rss']]:.0f} MiB", flush=True)  # fmt: skip
+    med = {which: {key: statistics.median(v) for key, v in by.items()} for which, by in values.items()}
+    label = f"window after {minutes:g} min closed:"
+    return [
+        {"measure": f"{label} everything loaded (catch-up included)", "code": "this", "small_s": med["small"]["loaded"],
+         "big_s": med["big"]["loaded"], "ratio": med["big"]["loaded"] / med["small"]["loaded"], "target": None,
+         "samples": {which: values[which]["loaded"] for which in values}},
+        *({"measure": f"{label} {what}", "code": "this", "unit": unit, "small": med["small"][key], "big": med["big"][key],
+           "worst_big": max(values["big"][key]), "limit": limit, "samples": {which: values[which][key] for which in values}}
+          for what, key, unit, limit in (("longest GUI-thread stall while loading", "stall", "ms", 50.0),
+                                         ("peak RSS", "rss", "MiB", 200.0))),
+    ]  # fmt: skip
 
 
 def measure_window(small: Path, big: Path, repeat: int) -> list[dict]:
@@ -241,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle-CPU measure")
     parser.add_argument("--only", choices=["commands", "window", "serve"], help="measure only one part")
     parser.add_argument("--against", type=Path, help="another checkout to time interleaved (before/after)")
+    parser.add_argument("--closed", type=float, default=0.0, metavar="MINUTES",
+                        help="window: also starts as if Jobdesk had been closed this long (0: none)")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     print(f"preparing data in {args.folder} (reused when present)")
@@ -257,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += measure_imports(small, args.repeat, mains)
         if args.only != "commands":
             rows += measure_window(small, big, args.repeat)
+            if args.closed > 0:
+                rows += measure_after_close(small, big, args.repeat, args.closed)
         print_table(rows, args.jobs, args.runs)
     if args.only in (None, "serve"):
         serve = measure_serve(args.folder, args.jobs, args.repeat, args.idle, args.soak, mains)
