@@ -19,7 +19,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop.digest_rows import DigestRowsModel, DigestRowsView
+from desktop.digest_rows import TOOLTIP_SLOTS, DigestRowsModel, DigestRowsView
 from desktop.gui_bridge import ensure_bridge, post
 from desktop.formatting import status_icon
 from desktop.naming import named
@@ -122,7 +122,7 @@ class DigestCard(QFrame):
 
     def _load(self) -> None:
         engine = self._service.engine
-        self._worker.start("load", lambda: store.read_open(engine))
+        self._worker.start("load", lambda: store.read_open(engine, newest=TOOLTIP_SLOTS))  # what the rows show
 
     def choose(self, job_id: str, choice: str) -> None:
         """What the row's buttons do: carry out `choice` for the job (on a worker thread)."""

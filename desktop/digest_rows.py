@@ -265,13 +265,13 @@ def choice_state(entry: DigestEntry, choice: str) -> tuple[str, bool, str]:
     if choice == "run-latest":
         if entry.ran_later is not None:
             tip = f"A later slot already ran (run #{entry.ran_later}): running an older one now adds nothing"
-        elif not entry.runnable:
+        elif not entry.runnable_count:
             tip = "These runs are summed up in one row; they cannot be run one by one"
         else:
             tip = f"Run the job once for its latest missed slot ({entry.last().astimezone():%a %H:%M})"
         return LABELS[choice], entry.can_run_latest, tip
     if choice == "run-all":
-        runnable = len(entry.runnable)
+        runnable = entry.runnable_count
         return (LABELS[choice], runnable > 0,
                 f"Run the job once for each of its {runnable} missed slots, one after another")  # fmt: skip
     return LABELS[choice], True, "Leave them missed; history says you skipped them"
@@ -282,5 +282,5 @@ def slots_tooltip(entry: DigestEntry) -> str:
     every-minute job is 10,000 slots: listing them all froze the window ~300 ms per reload)."""
     newest: tuple[MissedSlot, ...] = entry.slots[-TOOLTIP_SLOTS:]
     lines = [f"{slot.scheduled_at.astimezone():%a %d %b %H:%M}: {slot.reason}" for slot in newest]
-    earlier = [f"… and {len(entry.slots) - len(newest):,} earlier"] if len(entry.slots) > len(newest) else []
+    earlier = [f"… and {entry.rows - len(newest):,} earlier"] if entry.rows > len(newest) else []
     return "\n".join([entry.job_name, *earlier, *lines])

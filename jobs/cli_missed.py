@@ -71,7 +71,7 @@ def digest_json(digest: Any) -> dict[str, Any]:
         "jobs": [{"job_id": e.job_id, "job_name": e.job_name, "missed": e.count,
                   "slots": [iso(slot.scheduled_at) for slot in e.slots], "first": iso(e.first()), "last": iso(e.last()),
                   "ran_later": e.ran_later,
-                  "choices": [c for c in ACTIONS if c != "run-latest" or e.can_run_latest] if e.runnable else ["skip"]}
+                  "choices": [c for c in ACTIONS if c != "run-latest" or e.can_run_latest] if e.runnable_count else ["skip"]}
                  for e in digest.entries],
     }  # fmt: skip
 

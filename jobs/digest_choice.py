@@ -49,7 +49,7 @@ def choose(service: JobService, job_id: str, choice: str, digest_id: int | None 
     """Record `choice` for the job's missed runs in the open digest and start what it asks."""
     if choice not in CHOICES:
         raise DigestChoiceError(f"{choice!r} is not one of: {', '.join(CHOICES)}")
-    digest = store.read_open(service.engine)
+    digest = store.read_open(service.engine, newest=1, job_id=job_id)  # the counts; `claim` reads the rows
     if digest is None or (digest_id is not None and digest.id != digest_id):
         raise DigestChoiceError("no missed runs wait for a choice (jobdesk missed lists them)")
     entry = digest.entry(job_id)

@@ -52,3 +52,39 @@ def test_an_open_digest_of_50000_slots_reads_without_holding_every_row(data_dir)
     assert peak < kept * 1.3, (kept, peak)
     # slots: no instance dict per slot, the few reason texts kept once
     assert kept / (JOBS * SLOTS) < 200, kept / (JOBS * SLOTS)
+
+
+def test_the_window_s_read_holds_the_newest_slots_and_the_same_counts_as_a_full_read(data_dir):
+    """`newest=`: what the card shows (counts, first and last slot, the tooltip's newest slots)
+    equals the full read's, summary rows counted for what they stand for, without holding every
+    slot: a digest nobody chooses for grows with every close."""
+    ensure_private_dir(data_dir.root)
+    engine = open_database(data_dir.database)
+    try:
+        _seed(engine)
+        with engine.begin() as conn:  # a summary row (jobs.misfire) of job0001, after its slots
+            conn.execute(text("INSERT INTO runs (job_id, job_name, cause, status, scheduled_at, queued_at, error, "
+                              "digest_id, output_bytes, truncated, command, shell, env) VALUES ('job0001', 'Job 0001', "
+                              "'scheduled', 'missed', :s, :s, :e, 1, 0, 0, '[]', 0, '{}')"),
+                         {"s": START + 60 * SLOTS, "e": "missed 1,234 runs from 2026-09-21T10:00+00:00 to ..."})  # fmt: skip
+        full = store.read_open(engine)
+        tracemalloc.start()
+        try:
+            brief = store.read_open(engine, newest=12)
+            kept, _peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        one = store.read_open(engine, newest=1, job_id="job0001")
+    finally:
+        engine.dispose()
+    assert full is not None and brief is not None and one is not None
+    assert brief.count == full.count == JOBS * SLOTS + 1234 and brief.headline() == full.headline()
+    for whole, part in zip(full.entries, brief.entries, strict=True):
+        assert (part.job_id, part.job_name, part.ran_later, part.rows, part.count, part.runnable_count,
+                part.first(), part.last()) == (whole.job_id, whole.job_name, whole.ran_later, whole.rows, whole.count,
+                                               whole.runnable_count, whole.first(), whole.last())  # fmt: skip
+        assert part.slots == whole.slots[-12:]
+    summed = brief.entry("job0001")
+    assert summed is not None and (summed.rows, summed.count, summed.runnable_count) == (SLOTS + 1, SLOTS + 1234, SLOTS)
+    assert [entry.job_id for entry in one.entries] == ["job0001"] and one.entries[0].count == SLOTS + 1234
+    assert kept < 200 * JOBS * 12 * 2, kept  # the newest slots, not 50,000 of them (~100 B each)
