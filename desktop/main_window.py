@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         for signal in (events.run_queued, events.run_waiting, events.run_started, events.run_recorded):
             signal.connect(self._on_run_event)
         events.run_finished.connect(self._on_run_finished)  # one delivery (into Python) per end, not two
+        events.runs_recorded.connect(self._on_runs_recorded)
         events.database_damaged.connect(self.show_database_damage)
         self.damage_notice.open_folder_requested.connect(self.open_data_folder)
         self.loader.loaded.connect(self._on_snapshot)
@@ -222,6 +223,10 @@ class MainWindow(QMainWindow):
         self.status_throttle.request()
         if record.job_id == self._current_job_id():
             self._update_selection_state()
+
+    @Slot(object)
+    def _on_runs_recorded(self, records: tuple[RunRecord, ...]) -> None:
+        self._on_run_event(records[-1])  # one job's rows: the table shows its newest
 
     @Slot(object)
     def _on_run_finished(self, record: RunRecord) -> None:
@@ -443,12 +448,9 @@ class MainWindow(QMainWindow):
             return True
         busy = self.service.running_count()
         if ask and busy:
-            answer = QMessageBox.question(
-                self, "Quit Jobdesk",
-                f"{busy} run{'s are' if busy != 1 else ' is'} in progress. Quitting stops "
-                f"{'them' if busy != 1 else 'it'} (its process tree is killed). Quit anyway?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
-            )  # fmt: skip
+            answer = QMessageBox.question(self, "Quit Jobdesk", f"{busy} run{'s are' if busy != 1 else ' is'} in progress. "
+                f"Quitting stops {'them' if busy != 1 else 'it'} (its process tree is killed). Quit anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)  # fmt: skip
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self.shutdown()

@@ -183,8 +183,11 @@ class Dispatcher(PendingRetries, PauseDrops, ConditionHolds):
 
     def record_missed(self, job: JobSpec, missed: list[tuple[datetime, str]]) -> list[RunRecord]:
         """One transaction for the job's missed rows, then an event per row (jobs.missed_rows)."""
-        return missed_rows.record_missed(self._history, job, missed,
-                                         lambda record: self._emit("run_recorded", record.id, record))
+        return missed_rows.record_missed(self._history, job, missed, self._announce_recorded)
+
+    def _announce_recorded(self, records: list[RunRecord]) -> None:
+        if self._events is not None and records:
+            self._events.runs_recorded.emit(tuple(records))
 
     def _take_startable(self) -> list[_Pending]:
         """Move waiting runs into free global slots (remote runs need none). Caller holds the lock."""

@@ -32,6 +32,8 @@ class JobEvents(QObject):
         chunk per stretch of stdout or stderr.
     run_finished(RunRecord): it ended (succeeded, failed, timed out, killed, interrupted).
     run_recorded(RunRecord): a row that never ran: missed or skipped.
+    runs_recorded(tuple[RunRecord, ...]): one job's missed rows written together (jobs.missed_rows),
+        oldest first: one delivery, not one a row (a catch-up writes thousands).
     run_alerted(RunRecord): the run's e-mail/webhook deliveries changed (its `alerts`).
     run_slow(RunRecord): a run was marked longer ("long", while it runs) or much shorter
         ("short", after it succeeded) than its job usually takes (its `slow`; jobs.slow_runs).
@@ -48,6 +50,7 @@ class JobEvents(QObject):
     run_output = Signal(object)
     run_finished = Signal(object)
     run_recorded = Signal(object)
+    runs_recorded = Signal(object)
     run_alerted = Signal(object)
     run_slow = Signal(object)
     jobs_changed = Signal(object)

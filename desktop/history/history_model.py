@@ -78,6 +78,10 @@ BURST_S = 1.0  # how long a burst lasts after such a turn
 LIVE_SLICE_S = 0.010  # of GUI-thread time per event-loop turn for them; the rest the next turn
 LIVE_CHUNK = 4  # events applied between two looks at the clock
 LIVE_CELLS = 500  # rows of live events whose cell roles are kept for the next comparison
+# Rows kept when live events push the table past it (or past what was scrolled in, if more): a
+# row costs ~6 KiB (its cells in C++, its record), and a window left open with 100 every-minute
+# jobs gained 6,000 rows an hour, forever. The rows dropped at the bottom come back by paging.
+KEEP_ROWS = 2000
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -103,6 +107,7 @@ class HistoryModel(QStandardItemModel):
         self._keys: list[int] = []  # -id of each row: ascending, for bisect
         self._exhausted = False
         self._loading = False
+        self._scrolled_in = 0  # rows the table held after its latest page: what was scrolled to
         self._generation = 0  # bumped by every reset: answers for an older filter are dropped
         self._loader = PageLoader(query, self)
         self._loader.loaded.connect(self._on_page_loaded)
@@ -138,6 +143,7 @@ class HistoryModel(QStandardItemModel):
         self._generation += 1
         self._set_loading(False)
         self._rows, self._keys, self._exhausted = [], [], False
+        self._scrolled_in = 0
         self._running_ids.clear()
         self._live_cells.clear()
         if self.rowCount():
@@ -192,6 +198,7 @@ class HistoryModel(QStandardItemModel):
         page = [record for record in page if self.row_of(record.id) is None]
         if page:
             self._insert(len(self._rows), page)
+        self._scrolled_in = len(self._rows)
         self.page_loaded.emit(len(page))
 
     @property
@@ -336,6 +343,20 @@ class HistoryModel(QStandardItemModel):
                 groups.append((row, [record]))
         for row, group in reversed(groups):  # from the bottom: the rows above keep their numbers
             self._insert(row, group, live=True)
+        self._drop_below(max(KEEP_ROWS, self._scrolled_in))
+
+    def _drop_below(self, keep: int) -> None:
+        """Drop the rows past the first `keep` (the oldest): scrolling down pages them in again."""
+        if len(self._rows) <= keep:
+            return
+        self.removeRows(keep, len(self._rows) - keep)
+        for record in self._rows[keep:]:
+            self._running_ids.discard(record.id)
+            self._live_cells.pop(record.id, None)
+        del self._rows[keep:], self._keys[keep:]
+        self._exhausted = False
+        oldest = self._rows[-1].id if self._rows else 0
+        self._final_ids = {run_id for run_id in self._final_ids if run_id >= oldest}  # older ones are a page's
 
     def tick_running(self) -> int:
         """Move on the elapsed time in the Duration cell of each running row; returns how many."""

@@ -85,6 +85,7 @@ class HistoryPanel(QWidget):
                        events.run_alerted):  # fmt: skip
             signal.connect(self._on_run_event)
         events.run_finished.connect(self._on_run_finished)
+        events.runs_recorded.connect(self._on_runs_recorded)
         events.run_output.connect(self.output.on_output)
         self.run_selected.connect(self.facts.show_record)
         if jobs is not None:
@@ -193,6 +194,11 @@ class HistoryPanel(QWidget):
     def _on_run_event(self, record: RunRecord) -> None:
         self.model.queue_run_changed(record)  # applied in batches (a burst of runs)
         self.output.update_record(record)
+
+    @Slot(object)
+    def _on_runs_recorded(self, records: tuple[RunRecord, ...]) -> None:
+        for record in records:  # new rows: no output or facts shown for them yet
+            self.model.queue_run_changed(record)
 
     @Slot(object)
     def _on_run_finished(self, record: RunRecord) -> None:

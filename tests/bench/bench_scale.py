@@ -110,14 +110,33 @@ def measure_imports(small: Path, repeat: int, mains: dict[str, str]) -> list[dic
 
 def as_if_closed(root: Path, minutes: float) -> int:
     """Make the store look as it would after Jobdesk was closed `minutes`: each job due within
-    the next `minutes` becomes due `minutes` ago (an every-minute job: that many slots missed)."""
-    import sqlite3
+    the next `minutes` becomes due `minutes` ago (an every-minute job: that many slots missed).
+    Through APScheduler's own store: a job's time is in its row's column and in its pickled
+    state, and a row whose two disagree is due again at every pass."""
+    from datetime import timedelta
 
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from sqlalchemy import select
+
+    from jobs.db import open_database
     from jobs.paths import resolve_data_dir
+    from jobs.stored_next_runs import APS_TABLE
 
-    with sqlite3.connect(resolve_data_dir(root).database) as db:
-        return db.execute("UPDATE apscheduler_jobs SET next_run_time = next_run_time - ? WHERE next_run_time < ?",
-                          (minutes * 60, time.time() + minutes * 60)).rowcount  # fmt: skip
+    engine = open_database(resolve_data_dir(root).database)
+    try:
+        store = SQLAlchemyJobStore(engine=engine, tablename=APS_TABLE)
+        store.start(None, "default")  # type: ignore[arg-type]
+        table = store.jobs_t
+        with engine.connect() as conn:
+            due = list(conn.execute(select(table.c.id).where(table.c.next_run_time < time.time() + minutes * 60)).scalars())
+        for job_id in due:
+            job = store.lookup_job(job_id)
+            if job is not None and job.next_run_time is not None:
+                job.next_run_time = job.next_run_time - timedelta(minutes=minutes)  # (_modify needs a scheduler)
+                store.update_job(job)
+        return len(due)
+    finally:
+        engine.dispose()
 
 
 def measure_after_close(small: Path, big: Path, repeat: int, minutes: float) -> list[dict]:

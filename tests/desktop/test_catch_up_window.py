@@ -25,7 +25,7 @@ def test_a_window_start_catches_up_on_a_worker_and_shows_what_it_did(data_dir, q
     window = create_window(data_dir, start=False, defer_check=True)
     qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
     announced: list[tuple[str, bool]] = []  # (signal, on the GUI thread) as the service emitted them
-    for name in ("run_queued", "run_started", "run_recorded"):
+    for name in ("run_queued", "run_started", "runs_recorded"):
         getattr(window.service.events, name).connect(
             lambda _record, name=name: announced.append((name, threading.current_thread() is threading.main_thread())),
             Qt.ConnectionType.DirectConnection)  # fmt: skip
@@ -37,7 +37,7 @@ def test_a_window_start_catches_up_on_a_worker_and_shows_what_it_did(data_dir, q
         qtbot.waitUntil(lambda: sequence.done and sequence.schedule_start is not None and sequence.schedule_start.done,
                         timeout=30_000)  # fmt: skip
         assert window.service.scheduling and window.service.scheduler.state == 1
-        assert ("run_recorded", False) in announced
+        assert ("runs_recorded", False) in announced
         assert {name for name, _ in announced} & {"run_queued", "run_started"}
         assert not [name for name, on_gui in announced if on_gui]  # the catch-up wrote nothing from the GUI thread
         qtbot.waitUntil(lambda: window.service.history.count(HistoryQuery(job_id=collapse.id)) == 3, timeout=10_000)

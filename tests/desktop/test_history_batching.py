@@ -8,9 +8,9 @@ import pytest
 
 from desktop.history import HistoryFilter, HistoryModel, HistoryPanel
 from desktop.history.history_model import LIVE_CHUNK, STATUS
-from jobs.model import CronSpec, JobSpec, RunStatus
+from jobs.model import CronSpec, JobSpec, RunCause, RunStatus
 from jobs.service import JobService
-from tests.desktop.test_history import fill, ids, record, repo  # noqa: F401  (the fixture)
+from tests.desktop.test_history import ALPHA, fill, ids, record, repo  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -69,6 +69,28 @@ def test_the_panel_shows_a_run_just_started_and_follows_a_burst(qtbot, service):
     assert [panel.model.index(panel.model.row_of(run_id), STATUS).data() for run_id in run_ids] == ["Succeeded"] * 6
 
 
+def test_a_job_s_missed_rows_come_as_one_event_and_the_panel_shows_each(qtbot, service):
+    """jobs.missed_rows announces a job's rows at once (a catch-up writes thousands); the panel,
+    already showing its first page, lists every one of them without reloading."""
+    from datetime import datetime, timedelta, timezone
+
+    spec, = service.import_jobs([JobSpec(name="Every minute", command=(sys.executable, "-c", "pass"),
+                                         trigger=CronSpec("* * * * *", "UTC"))])  # fmt: skip
+    panel = HistoryPanel(service)
+    qtbot.addWidget(panel)
+    panel.show()
+    pages: list[int] = []
+    panel.model.page_loaded.connect(pages.append)
+    batches: list = []
+    service.events.runs_recorded.connect(batches.append)
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    records = service.dispatcher.record_missed(spec, [(now - timedelta(minutes=m), "missed while closed")
+                                                      for m in range(12, 0, -1)])  # fmt: skip
+    qtbot.waitUntil(lambda: all(panel.model.row_of(r.id) is not None for r in records), timeout=5000)
+    assert len(batches) == 1 and list(batches[0]) == records and pages == []
+    assert [panel.model.index(panel.model.row_of(r.id), STATUS).data() for r in records] == ["Missed"] * 12
+
+
 def test_show_run_finds_a_run_whose_event_waits_in_the_batch(qtbot, service):
     panel = HistoryPanel(service)
     qtbot.addWidget(panel)
@@ -120,3 +142,27 @@ def test_live_rows_take_a_new_palette_and_keep_it_through_later_events(qtbot, re
     row = model.row_of(9)
     assert model.index(row, STATUS).data(Qt.ItemDataRole.ForegroundRole) == status_colour(RunStatus.FAILED, dark)
     assert model.index(row, STATUS).data(Qt.ItemDataRole.ForegroundRole) != status_colour(RunStatus.FAILED)
+
+
+def test_live_rows_past_the_kept_count_drop_the_oldest_and_scrolling_brings_them_back(qtbot, repo, monkeypatch):  # noqa: F811
+    """A window left open with every-minute jobs gains thousands of rows an hour (~6 KiB each):
+    past KEEP_ROWS (or what was scrolled in, if more) the oldest go, and paging finds them again."""
+    from desktop.history import history_model
+
+    monkeypatch.setattr(history_model, "KEEP_ROWS", 30)
+    fill(repo, 100)
+    model = HistoryModel(repo.query, page_size=20)
+    model.set_filter(HistoryFilter())
+    assert ids(model) == list(range(100, 80, -1))
+    while len(ids(model)) < 40:  # scrolled down to 40 rows: those stay
+        model.fetchMore()
+    assert ids(model) == list(range(100, 60, -1))
+    repo.create_many((ALPHA, RunCause.SCHEDULED, RunStatus.SUCCEEDED, None, None) for _ in range(25))  # runs 101-125
+    for run_id in range(101, 126):
+        model.queue_run_changed(repo.get(run_id))
+    qtbot.waitUntil(lambda: model.rowCount() == 40 and ids(model)[0] == 125, timeout=3000)
+    assert ids(model) == list(range(125, 85, -1))  # the newest 40: 61-85 dropped
+    assert model.canFetchMore()
+    while model.canFetchMore():
+        model.fetchMore()
+    assert ids(model) == list(range(125, 0, -1))  # every run once, in order: nothing lost, none twice
