@@ -107,7 +107,7 @@ class ScheduleStart(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.staged = StagedStart(window.service)
+        self.staged = StagedStart(window.service, seal_in_background=True)
         self.done = False
         self.took: dict[str, float] = {"prepare": 0.0, "read": 0.0, "longest slice": 0.0, "finish": 0.0}  # longest part, s
         self.slices = 0

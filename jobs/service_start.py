@@ -44,8 +44,9 @@ ROWS_PER_READ = 100  # work rows re-read per query in `step`
 
 
 class StagedStart:
-    def __init__(self, service: JobService) -> None:
+    def __init__(self, service: JobService, *, seal_in_background: bool = False) -> None:
         self.service = service
+        self.seal_in_background = seal_in_background  # the window's start: jobs.wake_digest.start
         self._plan: rec.ReconcilePlan | None = None
         self._work: rec.Reconciling | None = None
         self._next_row = 0
@@ -163,7 +164,7 @@ class StagedStart:
         service.watchdog = ClockWatchdog(service.scheduler, interval=service._watchdog_interval)
         service.watchdog.start()
         assert service.wake_digests is not None
-        service.wake_digests.start()
+        service.wake_digests.start(in_background=self.seal_in_background)
 
     def _background(self) -> None:
         service = self.service

@@ -29,6 +29,10 @@ def test_a_window_start_catches_up_on_a_worker_and_shows_what_it_did(data_dir, q
         getattr(window.service.events, name).connect(
             lambda _record, name=name: announced.append((name, threading.current_thread() is threading.main_thread())),
             Qt.ConnectionType.DirectConnection)  # fmt: skip
+    sealed_on_gui: list[bool] = []  # the wake-up digest's gathering, a write: off the GUI thread too
+    window.service.events.digest_changed.connect(
+        lambda *_: sealed_on_gui.append(threading.current_thread() is threading.main_thread()),
+        Qt.ConnectionType.DirectConnection)  # fmt: skip
     sequence = startup.install(window)
     window.resize(1000, 700)
     window.show()
@@ -40,6 +44,7 @@ def test_a_window_start_catches_up_on_a_worker_and_shows_what_it_did(data_dir, q
         assert ("runs_recorded", False) in announced
         assert {name for name, _ in announced} & {"run_queued", "run_started"}
         assert not [name for name, on_gui in announced if on_gui]  # the catch-up wrote nothing from the GUI thread
+        qtbot.waitUntil(lambda: sealed_on_gui == [False], timeout=10_000)
         qtbot.waitUntil(lambda: window.service.history.count(HistoryQuery(job_id=collapse.id)) == 3, timeout=10_000)
         runs = window.service.query_history(HistoryQuery(job_id=collapse.id))
         assert [r.cause for r in runs if r.status is not RunStatus.MISSED] == [RunCause.CATCH_UP]
