@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from jobs import dbcheck
 from jobs.paths import make_private_file
 from jobs.schema_version import SCHEMA_VERSION  # noqa: F401  (here first)
+from jobs.write_turns import take_turns
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ def create_sqlite_engine(path: Path) -> Engine:
         max_overflow=16,
     )
     event.listen(engine, "connect", _set_pragmas)
+    take_turns(engine, BUSY_TIMEOUT_MS / 1000)  # this process's writers queue without SQLite's backoff
     return engine
 
 
