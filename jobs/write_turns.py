@@ -70,9 +70,10 @@ def take_turns(engine: Engine, wait_s: float) -> None:
             give_back(dbapi)
 
     event.listen(engine, "before_cursor_execute", before_execute)
-    dialect.do_commit = do_commit  # type: ignore[method-assign]  (after the DBAPI commit: no event is sent then)
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-    dialect.do_close = do_close  # type: ignore[method-assign]
+    # This engine's own dialect: the turn is given back after the DBAPI commit, for which
+    # SQLAlchemy sends no event (its "commit" event comes before it).
+    for name, wrapper in (("do_commit", do_commit), ("do_rollback", do_rollback), ("do_close", do_close)):
+        setattr(dialect, name, wrapper)
 
 
 def waiting_writers_possible() -> bool:
