@@ -78,6 +78,7 @@ class DigestCard(QFrame):
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._reload_timer.timeout.connect(self._load)
         self._headline_text = ""
+        self._done: set[str] = set()  # jobs whose choice was carried out, their buttons still off
 
         icon = QLabel(self)
         icon.setPixmap(status_icon(RunStatus.MISSED).pixmap(20, 20))
@@ -154,9 +155,10 @@ class DigestCard(QFrame):
         if isinstance(result, Exception):
             self.message.setText(str(result))
             self.message.show()
+            self.model.set_busy(job_id, False)
         else:
             self.message.hide()
-        self.model.set_busy(job_id, False)
+            self._done.add(job_id)  # its buttons stay off until a digest read after the choice shows it
         self.reload()  # the choice also sends digest_changed when scheduling; this covers the rest
 
     # --- showing -------------------------------------------------------------------------------
@@ -165,6 +167,9 @@ class DigestCard(QFrame):
         """Show `digest` (None hides the card). The same jobs in the same order update only the
         rows whose entry changed: a catch-up reloads the digest every RELOAD_DELAY_MS."""
         self.digest = digest
+        for job_id in self._done:  # gone from the digest by now, or offered again (a slot could not start)
+            self.model.set_busy(job_id, False)
+        self._done.clear()
         if digest is None:
             self.model.set_entries([])
             self.hide()

@@ -42,6 +42,7 @@ class DigestRowsModel(QAbstractTableModel):
     def set_entries(self, entries: list[DigestEntry]) -> None:
         """Show `entries`: the same jobs in the same order update the rows that changed (a
         catch-up reloads the digest every few hundred ms), any other list resets the rows."""
+        self._busy &= {entry.job_id for entry in entries}  # a job whose choice was done has no row any more
         if [entry.job_id for entry in entries] != [entry.job_id for entry in self.entries]:
             self.beginResetModel()
             self.entries = list(entries)
@@ -193,6 +194,11 @@ class _ButtonCells(QStyledItemDelegate):
                 return True
         return False
 
+    def release(self) -> None:
+        if self._pressed is not None:
+            self._pressed = None
+            self._view.viewport().update()
+
     def press(self, index: ActiveIndex) -> None:
         """What a click on the button cell `index` does (nothing if it is off)."""
         model = index.model()
@@ -209,6 +215,7 @@ class DigestRowsView(QTableView):
         super().__init__(parent)
         self.setModel(model)
         self.cells = _ButtonCells(self)
+        model.modelReset.connect(self.cells.release)
         self.setItemDelegate(self.cells)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setShowGrid(False)
@@ -230,6 +237,10 @@ class DigestRowsView(QTableView):
         for column, choice in enumerate(CHOICES, start=1):
             columns.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             columns.resizeSection(column, button_size(self, LABELS[choice]).width() + 2 * CELL_GAP)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        self.cells.release()  # released away from the button pressed: it is not drawn pressed any more
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter on a button presses it, as on a QPushButton (the view itself only emits

@@ -40,6 +40,7 @@ from jobs.write_turns import take_turns
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+TURN_WAIT_S = 2.0  # the longest a writer waits for its turn (jobs.write_turns), then SQLite's wait as before
 
 METADATA = MetaData()
 
@@ -206,7 +207,7 @@ def create_sqlite_engine(path: Path) -> Engine:
         max_overflow=16,
     )
     event.listen(engine, "connect", _set_pragmas)
-    take_turns(engine, BUSY_TIMEOUT_MS / 1000)  # this process's writers queue without SQLite's backoff
+    take_turns(engine, TURN_WAIT_S)  # this process's writers queue without SQLite's backoff
     return engine
 
 

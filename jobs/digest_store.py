@@ -140,18 +140,20 @@ def seal(engine: Engine, kind: str, since: float | None, until: float, floor: in
         open_row = conn.execute(text(
             "SELECT id, kind, since, until, away FROM wake_digests WHERE settled_at IS NULL ORDER BY id DESC LIMIT 1"
         )).first()  # fmt: skip
-        if open_row is None:
+        joined = 0
+        if open_row is not None:
+            digest_id, created = open_row.id, False
+            away = open_row.away + max(0.0, until - max(start, open_row.until))  # overlaps count once
+            merged = open_row.kind if open_row.kind == kind else f"{ASLEEP}-{CLOSED}"
+            # ...if it is still open: a window's read may have settled it since (read_open)
+            joined = conn.execute(text("UPDATE wake_digests SET kind = :k, since = MIN(since, :s), until = MAX(until, :u), "
+                                       "away = :a WHERE id = :id AND settled_at IS NULL"),
+                                  {"k": merged, "s": start, "u": until, "a": away, "id": digest_id}).rowcount  # fmt: skip
+        if not joined:
             digest_id = conn.execute(text(
                 "INSERT INTO wake_digests (kind, since, until, away, created_at) VALUES (:k, :s, :u, :a, :c)"),
                 {"k": kind, "s": start, "u": until, "a": until - start, "c": time.time()}).lastrowid  # fmt: skip
             created = True
-        else:
-            digest_id, created = open_row.id, False
-            away = open_row.away + max(0.0, until - max(start, open_row.until))  # overlaps count once
-            merged = open_row.kind if open_row.kind == kind else f"{ASLEEP}-{CLOSED}"
-            conn.execute(text("UPDATE wake_digests SET kind = :k, since = MIN(since, :s), until = MAX(until, :u), "
-                              "away = :a WHERE id = :id"),
-                         {"k": merged, "s": start, "u": until, "a": away, "id": digest_id})  # fmt: skip
         conn.execute(text(f"UPDATE runs SET digest_id = :d WHERE id IN ({_ids(row.id for row in rows)})"), {"d": digest_id})
     return int(digest_id), created, len(rows)
 
@@ -179,12 +181,15 @@ def read_open(engine: Engine, *, newest: int | None = None, job_id: str | None =
         by_job = _slots(conn, where, params, newest)
         if not by_job and job_id is not None:  # the digest, without an entry for that job
             return Digest(head.id, head.kind, _when(head.since), _when(head.until), head.away, ())
-        if not by_job:
-            conn.execute(text("UPDATE wake_digests SET settled_at = :t WHERE id = :id"), {"t": time.time(), "id": head.id})
+        if not by_job:  # settled, unless a seal added rows since (it reads, then writes)
+            conn.execute(text(f"UPDATE wake_digests SET settled_at = :t WHERE id = :d AND NOT EXISTS "
+                              f"(SELECT 1 FROM {_DIGEST_ROWS} WHERE {where})"), {**params, "t": time.time()})  # fmt: skip
             return None
         totals = _totals(conn, where, params)
         entries = []
         for job, (job_name, slots) in by_job.items():
+            if job not in totals:  # chosen (or removed) between the two reads: the next read has it right
+                continue
             rows, count, runnable, first, latest, first_id = totals[job]
             # The policy's own run for a later slot was written after the missed rows: the
             # (job_id, id) index bounds the search to rows newer than the job's first missed row.

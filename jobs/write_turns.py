@@ -11,9 +11,10 @@ So each connection's first write of a transaction (an INSERT, UPDATE, DELETE, RE
 schema change) first takes this process's turn lock, and the commit or rollback gives it back:
 a waiting writer is woken the moment the one before it is done. Only this process's writers take
 turns (the one holding the instance lock does nearly all the writing); SQLite's own locking still
-guards the file. A turn is waited for at most WAIT_S (SQLite's busy timeout), then the write goes
-on as before: whatever holds it, a thread blocked on something else, costs no more than SQLite's
-wait did.
+guards the file. A turn is waited for at most `wait_s`, once a transaction, then the transaction
+goes on without it as before (whatever holds the turn, a thread blocked on something else, costs
+that much more, once); its later writes do not wait again, so it cannot wait on a turn held by a
+writer that waits in SQLite for it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, event
 
 _turn = threading.Lock()
 _holders: set[int] = set()  # id() of the DBAPI connections holding the turn
+_passed: set[int] = set()  # ...and of those whose wait timed out: they go on without it until their transaction ends
 _holders_lock = threading.Lock()
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
@@ -36,18 +38,19 @@ def take_turns(engine: Engine, wait_s: float) -> None:
     commit, rollback, close = dialect.do_commit, dialect.do_rollback, dialect.do_close
 
     def before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        dbapi = conn.connection.dbapi_connection
-        if id(dbapi) in _holders or not WRITE.match(statement):
+        key = id(conn.connection.dbapi_connection)
+        if key in _holders or key in _passed or not WRITE.match(statement):
             return
-        if _turn.acquire(timeout=wait_s):
-            with _holders_lock:
-                _holders.add(id(dbapi))
+        got = _turn.acquire(timeout=wait_s)
+        with _holders_lock:
+            (_holders if got else _passed).add(key)
 
     def give_back(dbapi: Any) -> None:
         key = id(getattr(dbapi, "dbapi_connection", dbapi))  # the pool's proxy, or the connection itself
         with _holders_lock:
             held = key in _holders
             _holders.discard(key)
+            _passed.discard(key)
         if held:
             _turn.release()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 
-from jobs.db import BUSY_TIMEOUT_MS, _set_pragmas
+from jobs.db import BUSY_TIMEOUT_MS, TURN_WAIT_S, _set_pragmas
 from jobs.write_turns import take_turns
 
 RESULTS = Path(__file__).parent / "results"
@@ -33,7 +33,7 @@ def one_way(turns: bool, writers: int, writes: int) -> list[float]:
                                connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})  # fmt: skip
         event.listen(engine, "connect", _set_pragmas)
         if turns:
-            take_turns(engine, BUSY_TIMEOUT_MS / 1000)
+            take_turns(engine, TURN_WAIT_S)
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE runs (id INTEGER PRIMARY KEY, at REAL)"))
             conn.execute(text("CREATE TABLE jobs (id INTEGER PRIMARY KEY, next REAL)"))

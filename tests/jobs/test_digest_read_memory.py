@@ -88,3 +88,36 @@ def test_the_window_s_read_holds_the_newest_slots_and_the_same_counts_as_a_full_
     assert summed is not None and (summed.rows, summed.count, summed.runnable_count) == (SLOTS + 1, SLOTS + 1234, SLOTS)
     assert [entry.job_id for entry in one.entries] == ["job0001"] and one.entries[0].count == SLOTS + 1234
     assert kept < 200 * JOBS * 12 * 2, kept  # the newest slots, not 50,000 of them (~100 B each)
+
+
+def test_a_seal_never_joins_a_digest_settled_meanwhile(data_dir):
+    """`seal` reads the open digest, then writes; a window's `read_open` may settle it in between
+    (it found no unchosen row). The new rows then open a digest of their own, never a settled one."""
+    ensure_private_dir(data_dir.root)
+    engine = open_database(data_dir.database)
+    try:
+        _seed(engine)
+        floor = store.max_run_id(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO runs (job_id, job_name, cause, status, scheduled_at, queued_at, error, "
+                              "output_bytes, truncated, command, shell, env) VALUES ('job0000', 'Job 0000', 'scheduled', "
+                              "'missed', :s, :s, 'missed while closed', 0, 0, '[]', 0, '{}')"),
+                         [{"s": START + 90_000 + k} for k in range(2)])  # fmt: skip
+        real_text = store.seal.__globals__["text"]
+
+        def settle_between(sql, *args, **kwargs):  # the window's settle lands just after seal read the open digest
+            if "UPDATE wake_digests SET kind" in str(sql):
+                with engine.begin() as other:
+                    other.execute(real_text("UPDATE wake_digests SET settled_at = 1 WHERE id = 1"))
+            return real_text(sql, *args, **kwargs)
+
+        store.seal.__globals__["text"] = settle_between
+        try:
+            sealed = store.seal(engine, store.CLOSED, None, START + 100_000, floor)
+        finally:
+            store.seal.__globals__["text"] = real_text
+        assert sealed is not None and sealed[0] != 1 and sealed[1] and sealed[2] == 2
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM runs WHERE digest_id = 1 AND id > :f"), {"f": floor}).scalar() == 0
+    finally:
+        engine.dispose()

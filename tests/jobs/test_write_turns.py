@@ -64,3 +64,32 @@ def test_the_turn_is_given_back_after_a_failed_write_a_rollback_and_a_read(engin
     with engine.connect() as conn:
         assert conn.execute(text("SELECT who FROM turns_probe")).scalar() == "one"
         assert not write_turns.waiting_writers_possible()  # reads take no turn
+
+
+def test_a_transaction_waits_for_its_turn_once_then_goes_on_without_it(data_dir):
+    """Whatever holds the turn (here: this test, as a thread blocked elsewhere would), a writer
+    waits `wait_s` once a transaction, not once a statement, and gives nothing back it never had."""
+    import time
+
+    from sqlalchemy import create_engine
+
+    from jobs.db import _set_pragmas
+
+    ensure_private_dir(data_dir.root)
+    engine = create_engine(f"sqlite:///{data_dir.database}")
+    event.listen(engine, "connect", _set_pragmas)
+    write_turns.take_turns(engine, 0.3)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE waits_probe (n INTEGER)"))
+    assert write_turns._turn.acquire(timeout=1)  # held elsewhere for the whole transaction
+    try:
+        began = time.monotonic()
+        with engine.begin() as conn:
+            for n in range(3):
+                conn.execute(text("INSERT INTO waits_probe (n) VALUES (:n)"), {"n": n})
+        took = time.monotonic() - began
+        assert write_turns.waiting_writers_possible()  # still ours: the writer gave back nothing
+    finally:
+        write_turns._turn.release()
+        engine.dispose()
+    assert 0.3 <= took < 0.6, took  # one wait of 0.3 s, not three
