@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, text
 
 from jobs.model import AfterSpec, JobSpec
-from jobs.last_runs import IDS_PER_STATEMENT
+from jobs.last_runs import id_chunks
 from jobs.repository import JobRepository
 from jobs.stored_next_runs import APS_TABLE
 
@@ -62,8 +62,7 @@ def soonest_jobs(engine: Engine, jobs: JobRepository, count: int, *, at_least: i
 
 
 def _decoded(jobs: JobRepository, ids: set[str]) -> list[JobSpec]:
-    wanted = sorted(ids)
-    rows = [row for start in range(0, len(wanted), IDS_PER_STATEMENT) for row in jobs.rows(wanted[start : start + IDS_PER_STATEMENT])]
+    rows = [row for chunk in id_chunks(sorted(ids)) for row in jobs.rows(chunk)]
     rows.sort(key=lambda row: (row.name, row.id))  # as one query orders them (UTF-8 bytes sort as code points)
     specs = []
     for row in rows:

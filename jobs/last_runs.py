@@ -15,6 +15,14 @@ IDS_PER_STATEMENT = 500  # bound parameters per statement: old SQLite builds all
 OUTCOME_COLUMNS = "r.job_id, r.status, r.started_at, r.queued_at"
 
 
+def id_chunks(ids: Iterable[str]) -> Iterator[tuple[str, ...]]:
+    """`ids` (duplicates dropped, order kept) in tuples of at most IDS_PER_STATEMENT: one `IN`
+    or `VALUES` list each."""
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), IDS_PER_STATEMENT):
+        yield tuple(unique[start : start + IDS_PER_STATEMENT])
+
+
 class LastRun(NamedTuple):  # a tuple: 10,000 made per `list` (a frozen dataclass cost 4x as much)
     """What a job list shows of a job's newest run."""
 
@@ -26,9 +34,7 @@ def newest_statements(job_ids: Iterable[str], columns: str) -> Iterator[tuple[st
     """(sql, parameters) reading `columns` of each job's newest row, `r` being the row. One
     statement per chunk of ids, each id one seek in (job_id, id): 10,000 jobs cost ~60 ms over 10
     million rows where a statement per job through SQLAlchemy cost 1.4 s (issue 10)."""
-    ids = list(dict.fromkeys(job_ids))
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
-        chunk = tuple(ids[start : start + IDS_PER_STATEMENT])
+    for chunk in id_chunks(job_ids):
         wanted = ", ".join("(?)" for _ in chunk)
         yield (f"WITH wanted(job_id) AS (VALUES {wanted}) SELECT {columns} FROM wanted w "
                "JOIN runs r ON r.id = (SELECT max(x.id) FROM runs x WHERE x.job_id = w.job_id)"), chunk  # fmt: skip

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from sqlalchemy import Engine, text
 
 from jobs.gui_priority import fetched_in_parts
-from jobs.last_runs import IDS_PER_STATEMENT
+from jobs.last_runs import id_chunks
 from jobs.model import JobSpec, TriggerSpec
 from jobs.repository import JobRepository
 from jobs.stored_next_runs import APS_TABLE, Scheduled, next_times  # noqa: F401  (APS_TABLE: here first)
@@ -59,8 +59,7 @@ class NextRuns:
             if wanted is None:
                 return dict(fetched_in_parts(conn.execute(text(f"SELECT id, next_run_time FROM {APS_TABLE}"))))
             found: dict[str, float | None] = {}
-            for start in range(0, len(wanted), IDS_PER_STATEMENT):  # old SQLite builds: 999 parameters at most
-                chunk = tuple(wanted[start : start + IDS_PER_STATEMENT])
+            for chunk in id_chunks(wanted):  # old SQLite builds: 999 parameters at most
                 sql = f"SELECT id, next_run_time FROM {APS_TABLE} WHERE id IN ({', '.join('?' for _ in chunk)})"
                 found.update(conn.exec_driver_sql(sql, chunk).all())
             return found
