@@ -70,7 +70,6 @@ class DigestCard(QFrame):
         self._service = service
         self.digest: Digest | None = None
         self.notify_next = False
-        self._busy: set[str] = set()  # jobs whose choice is being carried out
         self.sleep_watch: QObject | None = None  # desktop.sleep_watch, set by install_digest_card
         self.window_: Any = None  # the main window, for its notifier and tray (install_digest_card)
         self._worker = _Worker(self)
@@ -129,9 +128,8 @@ class DigestCard(QFrame):
         """What the row's buttons do: carry out `choice` for the job (on a worker thread)."""
         from jobs.digest_choice import choose
 
-        if self.digest is None or job_id in self._busy:
+        if self.digest is None or self.model.is_busy(job_id):
             return
-        self._busy.add(job_id)
         self.model.set_busy(job_id, True)  # its buttons are off meanwhile
         service, digest_id = self._service, self.digest.id
         self._worker.start(("choose", job_id), lambda: choose(service, job_id, choice, digest_id))
@@ -151,7 +149,6 @@ class DigestCard(QFrame):
             return
         assert isinstance(tag, tuple)
         job_id = str(tag[1])
-        self._busy.discard(job_id)
         if isinstance(result, Exception):
             self.message.setText(str(result))
             self.message.show()

@@ -42,7 +42,6 @@ class DigestRowsModel(QAbstractTableModel):
     def set_entries(self, entries: list[DigestEntry]) -> None:
         """Show `entries`: the same jobs in the same order update the rows that changed (a
         catch-up reloads the digest every few hundred ms), any other list resets the rows."""
-        self._busy &= {entry.job_id for entry in entries}  # a job whose choice was done has no row any more
         if [entry.job_id for entry in entries] != [entry.job_id for entry in self.entries]:
             self.beginResetModel()
             self.entries = list(entries)
@@ -52,6 +51,9 @@ class DigestRowsModel(QAbstractTableModel):
             if old != new:
                 self.entries[row] = new
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(CHOICES)))
+
+    def is_busy(self, job_id: str) -> bool:
+        return job_id in self._busy
 
     def set_busy(self, job_id: str, busy: bool) -> None:
         (self._busy.add if busy else self._busy.discard)(job_id)

@@ -182,7 +182,7 @@ class Dispatcher(PendingRetries, PauseDrops, ConditionHolds):
         return run_id
 
     def record_missed(self, job: JobSpec, missed: list[tuple[datetime, str]]) -> list[RunRecord]:
-        """One transaction for the job's missed rows, then an event per row (jobs.missed_rows)."""
+        """One transaction for the job's missed rows, then one `runs_recorded` event (jobs.missed_rows)."""
         return missed_rows.record_missed(self._history, job, missed, self._announce_recorded)
 
     def _announce_recorded(self, records: list[RunRecord]) -> None:

@@ -79,6 +79,6 @@ def take_turns(engine: Engine, wait_s: float) -> None:
         setattr(dialect, name, wrapper)
 
 
-def waiting_writers_possible() -> bool:
-    """True while some connection of this process holds the turn (for tests)."""
+def turn_held() -> bool:
+    """True while a connection of this process holds the turn (for tests)."""
     return _turn.locked()

@@ -47,7 +47,7 @@ def test_a_second_writer_reaches_sqlite_only_after_the_first_committed(engine):
     assert not writer.is_alive()
     with engine.connect() as conn:
         assert [row[0] for row in conn.execute(text("SELECT who FROM turns_probe ORDER BY id"))] == ["first", "second"]
-    assert not write_turns.waiting_writers_possible()
+    assert not write_turns.turn_held()
 
 
 def test_the_turn_is_given_back_after_a_failed_write_a_rollback_and_a_read(engine):
@@ -56,14 +56,14 @@ def test_the_turn_is_given_back_after_a_failed_write_a_rollback_and_a_read(engin
     with pytest.raises(Exception):
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO turns_probe (id, who) VALUES (1, 'again')"))  # UNIQUE: rolled back
-    assert not write_turns.waiting_writers_possible()
+    assert not write_turns.turn_held()
     with engine.connect() as conn:  # a write left uncommitted: closed, so rolled back
         conn.execute(text("UPDATE turns_probe SET who = 'changed'"))
-        assert write_turns.waiting_writers_possible()
-    assert not write_turns.waiting_writers_possible()
+        assert write_turns.turn_held()
+    assert not write_turns.turn_held()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT who FROM turns_probe")).scalar() == "one"
-        assert not write_turns.waiting_writers_possible()  # reads take no turn
+        assert not write_turns.turn_held()  # reads take no turn
 
 
 def test_a_transaction_waits_for_its_turn_once_then_goes_on_without_it(data_dir):
@@ -88,7 +88,7 @@ def test_a_transaction_waits_for_its_turn_once_then_goes_on_without_it(data_dir)
             for n in range(3):
                 conn.execute(text("INSERT INTO waits_probe (n) VALUES (:n)"), {"n": n})
         took = time.monotonic() - began
-        assert write_turns.waiting_writers_possible()  # still ours: the writer gave back nothing
+        assert write_turns.turn_held()  # still ours: the writer gave back nothing
     finally:
         write_turns._turn.release()
         engine.dispose()
