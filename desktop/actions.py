@@ -161,10 +161,11 @@ class JobActions(QObject):
         self.run_again.setEnabled(spec is not None and finished and isinstance(spec.trigger, DateSpec))
         self.stop.setEnabled(spec is not None and active > 0)
 
-    def update_all_state(self, specs: list[JobSpec]) -> None:
-        self.pause_all.setEnabled(any(not spec.paused for spec in specs))
-        self.resume_all.setEnabled(any(spec.paused for spec in specs))
-        self.export.setEnabled(bool(specs))
+    def update_all_state(self, jobs: int, paused: int) -> None:
+        """`jobs` listed, `paused` of them."""
+        self.pause_all.setEnabled(paused < jobs)
+        self.resume_all.setEnabled(paused > 0)
+        self.export.setEnabled(jobs > 0)
 
     # --- editing -------------------------------------------------------------------------------
 

@@ -199,10 +199,10 @@ class MainWindow(QMainWindow):
         self.upcoming_model.set_fires(snapshot.upcoming, snapshot.schedules, snapshot.upcoming_digest)
         if snapshot.complete:  # the quick first snapshot has no lanes yet
             self.timeline.set_lanes(snapshot.lanes)
-        specs = list(snapshot.specs)
-        self.upcoming_empty.show_text(upcoming_empty_text(specs) if not snapshot.upcoming else None)
-        self.tray.set_jobs(list(snapshot.by_name) if snapshot.by_name else specs, in_order=bool(snapshot.by_name))
-        self.job_actions.update_all_state(specs)
+        specs = snapshot.specs
+        self.upcoming_empty.show_text(upcoming_empty_text(list(specs)) if not snapshot.upcoming else None)
+        self.tray.set_jobs(snapshot.by_name or specs, in_order=bool(snapshot.by_name))
+        self.job_actions.update_all_state(len(specs), snapshot.paused_count)
         if self._pending_select and self.jobs_model.row_of(self._pending_select) is not None:
             job_id, self._pending_select = self._pending_select, None
             self.select_job(job_id)

@@ -15,6 +15,7 @@ submenu lists the runs going on (or waiting) now; it is disabled when there are 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -51,7 +52,7 @@ class Tray(QObject):
         self._window = window
         self._active: dict[int, RunRecord] = {}  # runs queued or running, by id
         self._last_failed = False
-        self._specs: list[JobSpec] = []
+        self._specs: Sequence[JobSpec] = ()
         self._in_order = True  # _specs sorted by name already
         self._menu_dirty = True
         self.state = IDLE
@@ -165,7 +166,7 @@ class Tray(QObject):
 
     # --- menu ----------------------------------------------------------------------------------
 
-    def set_jobs(self, specs: list[JobSpec], *, in_order: bool = False) -> None:
+    def set_jobs(self, specs: Sequence[JobSpec], *, in_order: bool = False) -> None:
         """The run menu's jobs; `in_order`: sorted by name already (case aside). Others are
         sorted only when the menu opens: sorting 10,000 names on every snapshot was ~35 ms."""
         self._specs = specs

@@ -10,6 +10,8 @@ is refused with a message, and the last valid filter stays in force.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -79,7 +81,7 @@ class HistoryFilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filter = HistoryFilter()
-        self._jobs: list[tuple[str, str]] = []
+        self._jobs: Sequence[tuple[str, str]] = ()
         self.job_combo = named(QComboBox(self), "historyJobFilter", "Job")
         self.job_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.job_combo.setMinimumContentsLength(22)
@@ -150,13 +152,13 @@ class HistoryFilterBar(QWidget):
         """The filter in force (the last valid one)."""
         return self._filter
 
-    def set_jobs(self, jobs: list[tuple[str, str]], *, in_order: bool = False) -> None:
+    def set_jobs(self, jobs: Sequence[tuple[str, str]], *, in_order: bool = False) -> None:
         """Fill the job combo with (id, name) pairs, keeping the selection when it still exists.
         Nothing happens when the pairs did not change (snapshots come after every fire).
         `in_order`: already sorted by name, case aside, then id."""
         if not in_order:
             jobs = sorted(jobs, key=lambda pair: (pair[1].casefold(), pair[0]))
-        if jobs == self._jobs:
+        if jobs is self._jobs or list(jobs) == list(self._jobs):
             return
         self._jobs = jobs
         selected = self.job_combo.currentData()

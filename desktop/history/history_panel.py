@@ -185,8 +185,8 @@ class HistoryPanel(QWidget):
 
     @Slot(object)
     def _on_jobs_loaded(self, snapshot: Snapshot) -> None:
-        if snapshot.by_name or not snapshot.specs:  # in name order already (made on the loader's worker)
-            self.filter_bar.set_jobs([(spec.id, spec.name) for spec in snapshot.by_name], in_order=True)
+        if snapshot.name_choices or not snapshot.specs:  # in name order already (made on the loader's worker)
+            self.filter_bar.set_jobs(snapshot.name_choices, in_order=True)
         else:
             self.set_jobs([(spec.id, spec.name) for spec in snapshot.specs])
 

@@ -7,6 +7,8 @@ whole list at once; the combo asks only for the rows it shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -22,7 +24,7 @@ class JobChoices(QAbstractListModel):
         # (shown text, job id or None, tooltip names the id)
         self._rows: list[tuple[str, str | None, bool]] = [(ALL_JOBS, None, False)]
 
-    def set_jobs(self, jobs: list[tuple[str, str]], *, removed: str | None = None) -> None:
+    def set_jobs(self, jobs: Sequence[tuple[str, str]], *, removed: str | None = None) -> None:
         """All jobs, the (id, name) pairs, and `removed` (an id still filtered by) at the end."""
         self.beginResetModel()
         self._rows = [(ALL_JOBS, None, False), *((name, job_id, True) for job_id, name in jobs)]

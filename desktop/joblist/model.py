@@ -20,19 +20,19 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QPalette
 
-from desktop.formatting import NO_VALUE, format_relative, format_time, format_time_with_relative, status_icon, status_text, zone_note
-from desktop.history.run_text import own_error, stderr_last_lines
+from desktop.formatting import status_icon
 from desktop.icons import icon
-from desktop.joblist import after_text
+from desktop.joblist.cells import cell_text, cell_tooltip
 from desktop.joblist.packed_bars import unpack_bars
 from desktop.joblist.row_order import SortState, moved_rows, sorted_positions
 from desktop.joblist.rows import (COUNTDOWN, HEADERS, LAST_RUN, NAME, NEXT_RUN, RECENT, SCHEDULE, STATE, USUAL, JobRow,
-                                  TableRows, cached_key, last_run_time, row_key, sort_key_of)
+                                  TableRows, cached_key, row_key, row_runs, sort_key_of)
 from desktop.joblist.snapshot import Snapshot
-from jobs.after_next import is_after, upstream_words
-from jobs.job_state import ACTIVE, FINISHED, PAUSED, JobState
-from desktop.joblist.usual_text import running_progress, strip_with_live_run, usual_text, usual_tooltip
+from desktop.joblist.usual_text import running_progress, strip_with_live_run
+from jobs.after_next import upstream_words
+from jobs.job_state import ACTIVE, JobState
 from jobs.model import JobSpec, RunRecord, RunStatus
+from jobs.release_later import release_later
 from jobs.run_stats import DurationStats
 
 Index = QModelIndex | QPersistentModelIndex
@@ -42,25 +42,6 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 STRIP_ROLE = Qt.ItemDataRole.UserRole + 4  # RECENT: the runs to paint (desktop.joblist.strip_delegate)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 5  # USUAL: fraction of the usual time a running run is at
-
-
-_STATE_WORDS = {ACTIVE: "Active", PAUSED: "Paused", FINISHED: "Finished"}
-_STATE_TIPS = {
-    ACTIVE: "Active: runs on schedule",
-    PAUSED: "Paused: scheduled runs do not happen",
-    FINISHED: "Finished: it has no more runs (Run again at… gives a one-off job a new time)",
-}
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    out: list[tuple[int, int]] = []
-    for row in rows:
-        if out and out[-1][1] == row - 1:
-            out[-1] = (out[-1][0], row)
-        else:
-            out.append((row, row))
-    return out
 
 
 class JobsModel(QAbstractTableModel):
@@ -96,6 +77,9 @@ class JobsModel(QAbstractTableModel):
             if table.same_as is not None and table.same_as == self._table_serial:
                 self._table_serial = table.serial  # the rows shown already (and their live runs)
                 return
+            if table.changed is not None and table.positions is self._by_id:  # the shown jobs, in the shown order
+                self._take_changed(table)
+                return
             if first_screen and self._by_id.keys() <= table.positions.keys():
                 self._add_below(table)  # the rest of the jobs, below the first screen's rows
             if not self._rows or table.positions.keys() == self._by_id.keys():  # the same jobs: rows only move
@@ -123,7 +107,7 @@ class JobsModel(QAbstractTableModel):
             if new is not item and new != item:  # the same object: a row the worker found unchanged
                 self._rows[row] = new
                 changed.append(row)
-        for top, bottom in _runs(changed):  # only what changed: every dataChanged costs a re-sort
+        for top, bottom in row_runs(changed):  # only what changed: every dataChanged costs a re-sort
             self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
         if fresh:
             end = len(self._rows)
@@ -146,6 +130,23 @@ class JobsModel(QAbstractTableModel):
         self._reindex()
         self.endInsertRows()
 
+    def _take_changed(self, table: TableRows) -> None:
+        """Show rows of the jobs shown, in the order shown (`table.positions` is this model's): the
+        worker listed which rows are new objects; rows that show a live run are told too, as they
+        may now show the worker's row (or keep their live run: `_keep_live_runs`)."""
+        old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
+        shown, self._table_serial, self._rows, self._sorted_as = self._rows, table.serial, list(table.ordered), self.order
+        release_later(shown)  # (freeing 10,000 rows here was 7 ms of the GUI thread)
+        kept_live = self._keep_live_runs(old_by_id)
+        assert table.changed is not None
+        for top, bottom in table.changed:
+            self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
+        for row in sorted(self._by_id[job_id] for job_id in old_by_id):
+            if not any(top <= row <= bottom for top, bottom in table.changed):
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        for job_id in kept_live:
+            self._keep_in_place(self._by_id[job_id])
+
     def _take_ordered(self, table: TableRows) -> None:
         """Show rows the snapshot's worker made, sorted and numbered as this model is sorted (at
         10,000 jobs, making, comparing, sorting and numbering them here froze the window 70-150
@@ -160,9 +161,11 @@ class JobsModel(QAbstractTableModel):
         old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
         if table.positions == self._by_id:  # the same jobs in the same order: only rows changed
             shown, self._rows, self._sorted_as = self._rows, list(table.ordered), self.order
+            self._by_id = table.positions  # (equal: the next table built on this one finds it is, by identity)
             kept_live = self._keep_live_runs(old_by_id)
             changed = [row for row, (new, old) in enumerate(zip(self._rows, shown)) if new is not old]
-            for top, bottom in _runs(changed):  # no layout change: the proxy keeps its mapping and filter
+            release_later(shown)
+            for top, bottom in row_runs(changed):  # no layout change: the proxy keeps its mapping and filter
                 self.dataChanged.emit(self.index(top, 0), self.index(bottom, len(HEADERS) - 1))
             for job_id in kept_live:
                 self._keep_in_place(self._by_id[job_id])
@@ -170,6 +173,7 @@ class JobsModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         persistent_ids = [self._rows[index.row()].spec.id for index in persistent]
+        release_later(self._rows)
         self._rows, self._by_id, self._sorted_as = list(table.ordered), table.positions, self.order
         kept_live = self._keep_live_runs(old_by_id)
         self.changePersistentIndexList(persistent, [self.index(self._by_id[job_id], index.column())
@@ -257,7 +261,7 @@ class JobsModel(QAbstractTableModel):
         """Elapsed time and ETA of the running jobs moved on: their Usual and strip cells only."""
         rows = [row for row, item in enumerate(self._rows) if item.last_run is not None
                 and item.last_run.status is RunStatus.RUNNING]  # fmt: skip
-        for top, bottom in _runs(rows):
+        for top, bottom in row_runs(rows):
             self.dataChanged.emit(self.index(top, USUAL), self.index(bottom, RECENT),
                                   [Qt.ItemDataRole.DisplayRole, PROGRESS_ROLE, STRIP_ROLE])  # fmt: skip
         return len(rows)
@@ -375,11 +379,11 @@ class JobsModel(QAbstractTableModel):
             return None
         item, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(item, column)
+            return cell_text(item, column)
         if role == SORT_ROLE:
             return sort_key_of(item, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(item, column)
+            return cell_tooltip(item, column)
         if role == Qt.ItemDataRole.DecorationRole:
             if column == LAST_RUN and item.last_run is not None:
                 return status_icon(item.last_run.status)
@@ -397,71 +401,6 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and item.state != ACTIVE and column in (NEXT_RUN, COUNTDOWN, STATE):
             return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         return None
-
-
-def _display(item: JobRow, column: int) -> str:
-    spec = item.spec
-    if column == NAME:
-        return spec.name
-    if column == SCHEDULE:
-        return item.schedule
-    if column == NEXT_RUN:
-        if not spec.paused and is_after(spec):
-            return after_text.next_run_text(item.expected, item.upstream, spec.trigger.timezone)
-        return NO_VALUE if spec.paused or item.next_run is None else format_time(item.next_run, zone=spec.trigger.timezone)
-    if column == COUNTDOWN:
-        if spec.paused:
-            return "paused"
-        if is_after(spec):
-            return after_text.countdown_text(item.expected)
-        return format_relative(item.next_run) if item.next_run is not None else NO_VALUE
-    if column == LAST_RUN:
-        return format_time(last_run_time(item.last_run)) if item.last_run is not None else "never"
-    if column == STATE:
-        return _STATE_WORDS[item.state]
-    if column == USUAL:
-        return usual_text(item.last_run, item.usual)
-    return ""
-
-
-def _tooltip(item: JobRow, column: int) -> str | None:
-    spec = item.spec
-    if column == NAME:
-        lines = [spec.name]
-        if spec.description:
-            lines.append(spec.description)
-        if spec.tags:
-            lines.append("Tags: " + ", ".join(spec.tags))
-        return "\n".join(lines)
-    if column == SCHEDULE:
-        return item.schedule
-    if column in (NEXT_RUN, COUNTDOWN):
-        if spec.paused:
-            return "Paused: no runs until it is resumed"
-        if is_after(spec):
-            return after_text.tooltip(item.expected, item.upstream, spec.trigger.timezone)
-        if item.next_run is None:
-            return "No more runs"
-        text = format_time_with_relative(item.next_run, zone=spec.trigger.timezone)
-        return f"{text}\nSchedule in {spec.trigger.timezone}" if zone_note(item.next_run, spec.trigger.timezone) else text
-    if column == LAST_RUN:
-        record = item.last_run
-        if record is None:
-            return "Has not run yet"
-        parts = [f"Run #{record.id}: {status_text(record.status)}", format_time(last_run_time(record), seconds=True)]
-        if record.exit_code is not None:
-            parts.append(f"exit code {record.exit_code}")
-        error = own_error(record)  # not "exit code 2" a second time
-        if error:
-            parts.append(error.splitlines()[0][:200])
-        if record.status.is_failure:
-            parts.extend(f"stderr: {line}" for line in stderr_last_lines(record, 1))
-        return "\n".join(parts)
-    if column == STATE:
-        return _STATE_TIPS[item.state]
-    if column in (USUAL, RECENT):
-        return usual_tooltip(item.last_run, item.usual, unpack_bars(item.strip) if column == RECENT else ())
-    return None
 
 
 class JobsProxy(QSortFilterProxyModel):

@@ -184,3 +184,43 @@ def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_liv
     assert (row, row) in changed_rows and set(changed_rows) <= {(row, row), (live_row, live_row)}  # (its live run put back)
     assert "layoutChanged" not in told and "modelReset" not in told
     assert model.last_run(specs[7].id).id == 950 and model.last_run(specs[3].id) == live
+
+
+def test_a_load_in_the_shown_order_tells_only_the_rows_the_worker_found_changed(qtbot):
+    specs = _specs(30)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 40 - i) for i, spec in enumerate(specs)}
+    model = JobsModel()
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME, order=model.order)
+    model.apply_snapshot(first)
+    assert first.rows is not None and first.table is not None
+    live = _run(900, specs[3], RunStatus.RUNNING, 0)
+    model.on_run_event(live)
+    later = {**last_runs, specs[7].id: _run(950, specs[7], RunStatus.FAILED, 0), specs[8].id: _run(951, specs[8], RunStatus.FAILED, 0)}
+    rows = fresh_rows(specs, first.next_runs, later, first.schedules, first.durations, first.strips, {}, NAME,
+                      previous=first.rows)  # fmt: skip
+    table = table_rows(list(rows.values()), model.order, 70, previous=first.table)
+    # the two new runs, and the row whose live run the worker's read lacks (it differs from the shown row)
+    changed = {model.row_of(specs[7].id), model.row_of(specs[8].id), model.row_of(specs[3].id)}
+    assert table.positions is first.table.positions  # same jobs, same order: the worker says so by identity
+    assert {row for top, bottom in table.changed for row in range(top, bottom + 1)} == changed
+    told: list[tuple[str, int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: told.append(("data", top.row(), bottom.row())))
+    for signal in ("layoutChanged", "modelReset", "rowsInserted", "rowsRemoved"):
+        getattr(model, signal).connect(lambda *_, name=signal: told.append((name, -1, -1)))
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, later, rows=rows, table=table))
+    assert {row for kind, top, bottom in told for row in range(top, bottom + 1)} == changed
+    assert all(kind == "data" for kind, *_ in told)
+    assert model.last_run(specs[7].id).id == 950 and model.last_run(specs[3].id) == live  # the live run stays
+    expected = JobsModel()  # the same loads, rows made and compared by the model
+    expected.sort(NAME, Qt.SortOrder.AscendingOrder)
+    expected.apply_snapshot(_snapshot(specs, last_runs, with_rows=False))
+    expected.on_run_event(live)
+    expected.apply_snapshot(_snapshot(specs, later, with_rows=False))
+    assert _cells(model) == _cells(expected)
+    # a table built on rows this model does not show (another load's) is compared here instead
+    stranger = table_rows(list(rows.values()), model.order, 71, previous=table_rows(list(rows.values()), model.order, 72))
+    assert stranger.positions is not model._by_id
+    told.clear()
+    model.apply_snapshot(Snapshot(first.specs, first.next_runs, later, rows=rows, table=stranger))
+    assert [kind for kind, *_ in told if kind != "data"] == []
