@@ -8,8 +8,9 @@ Policies that APScheduler cannot express live here (NOTES items 15, 17):
   place for the overlap policy and outlives a restart) until the gate releases or expires it.
 
 Execution is the runner's (jobs.runners): the dispatcher admits, the runner runs and reports,
-history stores the outcome whole. `submit` is called on the GUI thread by the scheduler's
-executor and must stay quick: it writes at most one row and hands the run over. Everything the
+history stores the outcome whole. `submit` is called by the scheduler's executor on its pass
+thread (and from the window, the control socket and run threads) and must stay quick: it
+writes at most one row and hands the run over. Everything the
 runner reports reaches listeners through `JobEvents` signals. A job with `runs_on` goes to the
 remote runner (jobs.runners.choice); such runs take no global slot (they use the pool's CPUs),
 and quitting leaves them going on their workers for the next start to follow (`recover`).

@@ -274,7 +274,7 @@ class JobService(ServiceReads):
     # --- due runs -------------------------------------------------------------------------
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
-        """Called by the executor (GUI thread) with every due time of one job."""
+        """Called by the executor (the scheduler's pass thread) with every due time of one job."""
         try:
             spec = self._spec(job_id)
         except JobNotFound:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -41,7 +42,7 @@ class WakeDigests:
         self._previous_seen = store.last_seen(self._engine)
         self._started_at = time.time()
         self._asleep_since: float | None = None
-        self._pending: list[tuple[str, float | None, float]] = []
+        self._pending: deque[tuple[str, float | None, float]] = deque()  # (popleft/append: atomic)
         self._heartbeat: QTimer | None = None
         self._writing: threading.Thread | None = None  # the heartbeat write under way
         self._sealing = threading.Lock()
@@ -87,8 +88,9 @@ class WakeDigests:
             self.woke(store.ASLEEP, jump[0], jump[1])
 
     def _after_pass(self) -> None:
-        pending, self._pending = self._pending, []
-        for kind, since, until in pending:
+        """On the scheduler's pass thread; `woke` appends on the GUI thread meanwhile."""
+        while self._pending:
+            kind, since, until = self._pending.popleft()
             self._seal_soon(kind, since, until, lower_bound=True)
 
     def _seal_soon(self, kind: str, since: float | None, until: float, *, lower_bound: bool) -> None:

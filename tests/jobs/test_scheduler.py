@@ -83,7 +83,55 @@ def test_a_job_added_from_a_worker_thread_still_runs(make_scheduler, qtbot):
     worker.start()
     worker.join()
     qtbot.waitUntil(lambda: [job for job, _ in collector.due] == ["from-thread"], timeout=3000)
-    assert collector.threads == {threading.main_thread().name}  # the pass ran on the GUI thread
+    assert collector.threads == {"jobdesk-scheduler"}  # the pass ran on the scheduler's thread, not the GUI's
+
+
+class SlowCollector(Collector):
+    """A dispatch that takes `seconds` (as the minute's burst at 10,000 jobs adds up to)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def __call__(self, job_id: str, run_times: list[datetime]) -> None:
+        time.sleep(self.seconds)
+        super().__call__(job_id, run_times)
+
+
+def test_the_gui_thread_goes_on_while_a_pass_runs(qapp, qtbot):
+    from PySide6.QtCore import QTimer
+
+    collector = SlowCollector(0.6)
+    scheduler = JobdeskScheduler(jobstores={"default": MemoryJobStore()}, executors={"default": DispatchExecutor(collector)},
+                                 timezone=timezone.utc)  # fmt: skip
+    scheduler.start()
+    beats: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
+    heartbeat.start(10)
+    try:
+        add(scheduler, "slow", DateTrigger(datetime.now(timezone.utc) + timedelta(milliseconds=100)))
+        qtbot.waitUntil(lambda: len(collector.due) == 1, timeout=3000)
+    finally:
+        heartbeat.stop()
+        scheduler.shutdown(wait=False)
+    gaps = [later - earlier for earlier, later in zip(beats, beats[1:])]
+    assert len(beats) > 30 and max(gaps) < 0.3, max(gaps)  # on the GUI thread the pass froze it 0.6 s
+
+
+def test_shutdown_waits_for_the_pass_under_way_and_no_pass_follows(qapp, qtbot):
+    collector = SlowCollector(0.5)
+    scheduler = JobdeskScheduler(jobstores={"default": MemoryJobStore()}, executors={"default": DispatchExecutor(collector)},
+                                 timezone=timezone.utc)  # fmt: skip
+    scheduler.start()
+    add(scheduler, "tick", IntervalTrigger(seconds=0.2, timezone=timezone.utc))
+    qtbot.waitUntil(lambda: scheduler._passes._idle.is_set() is False, timeout=3000)  # a pass is under way
+    scheduler.shutdown(wait=False)
+    done = len(collector.due)
+    assert done >= 1 and scheduler._passes._idle.is_set()  # it ended before the shutdown returned
+    passes = scheduler.process_count
+    qtbot.wait(700)
+    assert len(collector.due) == done and scheduler.process_count == passes
 
 
 class FlakyStore(MemoryJobStore):
