@@ -99,6 +99,10 @@ class _Passes:
                     self._thread.start()
         self._wanted.set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def stop(self, timeout: float = 10.0) -> None:
         """No call starts any more; wait (at most `timeout`) for the one under way."""
         self._stopped = True
@@ -109,9 +113,10 @@ class _Passes:
     def _serve(self) -> None:
         while True:
             self._wanted.wait()
+            self._idle.clear()  # before looking at _stopped: `stop` then sees this call or none
             if self._stopped:
+                self._idle.set()
                 return
-            self._idle.clear()
             self._wanted.clear()
             try:
                 self._run()
@@ -127,7 +132,7 @@ class JobdeskScheduler(QtScheduler):
 
     def __init__(self, **options: Any) -> None:
         self._passes = _Passes(self._run_passes)
-        self._timer_owner = _WakeupTimer(self._passes.request)
+        self._timer_owner = _WakeupTimer(self._request_pass)
         self.process_count = 0  # passes over the store, for tests and benchmarks
         self.due_wall_time: float | None = None  # wall clock of the next planned pass
         self.after_pass: Callable[[], None] | None = None  # called after each pass (jobs.wake_digest)
@@ -144,9 +149,17 @@ class JobdeskScheduler(QtScheduler):
     def wakeup(self) -> None:
         self._start_timer(0)
 
+    def start(self, paused: bool = False) -> None:
+        if self._passes.stopped:  # started again after a shutdown
+            self._passes = _Passes(self._run_passes)
+        super().start(paused)
+
     def shutdown(self, wait: bool = True) -> None:
         self._passes.stop()  # the pass under way ends first: it holds the stores the shutdown closes
         super().shutdown(wait)
+
+    def _request_pass(self) -> None:
+        self._passes.request()
 
     def _run_passes(self) -> None:
         """On the pass thread: passes until none is due now, giving the GUI thread its turn

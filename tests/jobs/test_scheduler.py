@@ -184,3 +184,12 @@ def test_watchdog_wakes_an_overdue_pass(make_scheduler, qtbot):
         watchdog.check()
     with qtbot.assertNotEmitted(watchdog.woke):
         watchdog.check()  # nothing wrong any more: no second wake-up
+
+
+def test_a_scheduler_started_again_after_a_shutdown_runs_its_passes(make_scheduler, qtbot):
+    scheduler, collector = make_scheduler()
+    qtbot.wait(50)
+    scheduler.shutdown(wait=False)
+    scheduler.start()
+    add(scheduler, "again", DateTrigger(datetime.now(timezone.utc) + timedelta(milliseconds=200)))
+    qtbot.waitUntil(lambda: [job for job, _ in collector.due] == ["again"], timeout=3000)
