@@ -107,6 +107,37 @@ def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_a
     assert model.job_id_at(view.selectionModel().selectedRows()[0].row()) == chosen == ids(table)[-1]
 
 
+def test_the_rest_go_below_a_first_screen_that_is_the_top_of_the_table_in_one_insert(qtbot):
+    from datetime import datetime, timedelta, timezone
+
+    from jobs.model import RunCause, RunRecord, RunStatus
+
+    now = datetime.now(timezone.utc)
+    specs = _specs(12)
+    model = JobsModel()
+    model.sort(NEXT_RUN, Qt.SortOrder.AscendingOrder)
+    view = shown_table(qtbot, model)
+    next_runs = {spec.id: now + timedelta(minutes=i + 1) for i, spec in enumerate(specs)}
+    model.apply_first_screen(table_rows(list(fresh_rows(specs[:4], next_runs, {}, {}, {}, {}, {}, NEXT_RUN).values()), model.order, 1))
+    click_index(qtbot, view, model.index(2, NAME))
+    chosen = model.job_id_at(2)
+    live = RunRecord(id=77, job_id=model.job_id_at(1), job_name="x", cause=RunCause.MANUAL, status=RunStatus.RUNNING,
+                     started_at=now)  # fmt: skip
+    model.on_run_event(live)  # a run began before the rest were read
+    full = fresh_rows(specs, next_runs, {}, {}, {}, {}, {}, NEXT_RUN)
+    table = table_rows(list(full.values()), model.order, 2)
+    told: list[tuple[str, int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: told.append(("inserted", first, last)))
+    model.dataChanged.connect(lambda top, bottom, *_: told.append(("data", top.row(), bottom.row())))
+    for signal in ("layoutChanged", "modelReset", "rowsRemoved"):
+        getattr(model, signal).connect(lambda *_, name=signal: told.append((name, -1, -1)))
+    model.apply_snapshot(snapshot_module.Snapshot(tuple(specs), next_runs, complete=False, rows=full, table=table))
+    assert told[:2] == [("inserted", 4, 11), ("data", 0, 3)] and all(kind == "data" for kind, *_ in told[2:])
+    assert [model.job_id_at(row) for row in range(model.rowCount())] == ids(table)
+    assert model.job_id_at(view.selectionModel().selectedRows()[0].row()) == chosen
+    assert model.last_run(live.job_id) == live  # the live run stays over the worker's (older) read
+
+
 def test_the_window_shows_the_soonest_jobs_first_and_a_click_then_survives_the_full_load(qtbot, data_dir, few_make_a_screen):
     service = JobService(data_dir)
     service.start()
