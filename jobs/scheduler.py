@@ -135,7 +135,9 @@ class JobdeskScheduler(QtScheduler):
         self._timer_owner = _WakeupTimer(self._request_pass)
         self.process_count = 0  # passes over the store, for tests and benchmarks
         self.due_wall_time: float | None = None  # wall clock of the next planned pass
-        self.after_pass: Callable[[], None] | None = None  # called after each pass (jobs.wake_digest)
+        # Called on the pass thread after each pass, once its store writes are done (jobs.service
+        # tells of the jobs that fired only then; jobs.wake_digest)
+        self.after_pass: list[Callable[[], None]] = []
         super().__init__(**options)
 
     def _start_timer(self, wait_seconds: float | None) -> None:
@@ -191,9 +193,9 @@ class JobdeskScheduler(QtScheduler):
         if self.process_count == 1:  # start-up is over: say so, with what it cost (issue 10)
             log.info("first scheduler pass done in %.0f ms; next in %s s", 1000 * (time.perf_counter() - started),
                      "-" if wait_seconds is None else f"{wait_seconds:.1f}")  # fmt: skip
-        if self.after_pass is not None:
+        for hook in self.after_pass:
             try:
-                self.after_pass()
+                hook()
             except Exception:
                 log.exception("after-pass hook failed")
         return wait_seconds

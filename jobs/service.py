@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -85,6 +86,7 @@ class JobService(ServiceReads):
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
         self.damage: str | None = None  # what the background database check found; no run starts then
         self._recovered_here: list[int] = []  # those of them that ran on this computer
+        self._fired: deque[str] = deque()  # jobs the scheduler fired in its current pass (_tell_fired)
 
     @property
     def events(self) -> JobEvents:
@@ -283,7 +285,16 @@ class JobService(ServiceReads):
             return
         now = datetime.now(timezone.utc)
         self._apply_plan(spec, plan_due_runs(spec, run_times, now))
-        self._jobs_changed((job_id,))  # its next run time moved
+        self._fired.append(job_id)  # its next run time moves: told after the pass wrote it (_tell_fired)
+
+    def _tell_fired(self) -> None:
+        """After a scheduler pass (its thread), once the store has the fired jobs' next run
+        times: a window reading them sooner would show a run time already past, for good."""
+        fired = []
+        while self._fired:
+            fired.append(self._fired.popleft())
+        if fired:
+            self._jobs_changed(tuple(dict.fromkeys(fired)))
 
     def _apply_plan(self, spec: JobSpec, plan: Any) -> None:
         self.dispatcher.record_missed(spec, list(plan.missed))

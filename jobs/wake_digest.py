@@ -54,7 +54,7 @@ class WakeDigests:
         the gathering is a write, which waits for the catch-up's run threads to let go of the
         file: 134 ms of the GUI thread after a 40-minute close at 10,000 jobs."""
         service = self._service
-        service.scheduler.after_pass = self._after_pass
+        service.scheduler.after_pass.append(self._after_pass)
         if service.watchdog is not None:
             service.watchdog.woke.connect(self._clock_jumped)
         since = self._previous_seen if self._previous_seen is not None and self._previous_seen < self._started_at else None
