@@ -193,3 +193,19 @@ def test_a_scheduler_started_again_after_a_shutdown_runs_its_passes(make_schedul
     scheduler.start()
     add(scheduler, "again", DateTrigger(datetime.now(timezone.utc) + timedelta(milliseconds=200)))
     qtbot.waitUntil(lambda: [job for job, _ in collector.due] == ["again"], timeout=3000)
+
+
+def test_a_job_added_while_a_pass_runs_still_fires(qapp, qtbot):
+    from PySide6.QtCore import QTimer
+
+    collector = SlowCollector(0.5)
+    scheduler = JobdeskScheduler(jobstores={"default": MemoryJobStore()}, executors={"default": DispatchExecutor(collector)},
+                                 timezone=timezone.utc)  # fmt: skip
+    scheduler.start()
+    try:
+        add(scheduler, "first", DateTrigger(datetime.now(timezone.utc) + timedelta(milliseconds=100)))
+        # added while the pass of "first" runs: that pass ends with nothing left to wait for
+        QTimer.singleShot(300, lambda: add(scheduler, "second", DateTrigger(datetime.now(timezone.utc) + timedelta(milliseconds=400))))
+        qtbot.waitUntil(lambda: [job for job, _ in collector.due] == ["first", "second"], timeout=4000)
+    finally:
+        scheduler.shutdown(wait=False)
