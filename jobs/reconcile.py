@@ -80,7 +80,14 @@ def scheduling_spec(spec: JobSpec) -> JobSpec:
 
 def add_to_scheduler(scheduler: Any, spec: JobSpec) -> None:
     """Add or replace the APScheduler job of a definition, paused if the definition is. A job
-    that runs after other jobs has none: jobs.chains starts its runs."""
+    that runs after other jobs has none: jobs.chains starts its runs. Holds the scheduler's
+    store lock, so that no pass (on its own thread) fires and removes a one-off job between
+    the check and the removal here."""
+    with scheduler._jobstores_lock:  # (jobs.scheduler.store_lock; that module imports Qt)
+        _add_to_scheduler(scheduler, spec)
+
+
+def _add_to_scheduler(scheduler: Any, spec: JobSpec) -> None:
     if not has_times(spec.trigger):
         if scheduler.get_job(spec.id):
             scheduler.remove_job(spec.id)

@@ -138,6 +138,7 @@ class JobdeskScheduler(QtScheduler):
         # Called on the pass thread after each pass, once its store writes are done (jobs.service
         # tells of the jobs that fired only then; jobs.wake_digest)
         self.after_pass: list[Callable[[], None]] = []
+        self.caught_up = True  # the latest pass left nothing due now (for after-pass hooks)
         super().__init__(**options)
 
     def _start_timer(self, wait_seconds: float | None) -> None:
@@ -153,6 +154,7 @@ class JobdeskScheduler(QtScheduler):
         directly, not through the timer: the end of a pass under way arms the timer from what it
         read before this, and that queued arm would cancel a wake-up made meanwhile (a job added
         during a pass never fired, 3 test runs in 4). A request during a pass is one more pass."""
+        self.due_wall_time = time.time()  # a pass is due now (ClockWatchdog: not overdue)
         self._passes.request()
 
     def start(self, paused: bool = False) -> None:
@@ -171,10 +173,11 @@ class JobdeskScheduler(QtScheduler):
         """On the pass thread: passes until none is due now, giving the GUI thread its turn
         between them (each takes at most SlicedJobStore.DUE_PER_PASS jobs); then the timer
         waits for the next due time."""
-        while self.state != STATE_STOPPED:
+        passes = self._passes  # a shutdown stops these: no more slices of a burst (quitting waited for them)
+        while self.state != STATE_STOPPED and not passes.stopped:
             wait_seconds = self._process_jobs()
-            if wait_seconds != 0 or self.state == STATE_STOPPED:
-                if self.state != STATE_STOPPED:
+            if wait_seconds != 0 or self.state == STATE_STOPPED or passes.stopped:
+                if self.state != STATE_STOPPED and not passes.stopped:
                     self._start_timer(wait_seconds)
                 return
             give_way()  # (jobs.gui_priority: a window's events first)
@@ -186,6 +189,7 @@ class JobdeskScheduler(QtScheduler):
             if 0 < early <= EARLY_WAKE_MAX:
                 time.sleep(early)  # at most ~1 ms; see _WakeupTimer._arm_here
         self.process_count += 1
+        self.caught_up = False
         started = time.perf_counter()
         wait_seconds: float | None
         try:
@@ -197,12 +201,19 @@ class JobdeskScheduler(QtScheduler):
         if self.process_count == 1:  # start-up is over: say so, with what it cost (issue 10)
             log.info("first scheduler pass done in %.0f ms; next in %s s", 1000 * (time.perf_counter() - started),
                      "-" if wait_seconds is None else f"{wait_seconds:.1f}")  # fmt: skip
+        self.caught_up = wait_seconds != 0  # nothing more due now (a burst is handed over in slices)
         for hook in self.after_pass:
             try:
                 hook()
             except Exception:
                 log.exception("after-pass hook failed")
         return wait_seconds
+
+
+def store_lock(scheduler: BaseScheduler) -> Any:
+    """APScheduler's lock over its stores (an RLock): held, no pass runs between a check of a
+    job and what is done with it (a one-off could fire and go in between, a JobLookupError)."""
+    return scheduler._jobstores_lock
 
 
 class SlicedJobStore(SQLAlchemyJobStore):

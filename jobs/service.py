@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -86,7 +87,8 @@ class JobService(ServiceReads):
         self._recovered: list[int] | None = None  # runs handed back to their runner, once per session
         self.damage: str | None = None  # what the background database check found; no run starts then
         self._recovered_here: list[int] = []  # those of them that ran on this computer
-        self._fired: deque[str] = deque()  # jobs the scheduler fired in its current pass (_tell_fired)
+        self._fired: deque[str] = deque()  # jobs the scheduler fired in its current pass (_after_pass)
+        self._orphans: deque[str] = deque()  # ...that had no definition: removed after it
 
     @property
     def events(self) -> JobEvents:
@@ -269,8 +271,8 @@ class JobService(ServiceReads):
     def _spec(self, job_id: str) -> JobSpec:
         """A definition for the fire path: kept after its first read (JobNotFound if none)."""
         spec = self._specs.get(job_id)
-        if spec is None:
-            spec = self._specs[job_id] = self.jobs.get(job_id)
+        if spec is None:  # (on the pass thread: an edit kept meanwhile by the GUI thread wins)
+            spec = self._specs.setdefault(job_id, self.jobs.get(job_id))
         return spec
 
     # --- due runs -------------------------------------------------------------------------
@@ -281,15 +283,21 @@ class JobService(ServiceReads):
             spec = self._spec(job_id)
         except JobNotFound:
             log.warning("scheduler fired %s, which has no definition; removing it", job_id)
-            self.scheduler.remove_job(job_id)
+            self._orphans.append(job_id)  # after the pass: within it, its update of the job would fail
             return
         now = datetime.now(timezone.utc)
         self._apply_plan(spec, plan_due_runs(spec, run_times, now))
-        self._fired.append(job_id)  # its next run time moves: told after the pass wrote it (_tell_fired)
+        self._fired.append(job_id)  # its next run time moves: told after the pass wrote it (_after_pass)
 
-    def _tell_fired(self) -> None:
+    def _after_pass(self) -> None:
         """After a scheduler pass (its thread), once the store has the fired jobs' next run
-        times: a window reading them sooner would show a run time already past, for good."""
+        times: tell of them (a window reading sooner would show a run time already past, for
+        good), and remove the jobs that fired without a definition."""
+        from apscheduler.jobstores.base import JobLookupError
+
+        while self._orphans:
+            with suppress(JobLookupError):
+                self.scheduler.remove_job(self._orphans.popleft())
         fired = []
         while self._fired:
             fired.append(self._fired.popleft())
@@ -349,8 +357,12 @@ class JobService(ServiceReads):
         self.jobs.remove(job_id)
         self._specs.pop(job_id, None)
         self.dispatcher.job_removed(job_id)
-        if self.scheduling and self.scheduler.get_job(job_id):
-            self.scheduler.remove_job(job_id)
+        if self.scheduling:
+            from jobs.scheduler import store_lock
+
+            with store_lock(self.scheduler):  # no pass between the check and the removal
+                if self.scheduler.get_job(job_id):
+                    self.scheduler.remove_job(job_id)
         self._jobs_changed((job_id,))
 
     def set_paused(self, job_id: str, paused: bool) -> JobSpec:
@@ -359,12 +371,15 @@ class JobService(ServiceReads):
         if self._dispatcher is not None:  # paused: its pending retries end (jobs.retries)
             self._dispatcher.job_changed(spec)
         if self.scheduling:
-            if self.scheduler.get_job(job_id) is None:
-                add_to_scheduler(self.scheduler, spec)
-            elif paused:
-                self.scheduler.pause_job(job_id)
-            else:
-                self.scheduler.resume_job(job_id)  # next run computed from now: pausing skips runs
+            from jobs.scheduler import store_lock
+
+            with store_lock(self.scheduler):  # no pass between the check and the change
+                if self.scheduler.get_job(job_id) is None:
+                    add_to_scheduler(self.scheduler, spec)
+                elif paused:
+                    self.scheduler.pause_job(job_id)
+                else:
+                    self.scheduler.resume_job(job_id)  # next run computed from now: pausing skips runs
         self._jobs_changed((job_id,))
         return spec
 

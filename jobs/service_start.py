@@ -89,7 +89,7 @@ class StagedStart:
             timezone=get_localzone(),
             jobstore_retry_interval=5,
         )
-        service.scheduler.after_pass.append(service._tell_fired)
+        service.scheduler.after_pass.append(service._after_pass)
         service.scheduler.start(paused=True)
         service.wake_digests = WakeDigests(service)  # before reconciling: its missed rows are the digest of the close
         # Only definitions that need work are decoded (jobs.reconcile); the fire path decodes

@@ -42,7 +42,8 @@ class WakeDigests:
         self._previous_seen = store.last_seen(self._engine)
         self._started_at = time.time()
         self._asleep_since: float | None = None
-        self._pending: deque[tuple[str, float | None, float]] = deque()  # (popleft/append: atomic)
+        # Wakes to seal: (scheduler.process_count when noted, kind, since, until); popleft/append: atomic
+        self._pending: deque[tuple[int, str, float | None, float]] = deque()
         self._heartbeat: QTimer | None = None
         self._writing: threading.Thread | None = None  # the heartbeat write under way
         self._sealing = threading.Lock()
@@ -78,8 +79,10 @@ class WakeDigests:
         self.woke(store.ASLEEP, since if since is not None else now, now)
 
     def woke(self, kind: str, since: float, until: float) -> None:
-        """Gather the runs missed in [since, until] after the scheduler's next pass (forced now)."""
-        self._pending.append((kind, since, until))
+        """Gather the runs missed in [since, until] once the scheduler's passes (forced now) have
+        handed over everything due: a pass that began before this call may have read its due
+        jobs before the wake, and a burst is handed over a few jobs a pass."""
+        self._pending.append((self._service.scheduler.process_count, kind, since, until))
         self._service.scheduler.wakeup()
 
     def _clock_jumped(self, gap: float) -> None:
@@ -88,9 +91,13 @@ class WakeDigests:
             self.woke(store.ASLEEP, jump[0], jump[1])
 
     def _after_pass(self) -> None:
-        """On the scheduler's pass thread; `woke` appends on the GUI thread meanwhile."""
-        while self._pending:
-            kind, since, until = self._pending.popleft()
+        """On the scheduler's pass thread (`woke` appends on the GUI thread meanwhile): seal the
+        wakes noted before this pass began, once it left nothing due."""
+        scheduler = self._service.scheduler
+        if not scheduler.caught_up:
+            return
+        while self._pending and self._pending[0][0] < scheduler.process_count:
+            _noted_at, kind, since, until = self._pending.popleft()
             self._seal_soon(kind, since, until, lower_bound=True)
 
     def _seal_soon(self, kind: str, since: float | None, until: float, *, lower_bound: bool) -> None:
