@@ -4,16 +4,17 @@ passes off the GUI thread.
 Stock `QtScheduler` (3.11.3) keeps the return value of the static `QTimer.singleShot`, which is
 None, so `_stop_timer` cancels nothing and every `wakeup()` starts another self-re-arming chain
 (NOTES item 1: 200 `add_job` calls gave ~1,000 `_process_jobs` calls in 2 s). Here one
-single-shot QTimer, owned by a QObject on the GUI thread, is restarted, never duplicated;
-`wakeup()` from a worker thread reaches it through a queued signal (item 2); a store error inside
+single-shot QTimer, owned by a QObject on the GUI thread, is restarted, never duplicated; the
+pass thread arms it through a queued signal (item 2); a store error inside
 the loop is logged and retried (item 3); the timer is precise and rounds up (item 4), capped at
 2^31-1 ms (item 5). `ClockWatchdog` wakes the scheduler after suspend or a clock jump (item 6).
 
 The timer only says when. The pass itself (reading due jobs, our dispatch, writing each job's
 next run time) runs on one thread of its own, `jobdesk-scheduler` (`_Passes`): on the GUI thread
-the minute's burst at 10,000 jobs was ~60 passes of 13 ms median and up to 46 ms each, a
-stutter every minute, and their writes waited there for other writers (issue 10). APScheduler
-guards its stores with its own lock for exactly this (BackgroundScheduler works so).
+the minute's burst at 10,000 jobs was ~60 passes of 13 ms median and up to 46 ms each, and their
+writes waited there for other writers (issue 10; on a loaded machine the worst stalls around the
+minute fell by a quarter to a third). APScheduler guards its stores with its own lock for
+exactly this (BackgroundScheduler works so). `wakeup()` asks the pass thread directly.
 """
 
 from __future__ import annotations
