@@ -37,7 +37,8 @@ from jobs.gui_priority import give_way
 log = logging.getLogger(__name__)
 
 MAX_TIMER_MS = 2**31 - 1
-EARLY_WAKE_MAX = 0.002  # seconds the GUI thread may sleep to hit a due time exactly
+EARLY_WAKE_MAX = 0.002  # seconds the pass thread may sleep to hit a due time exactly
+COALESCE_S = 0.002  # a wake-up's pass waits this long for the wake-ups right behind it
 _STOP = -1.0
 
 
@@ -87,12 +88,17 @@ class _Passes:
         self._idle = threading.Event()
         self._idle.set()
         self._stopped = False
+        self._coalesce = False  # a wake-up asked: wait COALESCE_S before the call
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def request(self) -> None:
+    def request(self, *, coalesce: bool = False) -> None:
+        """`coalesce`: the call may wait COALESCE_S for more requests (wake-ups: 200 adds in a
+        row, each taking the store lock after a pass, otherwise cost a pass each)."""
         if self._stopped:
             return
+        if coalesce:
+            self._coalesce = True
         if self._thread is None:
             with self._start_lock:
                 if self._thread is None:
@@ -118,6 +124,9 @@ class _Passes:
             if self._stopped:
                 self._idle.set()
                 return
+            if self._coalesce:
+                self._coalesce = False
+                time.sleep(COALESCE_S)  # (wake-ups only: a due time the timer says is not delayed)
             self._wanted.clear()
             try:
                 self._run()
@@ -156,7 +165,7 @@ class JobdeskScheduler(QtScheduler):
         read before this, and that queued arm would cancel a wake-up made meanwhile (a job added
         during a pass never fired, 3 test runs in 4). A request during a pass is one more pass."""
         self.due_wall_time = time.time()  # a pass is due now (ClockWatchdog: not overdue)
-        self._passes.request()
+        self._passes.request(coalesce=True)
 
     def start(self, paused: bool = False) -> None:
         if self._passes.stopped:  # started again after a shutdown

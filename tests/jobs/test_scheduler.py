@@ -56,11 +56,14 @@ def test_200_adds_cost_a_handful_of_passes_not_a_timer_chain_each(make_scheduler
     scheduler, _ = make_scheduler()
     for i in range(200):
         add(scheduler, f"j{i}", IntervalTrigger(hours=1, timezone=timezone.utc))
-    qtbot.wait(2100)
-    # Stock QtScheduler 3.11.3: ~1,000 passes here (NOTES item 1). Here the adds' wake-ups
-    # coalesce into one pending pass (2-3 here; an add racing a pass under way costs one
-    # more), then it sleeps for an hour.
-    assert scheduler.process_count <= 10, scheduler.process_count
+    qtbot.wait(600)
+    settled = scheduler.process_count
+    qtbot.wait(1500)
+    # Stock QtScheduler 3.11.3: ~1,000 passes here in 2 s, and they go on (NOTES item 1). Here
+    # the adds' wake-ups coalesce (2-3 passes on a quiet machine; an add racing a pass under way
+    # costs one more, so a loaded one sees more), and once they stop, so do the passes.
+    assert settled <= 50, settled
+    assert scheduler.process_count == settled  # no chain: it sleeps for an hour
 
 
 def test_one_pass_per_due_instant(make_scheduler, qtbot):
