@@ -84,7 +84,9 @@ def _specs(count: int) -> list[JobSpec]:
             for i in range(count)]  # fmt: skip
 
 
-def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_and_move_it(qtbot):
+def _four_rows_shown_and_the_third_clicked(qtbot):
+    """A table sorted soonest first showing the first screen of 12 jobs (4 rows), its third row
+    clicked: (model, view, specs, next_runs, now, the clicked job's id)."""
     from datetime import datetime, timedelta, timezone
 
     now = datetime.now(timezone.utc)
@@ -93,11 +95,16 @@ def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_a
     model.sort(NEXT_RUN, Qt.SortOrder.AscendingOrder)
     view = shown_table(qtbot, model)
     next_runs = {spec.id: now + timedelta(minutes=i + 1) for i, spec in enumerate(specs)}
-    rows = fresh_rows(specs[:4], next_runs, {}, {}, {}, {}, {}, NEXT_RUN)
-    model.apply_first_screen(table_rows(list(rows.values()), model.order, 1))
+    model.apply_first_screen(table_rows(list(fresh_rows(specs[:4], next_runs, {}, {}, {}, {}, {}, NEXT_RUN).values()), model.order, 1))
     assert model.rowCount() == 4
     click_index(qtbot, view, model.index(2, NAME))
-    chosen = model.job_id_at(2)
+    return model, view, specs, next_runs, now, model.job_id_at(2)
+
+
+def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_and_move_it(qtbot):
+    from datetime import timedelta
+
+    model, view, specs, next_runs, now, chosen = _four_rows_shown_and_the_third_clicked(qtbot)
     # by the time all jobs are read, the chosen job's run moved to the end and another came first
     later = {**next_runs, chosen: now + timedelta(hours=5), specs[9].id: now + timedelta(seconds=5)}
     full = fresh_rows(specs, later, {}, {}, {}, {}, {}, NEXT_RUN)
@@ -108,19 +115,9 @@ def test_a_job_clicked_on_the_first_screen_stays_selected_when_the_rest_arrive_a
 
 
 def test_the_rest_go_below_a_first_screen_that_is_the_top_of_the_table_in_one_insert(qtbot):
-    from datetime import datetime, timedelta, timezone
-
     from jobs.model import RunCause, RunRecord, RunStatus
 
-    now = datetime.now(timezone.utc)
-    specs = _specs(12)
-    model = JobsModel()
-    model.sort(NEXT_RUN, Qt.SortOrder.AscendingOrder)
-    view = shown_table(qtbot, model)
-    next_runs = {spec.id: now + timedelta(minutes=i + 1) for i, spec in enumerate(specs)}
-    model.apply_first_screen(table_rows(list(fresh_rows(specs[:4], next_runs, {}, {}, {}, {}, {}, NEXT_RUN).values()), model.order, 1))
-    click_index(qtbot, view, model.index(2, NAME))
-    chosen = model.job_id_at(2)
+    model, view, specs, next_runs, now, chosen = _four_rows_shown_and_the_third_clicked(qtbot)
     live = RunRecord(id=77, job_id=model.job_id_at(1), job_name="x", cause=RunCause.MANUAL, status=RunStatus.RUNNING,
                      started_at=now)  # fmt: skip
     model.on_run_event(live)  # a run began before the rest were read

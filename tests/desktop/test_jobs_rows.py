@@ -148,13 +148,19 @@ def test_a_selected_job_stays_selected_when_worker_sorted_rows_move_it(qtbot):
     assert model.job_id_at(view.selectionModel().selectedRows()[0].row()) == chosen
 
 
-def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_live_runs(qtbot):
-    specs = _specs(20)
-    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 30 - i) for i, spec in enumerate(specs)}
+def _shown_by_name(specs, last_runs) -> tuple[JobsModel, Snapshot]:
+    """A model sorted by name showing a first load whose rows and table the worker made."""
     model = JobsModel()
     model.sort(NAME, Qt.SortOrder.AscendingOrder)
     first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME, order=model.order)
     model.apply_snapshot(first)
+    return model, first
+
+
+def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_live_runs(qtbot):
+    specs = _specs(20)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 30 - i) for i, spec in enumerate(specs)}
+    model, first = _shown_by_name(specs, last_runs)
     told: list[str] = []
     for signal in ("layoutChanged", "dataChanged", "modelReset", "rowsInserted", "rowsRemoved"):
         getattr(model, signal).connect(lambda *_, name=signal: told.append(name))
@@ -189,10 +195,7 @@ def test_a_load_the_worker_found_unchanged_costs_the_table_nothing_and_keeps_liv
 def test_a_load_in_the_shown_order_tells_only_the_rows_the_worker_found_changed(qtbot):
     specs = _specs(30)
     last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 40 - i) for i, spec in enumerate(specs)}
-    model = JobsModel()
-    model.sort(NAME, Qt.SortOrder.AscendingOrder)
-    first = _snapshot(specs, last_runs, with_rows=True, key_column=NAME, order=model.order)
-    model.apply_snapshot(first)
+    model, first = _shown_by_name(specs, last_runs)
     assert first.rows is not None and first.table is not None
     live = _run(900, specs[3], RunStatus.FAILED, 0)  # (finished: a running one's elapsed time moves between the two models)
     model.on_run_event(live)

@@ -50,23 +50,13 @@ def test_shutdown_stops_a_burst_of_passes_at_once(qapp, qtbot):
     assert took < 0.5 and len(after) <= 2, (took, len(after))
 
 
-@pytest.fixture
-def svc(data_dir, qapp):
-    from jobs.service import JobService
-
-    s = JobService(data_dir)
-    s.start()
-    yield s
-    s.shutdown()
-
-
-def test_an_edit_saved_during_a_jobs_first_fire_is_kept(svc, qtbot):
+def test_an_edit_saved_during_a_jobs_first_fire_is_kept(service, qtbot):
     """The pass thread read the old definition, the GUI thread kept the edit, then the pass
     thread kept the old one over it: every fire ran the old command for the session."""
-    spec = svc.add_job(JobSpec(name="J", command=py("print('old')"), trigger=IntervalSpec(1, "seconds", "UTC")))
-    svc._specs.pop(spec.id)  # as after start-up: decoded on its first fire
+    spec = service.add_job(JobSpec(name="J", command=py("print('old')"), trigger=IntervalSpec(1, "seconds", "UTC")))
+    service._specs.pop(spec.id)  # as after start-up: decoded on its first fire
     read, go = threading.Event(), threading.Event()
-    real_get = svc.jobs.get
+    real_get = service.jobs.get
 
     def get(job_id):
         found = real_get(job_id)
@@ -75,41 +65,41 @@ def test_an_edit_saved_during_a_jobs_first_fire_is_kept(svc, qtbot):
             go.wait(5)  # (widens the window between the SELECT and the dict store)
         return found
 
-    svc.jobs.get = get
+    service.jobs.get = get
     qtbot.waitUntil(read.is_set, timeout=5000)
     new = replace(spec, command=py("print('new')"))
 
     def release_when_gui_stored():
-        while svc._specs.get(spec.id) is None or svc._specs[spec.id].command != new.command:
+        while service._specs.get(spec.id) is None or service._specs[spec.id].command != new.command:
             time.sleep(0.001)
         go.set()
 
     threading.Thread(target=release_when_gui_stored, daemon=True).start()
-    svc.update_job(new)  # GUI thread: stores _specs, then waits for the pass's store lock
-    svc.jobs.get = real_get
-    assert svc._specs[spec.id].command == new.command, svc._specs[spec.id].command
+    service.update_job(new)  # GUI thread: stores _specs, then waits for the pass's store lock
+    service.jobs.get = real_get
+    assert service._specs[spec.id].command == new.command, service._specs[spec.id].command
 
 
-def test_removing_a_job_as_it_fires_does_not_raise(svc, qtbot):
+def test_removing_a_job_as_it_fires_does_not_raise(service, qtbot):
     """The check and the removal were two holds of the store lock; a pass between them removed
     the entry (its job had no definition any more) and the user got a JobLookupError."""
-    spec = svc.add_job(JobSpec(name="J", command=py("pass"), trigger=IntervalSpec(1, "seconds", "UTC")))
-    real = svc.scheduler.get_job
+    spec = service.add_job(JobSpec(name="J", command=py("pass"), trigger=IntervalSpec(1, "seconds", "UTC")))
+    real = service.scheduler.get_job
 
     def get_job(job_id, *a, **kw):
         job = real(job_id, *a, **kw)
         time.sleep(1.2)  # (widens the window: the job comes due meanwhile ...)
-        svc.scheduler.wakeup()  # (... and its timer's shot, blocked here with the GUI thread, is stood in for)
+        service.scheduler.wakeup()  # (... and its timer's shot, blocked here with the GUI thread, is stood in for)
         time.sleep(0.5)
         return job
 
-    svc.scheduler.get_job = get_job
-    svc.remove_job(spec.id)
+    service.scheduler.get_job = get_job
+    service.remove_job(spec.id)
 
 
-def test_a_wake_during_a_pass_is_sealed_by_a_later_pass(svc, qtbot):
+def test_a_wake_during_a_pass_is_sealed_by_a_later_pass(service, qtbot):
     """A pass under way read its due jobs before the wake: the pass the wake asks for seals it."""
-    executor = svc.scheduler._lookup_executor("default")
+    executor = service.scheduler._lookup_executor("default")
     real_on_due = executor._on_due
     in_pass = threading.Event()
 
@@ -120,11 +110,11 @@ def test_a_wake_during_a_pass_is_sealed_by_a_later_pass(svc, qtbot):
 
     executor._on_due = slow
     sealed_in: list[int] = []
-    digests = svc.wake_digests
-    digests._seal_soon = lambda *a, **kw: sealed_in.append(svc.scheduler.process_count)
-    svc.add_job(JobSpec(name="J", command=py("pass"), trigger=IntervalSpec(1, "seconds", "UTC")))
+    digests = service.wake_digests
+    digests._seal_soon = lambda *a, **kw: sealed_in.append(service.scheduler.process_count)
+    service.add_job(JobSpec(name="J", command=py("pass"), trigger=IntervalSpec(1, "seconds", "UTC")))
     qtbot.waitUntil(in_pass.is_set, timeout=5000)
-    pass_under_way = svc.scheduler.process_count
+    pass_under_way = service.scheduler.process_count
     now = time.time()
     digests.woke("asleep", now - 60, now)
     qtbot.waitUntil(lambda: bool(sealed_in), timeout=5000)
