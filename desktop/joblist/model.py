@@ -127,7 +127,7 @@ class JobsModel(QAbstractTableModel):
         shown = self._rows
         if len(table.ordered) < len(shown) or any(new.spec.id != old.spec.id for new, old in zip(table.ordered, shown)):
             return False
-        old_by_id = {job_id: shown[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
+        old_by_id = self._live_rows()
         if len(table.ordered) > len(shown):
             self.beginInsertRows(QModelIndex(), len(shown), len(table.ordered) - 1)
         self._rows, self._by_id, self._sorted_as, self._table_serial = list(table.ordered), table.positions, self.order, table.serial
@@ -156,7 +156,7 @@ class JobsModel(QAbstractTableModel):
         """Show rows of the jobs shown, in the order shown (`table.positions` is this model's): the
         worker listed which rows are new objects; rows that show a live run are told too, as they
         may now show the worker's row (or keep their live run: `_keep_live_runs`)."""
-        old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
+        old_by_id = self._live_rows()
         shown, self._table_serial, self._rows, self._sorted_as = self._rows, table.serial, list(table.ordered), self.order
         release_later(shown)  # (freeing 10,000 rows here was 7 ms of the GUI thread)
         kept_live = self._keep_live_runs(old_by_id)
@@ -180,7 +180,7 @@ class JobsModel(QAbstractTableModel):
             self._live.clear()
             self.endResetModel()
             return
-        old_by_id = {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
+        old_by_id = self._live_rows()
         if table.positions == self._by_id:  # the same jobs in the same order: only rows changed
             shown, self._rows, self._sorted_as = self._rows, list(table.ordered), self.order
             self._by_id = table.positions  # (equal: the next table built on this one finds it is, by identity)
@@ -203,6 +203,10 @@ class JobsModel(QAbstractTableModel):
         self.layoutChanged.emit()
         for job_id in kept_live:
             self._keep_in_place(self._by_id[job_id])
+
+    def _live_rows(self) -> dict[str, JobRow]:
+        """The rows shown now of the jobs that got a live run (before new rows replace them)."""
+        return {job_id: self._rows[self._by_id[job_id]] for job_id in self._live if job_id in self._by_id}
 
     def _keep_live_runs(self, old_rows: dict[str, JobRow]) -> list[str]:
         """Put back the live runs (on_run_event) newer than the new rows' last runs; forget the
