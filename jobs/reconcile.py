@@ -78,12 +78,19 @@ def scheduling_spec(spec: JobSpec) -> JobSpec:
     return spec
 
 
+def store_lock(scheduler: Any) -> Any:
+    """APScheduler's lock over its stores (an RLock): held, no pass (on the scheduler's own
+    thread) runs between a check of a job and what is done with it; a one-off could fire and
+    go in between (a JobLookupError)."""
+    return scheduler._jobstores_lock
+
+
 def add_to_scheduler(scheduler: Any, spec: JobSpec) -> None:
     """Add or replace the APScheduler job of a definition, paused if the definition is. A job
     that runs after other jobs has none: jobs.chains starts its runs. Holds the scheduler's
     store lock, so that no pass (on its own thread) fires and removes a one-off job between
     the check and the removal here."""
-    with scheduler._jobstores_lock:  # (jobs.scheduler.store_lock; that module imports Qt)
+    with store_lock(scheduler):
         _add_to_scheduler(scheduler, spec)
 
 

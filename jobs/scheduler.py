@@ -220,12 +220,6 @@ class JobdeskScheduler(QtScheduler):
         return wait_seconds
 
 
-def store_lock(scheduler: BaseScheduler) -> Any:
-    """APScheduler's lock over its stores (an RLock): held, no pass runs between a check of a
-    job and what is done with it (a one-off could fire and go in between, a JobLookupError)."""
-    return scheduler._jobstores_lock
-
-
 class SlicedJobStore(SQLAlchemyJobStore):
     """APScheduler's SQLAlchemy store handing at most DUE_PER_PASS due jobs to one pass.
 

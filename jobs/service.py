@@ -32,7 +32,7 @@ from jobs.next_runs import APS_TABLE, NextRuns
 from jobs.model import DateSpec, JobSpec, RunCause, RunOutcome, RunRecord, RunStatus
 from jobs.pause_drops import PAUSED_NOTE, started_by_the_schedule
 from jobs.paths import DataDir, ensure_private_dir
-from jobs.reconcile import add_to_scheduler, scheduling_spec
+from jobs.reconcile import add_to_scheduler, scheduling_spec, store_lock
 from jobs.repository import BrokenRow, JobNotFound, JobRepository, StoredDefinition
 from jobs.retention import Retention
 from jobs.runners import Runner
@@ -358,8 +358,6 @@ class JobService(ServiceReads):
         self._specs.pop(job_id, None)
         self.dispatcher.job_removed(job_id)
         if self.scheduling:
-            from jobs.scheduler import store_lock
-
             with store_lock(self.scheduler):  # no pass between the check and the removal
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
@@ -371,8 +369,6 @@ class JobService(ServiceReads):
         if self._dispatcher is not None:  # paused: its pending retries end (jobs.retries)
             self._dispatcher.job_changed(spec)
         if self.scheduling:
-            from jobs.scheduler import store_lock
-
             with store_lock(self.scheduler):  # no pass between the check and the change
                 if self.scheduler.get_job(job_id) is None:
                     add_to_scheduler(self.scheduler, spec)
