@@ -1,7 +1,7 @@
 """jobs.gui_priority with desktop.gui_gate on a real event loop: a worker's loop stops while the
 GUI thread handles an event, goes on once the GUI thread waits for events again, and is held up
 at most about BUDGET_S by one long event (a GUI thread waiting for this very worker must not
-wait for ever)."""
+wait for ever). A local run's thread gives way the same way at both ends of the run."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from PySide6.QtCore import QTimer
 
 from desktop.gui_gate import install_gui_gate
 from jobs import gui_priority
+from jobs.model import CronSpec, JobSpec, RunStatus
+from tests.conftest import py
 
 
 @pytest.fixture
@@ -117,3 +119,56 @@ def test_a_stream_of_events_without_a_pause_holds_a_worker_up_only_for_the_longe
     worker.stop = True
     worker.thread.join(5)
     assert during[0] > 16
+
+
+# --- runs (jobs.runners.local): a burst of runs must not take the GIL from a repaint ----------------
+
+
+def _job(service, command: tuple[str, ...]) -> str:
+    return service.add_job(JobSpec(name="quick", command=command, trigger=CronSpec("0 0 1 1 *", "UTC"))).id
+
+
+def test_a_run_asked_for_during_a_gui_event_starts_its_process_after_the_event(gate, service, qtbot):
+    job_id = _job(service, py("pass"))
+    asked: list[int] = []
+    event_ended: list[float] = []
+
+    def busy_event() -> None:  # the GUI thread handles something for 20 ms (well inside BUDGET_S)
+        asked.append(service.run_now(job_id))
+        time.sleep(0.02)
+        event_ended.append(time.time())
+
+    QTimer.singleShot(0, busy_event)
+    qtbot.waitUntil(lambda: bool(event_ended), timeout=5000)
+    record = service.wait_for_run(asked[0], timeout=20)
+    assert record is not None and record.status is RunStatus.SUCCEEDED
+    assert record.started_at is not None and record.started_at.timestamp() >= event_ended[0]
+
+
+def test_the_end_of_a_run_during_a_gui_event_is_recorded_after_the_event(gate, service, qtbot, tmp_path):
+    go = tmp_path / "go"
+    job_id = _job(service, py(f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.002)"))
+    run_id = service.run_now(job_id)
+    def running() -> bool:
+        record = service.get_run(run_id)  # None until its row is written
+        return record is not None and record.status is RunStatus.RUNNING
+
+    qtbot.waitUntil(running, timeout=10_000)
+    during: list[bool] = []
+
+    def busy_stream() -> None:  # the process ends at the start of 60 ms of GUI events
+        from PySide6.QtCore import QCoreApplication
+
+        go.touch()
+        until = time.monotonic() + 0.06
+        while time.monotonic() < until:  # (a stream: the thread waits up to LONGEST_WAIT_S)
+            QTimer.singleShot(0, lambda: None)
+            QCoreApplication.processEvents()
+            time.sleep(0.002)
+        during.append(running())
+
+    QTimer.singleShot(0, busy_stream)
+    qtbot.waitUntil(lambda: bool(during), timeout=5000)
+    assert during == [True]  # its thread waits to record the end
+    record = service.wait_for_run(run_id, timeout=20)
+    assert record is not None and record.status is RunStatus.SUCCEEDED
