@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, JobsModel
+from desktop.joblist.model import HEADERS, LAST_RUN, NAME, NEXT_RUN, RECENT, RUN_ROLES, SPANS_TOLD, JobsModel, JobsProxy
 from desktop.joblist.packed_bars import pack_bars
 from desktop.joblist.row_order import SortState
-from desktop.joblist.rows import fresh_rows, table_rows
+from desktop.joblist.rows import fresh_rows, row_runs, table_rows
 from desktop.joblist.snapshot import Snapshot
 from tests.desktop.clicks import shown_table
 from jobs.model import CronSpec, JobSpec, RunCause, RunRecord, RunStatus
@@ -227,3 +227,41 @@ def test_a_load_in_the_shown_order_tells_only_the_rows_the_worker_found_changed(
     told.clear()
     model.apply_snapshot(Snapshot(first.specs, first.next_runs, later, rows=rows, table=stranger))
     assert [kind for kind, *_ in told if kind != "data"] == []
+
+
+def test_a_turn_of_run_events_is_told_to_views_together_and_each_row_is_new_at_once(qtbot):
+    """The minute's burst: the runs of many jobs start within one turn of the event loop. Each row
+    says so at once; views hear of them once, over their span (they are more than SPANS_TOLD runs
+    of neighbours), with the roles a run changes (not the filter's: the proxy need not test each
+    row of the span against it); a lone event later is told as its own row."""
+    specs = _specs(60)
+    last_runs = {spec.id: _run(100 + i, spec, RunStatus.SUCCEEDED, 90 - i) for i, spec in enumerate(specs)}
+    model, _ = _shown_by_name(specs, last_runs)
+    proxy = JobsProxy()
+    proxy.setSourceModel(model)
+    shown_table(qtbot, proxy)
+    told: list[tuple[int, int, int, int, set[int]]] = []
+    model.dataChanged.connect(lambda top, bottom, roles=(): told.append(
+        (top.row(), bottom.row(), top.column(), bottom.column(), {int(role) for role in roles})))
+    forwarded: list[tuple[int, int]] = []
+    proxy.dataChanged.connect(lambda top, bottom, *_: forwarded.append((top.row(), bottom.row())))
+    burst = [_run(1000 + i, spec, RunStatus.RUNNING, 0) for i, spec in enumerate(specs) if i % 3 == 0]
+    for record in burst:
+        model.on_run_event(record)
+    assert told == []  # not yet: once the event loop turns
+    assert all(model.last_run(record.job_id) == record for record in burst)
+    tip = model.data(model.index(model.row_of(burst[4].job_id), LAST_RUN), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith(f"Run #{burst[4].id}: Running")
+    qtbot.waitUntil(lambda: bool(told), timeout=2000)
+    qtbot.wait(20)
+    rows = sorted(model.row_of(record.job_id) for record in burst)
+    run_roles = {int(role) for role in RUN_ROLES}
+    assert len(row_runs(rows)) > SPANS_TOLD
+    assert told == [(rows[0], rows[-1], LAST_RUN, RECENT, run_roles)]
+    assert forwarded == [(rows[0], rows[-1])]  # (the proxy filters nothing out)
+    told.clear()
+    lone = _run(2000, specs[1], RunStatus.FAILED, 0)
+    model.on_run_event(lone)
+    qtbot.waitUntil(lambda: bool(told), timeout=2000)
+    row = model.row_of(lone.job_id)
+    assert told == [(row, row, LAST_RUN, RECENT, run_roles)]
