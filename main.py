@@ -34,6 +34,9 @@ def exit_now(code: int) -> None:
     (jobs/pyside_refcount.py) as a crash report after a clean run. Everything Jobdesk owns
     (database, logs, child processes) is closed before this point.
     """
+    log_file = sys.modules.get("jobs.log_file")  # jobdesk.log's writer thread, if this process had one
+    if log_file is not None:
+        log_file.stop_file_log()  # the lines still queued
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:  # None in a Windows GUI executable (no console)
             stream.flush()

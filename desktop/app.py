@@ -153,7 +153,7 @@ def run_window(args: argparse.Namespace) -> int:
     from jobs.db import DatabaseError
     from jobs.instance import InstanceLock
     from jobs.ipc import SocketUnavailable
-    from jobs.serve import add_file_log
+    from jobs.log_file import add_file_log
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])

@@ -25,6 +25,7 @@ from jobs import control_socket, wire
 from jobs.control import ControlError, execute, run_json
 from jobs.instance import describe_holder
 from jobs.ipc_client import InstanceUnreachable, request
+from jobs.log_file import stop_file_log
 from jobs.model import RunRecord
 from jobs.paths import DataDir
 from jobs.service import JobService
@@ -187,6 +188,7 @@ class IpcServer(QObject):
             return
         if os.environ.get(EXIT_BEFORE_REPLY_ENV) == op:
             log.warning("%s=%s: exiting between saving and answering", EXIT_BEFORE_REPLY_ENV, op)
+            stop_file_log()  # (that line, and those before it)
             os._exit(70)
         if op == "run" and req.get("wait"):
             self._waiting.setdefault(result["run_id"], []).append(sock)

@@ -8,17 +8,15 @@ start rather than run deaf (issue 9, item 1).
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
-from io import TextIOWrapper
-from logging.handlers import RotatingFileHandler
 
 from PySide6.QtCore import QCoreApplication, QTimer
 
 from jobs.db import DatabaseError
 from jobs.instance import InstanceLock, describe_holder
 from jobs.ipc import IpcServer, SocketUnavailable
+from jobs.log_file import add_file_log
 from jobs.main_thread_gc import install_main_thread_collector
 from jobs.paths import DataDir, ensure_private_dir
 from jobs.service import JobService
@@ -26,31 +24,6 @@ from jobs.service import JobService
 log = logging.getLogger(__name__)
 
 LOCK_WAIT_MS = 5000
-
-
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A rotating log whose files are user-only (0600) like the rest of the data directory
-    (issue 9, item 15): the stock handler creates each new file with the umask (0644)."""
-
-    def _open(self) -> TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # a file an older Jobdesk made 0644
-        return open(fd, "a", encoding=self.encoding, errors=self.errors)
-
-
-def add_file_log(data_dir: DataDir) -> None:
-    """Scheduler decisions (scheduled, skipped, missed, caught up) go to jobdesk.log too."""
-    handler = PrivateRotatingFileHandler(data_dir.root / "jobdesk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
-        for other in root.handlers:
-            if other is not handler and other.level == logging.NOTSET:
-                other.setLevel(logging.WARNING)
 
 
 def serve(data_dir: DataDir) -> int:

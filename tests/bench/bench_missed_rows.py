@@ -42,7 +42,7 @@ def main() -> None:
     from jobs.misfire import plan_due_runs
     from jobs.model import RunCause, RunStatus
     from jobs.paths import resolve_data_dir
-    from jobs.serve import add_file_log
+    from jobs.log_file import add_file_log
     from jobs.service import JobService
 
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841  (JobEvents are QObjects)

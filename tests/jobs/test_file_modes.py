@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from jobs.serve import PrivateRotatingFileHandler
+from jobs.log_file import PrivateRotatingFileHandler
 from tests.jobs.serve_process import jobdesk, start_serve, stop
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are a POSIX notion")
