@@ -262,6 +262,10 @@ class Reconciling:
             except JobLookupError:
                 continue  # removed meanwhile (a job deleted while a staged start ran)
             removed += 1
+        if self.plans:
+            slots = sum(len(plan.runs) + len(plan.missed) for _, plan in self.plans)
+            log.warning("%d job(s) had %d run time(s) pass while Jobdesk was not running (per job: jobdesk.log; "
+                        "their runs and missed rows: History, `jobdesk missed`)", len(self.plans), slots)  # fmt: skip
         if self.added or self.rescheduled or removed or self.migrated:
             log.info(
                 "reconciled: %d added, %d rescheduled, %d removed, %d triggers migrated",
@@ -322,7 +326,9 @@ def _catch_up(scheduler: Any, spec: JobSpec, job: Any, now: datetime) -> DuePlan
         scheduler.remove_job(spec.id)
     else:
         scheduler.modify_job(spec.id, next_run_time=following)
-    log.warning("job %s: %d%s run time(s) passed while Jobdesk was not running", spec.id, len(times), "+" if more else "")
+    # Per job at INFO (jobdesk.log); `finish` sums them up in one warning: after a night closed at
+    # 10,000 jobs, 371 warnings written one by one in the GUI thread's reconcile slices cost it ~0.1 s.
+    log.info("job %s: %d%s run time(s) passed while Jobdesk was not running", spec.id, len(times), "+" if more else "")
     return plan_due_runs(spec, times, now, more=more)
 
 

@@ -4,6 +4,7 @@ does (catch-up once, the missed-run policy) still happens, and no edit is undone
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -112,3 +113,22 @@ def test_importing_ahead_loads_what_prepare_needs_without_qt_widgets():
             "assert 'PySide6.QtWidgets' not in sys.modules and 'PySide6.QtGui' not in sys.modules\n")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_start_after_a_close_warns_once_for_all_jobs_and_logs_each_job_at_info(data_dir, qapp, caplog):
+    """After a night closed with hundreds of jobs, one warning (on stderr when run in a terminal),
+    not one per job: each job's count stays in jobdesk.log at INFO."""
+    saved = closed_for_days(data_dir, [JobSpec(name=f"strict {i}", command=py("pass"), trigger=DAILY, misfire_grace=1,
+                                               coalesce=False) for i in range(4)], days=2)  # fmt: skip
+    caplog.set_level(logging.INFO, logger="jobs.reconcile")
+    service = JobService(data_dir)
+    try:
+        service.start()
+    finally:
+        service.shutdown()
+    records = [record for record in caplog.records if record.name == "jobs.reconcile"]
+    warnings = [record.getMessage() for record in records if record.levelno >= logging.WARNING]
+    assert warnings == ["4 job(s) had 8 run time(s) pass while Jobdesk was not running (per job: jobdesk.log; "
+                        "their runs and missed rows: History, `jobdesk missed`)"]  # fmt: skip
+    per_job = [record.getMessage() for record in records if record.levelno == logging.INFO and "passed while" in record.getMessage()]
+    assert sorted(per_job) == sorted(f"job {spec.id}: 2 run time(s) passed while Jobdesk was not running" for spec in saved)
