@@ -2,13 +2,13 @@
 in the data directory by the window and by `serve`, and written by a thread of its own.
 
 Callers only queue their lines (logging's QueueHandler); one listener thread formats and writes
-them. A line logged on the window's GUI thread used to be written there: during the morning start
-at 10,000 jobs, ~560 lines (the catch-up's, the notifications') cost it ~170 ms, one of them 12 ms,
-as each waited for the disk and for the handler's lock, which the run threads' lines held too.
-`stop_file_log` writes what is still queued; main.exit_now calls it before ending the process.
-Queued, those lines cost the GUI thread 52-62 ms against 105-276 ms (worst line 4.5 against
-11-15 ms). The writer gives way to a busy GUI thread (jobs.gui_priority): without that, morning
-starts stalled 63-125 ms against 52-63 ms, its Python competing with the window's repaints.
+them. A line logged on the window's GUI thread used to be written there, waiting for the disk and
+for the handler's lock, which the run threads' lines held too: in the morning start at 10,000
+jobs, ~560 lines (the catch-up's, the notifications') cost it 105-276 ms, the worst line 11-15 ms;
+queued, 52-62 ms and 4.5 ms. The writer gives way to a busy GUI thread (jobs.gui_priority):
+without that, morning starts stalled 63-125 ms against 52-63 ms, its Python competing with the
+window's repaints. `stop_file_log` writes what is still queued; main.exit_now calls it before
+ending the process.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The jobs table's model and proxy over a `Snapshot`.
 
 `JobsModel` is a QAbstractTableModel over the snapshot. A run event updates its job's row in
-place at once, without touching the database; views hear of a turn's run events together. Countdowns are refreshed by the window's
-one clock, which emits dataChanged for the countdown cells on screen only.
+place at once, without touching the database; views hear of a turn's run events together.
+Countdowns are refreshed by the window's one clock, which emits dataChanged for the countdown
+cells on screen only.
 
 The model sorts itself (`JobsModel.sort`, desktop.joblist.row_order): its rows are kept in the
 shown order and the proxy only filters (on `FILTER_ROLE`). A QSortFilterProxyModel sorting
