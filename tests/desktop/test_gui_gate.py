@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from desktop.gui_gate import install_gui_gate
 from jobs import gui_priority
@@ -96,22 +96,27 @@ def test_one_long_event_holds_a_worker_up_only_for_the_budget(gate, qtbot):
     assert during[0] > 16  # it went on once the budget was spent
 
 
+def events_without_a_pause(seconds: float) -> None:
+    """On the GUI thread: handle events one after the other for `seconds`, never waiting for more
+    (each one marks the GUI thread busy again; it is never idle meanwhile)."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        QTimer.singleShot(0, lambda: None)
+        QCoreApplication.processEvents()  # handles it without ever waiting: no idle moment
+        time.sleep(0.002)
+
+
 def test_a_stream_of_events_without_a_pause_holds_a_worker_up_only_for_the_longest_wait(gate, qtbot):
     """Events one after the other for 400 ms, never waiting for more (each one refreshes "busy"):
     the worker still goes on at least every LONGEST_WAIT_S."""
-    from PySide6.QtCore import QCoreApplication
-
     worker = Worker()
     worker.thread.start()
     qtbot.waitUntil(lambda: worker.done > 100, timeout=5000)
     during: list[int] = []
 
     def busy_stream() -> None:
-        start, until = worker.done, time.monotonic() + gui_priority.LONGEST_WAIT_S * 4
-        while time.monotonic() < until:
-            QTimer.singleShot(0, lambda: None)
-            QCoreApplication.processEvents()  # handles it without ever waiting: no idle moment
-            time.sleep(0.002)
+        start = worker.done
+        events_without_a_pause(gui_priority.LONGEST_WAIT_S * 4)
         during.append(worker.done - start)
 
     QTimer.singleShot(0, busy_stream)
@@ -149,6 +154,7 @@ def test_the_end_of_a_run_during_a_gui_event_is_recorded_after_the_event(gate, s
     go = tmp_path / "go"
     job_id = _job(service, py(f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.002)"))
     run_id = service.run_now(job_id)
+
     def running() -> bool:
         record = service.get_run(run_id)  # None until its row is written
         return record is not None and record.status is RunStatus.RUNNING
@@ -157,14 +163,8 @@ def test_the_end_of_a_run_during_a_gui_event_is_recorded_after_the_event(gate, s
     during: list[bool] = []
 
     def busy_stream() -> None:  # the process ends at the start of 60 ms of GUI events
-        from PySide6.QtCore import QCoreApplication
-
         go.touch()
-        until = time.monotonic() + 0.06
-        while time.monotonic() < until:  # (a stream: the thread waits up to LONGEST_WAIT_S)
-            QTimer.singleShot(0, lambda: None)
-            QCoreApplication.processEvents()
-            time.sleep(0.002)
+        events_without_a_pause(0.06)  # (a stream: the thread waits up to LONGEST_WAIT_S)
         during.append(running())
 
     QTimer.singleShot(0, busy_stream)
